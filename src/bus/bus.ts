@@ -1,0 +1,36 @@
+import mittImport, { type Emitter } from 'mitt';
+import type { AgentStatus } from '../status/types.js';
+
+export type MessageState = 'pending' | 'delivering' | 'delivered' | 'failed';
+
+/**
+ * All events of the process, on one typed bus. Publishers never call consumers directly.
+ * Payloads are plain data so that a dashboard can forward them as they are.
+ */
+export type BusEvents = {
+  /** Raw output of a terminal's pty (already decoded as UTF-8 by node-pty, split-safe). */
+  output: { terminalId: string; data: string };
+  /** The rendered screen of a terminal stopped changing for the quiet window. */
+  settled: { terminalId: string; at: number };
+  /** Status changed (published only on change). */
+  status: { terminalId: string; status: AgentStatus; previous: AgentStatus; at: number; reason?: string };
+  /** The pty's process ended. */
+  exit: { terminalId: string; exitCode: number; signal?: number };
+  /** A terminal (worker or external supervisor) was registered / removed. */
+  'terminal:created': { terminalId: string };
+  'terminal:removed': { terminalId: string };
+  /** Input was written to a terminal by cao-mcp (not by a user attached to it). */
+  input: { terminalId: string; bytes: number; kind: 'paste' | 'keys' };
+  /** Inbox: a message was stored, or changed state. */
+  'message:queued': { messageId: number; senderId: string; receiverId: string };
+  'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string };
+};
+
+export type Bus = Emitter<BusEvents>;
+
+// mitt's typings describe a CommonJS module; at runtime the ESM default export is the factory.
+const mitt = mittImport as unknown as <E extends Record<string, unknown>>() => Emitter<E>;
+
+export function createBus(): Bus {
+  return mitt<BusEvents>();
+}
