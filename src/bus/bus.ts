@@ -10,8 +10,11 @@ export type MessageState = 'pending' | 'delivering' | 'delivered' | 'failed';
 export type BusEvents = {
   /** Raw output of a terminal's pty (already decoded as UTF-8 by node-pty, split-safe). */
   output: { terminalId: string; data: string };
-  /** The rendered screen of a terminal stopped changing for the quiet window. */
-  settled: { terminalId: string; at: number };
+  /**
+   * The rendered screen of a terminal was parsed and is worth a look: `quiet` = no output for the quiet
+   * window (a whole frame); not quiet = output kept streaming past the longest wait, snapshot taken anyway.
+   */
+  settled: { terminalId: string; at: number; quiet: boolean };
   /** Status changed (published only on change). */
   status: { terminalId: string; status: AgentStatus; previous: AgentStatus; at: number; reason?: string };
   /** The pty's process ended. */

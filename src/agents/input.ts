@@ -1,0 +1,64 @@
+import { neutraliseForTerminal } from '../util/sanitize.js';
+import { sleep } from '../pty/pty-process.js';
+import type { Terminal } from './terminal.js';
+
+export class InputError extends Error {}
+
+const PASTE_START = '\x1b[200~';
+const PASTE_END = '\x1b[201~';
+
+/**
+ * Types `text` into a TUI and submits it, the way a person pastes and presses Enter:
+ * bracketed paste when the application asked for it, Enter as a separate write after the provider's
+ * delay, then confirm the screen reacted — re-sending Enter if it did not.
+ */
+export async function submitInput(t: Terminal, text: string, opts: { confirmMs?: number; tries?: number } = {}): Promise<void> {
+  const clean = neutraliseForTerminal(text).trim();
+  if (!clean) throw new InputError('refusing to submit an empty input');
+  const { screen } = t.feed;
+  const confirmMs = opts.confirmMs ?? 1500;
+  const tries = opts.tries ?? 3;
+
+  // Without bracketed paste a newline would submit each line on its own: flatten it.
+  const payload = screen.bracketedPaste ? PASTE_START + clean + PASTE_END : clean.replace(/\n+/g, ' ');
+  const beforePaste = visibleKey(t);
+  t.write(payload, 'paste');
+  // Let the paste land (echo in the input box) before Enter; never less than the provider's delay.
+  const pastedAt = Date.now();
+  await waitUntil(() => visibleKey(t) !== beforePaste && !screen.busy, 1000);
+  const remaining = t.provider.input.enterDelayMs - (Date.now() - pastedAt);
+  if (remaining > 0) await sleep(remaining);
+  await waitUntil(() => Date.now() - screen.lastWrite >= 30 && !screen.busy, 500);
+
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    const before = visibleKey(t);
+    t.monitor.noteSubmitting();
+    t.write(t.provider.input.submitKey, 'keys');
+    if (await waitUntil(() => visibleKey(t) !== before || !t.alive, confirmMs)) return;
+  }
+  t.monitor.cancelSubmitting();
+  throw new InputError(`${t.provider.label} did not react to Enter after ${tries} tries (terminal ${t.id})`);
+}
+
+/** Writes keys one by one, with a short pause between them (menus need each key to land). */
+export async function sendKeys(t: Terminal, keys: string[], gapMs = 80): Promise<void> {
+  for (const k of keys) {
+    t.write(k, 'keys');
+    await sleep(gapMs);
+  }
+}
+
+function visibleKey(t: Terminal): string {
+  const s = t.feed.screen.snapshot(t.feed.screen.rows);
+  return s.lines.join('\n');
+}
+
+/** Polls `cond` every 15 ms until true or `ms` pass; returns whether it became true. */
+export async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() >= deadline) return false;
+    await sleep(15);
+  }
+  return true;
+}

@@ -1,0 +1,211 @@
+import type { Bus, BusEvents } from '../bus/bus.js';
+import type { LaunchSpec, Provider } from '../providers/types.js';
+import { PtyProcess, sleep } from '../pty/pty-process.js';
+import { TerminalLogWriter } from '../pty/log-writer.js';
+import { ScreenFeed } from '../screen/screen-feed.js';
+import { snapshotText, type ScreenSnapshot } from '../screen/snapshot.js';
+import { StatusMonitor } from '../status/monitor.js';
+import type { AgentStatus } from '../status/types.js';
+
+export interface TerminalInit {
+  id: string;
+  bus: Bus;
+  provider: Provider;
+  profileName: string;
+  creatorId: string | null;
+  workingDirectory: string;
+  launch: LaunchSpec;
+}
+
+export class StartupError extends Error {
+  constructor(
+    message: string,
+    readonly screen: string,
+  ) {
+    super(`${message}\n--- screen ---\n${screen}`);
+  }
+}
+
+/**
+ * One worker CLI: its pty, its screen, its status monitor and its log — all joined by the bus.
+ * Everything a terminal knows about its state comes from the rendered screen.
+ */
+export class Terminal {
+  readonly id: string;
+  readonly provider: Provider;
+  readonly profileName: string;
+  readonly creatorId: string | null;
+  readonly workingDirectory: string;
+  readonly createdAt = Date.now();
+  readonly pty: PtyProcess;
+  readonly feed: ScreenFeed;
+  readonly monitor: StatusMonitor;
+  readonly log: TerminalLogWriter;
+  exitInfo: { exitCode: number; signal?: number } | null = null;
+  private readonly bus: Bus;
+
+  constructor(init: TerminalInit) {
+    this.id = init.id;
+    this.bus = init.bus;
+    this.provider = init.provider;
+    this.profileName = init.profileName;
+    this.creatorId = init.creatorId;
+    this.workingDirectory = init.workingDirectory;
+    const { cols, rows } = init.provider;
+    // Consumers subscribe before the process exists, so not one byte is missed.
+    this.log = new TerminalLogWriter(this.bus, this.id);
+    let pty: PtyProcess | null = null;
+    this.feed = new ScreenFeed(this.bus, this.id, { cols, rows, reply: (d) => pty?.write(d) });
+    this.monitor = new StatusMonitor(this.bus, this.id, this.feed, this.provider);
+    pty = new PtyProcess(
+      { ...init.launch, cols, rows },
+      (data) => this.bus.emit('output', { terminalId: this.id, data }),
+    );
+    this.pty = pty;
+    this.bus.emit('terminal:created', { terminalId: this.id });
+    void pty.exit.then((e) => {
+      this.exitInfo = e;
+      // Let the last output reach the screen before the status says exited.
+      setTimeout(() => {
+        this.monitor.markExited(`exited with code ${e.exitCode}${e.signal ? ` (signal ${e.signal})` : ''}`);
+        this.bus.emit('exit', { terminalId: this.id, exitCode: e.exitCode, signal: e.signal });
+      }, 60);
+    });
+  }
+
+  get status(): AgentStatus {
+    return this.monitor.status;
+  }
+
+  get alive(): boolean {
+    return this.pty.alive;
+  }
+
+  get pid(): number {
+    return this.pty.pid;
+  }
+
+  write(data: string, kind: 'paste' | 'keys'): void {
+    this.pty.write(data);
+    this.bus.emit('input', { terminalId: this.id, bytes: Buffer.byteLength(data), kind });
+  }
+
+  /** Resizes pty and emulator together (they must always match, or redraws leave ghosts). */
+  resize(cols: number, rows: number): void {
+    this.pty.resize(cols, rows);
+    this.feed.resize(cols, rows);
+  }
+
+  snapshot(): ScreenSnapshot {
+    return this.feed.screen.snapshot();
+  }
+
+  screenText(onlyVisible = false): string {
+    return snapshotText(this.snapshot(), onlyVisible);
+  }
+
+  lastAnswer(): string | null {
+    return this.provider.extractLastAnswer(this.snapshot());
+  }
+
+  pendingQuestion(): string | null {
+    return this.provider.pendingQuestion(this.monitor.detectSnapshot());
+  }
+
+  /** Resolves with the first status (current or later) that `pred` accepts; rejects on timeout/abort. */
+  waitForStatus(pred: (s: AgentStatus) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<AgentStatus> {
+    if (pred(this.status)) return Promise.resolve(this.status);
+    return new Promise((resolve, reject) => {
+      const onStatus = (e: BusEvents['status']) => {
+        if (e.terminalId === this.id && pred(e.status)) done(() => resolve(e.status));
+      };
+      const timer = setTimeout(() => done(() => reject(new WaitTimeout(timeoutMs))), timeoutMs);
+      const onAbort = () => done(() => reject(new Error('aborted')));
+      const done = (fn: () => void) => {
+        clearTimeout(timer);
+        this.bus.off('status', onStatus);
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      this.bus.on('status', onStatus);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Gets the CLI to its first ready screen: dismisses known startup dialogs; fails fast, with the
+   * screen in the error, on one it does not know, on an exit, or when the time is up.
+   */
+  async startup(timeoutMs = this.provider.startupTimeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const handled = new Map<string, number>();
+    let readySince = 0;
+    this.feed.poke();
+    while (Date.now() < deadline) {
+      if (!this.alive) {
+        await sleep(80);
+        throw new StartupError(`${this.provider.label} exited during startup (code ${this.exitInfo?.exitCode})`, this.screenText(true));
+      }
+      const snap = this.monitor.detectSnapshot();
+      const quiet = Date.now() - this.feed.screen.lastWrite >= 60 && !this.feed.screen.busy;
+      const dialog = quiet ? this.provider.startupDialogs.find((d) => d.match(snap)) : undefined;
+      if (dialog) {
+        const n = (handled.get(dialog.id) ?? 0) + 1;
+        if (n > 3) throw new StartupError(`${this.provider.label} startup dialog "${dialog.id}" did not go away`, this.screenText(true));
+        handled.set(dialog.id, n);
+        for (const k of dialog.keys) {
+          this.write(k, 'keys');
+          await sleep(120);
+        }
+        readySince = 0;
+        await sleep(200);
+        continue;
+      }
+      const d = quiet ? this.provider.detect(snap) : 'unknown';
+      if (d === 'idle' || d === 'completed') {
+        if (!readySince) readySince = Date.now();
+        if (Date.now() - readySince >= 250) {
+          this.monitor.markStarted();
+          return;
+        }
+      } else {
+        readySince = 0;
+        if (d === 'waiting_user_answer')
+          throw new StartupError(`${this.provider.label} is showing a startup dialog cao-mcp does not know`, this.screenText(true));
+        if (d === 'error') throw new StartupError(`${this.provider.label} reported an error during startup`, this.screenText(true));
+      }
+      await sleep(40);
+    }
+    throw new StartupError(`${this.provider.label} did not become ready within ${Math.round(timeoutMs / 1000)} s`, this.screenText(true));
+  }
+
+  /** Quits the CLI politely, then makes sure its whole process group is gone. */
+  async stop(): Promise<void> {
+    if (this.alive && this.provider.exit.keys.length) {
+      for (const k of this.provider.exit.keys) {
+        this.write(k, 'keys');
+        await sleep(100);
+      }
+      await Promise.race([this.pty.exit, sleep(this.provider.exit.graceMs)]);
+    }
+    await this.pty.terminate(500);
+  }
+
+  /** Kills the process group at once (hub shutdown). */
+  async kill(): Promise<void> {
+    await this.pty.terminate(300);
+  }
+
+  dispose(): void {
+    this.monitor.dispose();
+    this.feed.dispose();
+    void this.log.close();
+    this.bus.emit('terminal:removed', { terminalId: this.id });
+  }
+}
+
+export class WaitTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`timed out after ${ms} ms`);
+  }
+}

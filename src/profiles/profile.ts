@@ -1,0 +1,126 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { PROVIDER_IDS, type ProviderId } from '../providers/types.js';
+import { caoHome, packageRoot } from '../util/paths.js';
+
+export const PROFILE_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+const FrontMatter = z
+  .object({
+    name: z.string().regex(PROFILE_NAME_RE, 'letters, digits, _ and - only (1–64)').optional(),
+    description: z.string().default(''),
+    provider: z.enum(PROVIDER_IDS).optional(),
+    model: z.string().trim().min(1).optional(),
+  })
+  .strict();
+
+export interface AgentProfile {
+  name: string;
+  description: string;
+  provider?: ProviderId;
+  model?: string;
+  /** The Markdown body: the agent's system prompt. */
+  systemPrompt: string;
+  /** The file it came from. */
+  file: string;
+}
+
+export class ProfileError extends Error {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Directories searched for `<name>.md`, first hit wins. */
+export function profileDirs(workingDirectory: string): string[] {
+  return [join(caoHome(), 'profiles'), join(resolve(workingDirectory), '.cao', 'profiles'), join(packageRoot(), 'profiles')];
+}
+
+/** Parses one profile file; errors name the file and the field. */
+export function parseProfile(file: string, text: string = readFileSync(file, 'utf8')): AgentProfile {
+  const m = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)([\s\S]*)$/.exec(text);
+  if (!m) throw new ProfileError(`${file}: a profile starts with YAML front matter between two "---" lines`, file);
+  let data: unknown;
+  try {
+    data = parseYaml(m[1]) ?? {};
+  } catch (e) {
+    throw new ProfileError(`${file}: front matter is not valid YAML: ${(e as Error).message}`, file);
+  }
+  const parsed = FrontMatter.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(front matter)';
+    const what =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field "${field}" (known: name, description, provider, model)`
+        : `field "${field}": ${issue.message}`;
+    throw new ProfileError(`${file}: ${what}`, file, field);
+  }
+  const base = file.replace(/^.*[\\/]/, '').replace(/\.md$/i, '');
+  return {
+    name: parsed.data.name ?? base,
+    description: parsed.data.description,
+    provider: parsed.data.provider,
+    model: parsed.data.model,
+    systemPrompt: m[2].trim(),
+    file,
+  };
+}
+
+/** Finds and parses the profile `name`, searching the profile directories in order. */
+export function loadProfile(name: string, workingDirectory: string): AgentProfile {
+  if (!PROFILE_NAME_RE.test(name)) throw new ProfileError(`invalid profile name "${name}": letters, digits, _ and - only`);
+  for (const dir of profileDirs(workingDirectory)) {
+    const file = join(dir, `${name}.md`);
+    if (existsSync(file)) return parseProfile(file);
+  }
+  const known = listProfiles(workingDirectory).map((p) => p.name);
+  throw new ProfileError(`unknown agent profile "${name}" (available: ${known.join(', ') || 'none'})`);
+}
+
+export interface ProfileListing {
+  name: string;
+  description: string;
+  provider?: ProviderId;
+  file: string;
+  error?: string;
+}
+
+/** Every profile visible from `workingDirectory` (earlier directories shadow later ones). */
+export function listProfiles(workingDirectory: string): ProfileListing[] {
+  const seen = new Map<string, ProfileListing>();
+  for (const dir of profileDirs(workingDirectory)) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).sort()) {
+      if (!f.endsWith('.md')) continue;
+      const name = f.slice(0, -3);
+      if (seen.has(name) || !PROFILE_NAME_RE.test(name)) continue;
+      const file = join(dir, f);
+      try {
+        const p = parseProfile(file);
+        seen.set(name, { name, description: p.description, provider: p.provider, file });
+      } catch (e) {
+        seen.set(name, { name, description: '', file, error: (e as Error).message });
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+export const BUILTIN_DEFAULT_PROVIDER: ProviderId = 'claude_code';
+
+/** `provider` on the call beats the profile, which beats `CAO_PROVIDER`, which beats the built-in default. */
+export function resolveProviderId(callProvider: string | undefined, profile: AgentProfile): ProviderId {
+  const pick = callProvider || profile.provider || process.env.CAO_PROVIDER || BUILTIN_DEFAULT_PROVIDER;
+  if (!(PROVIDER_IDS as readonly string[]).includes(pick)) {
+    const from = callProvider ? 'the "provider" argument' : profile.provider ? profile.file : 'CAO_PROVIDER';
+    throw new ProfileError(`unknown provider "${pick}" (from ${from}); known: ${PROVIDER_IDS.join(', ')}`);
+  }
+  return pick as ProviderId;
+}
