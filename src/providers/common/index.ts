@@ -1,0 +1,10 @@
+/** Helpers shared by the provider implementations (detectors, launch files, answer clean-up). */
+export * from './lines.js';
+export * from './answer.js';
+export * from './footer.js';
+export * from './menu.js';
+export * from './toml.js';
+export * from './files.js';
+export * from './mcp-config.js';
+export * from './launch-env.js';
+export * from './help-probe.js';

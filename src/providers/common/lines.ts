@@ -1,0 +1,55 @@
+/** Row helpers shared by the provider detectors. All work on rendered, right-trimmed rows. */
+
+/** A horizontal rule drawn with box characters (input-box borders, separators). */
+export function isRule(line: string, minRun = 20): boolean {
+  const t = line.trim();
+  if (t.length < minRun) return false;
+  let dashes = 0;
+  for (const ch of t) if (ch === '─' || ch === '━') dashes++;
+  // a rule may carry a short label in its middle ("──── name ────"), but is mostly dashes
+  return /^[─━]{3}/u.test(t) && /[─━]{3}$/u.test(t) && dashes >= minRun && dashes / [...t].length > 0.8;
+}
+
+export function isBlank(line: string | undefined): boolean {
+  return line === undefined || line.trim() === '';
+}
+
+/** Index of the last non-blank line at or before `from`, or -1. */
+export function lastNonBlankIndex(lines: string[], from = lines.length - 1): number {
+  for (let i = Math.min(from, lines.length - 1); i >= 0; i--) if (!isBlank(lines[i])) return i;
+  return -1;
+}
+
+/** Indices of the last `n` non-blank lines, oldest first. */
+export function lastNonBlankIndices(lines: string[], n: number, from = lines.length - 1): number[] {
+  const out: number[] = [];
+  for (let i = Math.min(from, lines.length - 1); i >= 0 && out.length < n; i--) if (!isBlank(lines[i])) out.unshift(i);
+  return out;
+}
+
+/** First index >= `start` of a line matching `re`, or -1. */
+export function indexMatching(lines: string[], re: RegExp, start = 0, end = lines.length): number {
+  for (let i = Math.max(0, start); i < Math.min(end, lines.length); i++) if (re.test(lines[i])) return i;
+  return -1;
+}
+
+/** Drops blank lines at both ends. */
+export function trimBlankEdges(lines: string[]): string[] {
+  let a = 0;
+  let b = lines.length;
+  while (a < b && isBlank(lines[a])) a++;
+  while (b > a && isBlank(lines[b - 1])) b--;
+  return lines.slice(a, b);
+}
+
+/** Removes the indentation every non-blank line shares. */
+export function dedent(lines: string[]): string[] {
+  let min = Infinity;
+  for (const l of lines) {
+    if (isBlank(l)) continue;
+    const m = /^[ \u00a0]*/u.exec(l);
+    min = Math.min(min, m ? m[0].length : 0);
+  }
+  if (!Number.isFinite(min) || min === 0) return lines.map((l) => (isBlank(l) ? '' : l));
+  return lines.map((l) => (isBlank(l) ? '' : l.slice(min)));
+}

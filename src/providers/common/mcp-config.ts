@@ -1,0 +1,19 @@
+import type { McpServerSpec } from '../types.js';
+
+/** One stdio server entry in the `mcpServers` JSON shape most CLIs read (Claude Code, Kiro, Gemini CLI…). */
+export interface McpJsonEntry {
+  type?: 'stdio';
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  [extra: string]: unknown;
+}
+
+/** `{ mcpServers: { <name>: { command, args, env, ...extra } } }` for the server cao-mcp gives a worker. */
+export function mcpServersJson(spec: McpServerSpec, extra: Record<string, unknown> = {}): { mcpServers: Record<string, McpJsonEntry> } {
+  return {
+    mcpServers: {
+      [spec.name]: { command: spec.command, args: [...spec.args], env: { ...spec.env }, ...extra },
+    },
+  };
+}

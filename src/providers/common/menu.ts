@@ -1,0 +1,67 @@
+/** Numbered option menus ("❯ 1. Yes" / "› 1. Yes, proceed (y)") as TUIs draw them. */
+
+export interface MenuOption {
+  /** Index in the lines the menu was parsed from. */
+  line: number;
+  number: number;
+  label: string;
+  selected: boolean;
+}
+
+/**
+ * Parses option rows: optional frame bar (│), optional selection glyph, then `N. label`.
+ * `selectors` are the glyphs that mark the highlighted row (Claude ❯, Codex ›, some use >).
+ */
+export function parseMenuOptions(lines: string[], selectors = '❯›>'): MenuOption[] {
+  const sel = selectors.replace(/[\]\\^-]/gu, '\\$&');
+  const re = new RegExp(`^[ \\u00a0]*(?:│[ \\u00a0]*)?([${sel}])?[ \\u00a0]*(\\d{1,2})\\.[ \\u00a0]+(\\S.*?)[ \\u00a0]*(?:│)?[ \\u00a0]*$`, 'u');
+  const out: MenuOption[] = [];
+  lines.forEach((l, i) => {
+    const m = re.exec(l);
+    if (m) out.push({ line: i, number: Number(m[2]), label: m[3], selected: m[1] !== undefined });
+  });
+  return out;
+}
+
+/**
+ * The last run of consecutive option numbers (1, 2, 3…) with exactly one selected row — a live menu
+ * rather than a numbered list in prose. Returns [] when there is none.
+ */
+export function lastMenu(lines: string[], selectors = '❯›>'): MenuOption[] {
+  const opts = parseMenuOptions(lines, selectors);
+  for (let end = opts.length - 1; end >= 0; end--) {
+    let start = end;
+    while (start > 0 && opts[start - 1].number === opts[start].number - 1 && opts[start].line - opts[start - 1].line <= 6) start--;
+    const run = opts.slice(start, end + 1);
+    if (run[0].number === 1 && run.length >= 2 && run.filter((o) => o.selected).length === 1) return run;
+    end = start; // skip this run
+  }
+  return [];
+}
+
+/**
+ * Keys that pick an option of a menu whose digits select-and-confirm (Claude Code, Codex): the option's
+ * digit when `answer` is its number or matches its label; null when the answer is free text.
+ */
+export function menuDigitFor(answer: string, options: MenuOption[]): string | null {
+  const a = answer.trim().toLowerCase();
+  if (!a) return null;
+  const byNumber = /^(\d{1,2})\.?$/u.exec(a);
+  if (byNumber) {
+    const n = Number(byNumber[1]);
+    return options.some((o) => o.number === n) ? String(n) : null;
+  }
+  const norm = (s: string) => s.toLowerCase().replace(/\s*\((?:[a-z]|esc)\)\s*$/u, '').trim();
+  const exact = options.find((o) => norm(o.label) === a);
+  if (exact) return String(exact.number);
+  const prefix = options.filter((o) => norm(o.label).startsWith(a));
+  if (prefix.length === 1) return String(prefix[0].number);
+  // "yes" / "no" pick the first option of that kind ("Yes, proceed" before "Yes, and don't ask again")
+  const word = /^(yes|no|y|n)\b/u.exec(a)?.[1];
+  if (word) {
+    const kind = word.startsWith('y') ? 'yes' : 'no';
+    const first = options.find((o) => norm(o.label).startsWith(kind));
+    if (first) return String(first.number);
+  }
+  return null;
+}
