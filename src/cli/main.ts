@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { ENV_HUB_URL, ENV_TERMINAL_ID, ENV_TOKEN } from '../hub/worker-env.js';
+import { VERSION } from '../util/version.js';
+
+const HELP = `cao-mcp ${VERSION} — delegate work to interactive coding-agent CLIs over MCP
+
+Usage:
+  cao-mcp                      stdio MCP server (register it with your agent: see README)
+  cao-mcp serve [--port N]     long-lived hub, MCP over Streamable HTTP on 127.0.0.1
+  cao-mcp demo                 a supervisor hands a task to a mock worker, step by step
+  cao-mcp --version | --help
+
+Environment: CAO_HOME (data dir, default ~/.cao-mcp), CAO_PROVIDER (default worker CLI),
+CAO_SUPERVISOR_ID (your name in the inbox, default "supervisor").`;
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v') return void process.stdout.write(`${VERSION}\n`);
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') return void process.stdout.write(`${HELP}\n`);
+  if (cmd === undefined) {
+    const hub = process.env[ENV_HUB_URL];
+    const id = process.env[ENV_TERMINAL_ID];
+    const token = process.env[ENV_TOKEN];
+    if (hub || id || token) {
+      if (!hub || !id || !token)
+        throw new Error(`worker mode needs all of ${ENV_HUB_URL}, ${ENV_TERMINAL_ID} and ${ENV_TOKEN} (some are missing)`);
+      const { runForwarder } = await import('../mcp/forwarder.js');
+      return runForwarder(hub, id, token);
+    }
+    const { runStdioHub } = await import('../mcp/stdio-hub.js');
+    return runStdioHub();
+  }
+  if (cmd === 'serve') {
+    const { runServe } = await import('./serve.js');
+    return runServe(rest);
+  }
+  if (cmd === 'demo') {
+    const { runDemo } = await import('./demo.js');
+    return runDemo(rest);
+  }
+  throw new Error(`unknown command "${cmd}"\n\n${HELP}`);
+}
+
+main(process.argv.slice(2)).catch((e: Error) => {
+  process.stderr.write(`cao-mcp: ${e.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { createBus, type Bus } from '../bus/bus.js';
+import { DeliveryService } from '../inbox/delivery.js';
+import { openDatabase, type CaoDb } from '../inbox/db.js';
+import { InboxStore } from '../inbox/store.js';
+import { HubHttpServer } from './http-server.js';
+import { TokenRegistry } from './http-auth.js';
+import { Orchestrator } from './orchestrator.js';
+import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
+import { newToken } from './worker-env.js';
+
+export interface HubOptions {
+  mode: HubRecord['mode'];
+  /** Port for the loopback HTTP front (0 = any free port). */
+  port?: number;
+  host?: string;
+  /** Token admitting external clients; random when not given. */
+  clientToken?: string;
+  dbFile?: string;
+  sweepMs?: number;
+}
+
+/**
+ * The process that owns the ptys, the database and the bus. Workers' own `cao-mcp` processes reach it
+ * over loopback HTTP with their per-terminal tokens.
+ */
+export class Hub {
+  readonly id = randomBytes(6).toString('hex');
+  readonly bus: Bus = createBus();
+  readonly db: CaoDb;
+  readonly store: InboxStore;
+  readonly orch: Orchestrator;
+  readonly http: HubHttpServer;
+  readonly tokens: TokenRegistry;
+  readonly clientToken: string;
+  private readonly delivery: DeliveryService;
+  private stopped: Promise<void> | null = null;
+
+  constructor(private readonly opts: HubOptions) {
+    this.clientToken = opts.clientToken ?? newToken();
+    this.tokens = new TokenRegistry(this.clientToken);
+    this.db = openDatabase(opts.dbFile);
+    this.store = new InboxStore(this.db, this.bus);
+    this.orch = new Orchestrator({
+      bus: this.bus,
+      store: this.store,
+      hubId: this.id,
+      hubUrl: () => this.http.url(),
+      authorize: (t, id) => this.tokens.authorizeWorker(t, id),
+      revoke: (t) => this.tokens.revoke(t),
+    });
+    this.http = new HubHttpServer(this.orch, this.tokens);
+    this.delivery = new DeliveryService(
+      this.bus,
+      this.store,
+      {
+        status: (id) => this.orch.terminal(id)?.status,
+        type: (id, m) => this.orch.typeMessage(id, m),
+      },
+      { sweepMs: opts.sweepMs },
+    );
+  }
+
+  get url(): string {
+    return this.http.url();
+  }
+
+  async start(): Promise<this> {
+    const rec = this.orch.recover();
+    if (rec.endedTerminals.length)
+      process.stderr.write(
+        `cao-mcp: cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed\n`,
+      );
+    await this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
+    this.delivery.start();
+    writeHubRecord({
+      hubId: this.id,
+      pid: process.pid,
+      url: this.url,
+      token: this.clientToken,
+      mode: this.opts.mode,
+      startedAt: Date.now(),
+      cwd: process.cwd(),
+    });
+    return this;
+  }
+
+  /** Ends every worker (their process groups), closes the front and the database. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      removeHubRecord(process.pid);
+      await this.delivery.stop();
+      await this.orch.shutdown();
+      await this.http.close();
+      this.db.close();
+    })();
+    return this.stopped;
+  }
+}

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { distFile } from '../util/paths.js';
+import type { McpServerSpec } from '../providers/types.js';
+
+/** Environment variables through which a worker's own `cao-mcp` finds its hub and proves who it is. */
+export const ENV_HUB_URL = 'CAO_HUB_URL';
+export const ENV_TERMINAL_ID = 'CAO_TERMINAL_ID';
+export const ENV_TOKEN = 'CAO_TOKEN';
+
+
+export function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Variables a worker CLI must not inherit from the hub's own environment (they belong to another agent). */
+const STRIP_PREFIXES = ['CAO_HUB_URL', 'CAO_TERMINAL_ID', 'CAO_TOKEN', 'CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT', 'CODEX_SANDBOX', 'CODEX_THREAD_ID'];
+
+export function workerEnv(base: NodeJS.ProcessEnv, hubUrl: string, terminalId: string, token: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) {
+    if (v === undefined || STRIP_PREFIXES.some((p) => k === p)) continue;
+    env[k] = v;
+  }
+  env.TERM = 'xterm-256color';
+  env.COLORTERM = env.COLORTERM || 'truecolor';
+  env[ENV_HUB_URL] = hubUrl;
+  env[ENV_TERMINAL_ID] = terminalId;
+  env[ENV_TOKEN] = token;
+  return env;
+}
+
+/** The stdio MCP server a worker CLI runs to reach cao-mcp: this very package, in forwarding mode. */
+export function workerMcpSpec(hubUrl: string, terminalId: string, token: string): McpServerSpec {
+  const env: Record<string, string> = { [ENV_HUB_URL]: hubUrl, [ENV_TERMINAL_ID]: terminalId, [ENV_TOKEN]: token };
+  if (process.env.CAO_HOME) env.CAO_HOME = process.env.CAO_HOME;
+  return { name: 'cao', command: process.execPath, args: [distFile('cli/main.js')], env };
+}

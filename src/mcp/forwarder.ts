@@ -1,0 +1,60 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { VERSION } from '../util/version.js';
+
+/** Longest a forwarded tool call may take (handoff allows 3600 s, plus startup). */
+const FORWARD_TIMEOUT_MS = 3_900_000;
+
+/**
+ * Worker mode: this `cao-mcp` was started by a worker CLI that the hub spawned. It serves MCP on
+ * stdio and forwards every call to the hub, which knows the caller by its token.
+ */
+export async function runForwarder(hubUrl: string, terminalId: string, token: string): Promise<void> {
+  if (!/^[0-9a-f]{8}$/.test(terminalId)) throw new Error(`CAO_TERMINAL_ID "${terminalId}" is not a cao-mcp terminal id (8 hex characters)`);
+  let endpoint: URL;
+  try {
+    endpoint = new URL('/mcp', hubUrl);
+  } catch {
+    throw new Error(`CAO_HUB_URL "${hubUrl}" is not a URL`);
+  }
+  const client = new Client({ name: `cao-mcp-forwarder-${terminalId}`, version: VERSION });
+  const transport = new StreamableHTTPClientTransport(endpoint, {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  try {
+    await client.connect(transport);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/401|invalid token/i.test(msg))
+      throw new Error(`the cao-mcp hub at ${hubUrl} rejected the token of terminal ${terminalId} (has the terminal ended?)`);
+    throw new Error(`cannot reach the cao-mcp hub at ${hubUrl}: ${msg}`);
+  }
+
+  const server = new Server({ name: 'cao-mcp', version: VERSION }, { capabilities: { tools: {}, logging: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, async () => client.listTools());
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const progressToken = req.params._meta?.progressToken;
+    try {
+      return (await client.callTool({ name: req.params.name, arguments: req.params.arguments }, undefined, {
+        timeout: FORWARD_TIMEOUT_MS,
+        resetTimeoutOnProgress: true,
+        signal: extra.signal,
+        onprogress:
+          progressToken === undefined
+            ? undefined
+            : (p) => void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => undefined),
+      })) as CallToolResult;
+    } catch (e) {
+      return { content: [{ type: 'text', text: `Error: cao-mcp hub call failed: ${(e as Error).message}` }], isError: true };
+    }
+  });
+  const stdio = new StdioServerTransport();
+  const closed = new Promise<void>((r) => (stdio.onclose = r));
+  await server.connect(stdio);
+  process.stdin.on('end', () => void server.close());
+  await closed;
+  await client.close().catch(() => undefined);
+}

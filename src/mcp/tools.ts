@@ -1,0 +1,198 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { BusEvents } from '../bus/bus.js';
+import type { MessageRow } from '../inbox/schema.js';
+import { MAX_MESSAGE_BYTES } from '../inbox/store.js';
+import { ToolError } from '../hub/errors.js';
+import type { Caller, Orchestrator } from '../hub/orchestrator.js';
+import { PROVIDER_IDS } from '../providers/types.js';
+import { VERSION } from '../util/version.js';
+
+const providerArg = z.enum(PROVIDER_IDS).optional().describe('Worker CLI to use; overrides the profile and CAO_PROVIDER.');
+const workerArgs = {
+  agent_profile: z.string().describe('Name of the agent profile (see list_profiles), e.g. "developer".'),
+  working_directory: z.string().optional().describe("Directory the worker runs in (default: the caller's)."),
+  provider: providerArg,
+  model: z.string().optional().describe('Model for the worker CLI (overrides the profile).'),
+};
+
+const handoffOutput = {
+  success: z.boolean(),
+  output: z.string().describe("The worker's final answer (partial on timeout)."),
+  terminal_id: z.string().nullable(),
+  provider: z.string().nullable(),
+  duration_ms: z.number(),
+  message: z.string(),
+  status: z.string().optional(),
+};
+
+/** Builds the MCP server for one caller; every transport (stdio, HTTP, a worker's forwarder) uses this. */
+export function createMcpServer(orch: Orchestrator, caller: Caller): { server: McpServer; dispose: () => void } {
+  const server = new McpServer({ name: 'cao-mcp', version: VERSION }, { capabilities: { logging: {} } });
+
+  server.registerTool(
+    'handoff',
+    {
+      title: 'Hand a task to a new worker agent and wait for its answer',
+      description:
+        'Starts a worker agent CLI with the given profile, gives it the task, waits until it has finished, returns its final answer, and shuts it down. Blocking; sends progress notifications while it waits. On timeout the worker is left running and its terminal id and partial answer are returned.',
+      inputSchema: {
+        ...workerArgs,
+        message: z.string().describe('The task, complete and self-contained (the worker does not see your conversation).'),
+        timeout: z.number().int().min(1).max(3600).optional().describe('Seconds to wait for the answer (default 600).'),
+      },
+      outputSchema: handoffOutput,
+    },
+    async (args, extra) =>
+      run(async () => {
+        const token = extra._meta?.progressToken;
+        const r = await orch.handoff(
+          caller,
+          args,
+          token === undefined
+            ? undefined
+            : (p) =>
+                void extra
+                  .sendNotification({
+                    method: 'notifications/progress',
+                    params: { progressToken: token, progress: Math.round(p.elapsedMs / 1000), total: Math.round(p.totalMs / 1000), message: p.message },
+                  })
+                  .catch(() => undefined),
+          extra.signal,
+        );
+        return structured(r as unknown as Record<string, unknown>, !r.success);
+      }),
+  );
+
+  server.registerTool(
+    'assign',
+    {
+      title: 'Start a worker agent on a task without waiting',
+      description:
+        'Starts a worker agent with the given profile and returns its terminal id at once. The task is delivered as soon as the worker is ready; the worker reports back to you with send_message (read it with read_inbox if you are not a cao-mcp terminal). If the worker fails to start or never takes the task, you get an inbox message saying so.',
+      inputSchema: { ...workerArgs, message: z.string().describe('The task, complete and self-contained.') },
+    },
+    async (args) => run(async () => structured({ success: true, ...orch.assign(caller, args) })),
+  );
+
+  server.registerTool(
+    'send_message',
+    {
+      title: "Send a message to another agent's inbox",
+      description: `Queues a message for another agent; it is delivered once that agent is ready for input (typed into its terminal, or kept in its inbox if it is not a cao-mcp terminal). No receiver_id = the agent that created you. Limit: ${MAX_MESSAGE_BYTES} bytes.`,
+      inputSchema: {
+        message: z.string().describe('The message text.'),
+        receiver_id: z.string().optional().describe('Terminal id (or supervisor name) of the receiver; default: your creator.'),
+      },
+    },
+    async (args) => run(async () => structured({ success: true, ...orch.sendMessage(caller, args) })),
+  );
+
+  server.registerTool(
+    'read_inbox',
+    {
+      title: 'Read your inbox',
+      description:
+        'Returns messages sent to you (oldest first) and marks them delivered. For an agent that cao-mcp did not start (e.g. the user\'s own Claude Code), this is how messages from workers arrive. wait_seconds: wait up to that long for a first message.',
+      inputSchema: {
+        wait_seconds: z.number().min(0).max(3600).optional().describe('Wait up to this many seconds for a message (default 0).'),
+        limit: z.number().int().min(1).max(200).optional(),
+      },
+    },
+    async (args, extra) =>
+      run(async () => {
+        const rows = await orch.readInbox(caller, args, extra.signal);
+        return structured({ count: rows.length, messages: rows.map(publicMessage) });
+      }),
+  );
+
+  server.registerTool(
+    'list_agents',
+    {
+      title: 'List worker agents',
+      description: 'Lists worker agents with id, profile, provider, status, creator, age and pending messages (and the question of any that waits for an answer).',
+      inputSchema: { include_ended: z.boolean().optional() },
+    },
+    async (args) => run(async () => structured({ agents: orch.listAgents(caller, args) })),
+  );
+
+  server.registerTool(
+    'read_output',
+    {
+      title: "Read an agent's output",
+      description:
+        "Returns an agent's last answer (mode \"last\", default), its visible screen (\"screen\") or all it kept (\"full\"), with its status. wait_seconds: first wait up to that long for it to finish its turn or ask a question.",
+      inputSchema: {
+        terminal_id: z.string(),
+        mode: z.enum(['last', 'screen', 'full']).optional(),
+        wait_seconds: z.number().min(0).max(3600).optional(),
+      },
+    },
+    async (args, extra) => run(async () => structured(await orch.readOutput(args, extra.signal))),
+  );
+
+  server.registerTool(
+    'answer_question',
+    {
+      title: "Answer a worker's pending question",
+      description:
+        'Answers the question or permission dialog a worker is waiting on (status waiting_user_answer): a number picks that option, other text is typed and submitted.',
+      inputSchema: { terminal_id: z.string(), answer: z.string() },
+    },
+    async (args) => run(async () => structured({ success: true, ...(await orch.answerQuestion(args)) })),
+  );
+
+  server.registerTool(
+    'stop_agent',
+    {
+      title: 'Stop a worker agent',
+      description: 'Exits a worker agent and ends all its processes. Its undelivered messages are marked failed.',
+      inputSchema: { terminal_id: z.string() },
+    },
+    async (args) => run(async () => structured({ success: true, ...(await orch.stopAgent(caller, args)) })),
+  );
+
+  server.registerTool(
+    'list_profiles',
+    {
+      title: 'List agent profiles',
+      description: 'Lists the agent profiles available for handoff/assign, with description and provider.',
+      inputSchema: { working_directory: z.string().optional() },
+    },
+    async (args) => run(async () => structured({ profiles: orch.listProfiles(caller, args) })),
+  );
+
+  // An external supervisor has no terminal to type into: tell it when mail arrives.
+  const onQueued = (e: BusEvents['message:queued']) => {
+    if (e.receiverId !== caller.id || !server.isConnected()) return;
+    void server.server
+      .sendLoggingMessage({
+        level: 'notice',
+        logger: 'cao-inbox',
+        data: { event: 'message', message_id: e.messageId, sender_id: e.senderId, hint: 'call read_inbox to read it' },
+      })
+      .catch(() => undefined);
+  };
+  if (caller.kind === 'external') orch.bus.on('message:queued', onQueued);
+  return { server, dispose: () => orch.bus.off('message:queued', onQueued) };
+}
+
+function publicMessage(m: MessageRow) {
+  return { id: m.id, sender_id: m.senderId, body: m.body, status: m.status, created_at: new Date(m.createdAt).toISOString() };
+}
+
+function structured(data: Record<string, unknown>, isError = false): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(data, null, 2) }], structuredContent: data, ...(isError ? { isError: true } : {}) };
+}
+
+/** Runs a tool body; a ToolError (bad input) becomes an error result that says what was wrong. */
+async function run(fn: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await fn();
+  } catch (e) {
+    const msg = e instanceof ToolError ? e.message : `internal error: ${(e as Error).message}`;
+    if (!(e instanceof ToolError)) process.stderr.write(`cao-mcp: ${(e as Error).stack}\n`);
+    return { content: [{ type: 'text', text: `Error: ${msg}` }], isError: true };
+  }
+}

@@ -1,0 +1,14 @@
+import { PROVIDER_IDS, type Provider, type ProviderId } from './types.js';
+
+const providers = new Map<ProviderId, Provider>();
+for (const p of [] as Provider[]) providers.set(p.id, p);
+
+export function getProvider(id: ProviderId): Provider {
+  const p = providers.get(id);
+  if (!p) throw new Error(`provider "${id}" is not available in this build (known: ${PROVIDER_IDS.join(', ')})`);
+  return p;
+}
+
+export function allProviders(): Provider[] {
+  return [...providers.values()];
+}
