@@ -1,0 +1,295 @@
+import type { DetectedStatus } from '../status/types.js';
+import type { ScreenSnapshot } from '../screen/snapshot.js';
+import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
+import {
+  BUSY_FOOTER_RE,
+  cleanAnswer,
+  helpMentions,
+  isBareKey,
+  isBlank,
+  lastMenu,
+  lastNonBlankIndex,
+  lastNonBlankIndices,
+  menuDigitFor,
+  resolveBinary,
+  stripIndent,
+  tomlFloat,
+  tomlString,
+  tomlStringArray,
+  tomlStringTable,
+  type MenuOption,
+} from './common/index.js';
+
+/*
+ * Codex (checked on 0.169 captures, 0.147 approval menus, 0.145 composer). Its screen, bottom up:
+ *
+ *   › say ping                         ← the user's message, echoed at column 0
+ *   • PONG-123                         ← agent message (and tool cells: `• Ran …`, `• Called …`) at column 0
+ *     Worked for 3s • 07:31            ← turn summary (older: `─ Worked for 3s ───`)
+ *   • Working (1s • esc to interrupt)  ← live status row, only while busy
+ *   › Ask Codex to do anything         ← composer (placeholder or draft) at column 0
+ *     GPT-6-Sol medium · /path         ← footer rows, indented
+ *     ← for agents · ? for shortcuts
+ *
+ * The composer is the last `›` row at column 0 that is not a menu option and has only indented rows
+ * below it. Menus (approvals, trust, update) replace the composer; a menu is live only when no composer
+ * follows it.
+ */
+
+const COMPOSER_RE = /^›(?:[ \u00a0]|$)/u;
+const OPTION_ROW_RE = /^[ \u00a0]*›?[ \u00a0]*\d{1,2}\.[ \u00a0]/u;
+const USER_ECHO_RE = /^›[ \u00a0]+\S/u;
+const BULLET_RE = /^•[ \u00a0]/u;
+const WORKED_RE = /^[ \u00a0]*(?:─+[ \u00a0]*)?Worked for (?:\d+h[ \u00a0]*)?(?:\d+m[ \u00a0]*)?\d+(?:\.\d+)?s\b/u;
+const STATUS_ROW_RE = /^•[ \u00a0]+\S.*\((?:\d+h[ \u00a0]+)?(?:\d+m[ \u00a0]+)?\d+s[ \u00a0]+•[ \u00a0]+esc to interrupt\)/u;
+/** Tool / activity cells: not the agent's answer. */
+const TOOL_CELL_RE =
+  /^•[ \u00a0]+(?:Ran|Running|Called|Calling|Explored|Exploring|Edited|Editing|Added|Deleted|Updated Plan|Read|Reading|Search(?:ed|ing)?|List(?:ed|ing)|Waiting for|Working|Applied|Applying|Change Approved|Proposed|Viewed|Image)\b/u;
+const ERROR_ROW_RE = /^(?:■|⚠)[ \u00a0]+\S|^(?:Error:|ERROR:|panic:)/u;
+
+/** Index of the composer row, or -1 (a menu or dialog has replaced it). */
+export function codexComposer(screen: ScreenSnapshot): number {
+  const { lines } = screen;
+  const tail = lastNonBlankIndices(lines, 10);
+  for (let k = tail.length - 1; k >= 0; k--) {
+    const i = tail[k];
+    const l = lines[i];
+    if (!/^[ \u00a0]/u.test(l)) {
+      // a row at column 0: the composer if it is one, else there is no composer below the content
+      return COMPOSER_RE.test(l) && !OPTION_ROW_RE.test(l) ? i : -1;
+    }
+  }
+  return -1;
+}
+
+interface Dialog {
+  start: number;
+  end: number;
+  options: MenuOption[];
+}
+
+/** A live menu / dialog: numbered options with one `›` selected, near the bottom, no composer after it. */
+function activeDialog(screen: ScreenSnapshot): Dialog | null {
+  const { lines } = screen;
+  const composer = codexComposer(screen);
+  const end = lastNonBlankIndex(lines);
+  const from = composer >= 0 ? composer + 1 : Math.max(0, lines.length - 60);
+  if (end < from) return null;
+  const menu = lastMenu(lines.slice(from), '›').map((o) => ({ ...o, line: o.line + from }));
+  if (!menu.length) return null;
+  let after = 0;
+  for (let i = menu[menu.length - 1].line + 1; i <= end; i++) if (!isBlank(lines[i])) after++;
+  if (after > 4) return null;
+  return { start: dialogTop(lines, menu[0].line, from), end, options: menu };
+}
+
+/**
+ * The dialog's first row. Walking up from the options through indented rows (the bottom pane), the topmost
+ * question ("Would you like to run the following command?") heads the dialog; without one, stop at two
+ * blank rows (the gap between the transcript and the bottom pane). A column-0 history cell always stops.
+ */
+function dialogTop(lines: string[], row: number, floor: number): number {
+  let question = -1;
+  let gapTop = -1;
+  let top = row;
+  let blanks = 0;
+  for (let i = row - 1; i >= Math.max(floor, row - 60); i--) {
+    const l = lines[i];
+    if (isBlank(l)) {
+      if (++blanks >= 2 && gapTop < 0) gapTop = top;
+      continue;
+    }
+    blanks = 0;
+    if (!/^[ \u00a0]/u.test(l) && !/^(?:>|✨)/u.test(l)) break;
+    top = i;
+    if (/\?[ \u00a0]*$/u.test(l)) question = i;
+  }
+  if (question >= 0) return question;
+  return gapTop >= 0 ? gapTop : top;
+}
+
+/** Rows of the last turn: after the last echoed user message, up to the status row / composer. */
+function lastTurn(screen: ScreenSnapshot): { start: number; end: number } {
+  const { lines } = screen;
+  const composer = codexComposer(screen);
+  const end = composer >= 0 ? composer : lines.length;
+  let echo = -1;
+  for (let i = end - 1; i >= 0; i--) {
+    if (USER_ECHO_RE.test(lines[i]) && !OPTION_ROW_RE.test(lines[i])) {
+      echo = i;
+      break;
+    }
+  }
+  let start = echo + 1;
+  while (echo >= 0 && start < end && /^[ \u00a0]{2}\S/u.test(lines[start])) start++;
+  return { start, end };
+}
+
+type Cell = { kind: 'text' | 'tool' | 'other'; lines: string[] };
+
+/** History cells of the turn: each starts at a non-blank column-0 row; `Worked for` closes the turn. */
+function cells(lines: string[], start: number, end: number): Cell[] {
+  const out: Cell[] = [];
+  let cur: Cell | null = null;
+  for (let i = start; i < end; i++) {
+    const l = lines[i];
+    if (WORKED_RE.test(l) || STATUS_ROW_RE.test(l)) {
+      cur = { kind: 'other', lines: [l] };
+      out.push(cur);
+      continue;
+    }
+    if (!isBlank(l) && !/^[ \u00a0]/u.test(l)) {
+      const kind: Cell['kind'] = BULLET_RE.test(l) ? (TOOL_CELL_RE.test(l) ? 'tool' : 'text') : 'other';
+      cur = { kind, lines: [l] };
+      out.push(cur);
+    } else if (cur) {
+      cur.lines.push(l);
+    }
+  }
+  return out;
+}
+
+function detect(screen: ScreenSnapshot): DetectedStatus {
+  const { lines } = screen;
+  if (activeDialog(screen)) return 'waiting_user_answer';
+  const composer = codexComposer(screen);
+  if (composer < 0) {
+    const tail = lastNonBlankIndices(lines, 6).map((i) => lines[i]);
+    return tail.some((l) => BUSY_FOOTER_RE.test(l)) ? 'processing' : 'unknown';
+  }
+  // the live status row sits just above the composer; footers below it
+  const near = [...lastNonBlankIndices(lines, 4, composer - 1), ...lines.slice(composer + 1).map((_, k) => composer + 1 + k)];
+  if (near.some((i) => STATUS_ROW_RE.test(lines[i]) || BUSY_FOOTER_RE.test(lines[i]))) return 'processing';
+  const turn = lastTurn(screen);
+  const cs = cells(lines, turn.start, turn.end);
+  if (cs.some((c) => c.kind === 'text' || c.kind === 'tool')) {
+    // a turn whose only output is an error row ended in failure, not with an answer
+    if (!cs.some((c) => c.kind === 'text') && cs.some((c) => c.kind === 'other' && ERROR_ROW_RE.test(c.lines[0]))) return 'error';
+    return 'completed';
+  }
+  if (cs.some((c) => ERROR_ROW_RE.test(c.lines[0]))) return 'error';
+  return 'idle';
+}
+
+function extractLastAnswer(screen: ScreenSnapshot): string | null {
+  const turn = lastTurn(screen);
+  const cs = cells(screen.lines, turn.start, turn.end);
+  const kinds = cs.map((c) => c.kind);
+  const lastTool = kinds.lastIndexOf('tool');
+  let texts = cs.slice(lastTool + 1).filter((c) => c.kind === 'text');
+  if (!texts.length) {
+    const lastText = kinds.lastIndexOf('text');
+    if (lastText < 0) return null;
+    let first = lastText;
+    while (first > 0 && kinds[first - 1] === 'text') first--;
+    texts = cs.slice(first, lastText + 1);
+  }
+  const rows: string[] = [];
+  for (const c of texts) {
+    if (rows.length) rows.push('');
+    rows.push(c.lines[0].replace(BULLET_RE, ''), ...c.lines.slice(1).map((l) => stripIndent(l, 2)));
+  }
+  return cleanAnswer(rows);
+}
+
+function pendingQuestion(screen: ScreenSnapshot): string | null {
+  const d = activeDialog(screen);
+  return d ? cleanAnswer(screen.lines.slice(d.start, d.end + 1)) : null;
+}
+
+function answerKeys(answer: string, screen: ScreenSnapshot): string[] {
+  const d = activeDialog(screen);
+  if (!d) return [answer, '\r'];
+  // Codex list menus: a digit selects and accepts at once (no Enter, which would reach the next view)
+  const digit = menuDigitFor(answer, d.options);
+  return digit ? [digit] : [];
+}
+
+function dialogText(screen: ScreenSnapshot): string {
+  const d = activeDialog(screen);
+  return d ? screen.lines.slice(d.start, d.end + 1).join('\n') : '';
+}
+
+/** Bottom rows as text, for dialogs drawn without a numbered menu. */
+function bottomText(screen: ScreenSnapshot, n = 15): string {
+  return lastNonBlankIndices(screen.lines, n)
+    .map((i) => screen.lines[i])
+    .join('\n');
+}
+
+export const codexStartupDialogs: StartupDialog[] = [
+  {
+    // v2: "Do you trust the contents of this directory?" › 1. Yes, continue
+    id: 'codex.trust-directory',
+    match: (s) => /Do you trust the contents of this directory\?/u.test(dialogText(s) || bottomText(s)) && codexComposer(s) < 0,
+    keys: ['\r'],
+  },
+  {
+    // v1: "…allow Codex to work in this folder without asking for approval" (option 1, the default)
+    id: 'codex.trust-folder',
+    match: (s) => /allow Codex to work in this folder/u.test(dialogText(s)),
+    keys: ['\r'],
+  },
+  {
+    // "✨ Update available! 0.1 -> 0.2" › 1. Update now / 2. Skip / 3. Skip until next version
+    id: 'codex.update',
+    match: (s) => /Update available!/u.test(dialogText(s) || bottomText(s)) && /Skip until next version/u.test(dialogText(s) || bottomText(s)) && codexComposer(s) < 0,
+    keys: ['3', '\r'],
+  },
+  {
+    // "Choose how you'd like Codex to proceed." › 1. Try new model / 2. Use existing model: keep the configured one
+    id: 'codex.model-migration',
+    match: (s) => /Use existing model/u.test(dialogText(s)),
+    keys: ['2'],
+  },
+  {
+    // migration notice without a choice: "Codex just got an upgrade … Press enter to continue"
+    id: 'codex.model-migration-notice',
+    match: (s) => codexComposer(s) < 0 && /We recommend switching from|just got an upgrade/u.test(bottomText(s, 30)) && /Press enter to continue/iu.test(bottomText(s, 4)),
+    keys: ['\r'],
+  },
+];
+
+/** Server names become a dotted `-c` path segment: only TOML bare keys are safe there. */
+function mcpKey(name: string): string {
+  if (!isBareKey(name)) throw new Error(`MCP server name not usable in a Codex -c path: ${JSON.stringify(name)}`);
+  return `mcp_servers.${name}`;
+}
+
+async function launch(ctx: LaunchContext): Promise<LaunchSpec> {
+  const bin = resolveBinary('codex', 'CAO_CODEX_BIN', ctx.env);
+  const args: string[] = [];
+  // inline mode keeps the transcript in the normal buffer (scrollback) where answers are cut from
+  if (await helpMentions(bin, '--no-alt-screen', ctx.env)) args.push('--no-alt-screen');
+  args.push('--dangerously-bypass-approvals-and-sandbox');
+  args.push('-c', 'check_for_update_on_startup=false');
+  const key = mcpKey(ctx.mcp.name);
+  args.push('-c', `${key}.command=${tomlString(ctx.mcp.command)}`);
+  args.push('-c', `${key}.args=${tomlStringArray(ctx.mcp.args)}`);
+  // Codex starts MCP servers with a cleared environment: everything they need goes in `.env`
+  if (Object.keys(ctx.mcp.env).length) args.push('-c', `${key}.env=${tomlStringTable(ctx.mcp.env)}`);
+  // must be a float: an integer is silently ignored (default ~60 s)
+  args.push('-c', `${key}.tool_timeout_sec=${tomlFloat(ctx.toolTimeoutSec)}`);
+  if (ctx.systemPrompt.trim()) args.push('-c', `developer_instructions=${tomlString(ctx.systemPrompt)}`);
+  if (ctx.model) args.push('-c', `model=${tomlString(ctx.model)}`);
+  const env = { ...ctx.env };
+  if (!env.TERM) env.TERM = 'xterm-256color';
+  return { command: bin, args, env, cwd: ctx.workingDirectory };
+}
+
+export const codexProvider: Provider = {
+  id: 'codex',
+  label: 'Codex',
+  cols: 200,
+  rows: 50,
+  launch,
+  startupDialogs: codexStartupDialogs,
+  detect,
+  pendingQuestion,
+  extractLastAnswer,
+  answerKeys,
+  // Codex treats keys arriving within its paste-burst window (~120 ms) as pasted text: wait it out
+  input: { enterDelayMs: 200, submitKey: '\r' },
+  exit: { keys: ['/quit', '\r'], graceMs: 3000 },
+  startupTimeoutMs: 60_000,
+};
