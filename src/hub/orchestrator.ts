@@ -102,7 +102,7 @@ export class Orchestrator {
   // ------------------------------------------------------------------ workers
 
   /** Validates the request, starts the worker CLI in a pty (not yet ready) and registers it. */
-  startWorker(caller: Caller, args: StartWorkerArgs): { terminal: Terminal; profile: AgentProfile } {
+  async startWorker(caller: Caller, args: StartWorkerArgs): Promise<{ terminal: Terminal; profile: AgentProfile }> {
     if (this.shuttingDown) throw new ToolError('the hub is shutting down');
     const cwd = this.resolveWorkingDirectory(caller, args.working_directory);
     let profile: AgentProfile;
@@ -130,8 +130,12 @@ export class Orchestrator {
       env: workerEnv(process.env, hubUrl, id, token),
       toolTimeoutSec: this.opts.toolTimeoutSec ?? 3600,
     };
-    const launch = provider.launch(ctx);
-    if (launch instanceof Promise) throw new Error('async provider launch is not supported here');
+    let launch;
+    try {
+      launch = await provider.launch(ctx);
+    } catch (e) {
+      throw new ToolError(`could not prepare ${provider.label}: ${(e as Error).message}`, 'launch_failed');
+    }
     this.opts.authorize(token, id);
     this.tokens.set(id, token);
     let terminal: Terminal;
@@ -218,7 +222,7 @@ export class Orchestrator {
       throw new ToolError(`timeout must be between 1 and 3600 seconds (got ${args.timeout})`);
     const totalMs = timeoutSec * 1000;
     const deadline = started + totalMs;
-    const { terminal: t, profile } = this.startWorker(caller, args);
+    const { terminal: t, profile } = await this.startWorker(caller, args);
     const result = (success: boolean, msg: string, output = '', status?: AgentStatus): HandoffResult => ({
       success,
       output,
@@ -325,9 +329,9 @@ export class Orchestrator {
 
   // ------------------------------------------------------------------ assign
 
-  assign(caller: Caller, args: StartWorkerArgs & { message: string }): { terminal_id: string; provider: string; profile: string } {
+  async assign(caller: Caller, args: StartWorkerArgs & { message: string }): Promise<{ terminal_id: string; provider: string; profile: string }> {
     const message = requireText(args.message, 'message');
-    const { terminal: t, profile } = this.startWorker(caller, args);
+    const { terminal: t, profile } = await this.startWorker(caller, args);
     const task = `${message}\n\n[Assigned by ${describe(caller)}. When you have finished, send your result back with the send_message tool of the "cao" MCP server (receiver_id may be left empty: it goes to whoever assigned this task).]`;
     // The task goes through the inbox like any message: durable, typed exactly once, when the worker is ready.
     const row = this.store.enqueue(caller.id, t.id, task);

@@ -73,7 +73,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         'Starts a worker agent with the given profile and returns its terminal id at once. The task is delivered as soon as the worker is ready; the worker reports back to you with send_message (read it with read_inbox if you are not a cao-mcp terminal). If the worker fails to start or never takes the task, you get an inbox message saying so.',
       inputSchema: { ...workerArgs, message: z.string().describe('The task, complete and self-contained.') },
     },
-    async (args) => run(async () => structured({ success: true, ...orch.assign(caller, args) })),
+    async (args) => run(async () => structured({ success: true, ...(await orch.assign(caller, args)) })),
   );
 
   server.registerTool(

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+export const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+export const CLI = join(REPO, 'dist', 'cli', 'main.js');
+
+export interface CaoSession {
+  client: Client;
+  home: string;
+  stderr: () => string;
+  notifications: unknown[];
+  call: (name: string, args: Record<string, unknown>, opts?: { timeout?: number; onprogress?: (p: { progress: number; message?: string }) => void }) => Promise<CallToolResult>;
+  close: () => Promise<void>;
+}
+
+/** Starts `cao-mcp` (built, from dist/) as a child process with the SDK's stdio client, like Claude Code would. */
+export async function startCao(opts: { env?: Record<string, string>; home?: string; cwd?: string } = {}): Promise<CaoSession> {
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'cao-test-'));
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI],
+    cwd: opts.cwd ?? REPO,
+    env: { ...(process.env as Record<string, string>), CAO_HOME: home, ...opts.env },
+    stderr: 'pipe',
+  });
+  let err = '';
+  transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const client = new Client({ name: 'test-supervisor', version: '1.0.0' });
+  const notifications: unknown[] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void notifications.push(n.params));
+  await client.connect(transport);
+  return {
+    client,
+    home,
+    stderr: () => err,
+    notifications,
+    call: async (name, args, o = {}) =>
+      (await client.callTool({ name, arguments: args }, undefined, { timeout: o.timeout ?? 120_000, onprogress: o.onprogress })) as CallToolResult,
+    close: async () => {
+      await client.close().catch(() => undefined);
+      if (!opts.home) rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export function textOf(r: CallToolResult): string {
+  return r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
