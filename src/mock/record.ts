@@ -1,0 +1,30 @@
+/** Event log for tests and benchmarks: one JSON line per event, appended whole (env CAO_MOCK_RECORD). */
+import { appendFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+export type RecordEvent =
+  | 'start'
+  | 'terminal_reply'
+  | 'ready'
+  | 'input'
+  | 'ignored_input'
+  | 'choice'
+  | 'tool_result'
+  | 'final_frame'
+  | 'interrupted'
+  | 'crash'
+  | 'exit';
+
+export class Recorder {
+  constructor(private readonly file: string | undefined) {}
+
+  record(event: RecordEvent, fields: Record<string, unknown> = {}): void {
+    if (!this.file) return;
+    const line = JSON.stringify({ t: performance.timeOrigin + performance.now(), pid: process.pid, event, ...fields });
+    try {
+      appendFileSync(this.file, line + '\n');
+    } catch {
+      /* a broken record file must not break the agent */
+    }
+  }
+}
