@@ -8,19 +8,20 @@ import { distFile } from '../util/paths.js';
 
 /** The mock worker's script for the demo: what it answers to which task. */
 const DEMO_SCRIPT = {
+  // First match wins: the review task quotes the FizzBuzz answer, so its rule comes first.
   rules: [
+    {
+      match: '/review/i',
+      delayMs: 600,
+      toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'APPROVED: the FizzBuzz loop is correct and covers 1..15.' } }],
+      answer: 'Review sent to my supervisor.',
+    },
     {
       match: '/fizzbuzz/i',
       delayMs: 800,
       stream: { chunks: 4, intervalMs: 250 },
       answer:
         'Here is FizzBuzz in Python:\n\nfor i in range(1, 16):\n    print("FizzBuzz" if i % 15 == 0 else "Fizz" if i % 3 == 0 else "Buzz" if i % 5 == 0 else i)\n\nIt prints 1, 2, Fizz, 4, Buzz, … FizzBuzz.',
-    },
-    {
-      match: '/review/i',
-      delayMs: 600,
-      toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'APPROVED: the FizzBuzz loop is correct and covers 1..15.' } }],
-      answer: 'Review sent to my supervisor.',
     },
   ],
   default: { answer: 'Done: {{input}}' },

@@ -529,7 +529,8 @@ function requireText(v: unknown, field: string): string {
 }
 
 function describe(c: Caller): string {
-  return c.kind === 'worker' ? `terminal ${c.id}` : `supervisor ${c.id}`;
+  if (c.kind === 'worker') return `terminal ${c.id}`;
+  return c.id === 'supervisor' ? 'the supervisor' : `supervisor "${c.id}"`;
 }
 
 function lastLines(text: string, n: number): string {
