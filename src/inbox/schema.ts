@@ -1,0 +1,67 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { AGENT_STATUSES } from '../status/types.js';
+
+/** A worker is a CLI cao-mcp started in a pty; an external supervisor is an agent it did not start. */
+export const TERMINAL_KINDS = ['worker', 'external'] as const;
+export type TerminalKind = (typeof TERMINAL_KINDS)[number];
+
+export const MESSAGE_STATES = ['pending', 'delivering', 'delivered', 'failed'] as const;
+
+const quoted = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
+
+/** Times are ms since the epoch (plain integers, so rows can go on the bus as they are). */
+export const terminals = sqliteTable(
+  'terminals',
+  {
+    /** Workers: 8 lowercase hex chars. External supervisors: their name. */
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: TERMINAL_KINDS }).notNull(),
+    provider: text('provider'),
+    profile: text('profile'),
+    /** Who created it (terminal id or external supervisor name); null for external supervisors. */
+    creatorId: text('creator_id'),
+    workingDirectory: text('working_directory'),
+    /** Process group leader of the worker's pty; null for external supervisors. */
+    pid: integer('pid'),
+    /** The hub instance that owns the worker's pty. */
+    hubId: text('hub_id'),
+    status: text('status', { enum: AGENT_STATUSES }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    endedAt: integer('ended_at'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    check('terminals_kind_check', sql`${t.kind} in (${quoted(TERMINAL_KINDS)})`),
+    check('terminals_status_check', sql`${t.status} in (${quoted(AGENT_STATUSES)})`),
+  ],
+);
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    senderId: text('sender_id').notNull(),
+    // Cascade: deleting an old terminal row (retention) takes its mail with it.
+    receiverId: text('receiver_id')
+      .notNull()
+      .references(() => terminals.id, { onDelete: 'cascade' }),
+    body: text('body').notNull(),
+    status: text('status', { enum: MESSAGE_STATES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    check('messages_status_check', sql`${t.status} in (${quoted(MESSAGE_STATES)})`),
+    // Claim / per-receiver order: oldest pending of one receiver, "is one in flight?".
+    index('messages_receiver_status_id_idx').on(t.receiverId, t.status, t.id),
+    // The once-a-second sweep reads only this small partial index (open mail, not the history).
+    index('messages_pending_receiver_idx').on(t.receiverId).where(sql`status = 'pending'`),
+  ],
+);
+
+export type TerminalRow = typeof terminals.$inferSelect;
+export type NewTerminalRow = typeof terminals.$inferInsert;
+export type MessageRow = typeof messages.$inferSelect;
