@@ -149,7 +149,7 @@ function lastTurn(screen: ScreenSnapshot): { start: number; end: number } {
   const echo = lastUserEcho(lines, end);
   let start = echo + 1;
   // the echo's own continuation rows (a multi-line message) are indented under it
-  while (echo >= 0 && start < end && /^[ \u00a0]{2}\S/u.test(lines[start])) start++;
+  while (echo >= 0 && start < end && /^[ \u00a0]{2}[^\s⎿]/u.test(lines[start])) start++;
   return { start, end };
 }
 

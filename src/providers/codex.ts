@@ -157,9 +157,15 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
     const tail = lastNonBlankIndices(lines, 6).map((i) => lines[i]);
     return tail.some((l) => BUSY_FOOTER_RE.test(l)) ? 'processing' : 'unknown';
   }
-  // the live status row sits just above the composer; footers below it
-  const near = [...lastNonBlankIndices(lines, 4, composer - 1), ...lines.slice(composer + 1).map((_, k) => composer + 1 + k)];
-  if (near.some((i) => STATUS_ROW_RE.test(lines[i]) || BUSY_FOOTER_RE.test(lines[i]))) return 'processing';
+  // the live status row is the first column-0 row above the composer (queued messages, indented, may sit
+  // between them); footers are below it. Older rows belong to the transcript and may be stale.
+  const near: string[] = lines.slice(composer + 1);
+  for (let i = composer - 1; i >= Math.max(0, composer - 12); i--) {
+    if (isBlank(lines[i])) continue;
+    near.push(lines[i]);
+    if (!/^[ \u00a0]/u.test(lines[i])) break;
+  }
+  if (near.some((l) => STATUS_ROW_RE.test(l) || /\besc to interrupt\b/u.test(l))) return 'processing';
   const turn = lastTurn(screen);
   const cs = cells(lines, turn.start, turn.end);
   if (cs.some((c) => c.kind === 'text' || c.kind === 'tool')) {
