@@ -254,6 +254,28 @@ describe('mock provider on plain screens', () => {
     }
   });
 
+  it('reads the captured mock screens in tests/fixtures/mock', () => {
+    const dirFx = join(repoRoot, 'tests', 'fixtures', 'mock');
+    const read = (name: string) => snapshotFromText(readFileSync(join(dirFx, `${name}.txt`), 'utf8'), 120);
+    const expected: Record<string, [string, string | null]> = {
+      'mock-trust-dialog': ['waiting_user_answer', null],
+      'mock-idle': ['idle', null],
+      'mock-typed': ['idle', null],
+      'mock-processing': ['processing', null],
+      'mock-completed': ['completed', 'PONG-123'],
+      'mock-question': ['waiting_user_answer', null],
+      'mock-processing-paused': ['processing', 'first part of the'],
+    };
+    for (const [name, [status, answer]] of Object.entries(expected)) {
+      const s = read(name);
+      expect(mockDetect(s), name).toBe(status);
+      expect(mockLastAnswer(s), name).toBe(answer);
+    }
+    expect(p.startupDialogs[0].match(read('mock-trust-dialog'))).toBe(true);
+    expect(p.startupDialogs[0].match(read('mock-question'))).toBe(false);
+    expect(mockPendingQuestion(read('mock-question'))).toBe('Allow write to out.txt?\n1. Yes\n2. No');
+  });
+
   it('says unknown when nothing is recognisable, and ignores a stale dialog above an input box', () => {
     expect(mockDetect(snapshotFromText(''))).toBe('unknown');
     expect(mockDetect(snapshotFromText('user@host:~$ ls\nfile.txt\nuser@host:~$'))).toBe('unknown');
