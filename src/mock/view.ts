@@ -37,7 +37,7 @@ export function echoBlock(input: string): string[] {
 
 /** Answer lines: `● ` on the first, two spaces on the rest. */
 export function answerLine(text: string, index: number): string {
-  return `${index === 0 ? '● ' : '  '}${text}`;
+  return `${index === 0 ? '● ' : '  '}${printable(text)}`;
 }
 
 export function toolHeader(server: string, tool: string, args: Record<string, unknown>, cols: number): string {
