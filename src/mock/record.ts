@@ -20,7 +20,9 @@ export class Recorder {
 
   record(event: RecordEvent, fields: Record<string, unknown> = {}): void {
     if (!this.file) return;
-    const line = JSON.stringify({ t: performance.timeOrigin + performance.now(), pid: process.pid, event, ...fields });
+    // `terminal`: the cao-mcp terminal id when a hub started this agent (tests map records to receivers).
+    const terminal = process.env.CAO_TERMINAL_ID;
+    const line = JSON.stringify({ t: performance.timeOrigin + performance.now(), pid: process.pid, ...(terminal ? { terminal } : {}), event, ...fields });
     try {
       appendFileSync(this.file, line + '\n');
     } catch {

@@ -77,7 +77,13 @@ export class Screen {
     const total = buf.length;
     const start = Math.max(0, total - maxLines);
     const lines: string[] = [];
-    for (let y = start; y < total; y++) lines.push(buf.getLine(y)?.translateToString(true) ?? '');
+    const wrapped: boolean[] = [];
+    for (let y = start; y < total; y++) {
+      const line = buf.getLine(y);
+      // translateToString(true) keeps spaces the app wrote explicitly; detectors want them gone.
+      lines.push((line?.translateToString(true) ?? '').replace(/\s+$/u, ''));
+      wrapped.push(line?.isWrapped ?? false);
+    }
     return {
       lines,
       viewportTop: Math.max(0, buf.baseY - start),
@@ -85,6 +91,7 @@ export class Screen {
       rows: this.term.rows,
       cursorLine: buf.baseY + buf.cursorY - start,
       altScreen: buf.type === 'alternate',
+      wrapped,
     };
   }
 

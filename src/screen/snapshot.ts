@@ -12,6 +12,8 @@ export interface ScreenSnapshot {
   cursorLine: number;
   /** The application switched to the alternate screen buffer (full-screen TUIs). */
   altScreen: boolean;
+  /** Per line: true when the row continues the previous one (the emulator soft-wrapped it). */
+  wrapped?: boolean[];
 }
 
 /** Builds a snapshot from plain text (captured fixture, tests): every line is visible. */
