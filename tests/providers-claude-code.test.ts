@@ -276,6 +276,28 @@ describe('claude_code: startup dialogs match only when active', () => {
     expect(only(screen(apiKey))).toEqual(['claude.api-key']);
     expect(claudeStartupDialogs.find((d) => d.id === 'claude.api-key')!.keys).toEqual(['\x1b[A', '\r']);
   });
+  it('a dialog drawn at the top of a tall terminal (blank rows below it) is still found', async () => {
+    // rows as Claude Code 2.1.197 drew them here, in a 200x50 pty, when the key was not pre-approved
+    const real = [
+      '─'.repeat(200),
+      '  Detected a custom API key in your environment',
+      '',
+      '  ANTHROPIC_API_KEY: sk-ant-...0123456789abcdefghij',
+      '',
+      '  Do you want to use this API key?',
+      '',
+      '    1. Yes',
+      '  ❯ 2. No (recommended)',
+      '',
+      '  Enter to confirm · Esc to cancel',
+    ];
+    const s = await renderRaw(real.join('\r\n'), 200, 50);
+    expect(s.lines.length).toBe(50); // 39 blank rows under the dialog
+    expect(p.detect(s)).toBe('waiting_user_answer');
+    expect(only(s)).toEqual(['claude.api-key']);
+    expect(p.pendingQuestion(s)).toContain('Do you want to use this API key?');
+  });
+
   it('an answered dialog left in scrollback does not match', () => {
     for (const d of [trust, bypass, apiKey]) expect(only(screen([...d, '', ...box()]))).toEqual([]);
   });

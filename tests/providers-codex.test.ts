@@ -186,6 +186,14 @@ describe('codex: synthetic screens for cases the captures lack', () => {
     expect(p.extractLastAnswer(s)).toBeNull();
   });
 
+  it('a startup warning is not an error; a warning during a turn does not end it', () => {
+    const start = screen(['  >_ OpenAI Codex (v0.169.0)', '', '⚠ Model metadata for `gpt-6-sol` not found. Defaulting to fallback metadata.', '', ...composer()]);
+    expect(p.detect(start)).toBe('idle');
+    const retry = screen(['› q', '', '⚠ stream error: connection reset; retrying 1/5 in 200ms…', '', '• A', '', ...composer()]);
+    expect(p.detect(retry)).toBe('completed');
+    expect(p.extractLastAnswer(retry)).toBe('A');
+  });
+
   it('mutating a capture changes the verdict', () => {
     const busy = read('real/codex-processing.txt');
     expect(p.detect(snapshotFromText(busy))).toBe('processing');
@@ -241,6 +249,12 @@ describe('codex: startup dialogs match only when active', () => {
   it('model migration → keep the configured model', () => {
     expect(only(screen(migration))).toEqual(['codex.model-migration']);
     expect(codexStartupDialogs.find((d) => d.id === 'codex.model-migration')!.keys).toEqual(['2']);
+  });
+  it('a dialog drawn at the top of a tall terminal (blank rows below it) is still found', async () => {
+    const s = await renderRaw(trust.join('\r\n'), 200, 50);
+    expect(s.lines.length).toBe(50);
+    expect(p.detect(s)).toBe('waiting_user_answer');
+    expect(only(s)).toEqual(['codex.trust-directory']);
   });
   it('answered dialogs left in the transcript do not match', () => {
     for (const d of [trust, update, migration]) expect(only(screen([...d, '', ...composer()]))).toEqual([]);

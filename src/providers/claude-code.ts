@@ -15,6 +15,7 @@ import {
   resolveBinary,
   runningAsRoot,
   stripIndent,
+  tailStart,
   withoutKeys,
   writePrivateJson,
   type MenuOption,
@@ -36,7 +37,7 @@ import {
  */
 
 const PROMPT_RE = /^[ \u00a0]*[❯>](?:[ \u00a0]|$)/u;
-const USER_ECHO_RE = /^[❯>][ \u00a0]+\S/u;
+const USER_ECHO_RE = /^[❯>][ \u00a0]+(?!\d{1,2}\.[ \u00a0])\S/u;
 const MARKER_RE = /^[●⏺][ \u00a0]/u;
 const SPINNER_RE = /^[·✢✳✶✻✽*][ \u00a0]+\S[^…]*…/u;
 /** Tool-call heads: `● Bash(ls)`, `● cao - send_message (MCP)(…)`, collapsed `● Read 1 file (ctrl+o to expand)`. */
@@ -89,7 +90,7 @@ interface Dialog {
 function activeDialog(screen: ScreenSnapshot): Dialog | null {
   const { lines } = screen;
   const box = claudeInputBox(screen);
-  const from = box ? box.bottom + 1 : Math.max(0, lines.length - 40);
+  const from = box ? box.bottom + 1 : tailStart(lines, 30);
   const region = lines.slice(from);
   const end = lastNonBlankIndex(lines);
   if (end < from) return null;
@@ -142,7 +143,7 @@ function blocks(lines: string[], start: number, end: number): Block[] {
 }
 
 /** Rows of the last turn: after the last echoed user message, up to the input box (or the screen end). */
-function lastTurn(screen: ScreenSnapshot): { start: number; end: number } {
+function lastTurn(screen: ScreenSnapshot): { start: number; end: number; echo: number } {
   const { lines } = screen;
   const box = claudeInputBox(screen);
   const end = box ? box.top : lines.length;
@@ -150,7 +151,7 @@ function lastTurn(screen: ScreenSnapshot): { start: number; end: number } {
   let start = echo + 1;
   // the echo's own continuation rows (a multi-line message) are indented under it
   while (echo >= 0 && start < end && /^[ \u00a0]{2}[^\s⎿]/u.test(lines[start])) start++;
-  return { start, end };
+  return { start, end, echo };
 }
 
 function detect(screen: ScreenSnapshot): DetectedStatus {
@@ -158,7 +159,7 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
   const box = claudeInputBox(screen);
   if (activeDialog(screen)) return 'waiting_user_answer';
   if (!box) {
-    const tail = lines.slice(Math.max(0, lines.length - 6));
+    const tail = lines.slice(tailStart(lines, 4));
     return tail.some((l) => BUSY_FOOTER_RE.test(l)) ? 'processing' : 'unknown';
   }
   const footer = lines.slice(box.bottom + 1);
@@ -168,7 +169,8 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
   const turn = lastTurn(screen);
   const bs = blocks(lines, turn.start, turn.end);
   if (bs.some((b) => b.kind === 'text' || b.kind === 'tool')) return 'completed';
-  if (lines.slice(turn.start, turn.end).some((l) => ERROR_RE.test(l))) return 'error';
+  // an error only counts inside a turn the user started (never banner or startup text)
+  if (turn.echo >= 0 && lines.slice(turn.start, turn.end).some((l) => ERROR_RE.test(l))) return 'error';
   return 'idle';
 }
 

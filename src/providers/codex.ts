@@ -13,6 +13,7 @@ import {
   menuDigitFor,
   resolveBinary,
   stripIndent,
+  tailStart,
   tomlFloat,
   tomlString,
   tomlStringArray,
@@ -45,7 +46,8 @@ const STATUS_ROW_RE = /^•[ \u00a0]+\S.*\((?:\d+h[ \u00a0]+)?(?:\d+m[ \u00a0]+)
 /** Tool / activity cells: not the agent's answer. */
 const TOOL_CELL_RE =
   /^•[ \u00a0]+(?:Ran|Running|Called|Calling|Explored|Exploring|Edited|Editing|Added|Deleted|Updated Plan|Read|Reading|Search(?:ed|ing)?|List(?:ed|ing)|Waiting for|Working|Applied|Applying|Change Approved|Proposed|Viewed|Image)\b/u;
-const ERROR_ROW_RE = /^(?:■|⚠)[ \u00a0]+\S|^(?:Error:|ERROR:|panic:)/u;
+/** `■ …` is a failed turn; `⚠ …` rows are warnings (retries, model metadata) and do not end a turn. */
+const ERROR_ROW_RE = /^■[ \u00a0]+\S|^(?:Error:|ERROR:|panic:)/u;
 
 /** Index of the composer row, or -1 (a menu or dialog has replaced it). */
 export function codexComposer(screen: ScreenSnapshot): number {
@@ -73,7 +75,7 @@ function activeDialog(screen: ScreenSnapshot): Dialog | null {
   const { lines } = screen;
   const composer = codexComposer(screen);
   const end = lastNonBlankIndex(lines);
-  const from = composer >= 0 ? composer + 1 : Math.max(0, lines.length - 60);
+  const from = composer >= 0 ? composer + 1 : tailStart(lines, 45);
   if (end < from) return null;
   const menu = lastMenu(lines.slice(from), '›').map((o) => ({ ...o, line: o.line + from }));
   if (!menu.length) return null;
@@ -109,7 +111,7 @@ function dialogTop(lines: string[], row: number, floor: number): number {
 }
 
 /** Rows of the last turn: after the last echoed user message, up to the status row / composer. */
-function lastTurn(screen: ScreenSnapshot): { start: number; end: number } {
+function lastTurn(screen: ScreenSnapshot): { start: number; end: number; echo: number } {
   const { lines } = screen;
   const composer = codexComposer(screen);
   const end = composer >= 0 ? composer : lines.length;
@@ -122,7 +124,7 @@ function lastTurn(screen: ScreenSnapshot): { start: number; end: number } {
   }
   let start = echo + 1;
   while (echo >= 0 && start < end && /^[ \u00a0]{2}\S/u.test(lines[start])) start++;
-  return { start, end };
+  return { start, end, echo };
 }
 
 type Cell = { kind: 'text' | 'tool' | 'other'; lines: string[] };
@@ -168,13 +170,11 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
   if (near.some((l) => STATUS_ROW_RE.test(l) || /\besc to interrupt\b/u.test(l))) return 'processing';
   const turn = lastTurn(screen);
   const cs = cells(lines, turn.start, turn.end);
-  if (cs.some((c) => c.kind === 'text' || c.kind === 'tool')) {
-    // a turn whose only output is an error row ended in failure, not with an answer
-    if (!cs.some((c) => c.kind === 'text') && cs.some((c) => c.kind === 'other' && ERROR_ROW_RE.test(c.lines[0]))) return 'error';
-    return 'completed';
-  }
-  if (cs.some((c) => ERROR_ROW_RE.test(c.lines[0]))) return 'error';
-  return 'idle';
+  // an error row only counts inside a turn the user started, and only when no answer followed it
+  const failed = turn.echo >= 0 && cs.some((c) => c.kind === 'other' && ERROR_ROW_RE.test(c.lines[0]));
+  if (cs.some((c) => c.kind === 'text')) return 'completed';
+  if (failed) return 'error';
+  return cs.some((c) => c.kind === 'tool') ? 'completed' : 'idle';
 }
 
 function extractLastAnswer(screen: ScreenSnapshot): string | null {

@@ -302,7 +302,8 @@ export const kiroCliProvider: Provider = {
   pendingQuestion,
   extractLastAnswer,
   answerKeys,
-  input: { enterDelayMs: 500, submitKey: '\r' },
+  // the reference project needed a full second before Enter in kiro-cli
+  input: { enterDelayMs: 1000, submitKey: '\r' },
   exit: { keys: ['/exit', '\r'], graceMs: 3000 },
   startupTimeoutMs: 90_000,
 };

@@ -27,6 +27,15 @@ export function lastNonBlankIndices(lines: string[], n: number, from = lines.len
   return out;
 }
 
+/**
+ * Index where the region holding the last `n` non-blank lines starts (0 if there are fewer). Use this, not
+ * `lines.length - n`: a full-screen TUI leaves blank rows below its content.
+ */
+export function tailStart(lines: string[], n: number): number {
+  const idx = lastNonBlankIndices(lines, n);
+  return idx.length ? idx[0] : 0;
+}
+
 /** First index >= `start` of a line matching `re`, or -1. */
 export function indexMatching(lines: string[], re: RegExp, start = 0, end = lines.length): number {
   for (let i = Math.max(0, start); i < Math.min(end, lines.length); i++) if (re.test(lines[i])) return i;
