@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from './support/cao-client.js';
-import { connectHttp, startServe } from './support/http-client.js';
+import { connectHttp, startServe, stopProc } from './support/http-client.js';
 import { waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';
 
@@ -26,7 +26,7 @@ afterAll(async () => {
 describe('inbox stress', () => {
   it(`${SENDERS * PER_SENDER} messages from ${SENDERS} processes to ${AGENTS} agents: each delivered exactly once, in per-sender order`, { timeout: 300_000 }, async () => {
     const serve = await startServe(home, { CAO_MOCK_SCRIPT: JSON.stringify({ default: { answer: 'ok' } }), CAO_MOCK_RECORD: record });
-    cleanup.push(() => void serve.proc.kill('SIGTERM'));
+    cleanup.push(() => stopProc(serve.proc));
     const boss = await connectHttp(serve.hub, 'boss');
     cleanup.push(() => boss.close());
     const ids: string[] = [];

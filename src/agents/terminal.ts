@@ -62,7 +62,6 @@ export class Terminal {
       (data) => this.bus.emit('output', { terminalId: this.id, data }),
     );
     this.pty = pty;
-    this.bus.emit('terminal:created', { terminalId: this.id });
     void pty.exit.then((e) => {
       this.exitInfo = e;
       // Let the last output reach the screen before the status says exited.
@@ -200,7 +199,6 @@ export class Terminal {
     this.monitor.dispose();
     this.feed.dispose();
     void this.log.close();
-    this.bus.emit('terminal:removed', { terminalId: this.id });
   }
 }
 

@@ -25,7 +25,8 @@ export interface HubOptions {
  * over loopback HTTP with their per-terminal tokens.
  */
 export class Hub {
-  readonly id = randomBytes(6).toString('hex');
+  /** `<pid>.<random>`: another hub sharing the database can tell whether this one still runs. */
+  readonly id = `${process.pid}.${randomBytes(4).toString('hex')}`;
   readonly bus: Bus = createBus();
   readonly db: CaoDb;
   readonly store: InboxStore;

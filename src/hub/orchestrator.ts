@@ -94,7 +94,7 @@ export class Orchestrator {
 
   /** Cleans up after a previous hub that died (kill -9): ends its workers, fails their mail, kills leftovers. */
   recover(): { endedTerminals: string[]; failedMessages: number } {
-    const r = this.store.recoverAfterCrash(this.opts.hubId);
+    const r = this.store.recoverAfterCrash(this.opts.hubId, hubStillRunning);
     for (const pid of r.pids) if (pid > 1 && groupAlive(pid)) killGroup(pid, 'SIGKILL');
     return { endedTerminals: r.endedTerminals, failedMessages: r.failedMessages };
   }
@@ -520,6 +520,18 @@ export class Orchestrator {
         this.forget(t.id, 'exited', 'hub shut down');
       }),
     );
+  }
+}
+
+/** Hub ids are `<pid>.<random>`: a hub whose process still runs keeps its workers (two hubs may share a database). */
+function hubStillRunning(hubId: string): boolean {
+  const pid = Number(hubId.split('.')[0]);
+  if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -57,3 +57,12 @@ export async function connectHttp(hub: HubInfo, name: string): Promise<HttpCalle
     close: () => client.close().catch(() => undefined),
   };
 }
+
+/** Ends a child process and waits until it has exited. */
+export function stopProc(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.kill(signal);
+  });
+}
