@@ -209,6 +209,15 @@ describe('claude_code: synthetic screens for cases the captures lack', () => {
     expect(p.extractLastAnswer(s)).toBe('Sending the result now.');
   });
 
+  it('a long token the emulator soft-wrapped comes back as one line', async () => {
+    const url = `https://example.com/${'a'.repeat(120)}`;
+    const rule = '─'.repeat(80);
+    const rows = ['❯ link please', '', `● See ${url}`, '  and done.', '', '✻ Worked for 1s', '', rule, '❯ ', rule, '  ? for shortcuts'];
+    const s = await renderRaw(rows.join('\r\n'), 80, 30);
+    expect(p.detect(s)).toBe('completed');
+    expect(p.extractLastAnswer(s)).toBe(`See ${url}\nand done.`);
+  });
+
   it('an API error instead of an answer → error', () => {
     const s = screen(['❯ say ping', '  ⎿  API Error: 401 {"type":"error","error":{"type":"authentication_error"}}', '', ...box()]);
     expect(p.detect(s)).toBe('error');

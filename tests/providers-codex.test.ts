@@ -180,6 +180,14 @@ describe('codex: synthetic screens for cases the captures lack', () => {
     expect(p.detect(s)).toBe('completed');
   });
 
+  it('a long token the emulator soft-wrapped comes back as one line', async () => {
+    const url = `https://example.com/${'b'.repeat(120)}`;
+    const rows = ['› link please', '', `• See ${url}`, '  and done.', '', '  Worked for 1s • 07:31', '', ...composer()];
+    const s = await renderRaw(rows.join('\r\n'), 80, 30);
+    expect(p.detect(s)).toBe('completed');
+    expect(p.extractLastAnswer(s)).toBe(`See ${url}\nand done.`);
+  });
+
   it('an error row instead of an answer → error', () => {
     const s = screen(['› say ping', '', '■ unexpected status 401 Unauthorized: invalid api key', '', ...composer()]);
     expect(p.detect(s)).toBe('error');

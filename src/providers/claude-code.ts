@@ -124,12 +124,20 @@ function lastUserEcho(lines: string[], end: number): number {
 
 type Block = { kind: 'text' | 'tool' | 'other'; lines: string[] };
 
-/** Splits the turn's rows into blocks: each starts at a non-blank row at column 0. */
-function blocks(lines: string[], start: number, end: number): Block[] {
+/**
+ * Splits the turn's rows into blocks: each starts at a non-blank row at column 0. A row the emulator
+ * soft-wrapped (a long URL) is glued back onto the row it continues.
+ */
+function blocks(screen: ScreenSnapshot, start: number, end: number): Block[] {
+  const { lines } = screen;
   const out: Block[] = [];
   let cur: Block | null = null;
   for (let i = start; i < end; i++) {
     const l = lines[i];
+    if (cur && screen.wrapped?.[i]) {
+      cur.lines[cur.lines.length - 1] += l;
+      continue;
+    }
     if (!isBlank(l) && !/^[ \u00a0]/u.test(l)) {
       const kind: Block['kind'] = MARKER_RE.test(l) && !EFFORT_TAIL_RE.test(l) ? (TOOL_HEAD_RE.test(l) ? 'tool' : 'text') : 'other';
       cur = { kind, lines: [l] };
@@ -167,7 +175,7 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
   const above = lastNonBlankIndex(lines, box.top - 1);
   if (above >= 0 && SPINNER_RE.test(lines[above])) return 'processing';
   const turn = lastTurn(screen);
-  const bs = blocks(lines, turn.start, turn.end);
+  const bs = blocks(screen, turn.start, turn.end);
   if (bs.some((b) => b.kind === 'text' || b.kind === 'tool')) return 'completed';
   // an error only counts inside a turn the user started (never banner or startup text)
   if (turn.echo >= 0 && lines.slice(turn.start, turn.end).some((l) => ERROR_RE.test(l))) return 'error';
@@ -176,7 +184,7 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
 
 function extractLastAnswer(screen: ScreenSnapshot): string | null {
   const turn = lastTurn(screen);
-  const bs = blocks(screen.lines, turn.start, turn.end);
+  const bs = blocks(screen, turn.start, turn.end);
   let lastTool = -1;
   bs.forEach((b, i) => {
     if (b.kind === 'tool') lastTool = i;

@@ -129,12 +129,20 @@ function lastTurn(screen: ScreenSnapshot): { start: number; end: number; echo: n
 
 type Cell = { kind: 'text' | 'tool' | 'other'; lines: string[] };
 
-/** History cells of the turn: each starts at a non-blank column-0 row; `Worked for` closes the turn. */
-function cells(lines: string[], start: number, end: number): Cell[] {
+/**
+ * History cells of the turn: each starts at a non-blank column-0 row; `Worked for` closes the turn. A row
+ * the emulator soft-wrapped is glued back onto the row it continues.
+ */
+function cells(screen: ScreenSnapshot, start: number, end: number): Cell[] {
+  const { lines } = screen;
   const out: Cell[] = [];
   let cur: Cell | null = null;
   for (let i = start; i < end; i++) {
     const l = lines[i];
+    if (cur && screen.wrapped?.[i]) {
+      cur.lines[cur.lines.length - 1] += l;
+      continue;
+    }
     if (WORKED_RE.test(l) || STATUS_ROW_RE.test(l)) {
       cur = { kind: 'other', lines: [l] };
       out.push(cur);
@@ -169,7 +177,7 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
   }
   if (near.some((l) => STATUS_ROW_RE.test(l) || /\besc to interrupt\b/u.test(l))) return 'processing';
   const turn = lastTurn(screen);
-  const cs = cells(lines, turn.start, turn.end);
+  const cs = cells(screen, turn.start, turn.end);
   // an error row only counts inside a turn the user started, and only when no answer followed it
   const failed = turn.echo >= 0 && cs.some((c) => c.kind === 'other' && ERROR_ROW_RE.test(c.lines[0]));
   if (cs.some((c) => c.kind === 'text')) return 'completed';
@@ -179,7 +187,7 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
 
 function extractLastAnswer(screen: ScreenSnapshot): string | null {
   const turn = lastTurn(screen);
-  const cs = cells(screen.lines, turn.start, turn.end);
+  const cs = cells(screen, turn.start, turn.end);
   const kinds = cs.map((c) => c.kind);
   const lastTool = kinds.lastIndexOf('tool');
   let texts = cs.slice(lastTool + 1).filter((c) => c.kind === 'text');

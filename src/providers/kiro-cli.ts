@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DetectedStatus } from '../status/types.js';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
-import { cleanAnswer, isBlank, isRule, lastNonBlankIndex, lastNonBlankIndices, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
+import { cleanAnswer, continuesPrevious, isBlank, isRule, lastNonBlankIndex, lastNonBlankIndices, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
 
 /*
  * Kiro CLI (not installable here: verified on captured screens only). Two UIs:
@@ -39,12 +39,8 @@ function bottomPrompt(screen: ScreenSnapshot): number {
   if (last < 0) return -1;
   // a long line typed at the prompt wraps: walk back over full-width rows
   let i = last;
-  while (i > 0 && !PROMPT_RE.test(screen.lines[i]) && isFull(screen, i - 1)) i--;
+  while (i > 0 && !PROMPT_RE.test(screen.lines[i]) && continuesPrevious(screen, i)) i--;
   return PROMPT_RE.test(screen.lines[i]) ? i : -1;
-}
-
-function isFull(screen: ScreenSnapshot, i: number): boolean {
-  return (screen.lines[i]?.length ?? 0) >= screen.cols - 2;
 }
 
 /** Row of the bottom placeholder of the TUI composer when it is ready, else -1. */
@@ -79,7 +75,7 @@ function livePermission(screen: ScreenSnapshot): number {
       seenPrompt = true;
       continue;
     }
-    if (seenPrompt && isFull(screen, i - 1)) continue; // wrapped typed text
+    if (seenPrompt && continuesPrevious(screen, i)) continue; // wrapped typed text
     return -1;
   }
   return a;

@@ -62,3 +62,13 @@ export function dedent(lines: string[]): string[] {
   if (!Number.isFinite(min) || min === 0) return lines.map((l) => (isBlank(l) ? '' : l));
   return lines.map((l) => (isBlank(l) ? '' : l.slice(min)));
 }
+
+/**
+ * True when row `i` continues row `i - 1`: the emulator's soft-wrap flag when the snapshot has one, else a
+ * full-width previous row (rendered-text fixtures carry no flags).
+ */
+export function continuesPrevious(screen: { lines: string[]; cols: number; wrapped?: boolean[] }, i: number): boolean {
+  if (i <= 0) return false;
+  if (screen.wrapped) return screen.wrapped[i] === true;
+  return (screen.lines[i - 1]?.length ?? 0) >= screen.cols - 1;
+}
