@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -357,7 +357,7 @@ describe('claude_code: launch', () => {
 
   it('resolves the binary: CAO_CLAUDE_BIN, else `claude` on PATH', async () => {
     const bin = path.join(dir, 'bin');
-    (await import('node:fs')).mkdirSync(bin, { recursive: true });
+    mkdirSync(bin, { recursive: true });
     writeFileSync(path.join(bin, 'claude'), '#!/bin/sh\nexit 0\n');
     chmodSync(path.join(bin, 'claude'), 0o755);
     expect((await p.launch(ctx())).command).toBe(path.join(bin, 'claude'));
