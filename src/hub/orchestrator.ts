@@ -147,19 +147,32 @@ export class Orchestrator {
       throw new ToolError(`could not start ${provider.label} (${launch.command}): ${(e as Error).message}`, 'spawn_failed');
     }
     // Registered with its process group, so a later hub can clean up after a crash of this one.
+    try {
+      this.registerWorker(terminal, caller, cwd);
+    } catch (e) {
+      await terminal.kill();
+      terminal.dispose();
+      this.opts.revoke(token);
+      this.tokens.delete(id);
+      throw e;
+    }
+    this.terminals.set(id, terminal);
+    return { terminal, profile };
+  }
+
+  private registerWorker(terminal: Terminal, caller: Caller, cwd: string): void {
+    const { id, provider, profileName: profile } = terminal;
     this.store.registerTerminal({
       id,
       kind: 'worker',
       provider: provider.id,
-      profile: profile.name,
+      profile,
       creatorId: caller.id,
       workingDirectory: cwd,
       pid: terminal.pid,
       hubId: this.opts.hubId,
       status: 'starting',
     });
-    this.terminals.set(id, terminal);
-    return { terminal, profile };
   }
 
   private uniqueId(): string {
