@@ -506,6 +506,8 @@ export class Orchestrator {
       throw new ToolError(`agent ${t.id} is not waiting for an answer (it is ${t.status}); nothing was typed`, 'not_waiting');
     const snap = t.monitor.detectSnapshot();
     const keys = t.provider.answerKeys?.(answer, snap) ?? [answer.replace(/[\x00-\x1f\x7f]/g, ' '), t.provider.input.submitKey];
+    if (!keys.length)
+      throw new ToolError(`"${answer}" is not one of the options of agent ${t.id}'s question; nothing was typed.\n${t.pendingQuestion() ?? ''}`, 'bad_answer');
     await sendKeys(t, keys);
     await t.waitForStatus((s) => s !== 'waiting_user_answer', 3000).catch(() => undefined);
     return { terminal_id: t.id, status: t.status };

@@ -1,9 +1,11 @@
 import { PROVIDER_IDS, type Provider, type ProviderId } from './types.js';
 import { mockProvider } from './mock.js';
 import { claudeCodeProvider } from './claude-code.js';
+import { codexProvider } from './codex.js';
+import { kiroCliProvider } from './kiro-cli.js';
 
 const providers = new Map<ProviderId, Provider>();
-for (const p of [mockProvider, claudeCodeProvider]) providers.set(p.id, p);
+for (const p of [mockProvider, claudeCodeProvider, codexProvider, kiroCliProvider]) providers.set(p.id, p);
 
 export function getProvider(id: ProviderId): Provider {
   const p = providers.get(id);
