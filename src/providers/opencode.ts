@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ScreenSnapshot } from '../screen/snapshot.js';
+import type { DetectedStatus } from '../status/types.js';
+import type { LaunchContext, LaunchSpec, Provider } from './types.js';
+import { dedent, deepMerge, envOr, findIndex, findLastIndex, isPlainObject, joinAnswer, parseJsonc, trimBlankEdges, writePrivateFile } from './common-tui.js';
+
+/*
+ * OpenCode 1.18 (and 1.14) draws a full-screen TUI on the alternate screen. A session view, 200 columns wide
+ * (see ../shared/fixtures/real/opencode-*.txt and cao/opencode_cli_*.txt):
+ *
+ *   ┃                                             Fake title      ← user message: a left bar at column 2
+ *   ┃  say ping                                   Context         ← (the right column is the sidebar)
+ *   ┃                                             2,469 tokens
+ *        PONG-1                                                   ← answer text, indented 5
+ *        ▣  Build · Fake Model · 3.2s                             ← turn footer; the duration only once done
+ *   ┃  $ echo hi      (bash output, thinking blocks: bars too)
+ *        → Read /etc/hostname                                     ← inline tool rows: an icon at column 5
+ *   ┃                                                             ← input box (bars) …
+ *   ┃  Build · Fake Model Fake                     /work/dir
+ *   ╹▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀                           ← … and its bottom
+ *     ⬝⬝⬝⬝⬝⬝⬝⬝  esc interrupt       tab agents  ctrl+p commands    ← footer ("esc interrupt" only while busy)
+ *
+ * The answer streams in while the footer still says "esc interrupt": a turn is done only when its `▣` row
+ * carries a duration and the footer has stopped saying so. A permission request or a question from the
+ * agent replaces the input box with a barred panel whose hint row reads "⇆ select  enter confirm" or
+ * "↑↓ select  enter submit  esc dismiss". The home screen (no session yet) centres the input box.
+ */
+
+const BOX_BOTTOM_RE = /^(\s*)╹▀{10,}/u;
+const BAR_RE = /^\s{0,4}┃/u;
+const BUSY_RE = /\besc (?:again to )?interrupt\b/i;
+const MARKER_RE = /^\s{2,}▣\s+\S/u;
+/** `4.4s`, `966ms`, `1m 3s`, `1h 2m 3s` */
+const DURATION_RE = /·\s*(?:\d+h\s*)?(?:\d+m\s*)?\d+(?:\.\d+)?m?s\s*$/u;
+const DIALOG_HINT_RE = /(?:⇆|↑↓)\s*select\s+enter\s+(?:confirm|submit)\b/u;
+const DIALOG_TITLE_RE = /△\s+(?:Permission required|Always allow|Reject permission)\b/u;
+/** Inline tool rows: → read, ✱ glob/grep, % webfetch, ⚙ other/MCP, ← edit/write, ◈ task, ✗ failed, spinner while running. */
+const TOOL_ROW_RE = /^\s{3,}(?:[→←✱%⚙◈✗~]|[\u2801-\u28ff])\s+\S/u;
+
+interface View {
+  /** Visible rows, right-trimmed, sidebar cut off. */
+  rows: string[];
+  /** Input box bottom row, -1 when none (dialog, blank frame). */
+  boxBottom: number;
+  /** First row of the input box (its bars), or of the dialog panel. */
+  composerTop: number;
+  /** The home screen: the input box is centred and no session is shown. */
+  home: boolean;
+  dialog: boolean;
+  footer: string[];
+}
+
+/** The column where the sidebar starts: the input box's right end, or the sidebar's "Context" heading. */
+function mainWidth(rows: string[], boxBottom: number): number {
+  let width = Infinity;
+  if (boxBottom >= 0) width = rows[boxBottom].trimEnd().length + 1;
+  for (const r of rows) {
+    const at = r.length - 'Context'.length;
+    if (at >= 60 && r.endsWith('Context') && /\s{3}$/.test(r.slice(0, at))) width = Math.min(width, at);
+  }
+  return width;
+}
+
+function view(s: ScreenSnapshot): View {
+  const raw = s.lines.slice(s.viewportTop).map((r) => r.trimEnd());
+  const last = findLastIndex(raw, (r) => r.trim() !== '');
+  const boxBottom = findLastIndex(raw, (r) => BOX_BOTTOM_RE.test(r), last);
+  const width = mainWidth(raw, boxBottom);
+  const rows = raw.map((r) => (r.length > width ? r.slice(0, width).trimEnd() : r));
+  const boxCol = boxBottom >= 0 ? (BOX_BOTTOM_RE.exec(rows[boxBottom])?.[1].length ?? 0) : -1;
+  if (boxBottom >= 0) {
+    let top = boxBottom;
+    while (top > 0 && /^\s*┃/.test(rows[top - 1]) && rows[top - 1].indexOf('┃') === boxCol) top--;
+    return { rows, boxBottom, composerTop: top, home: boxCol > 4, dialog: false, footer: rows.slice(boxBottom + 1) };
+  }
+  // No input box: a permission/question panel (bars down to the last row) or a transitional frame.
+  const hint = findLastIndex(rows, (r) => DIALOG_HINT_RE.test(r) || DIALOG_TITLE_RE.test(r), last, Math.max(0, last - 40));
+  if (hint >= 0) {
+    let top = hint;
+    while (top > 0 && BAR_RE.test(rows[top - 1])) top--;
+    // The panel starts after the last turn row (▣ or an inline tool row) above it.
+    return { rows, boxBottom: -1, composerTop: top, home: false, dialog: true, footer: [] };
+  }
+  return { rows, boxBottom: -1, composerTop: last + 1, home: false, dialog: false, footer: rows.slice(Math.max(0, last - 1), last + 1) };
+}
+
+function isBusy(v: View): boolean {
+  return v.footer.some((r) => BUSY_RE.test(r));
+}
+
+/** The last `▣` row of the transcript and whether its turn is over (it shows a duration). */
+function lastMarker(v: View): { row: number; done: boolean } | null {
+  const row = findLastIndex(v.rows, (r) => MARKER_RE.test(r), v.composerTop - 1);
+  if (row < 0) return null;
+  // Anything but blank rows between the marker and the composer means a newer turn has begun.
+  const newer = findIndex(v.rows, (r) => r.trim() !== '', row + 1, v.composerTop - 1) >= 0;
+  return { row, done: !newer && DURATION_RE.test(v.rows[row]) };
+}
+
+function detect(s: ScreenSnapshot): DetectedStatus {
+  const v = view(s);
+  if (v.dialog) return 'waiting_user_answer';
+  if (v.boxBottom < 0) return isBusy(v) ? 'processing' : 'unknown';
+  if (isBusy(v)) return 'processing';
+  if (v.home) return 'idle';
+  return lastMarker(v)?.done ? 'completed' : 'idle';
+}
+
+function extractLastAnswer(s: ScreenSnapshot): string | null {
+  const v = view(s);
+  const m = lastMarker(v);
+  if (!m || !m.done) return null;
+  // The last text part of the turn: rows right above its `▣`, up to a bar block, a tool row or an older `▣`.
+  const out: string[] = [];
+  for (let i = m.row - 1; i >= 0; i--) {
+    const r = v.rows[i];
+    if (r.trim() !== '' && (BAR_RE.test(r) || MARKER_RE.test(r) || TOOL_ROW_RE.test(r))) break;
+    out.unshift(r);
+  }
+  return joinAnswer(dedent(trimBlankEdges(out)));
+}
+
+function dialogRows(s: ScreenSnapshot): string[] | null {
+  const v = view(s);
+  if (!v.dialog) return null;
+  const rows = v.rows.slice(v.composerTop).map((r) => r.replace(/^\s{0,4}┃ ?/u, ''));
+  // The last row holds only the footer (version), the one above may hold the working directory.
+  return trimBlankEdges(rows.filter((r) => !/^\s*•\s*OpenCode\s+\d/.test(r.trim())).map((r) => r.trimEnd()));
+}
+
+function pendingQuestion(s: ScreenSnapshot): string | null {
+  const rows = dialogRows(s);
+  if (!rows) return null;
+  return dedent(rows)
+    .map((r) => r.replace(/\s{4,}/g, '   '))
+    .filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== ''))
+    .join('\n');
+}
+
+/**
+ * Permission panel: options on one row (`Allow once   Allow always   Reject`), moved with ←/→, Enter picks,
+ * Esc rejects; a fresh panel has the first option selected (the selection itself is only a colour).
+ * Question panel: numbered options, the digit picks and submits.
+ */
+function answerKeys(answer: string, s: ScreenSnapshot): string[] {
+  const rows = dialogRows(s) ?? [];
+  const a = answer.trim();
+  const al = a.toLowerCase();
+  const numbered = rows.map((r) => /^\s*(\d+)\.\s+(.+)$/.exec(r)).filter((m): m is RegExpExecArray => m !== null);
+  if (numbered.length) {
+    if (/^\d+$/.test(a)) return [a];
+    const hit = numbered.find((m) => m[2].trim().toLowerCase().startsWith(al)) ?? numbered.find((m) => m[2].toLowerCase().includes(al));
+    return hit ? [hit[1]] : [a, '\r'];
+  }
+  const optionRow = rows.find((r) => /\S\s{3,}\S/.test(r.trim()) && /(Allow once|Confirm|Reject|Cancel)/.test(r));
+  if (optionRow) {
+    const labels = optionRow.trim().split(/\s{3,}/).filter((x) => !DIALOG_HINT_RE.test(x) && !/fullscreen/.test(x));
+    let idx = /^\d+$/.test(a) ? Number(a) - 1 : labels.findIndex((l) => l.toLowerCase().startsWith(al));
+    if (idx < 0 && /^(y|yes|allow|ok|approve)/.test(al)) idx = 0;
+    if (idx < 0 && /^(n|no|deny|reject|cancel)/.test(al)) return ['\x1b'];
+    if (idx >= 0 && idx < labels.length) return [...Array(idx).fill('\x1b[C'), '\r'];
+  }
+  return [a, '\r'];
+}
+
+/** Writes the per-terminal config OpenCode loads through OPENCODE_CONFIG (merged over the global one); returns its path. */
+function writeConfig(ctx: LaunchContext): string {
+  const file = join(ctx.runtimeDir, 'opencode.json');
+  // A config the user already points OPENCODE_CONFIG at stays in force: ours is layered on top of it.
+  let base: Record<string, unknown> = {};
+  const prior = ctx.env.OPENCODE_CONFIG;
+  if (prior && prior !== file) {
+    try {
+      const parsed = parseJsonc(readFileSync(prior, 'utf8'));
+      if (isPlainObject(parsed)) base = parsed;
+    } catch (e) {
+      throw new Error(`cannot read OpenCode config ${prior}: ${(e as Error).message}`);
+    }
+  }
+  const ours: Record<string, unknown> = {
+    mcp: {
+      [ctx.mcp.name]: {
+        type: 'local',
+        command: [ctx.mcp.command, ...ctx.mcp.args],
+        environment: ctx.mcp.env,
+        enabled: true,
+        timeout: Math.max(1, ctx.toolTimeoutSec) * 1000,
+      },
+    },
+  };
+  const prompt = ctx.systemPrompt.trim();
+  if (prompt) {
+    // `instructions` files are appended to OpenCode's own system prompt; an agent's `prompt` would replace it.
+    const promptFile = join(ctx.runtimeDir, 'opencode-profile.md');
+    writePrivateFile(promptFile, prompt + '\n');
+    const prev = Array.isArray(base.instructions) ? (base.instructions as unknown[]) : [];
+    ours.instructions = [...prev, promptFile];
+  }
+  writePrivateFile(file, JSON.stringify(deepMerge(base, ours), null, 2) + '\n');
+  return file;
+}
+
+export const opencodeProvider: Provider = {
+  id: 'opencode',
+  label: 'OpenCode',
+  cols: 200,
+  // Full-screen TUI: only what fits on screen can be read back, so give answers room.
+  rows: 60,
+  launch(ctx: LaunchContext): LaunchSpec {
+    const config = writeConfig(ctx);
+    // --auto: approve permission requests that the config does not explicitly deny (a worker runs unattended).
+    const args = ['--auto'];
+    if (ctx.model) args.push('--model', ctx.model);
+    return {
+      command: envOr(ctx.env, 'CAO_OPENCODE_BIN', 'opencode'),
+      args,
+      env: { ...ctx.env, OPENCODE_CONFIG: config, OPENCODE_DISABLE_AUTOUPDATE: '1' },
+      cwd: ctx.workingDirectory,
+    };
+  },
+  startupDialogs: [],
+  detect,
+  pendingQuestion,
+  extractLastAnswer,
+  answerKeys,
+  input: { enterDelayMs: 500, submitKey: '\r' },
+  // The first Ctrl-C clears a typed draft, the next one quits.
+  exit: { keys: ['\x03', '\x03'], graceMs: 3000 },
+  startupTimeoutMs: 90_000,
+};
