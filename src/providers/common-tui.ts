@@ -1,9 +1,6 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-
 /**
- * Small text helpers shared by the gemini_cli, opencode and kimi_cli providers: they read rendered
- * screen rows (plain text, right-trimmed), never raw escape streams.
+ * Helpers of the gemini_cli, opencode and kimi_cli providers that ./common does not have: rules drawn with
+ * any box character, index searches over a row range, and JSON(C) config merging.
  */
 
 /** A row made only of `chars` (at least `min` of them), ignoring surrounding spaces. */
@@ -24,45 +21,6 @@ export function findLastIndex(lines: string[], pred: (l: string, i: number) => b
 export function findIndex(lines: string[], pred: (l: string, i: number) => boolean, from = 0, to = lines.length - 1): number {
   for (let i = Math.max(0, from); i <= Math.min(to, lines.length - 1); i++) if (pred(lines[i], i)) return i;
   return -1;
-}
-
-/** Drops blank lines at both ends. */
-export function trimBlankEdges(lines: string[]): string[] {
-  let a = 0;
-  let b = lines.length;
-  while (a < b && lines[a].trim() === '') a++;
-  while (b > a && lines[b - 1].trim() === '') b--;
-  return lines.slice(a, b);
-}
-
-/** Removes the common leading indentation of the non-blank lines (blank lines become empty). */
-export function dedent(lines: string[]): string[] {
-  let min = Infinity;
-  for (const l of lines) {
-    if (l.trim() === '') continue;
-    min = Math.min(min, l.length - l.trimStart().length);
-  }
-  if (!Number.isFinite(min)) return lines.map(() => '');
-  return lines.map((l) => (l.trim() === '' ? '' : l.slice(min)));
-}
-
-/** Joins answer lines into the final text: blank edges dropped, right-trimmed, collapsed runs of 3+ blank lines. */
-export function joinAnswer(lines: string[]): string | null {
-  const out = trimBlankEdges(lines.map((l) => l.replace(/\s+$/u, '')));
-  const text = out.join('\n').replace(/\n{3,}/g, '\n\n');
-  return text.trim() === '' ? null : text;
-}
-
-/** Writes a file only its owner can read (configs that carry the hub token), creating its directory 0700. */
-export function writePrivateFile(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, content, { mode: 0o600 });
-  chmodSync(file, 0o600);
-}
-
-/** The value of `name` in the CLI's environment, then in ours. */
-export function envOr(ctxEnv: Record<string, string>, name: string, fallback: string): string {
-  return ctxEnv[name] || process.env[name] || fallback;
 }
 
 /** Braille spinner glyphs (U+2801–U+28FF) used by many TUIs while busy. */
@@ -132,4 +90,31 @@ function stripJsonComments(text: string): string {
 
 function dropTrailingCommas(text: string): string {
   return scanJson(text, (i) => (text[i] === ',' && /^\s*[}\]]/.test(text.slice(i + 1)) ? 1 : 0));
+}
+
+const YES_RE = /^(?:y|yes|ok|okay|allow|approve|accept|trust|confirm|proceed)\b/i;
+const NO_RE = /^(?:n|no|deny|reject|decline|cancel|don'?t)\b/i;
+
+/**
+ * Which option of a menu `answer` means: its 1-based number, its label (exact, then a unique prefix, then a
+ * unique substring, ignoring a trailing "(esc)"-style hint), or yes/no words mapped to the first option that
+ * allows / refuses. -1 when it means none of them (the caller then types nothing).
+ */
+export function pickOption(answer: string, labels: string[]): number {
+  const a = answer.trim().toLowerCase();
+  if (!a) return -1;
+  const num = /^(\d{1,2})\.?$/.exec(a);
+  if (num) {
+    const n = Number(num[1]);
+    return n >= 1 && n <= labels.length ? n - 1 : -1;
+  }
+  const norm = labels.map((l) => l.toLowerCase().replace(/\s*\([^)]*\)\s*$/, '').trim());
+  const unique = (pred: (l: string) => boolean) => {
+    const hits = norm.map((l, i) => (pred(l) ? i : -1)).filter((i) => i >= 0);
+    return hits.length === 1 ? hits[0] : -1;
+  };
+  for (const idx of [norm.indexOf(a), unique((l) => l.startsWith(a)), unique((l) => l.includes(a))]) if (idx >= 0) return idx;
+  if (YES_RE.test(a)) return norm.findIndex((l) => YES_RE.test(l));
+  if (NO_RE.test(a)) return norm.findIndex((l) => NO_RE.test(l));
+  return -1;
 }

@@ -2,7 +2,8 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
 import { buildGeminiHome } from './gemini-cli-home.js';
-import { BRAILLE_SPINNER, envOr, findIndex, findLastIndex, isRuleOf, joinAnswer, trimBlankEdges } from './common-tui.js';
+import { BRAILLE_SPINNER, findIndex, findLastIndex, isRuleOf, pickOption } from './common-tui.js';
+import { cleanAnswer, resolveBinary, trimBlankEdges } from './common/index.js';
 
 /*
  * Gemini CLI 0.61 draws inline (no alternate screen; history scrolls into the scrollback). Bottom up, a ready
@@ -153,7 +154,7 @@ function extractLastAnswer(s: ScreenSnapshot): string | null {
     const x = s.lines[i];
     out.push(i === r.from ? x.replace(ANSWER_RE, '') : x.replace(/^ {2}/, ''));
   }
-  return joinAnswer(out);
+  return cleanAnswer(out);
 }
 
 function dialogText(s: ScreenSnapshot): string[] | null {
@@ -175,23 +176,19 @@ function pendingQuestion(s: ScreenSnapshot): string | null {
 /**
  * Gemini's dialogs are radio lists. A digit would select, but the keystroke also reaches the input box once
  * it comes back (seen: the next prompt started with "1"); so move with arrows from the selected row, then Enter.
+ * An answer that is none of the options types nothing ([]).
  */
 function answerKeys(answer: string, s: ScreenSnapshot): string[] {
-  const options: { n: number; label: string; selected: boolean }[] = [];
+  const options: { label: string; selected: boolean }[] = [];
   for (const r of dialogText(s) ?? []) {
     const m = OPTION_RE.exec(r);
-    if (m) options.push({ n: Number(m[2]), label: m[3].trim(), selected: Boolean(m[1]) });
+    if (m) options.push({ label: m[3].trim(), selected: Boolean(m[1]) });
   }
-  const a = answer.trim();
-  const want = /^\d+$/.test(a)
-    ? options.find((o) => o.n === Number(a))
-    : options.find((o) => o.label.toLowerCase().startsWith(a.toLowerCase())) ??
-      options.find((o) => o.label.toLowerCase().includes(a.toLowerCase()));
+  const want = pickOption(answer, options.map((o) => o.label));
   const current = options.findIndex((o) => o.selected);
-  if (!want || current < 0) return [a, '\r'];
-  const delta = options.indexOf(want) - current;
-  const arrow = delta > 0 ? '\x1b[B' : '\x1b[A';
-  return [...Array(Math.abs(delta)).fill(arrow), '\r'];
+  if (want < 0 || current < 0) return [];
+  const delta = want - current;
+  return [...Array<string>(Math.abs(delta)).fill(delta > 0 ? '\x1b[B' : '\x1b[A'), '\r'];
 }
 
 const dialogHas = (re: RegExp) => (s: ScreenSnapshot) => (dialogText(s) ?? []).some((r) => re.test(r));
@@ -214,7 +211,7 @@ export const geminiCliProvider: Provider = {
     const args = ['--approval-mode', 'yolo'];
     if (ctx.model) args.push('--model', ctx.model);
     return {
-      command: envOr(ctx.env, 'CAO_GEMINI_BIN', 'gemini'),
+      command: resolveBinary('gemini', 'CAO_GEMINI_BIN', ctx.env),
       args,
       env: {
         ...ctx.env,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
-import { envOr, findIndex, findLastIndex, isRuleOf, joinAnswer, trimBlankEdges, writePrivateFile } from './common-tui.js';
+import { findIndex, findLastIndex, pickOption } from './common-tui.js';
+import { cleanAnswer, resolveBinary, trimBlankEdges, writePrivateFile } from './common/index.js';
 
 /*
  * Kimi CLI ("Kimi Code CLI", the Python kimi-cli with the redesigned prompt_toolkit TUI), drawn inline.
@@ -106,7 +107,7 @@ function extractLastAnswer(s: ScreenSnapshot): string | null {
     if (l.trim() !== '' && !/^ {2}/.test(l)) break; // next block at column 0 (spinner, status, error…)
     out.push(l.replace(/^ {2}/, ''));
   }
-  return joinAnswer(out);
+  return cleanAnswer(out);
 }
 
 function panelRows(s: ScreenSnapshot): string[] | null {
@@ -125,19 +126,16 @@ function pendingQuestion(s: ScreenSnapshot): string | null {
   const r = regions(s);
   if (r.input < 0) {
     const tail = r.lines.slice(-15);
-    if (tail.some((l) => UPGRADE_RE.test(l))) return joinAnswer(tail);
+    if (tail.some((l) => UPGRADE_RE.test(l))) return cleanAnswer(tail);
   }
   return null;
 }
 
-/** Kimi's panels pick and submit on a digit (`[1]`…); option text is matched to its number. */
+/** Kimi's panels pick and submit on a digit (`[1]`…); an answer that is none of the options types nothing. */
 function answerKeys(answer: string, s: ScreenSnapshot): string[] {
-  const a = answer.trim();
-  if (/^\d$/.test(a)) return [a];
   const options = (panelRows(s) ?? []).map((l) => PANEL_OPTION_RE.exec(l)).filter((m): m is RegExpExecArray => m !== null);
-  const al = a.toLowerCase();
-  const hit = options.find((m) => m[3].toLowerCase().startsWith(al)) ?? options.find((m) => m[3].toLowerCase().includes(al));
-  return hit ? [hit[2]] : [a, '\r'];
+  const idx = pickOption(answer, options.map((m) => m[3]));
+  return idx >= 0 ? [options[idx][2]] : [];
 }
 
 const startupDialogs: StartupDialog[] = [
@@ -179,7 +177,7 @@ export const kimiCliProvider: Provider = {
     args.push('--mcp-config-file', mcpFile);
     if (ctx.model) args.push('--model', ctx.model);
     return {
-      command: envOr(ctx.env, 'CAO_KIMI_BIN', 'kimi'),
+      command: resolveBinary('kimi', 'CAO_KIMI_BIN', ctx.env),
       args,
       // Kimi exits silently under TERM=tmux-256color (reference notes); our emulator is an xterm.
       env: { ...ctx.env, TERM: 'xterm-256color' },

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
-import { dedent, deepMerge, envOr, findIndex, findLastIndex, isPlainObject, joinAnswer, parseJsonc, trimBlankEdges, writePrivateFile } from './common-tui.js';
+import { deepMerge, findIndex, findLastIndex, isPlainObject, parseJsonc, pickOption } from './common-tui.js';
+import { cleanAnswer, dedent, resolveBinary, trimBlankEdges, writePrivateFile } from './common/index.js';
 
 /*
  * OpenCode 1.18 (and 1.14) draws a full-screen TUI on the alternate screen. A session view, 200 columns wide
@@ -118,7 +119,7 @@ function extractLastAnswer(s: ScreenSnapshot): string | null {
     if (r.trim() !== '' && (BAR_RE.test(r) || MARKER_RE.test(r) || TOOL_ROW_RE.test(r))) break;
     out.unshift(r);
   }
-  return joinAnswer(dedent(trimBlankEdges(out)));
+  return cleanAnswer(out);
 }
 
 function dialogRows(s: ScreenSnapshot): string[] | null {
@@ -139,29 +140,34 @@ function pendingQuestion(s: ScreenSnapshot): string | null {
 }
 
 /**
- * Permission panel: options on one row (`Allow once   Allow always   Reject`), moved with ←/→, Enter picks,
- * Esc rejects; a fresh panel has the first option selected (the selection itself is only a colour).
- * Question panel: numbered options, the digit picks and submits.
+ * Question panel: numbered options, the digit picks and submits; an answer that is none of them goes into
+ * the panel's "Type your own answer" row (its digit, the text, Enter).
+ * Permission panel: options on one row (`Allow once   Allow always   Reject`), moved with ←/→ (wrapping),
+ * Enter picks, Esc rejects. A fresh panel has the first option selected (the highlight is only a colour,
+ * invisible in text), so we count from there.
+ * An answer that fits nothing types nothing ([]).
  */
 function answerKeys(answer: string, s: ScreenSnapshot): string[] {
   const rows = dialogRows(s) ?? [];
-  const a = answer.trim();
-  const al = a.toLowerCase();
   const numbered = rows.map((r) => /^\s*(\d+)\.\s+(.+)$/.exec(r)).filter((m): m is RegExpExecArray => m !== null);
   if (numbered.length) {
-    if (/^\d+$/.test(a)) return [a];
-    const hit = numbered.find((m) => m[2].trim().toLowerCase().startsWith(al)) ?? numbered.find((m) => m[2].toLowerCase().includes(al));
-    return hit ? [hit[1]] : [a, '\r'];
+    const labels = numbered.map((m) => m[2].trim());
+    const own = labels.findIndex((l) => /^Type your own answer$/i.test(l));
+    const idx = pickOption(answer, labels);
+    if (idx >= 0 && idx !== own) return [numbered[idx][1]];
+    const text = answer.replace(/[\x00-\x1f\x7f]/g, ' ').trim();
+    return own >= 0 && text ? [numbered[own][1], text, '\r'] : [];
   }
-  const optionRow = rows.find((r) => /\S\s{3,}\S/.test(r.trim()) && /(Allow once|Confirm|Reject|Cancel)/.test(r));
-  if (optionRow) {
-    const labels = optionRow.trim().split(/\s{3,}/).filter((x) => !DIALOG_HINT_RE.test(x) && !/fullscreen/.test(x));
-    let idx = /^\d+$/.test(a) ? Number(a) - 1 : labels.findIndex((l) => l.toLowerCase().startsWith(al));
-    if (idx < 0 && /^(y|yes|allow|ok|approve)/.test(al)) idx = 0;
-    if (idx < 0 && /^(n|no|deny|reject|cancel)/.test(al)) return ['\x1b'];
-    if (idx >= 0 && idx < labels.length) return [...Array(idx).fill('\x1b[C'), '\r'];
-  }
-  return [a, '\r'];
+  const optionRow = rows.find((r) => /Allow once|Confirm\s{2,}Cancel|Reject/.test(r) && /\S\s{3,}\S/.test(r.trim()));
+  if (!optionRow) return [];
+  const labels = optionRow
+    .trim()
+    .split(/\s{3,}/)
+    .filter((x) => !DIALOG_HINT_RE.test(x) && !/fullscreen/.test(x));
+  const idx = pickOption(answer, labels);
+  if (idx < 0) return [];
+  if (/^reject$/i.test(labels[idx])) return ['\x1b'];
+  return [...Array<string>(idx).fill('\x1b[C'), '\r'];
 }
 
 /** Writes the per-terminal config OpenCode loads through OPENCODE_CONFIG (merged over the global one); returns its path. */
@@ -213,7 +219,7 @@ export const opencodeProvider: Provider = {
     const args = ['--auto'];
     if (ctx.model) args.push('--model', ctx.model);
     return {
-      command: envOr(ctx.env, 'CAO_OPENCODE_BIN', 'opencode'),
+      command: resolveBinary('opencode', 'CAO_OPENCODE_BIN', ctx.env),
       args,
       env: { ...ctx.env, OPENCODE_CONFIG: config, OPENCODE_DISABLE_AUTOUPDATE: '1' },
       cwd: ctx.workingDirectory,
