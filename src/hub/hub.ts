@@ -8,6 +8,8 @@ import { TokenRegistry } from './http-auth.js';
 import { Orchestrator } from './orchestrator.js';
 import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
 import { newToken } from './worker-env.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
+import { dashboardBanner } from '../dashboard/banner.js';
 
 export interface HubOptions {
   mode: HubRecord['mode'];
@@ -51,6 +53,16 @@ export class Hub {
       revoke: (t) => this.tokens.revoke(t),
     });
     this.http = new HubHttpServer(this.orch, this.tokens);
+    // The dashboard (web page + the API `cao-mcp ls/attach/inbox` use), behind the client token.
+    const startedAt = Date.now();
+    this.http.addRoutes(
+      dashboardRoutes({
+        bus: this.bus,
+        store: this.store,
+        orch: this.orch,
+        hub: () => ({ hubId: this.id, pid: process.pid, mode: opts.mode, url: this.url, startedAt, cwd: process.cwd() }),
+      }),
+    );
     this.delivery = new DeliveryService(
       this.bus,
       this.store,
@@ -83,6 +95,7 @@ export class Hub {
       startedAt: Date.now(),
       cwd: process.cwd(),
     });
+    process.stderr.write(dashboardBanner(this.opts.mode, this.url, this.clientToken));
     return this;
   }
 

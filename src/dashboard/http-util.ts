@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Headers every dashboard response carries: nothing cached, no framing, no referrer (the URL holds the token). */
+export const SAFE_HEADERS = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+} as const;
+
+export function sendJson(res: ServerResponse, status: number, data: unknown): void {
+  res.writeHead(status, { ...SAFE_HEADERS, 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(data));
+}
+
+export function sendText(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SAFE_HEADERS, 'content-type': type, ...extra });
+  res.end(body);
+}
+
+export class BodyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads a JSON object body (Content-Type must say JSON: a plain HTML form cannot post here). */
+export function readJsonBody(req: IncomingMessage, maxBytes = 256 * 1024): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const type = String(req.headers['content-type'] ?? '');
+    if (!/^application\/json\b/i.test(type)) {
+      reject(new BodyError(415, 'send the body as application/json'));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        reject(new BodyError(413, `body larger than ${maxBytes} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      try {
+        const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+        if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected a JSON object');
+        resolve(v as Record<string, unknown>);
+      } catch (e) {
+        reject(new BodyError(400, `body is not a JSON object: ${(e as Error).message}`));
+      }
+    });
+    req.on('error', (e) => reject(new BodyError(400, e.message)));
+  });
+}
