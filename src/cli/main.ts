@@ -8,6 +8,11 @@ Usage:
   cao-mcp                      stdio MCP server (register it with your agent: see README)
   cao-mcp serve [--port N]     long-lived hub, MCP over Streamable HTTP on 127.0.0.1
   cao-mcp demo                 a supervisor hands a task to a mock worker, step by step
+  cao-mcp launch <profile>     a hub + a supervisor agent in this terminal (--provider, --model)
+  cao-mcp ls                   the running hub's agents, their status and pending messages (--json, --all)
+  cao-mcp attach <id>          an agent's live screen here; read-only unless --write; Ctrl-] detaches
+  cao-mcp inbox                messages between agents and their states (--follow, --json)
+  cao-mcp dashboard            the link to the hub's web dashboard (it holds the token)
   cao-mcp --version | --help
 
 Environment: CAO_HOME (data dir, default ~/.cao-mcp), CAO_PROVIDER (default worker CLI),
@@ -34,6 +39,15 @@ async function main(argv: string[]): Promise<void> {
     const { runServe } = await import('./serve.js');
     return runServe(rest);
   }
+  // People's commands: see and steer the agents of a running hub.
+  const people: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
+    launch: async () => (await import('./launch.js')).runLaunch,
+    ls: async () => (await import('./ls.js')).runLs,
+    attach: async () => (await import('./attach.js')).runAttach,
+    inbox: async () => (await import('./inbox.js')).runInbox,
+    dashboard: async () => (await import('./dashboard.js')).runDashboard,
+  };
+  if (Object.hasOwn(people, cmd)) return (await people[cmd]())(rest);
   if (cmd === 'demo') {
     const { runDemo } = await import('./demo.js');
     return runDemo(rest);

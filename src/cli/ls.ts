@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import type { AgentView } from '../dashboard/views.js';
+import type { HubInfo } from '../dashboard/routes.js';
+import { findHubs, HubClient, HubError, NO_HUB } from './hub-client.js';
+import { ago, paint, table, useColour } from './table.js';
+
+export const LS_HELP = `Usage: cao-mcp ls [--all] [--json] [--hub <url|port|pid>]
+
+Lists the agents of the running hub(s): id, profile, provider, status, creator, age and the
+messages waiting for them. Agents stuck on a question are flagged, with the question.
+  --all     include agents that have ended
+  --json    {"hubs": [...], "agents": [...]} for scripts
+  --hub     only this hub (when several run)`;
+
+export async function runLs(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, all: { type: 'boolean', short: 'a' }, hub: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) return void process.stdout.write(`${LS_HELP}\n`);
+  const records = findHubs({ hub: values.hub });
+  if (!records.length) throw new HubError(NO_HUB, 0);
+  const hubs: HubInfo[] = [];
+  const byId = new Map<string, LsAgent>();
+  for (const r of records) {
+    let res;
+    try {
+      res = await new HubClient(r).agents({ all: values.all });
+    } catch (e) {
+      process.stderr.write(`cao-mcp: hub ${r.url} (pid ${r.pid}) did not answer: ${(e as Error).message}\n`);
+      continue;
+    }
+    hubs.push(res.hub);
+    for (const a of res.agents) {
+      if (a.kind !== 'worker') continue;
+      // Hubs under one CAO_HOME share the database; the one that owns the pty knows the live status.
+      const prev = byId.get(a.id);
+      if (!prev || (a.live && !prev.live)) byId.set(a.id, { ...a, hub: a.live ? res.hub.url : null });
+    }
+  }
+  if (!hubs.length) throw new HubError('no running hub answered', 0);
+  const agents = [...byId.values()].sort((x, y) => x.createdAt - y.createdAt || x.id.localeCompare(y.id));
+  if (values.json) return void process.stdout.write(`${JSON.stringify({ hubs, agents }, null, 2)}\n`);
+  process.stdout.write(formatAgents(hubs, agents, useColour()));
+}
+
+/** An agent as `ls` reports it: plus the hub that runs it (null when it has ended). */
+export type LsAgent = AgentView & { hub: string | null };
+
+/** The `ls` table, with every waiting agent's question spelled out under it. */
+export function formatAgents(hubs: HubInfo[], agents: LsAgent[], colour: boolean): string {
+  const p = paint(colour);
+  let out = hubs.map((h) => p.dim(`hub ${h.url}  (${h.mode}, pid ${h.pid})`)).join('\n') + '\n';
+  if (!agents.length) return out + 'no agents\n';
+  const multi = hubs.length > 1;
+  const rows = agents.map((a) => {
+    const waiting = a.status === 'waiting_user_answer' && !a.endedAt;
+    const status = waiting ? p.bold(p.yellow('⚠ WAITING FOR ANSWER')) : colourStatus(a.status, p);
+    const pending = a.pending ? p.yellow(String(a.pending)) : '0';
+    const row = [a.id, a.profile ?? '', a.provider ?? '', status, a.creator ?? '', ago(a.ageSeconds), pending];
+    if (multi) row.push(a.hub ? new URL(a.hub).port : '');
+    return row;
+  });
+  const header = ['ID', 'PROFILE', 'PROVIDER', 'STATUS', 'CREATOR', 'AGE', 'PENDING', ...(multi ? ['HUB'] : [])];
+  out += table(header, rows, p);
+  const waiting = agents.filter((a) => a.status === 'waiting_user_answer' && !a.endedAt);
+  for (const a of waiting) {
+    out += `\n${p.bold(p.yellow(`⚠ ${a.id} (${a.profile ?? '?'}) is waiting for an answer:`))}\n`;
+    out += (a.question ?? '(the question could not be read; see `cao-mcp attach ' + a.id + '`)')
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n');
+    out += `\n  ${p.dim(`answer it in the dashboard (cao-mcp dashboard), with answer_question("${a.id}", …), or: cao-mcp attach ${a.id} --write`)}\n`;
+  }
+  return out;
+}
+
+function colourStatus(s: string, p: ReturnType<typeof paint>): string {
+  if (s === 'processing') return p.blue(s);
+  if (s === 'completed' || s === 'idle') return p.green(s);
+  if (s === 'error') return p.red(s);
+  if (s === 'exited') return p.dim(s);
+  return s;
+}
