@@ -44,7 +44,7 @@ describe('inbox stress', () => {
     expect(results.reduce((a, r) => a + r.sent, 0)).toBe(SENDERS * PER_SENDER);
 
     const db = new Database(join(home, 'cao.db'), { readonly: true });
-    cleanup.push(() => db.close());
+    cleanup.push(() => void db.close());
     const open = () => (db.prepare(`select count(*) as n from messages where status in ('pending','delivering')`).get() as { n: number }).n;
     await waitFor(open, (n) => n === 0, 240_000, 500);
     const states = db.prepare(`select status, count(*) as n from messages group by status`).all() as Array<{ status: string; n: number }>;
