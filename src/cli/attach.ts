@@ -45,7 +45,7 @@ function attachLoop(client: HubClient, agent: AgentView, write: boolean): Promis
   const view = new AttachView(stdout, userSize, write);
   let status = agent.status;
   const left = () =>
-    `◆ cao-mcp attach  ${agent.id} · ${agent.profile ?? '?'} · ${agent.provider ?? '?'} · ${status === 'waiting_user_answer' ? '⚠ WAITING FOR ANSWER' : status}`;
+    `◆ ${agent.id} · ${agent.profile ?? '?'} · ${agent.provider ?? '?'} · ${status === 'waiting_user_answer' ? '⚠ WAITING FOR ANSWER' : status}`;
   const right = `${write ? 'WRITE: keys go to the agent' : 'read-only'} │ Ctrl-] detach`;
   const label = () => view.setStatus(left(), right);
   label();

@@ -33,7 +33,7 @@ export async function runLs(argv: string[]): Promise<void> {
     }
     hubs.push(res.hub);
     for (const a of res.agents) {
-      if (a.kind !== 'worker') continue;
+      if (a.kind !== 'worker' || (a.endedAt && !values.all)) continue;
       // Hubs under one CAO_HOME share the database; the one that owns the pty knows the live status.
       const prev = byId.get(a.id);
       if (!prev || (a.live && !prev.live)) byId.set(a.id, { ...a, hub: a.live ? res.hub.url : null });
