@@ -167,6 +167,18 @@ describe('gemini_cli: turns', () => {
     expect(p.extractLastAnswer(s)).toBeNull();
   });
 
+  it('a message taken with nothing of its turn drawn yet (no spinner for a frame) is processing, not idle', () => {
+    const s = screen([...banner, ...userBox('say ping'), '', ...composer()]);
+    expect(p.detect(s)).toBe('processing');
+    expect(p.extractLastAnswer(s)).toBeNull();
+  });
+
+  it('the frame where a prompt queued during start-up leaves the queue (no box, no spinner yet) is processing', () => {
+    // seen live: history ends with the "Initializing…" notice, the queue block is gone, nothing else drawn
+    const s = screen([...banner, 'ℹ Initializing... Prompts will be queued.', '', ...composer()]);
+    expect(p.detect(s)).toBe('processing');
+  });
+
   it('streaming text with the spinner still up is processing', () => {
     const s = screen([...userBox('say ping'), '✦ PONG-1 partial', '', ...composer(busy)]);
     expect(p.detect(s)).toBe('processing');

@@ -31,6 +31,8 @@ const MAX_FOOTER_ROWS = 4;
 
 const BUSY_RE = /\besc to cancel\b/i;
 const QUEUED_RE = /^\s*Queued \(press\b/;
+/** Printed when a prompt is submitted before Gemini is ready; the prompt runs once it is. */
+const QUEUED_INFO_RE = /^ℹ (?:Initializing\.\.\. Prompts will be queued|Waiting for MCP servers to initialize)/u;
 const ANSWER_RE = /^✦ ?/u;
 const ERROR_RE = /^✕ /u;
 /** The selected row of a radio list: `● 1. Allow once` (inside the dialog's `│` border). */
@@ -113,6 +115,9 @@ function detect(s: ScreenSnapshot): DetectedStatus {
   const turn = lastTurn(s, g);
   if (turn.answer) return 'completed';
   if (turn.error) return 'error';
+  // The message was taken but nothing of its turn is drawn yet (seen for a frame when a prompt queued during
+  // start-up leaves the queue, before its box and the spinner appear): not ready.
+  if (turn.empty) return 'processing';
   return 'idle';
 }
 
@@ -120,7 +125,7 @@ function detect(s: ScreenSnapshot): DetectedStatus {
  * The last turn in history: its answer rows (the last `✦` block after the last user-message box) and whether
  * it ended with an error line (`✕ …`) instead.
  */
-function lastTurn(s: ScreenSnapshot, g = regions(s)): { answer: { from: number; to: number } | null; error: boolean } {
+function lastTurn(s: ScreenSnapshot, g = regions(s)): { answer: { from: number; to: number } | null; error: boolean; empty: boolean } {
   const lines = s.lines;
   const end = g.base + g.historyEnd;
   let user = -1;
@@ -133,9 +138,11 @@ function lastTurn(s: ScreenSnapshot, g = regions(s)): { answer: { from: number; 
     }
   }
   const lastBlock = findLastIndex(lines, (x) => /^\S/.test(x) && !isRuleOf(x, TOP + BOTTOM + '─'), end, user + 1);
+  const empty =
+    (user >= 0 && findIndex(lines, (x) => x.trim() !== '', user + 1, end) < 0) || (lastBlock >= 0 && QUEUED_INFO_RE.test(lines[lastBlock]));
   const error = lastBlock >= 0 && ERROR_RE.test(lines[lastBlock]);
   const start = findLastIndex(lines, (x) => ANSWER_RE.test(x), end, user + 1);
-  if (start < 0 || error) return { answer: null, error };
+  if (start < 0 || error) return { answer: null, error, empty };
   let to = start;
   for (let i = start + 1; i <= end; i++) {
     const x = lines[i];
@@ -143,7 +150,7 @@ function lastTurn(s: ScreenSnapshot, g = regions(s)): { answer: { from: number; 
     if (!/^ {2}/.test(x)) break; // the next block (tool box, info line, next answer) starts at column 0
     to = i;
   }
-  return { answer: { from: start, to }, error: false };
+  return { answer: { from: start, to }, error: false, empty: false };
 }
 
 function extractLastAnswer(s: ScreenSnapshot): string | null {
