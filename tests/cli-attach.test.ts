@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -253,6 +253,25 @@ describe('cao-mcp ls and inbox', () => {
     const bad = await execP(process.execPath, [CLI, 'inbox', '--state', 'lost'], { env: env() }).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(1);
     expect((bad as { stderr: string }).stderr).toMatch(/--state must be one of pending, delivering, delivered, failed/);
+  });
+
+  it('inbox --follow prints new messages and their state changes as they happen', async () => {
+    const id = await assign('stay quiet');
+    await until(id, (a) => a.status === 'completed');
+    const p = spawn(process.execPath, [CLI, 'inbox', '--follow', '--to', id, '--limit', '1'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(() => out, (o) => /delivered/.test(o), 10_000); // the task, already delivered
+      await new Promise((r) => setTimeout(r, 300)); // the event stream is open
+      await sup!.call('send_message', { receiver_id: id, message: 'followed message' });
+      const o = await waitFor(() => out, (x) => /pending → delivering|delivering → delivered/.test(x), 10_000);
+      expect(o).toMatch(new RegExp(`#\\d+ \\d\\d:\\d\\d:\\d\\d  supervisor → ${id}  (pending|delivering|delivered)  followed message`));
+      expect(await waitFor(() => out, (x) => /→ delivered/.test(x), 10_000)).toMatch(/delivering → delivered|pending → delivered/);
+    } finally {
+      p.kill('SIGINT');
+    }
+    expect(await new Promise((r) => p.on('exit', r))).toBe(0);
   });
 
   it('finds hubs through their records: stale ones ignored, several told apart, none explained', async () => {
