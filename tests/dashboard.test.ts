@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, REPO } from './support/cao-client.js';
+import { CLI, REPO, startCao } from './support/cao-client.js';
 import { connectHttp, hubRecords, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { waitFor } from './support/procs.js';
 import { inputsOf } from './support/record.js';
@@ -284,5 +284,17 @@ describe('dashboard: who may open it', () => {
     expect(workerToken).toBeTruthy();
     expect((await raw(`/api/agents?token=${encodeURIComponent(workerToken)}`)).status).toBe(401);
     await sup.call('stop_agent', { terminal_id: id });
+  });
+
+  it('a stdio hub prints the dashboard address without its token (its stderr lands in the client’s logs)', async () => {
+    const session = await startCao();
+    try {
+      const err = await waitFor(() => session.stderr(), (e) => e.includes('cao-mcp dashboard:'), 5000);
+      const [rec] = hubRecords(session.home);
+      expect(err).toContain(`cao-mcp dashboard: ${rec.url}/  (run \`cao-mcp dashboard\` for the link with its token)`);
+      expect(err).not.toContain(rec.token);
+    } finally {
+      await session.close();
+    }
   });
 });

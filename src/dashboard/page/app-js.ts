@@ -308,6 +308,12 @@ export const PAGE_JS = String.raw`
     if (state.screenEs) state.screenEs.close();
     state.screenEs = null;
     state.selected = id;
+    // Typing is allowed per agent: switching agents switches it off again.
+    if (state.typing) {
+      var box = $('typing-toggle');
+      box.checked = false;
+      box.dispatchEvent(new Event('change'));
+    }
     renderAgents();
     renderScreenHead();
     term.reset();
