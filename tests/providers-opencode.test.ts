@@ -239,8 +239,17 @@ describe('opencode: turns', () => {
     expect(p.extractLastAnswer(s)).toBe('Summary line one.\n\n- item a\n  - nested b\n\nLast line.');
   });
 
-  it('a message just sent (its bar block below the last ▣) is not the old turn completed', () => {
+  it('a message just taken (its bar block below the last ▣, footer still quiet) is processing, not the old turn', () => {
     const s = session([...user('say ping'), '     PONG-1', '', ...done(), ...user('next question')]);
+    expect(p.detect(s)).toBe('processing');
+    expect(p.extractLastAnswer(s)).toBeNull();
+    // the very first message, before any ▣ (seen live for about a second after the session view opens)
+    expect(p.detect(session([...user('say ping')]))).toBe('processing');
+  });
+
+  it('a turn that failed (error bar, ▣ without duration, quiet footer) is over without an answer: idle', () => {
+    // as captured from 1.18.33 against a model that answered HTTP 400
+    const s = session([...user('please fail'), '  ┃', '  ┃  bad request from fake', '  ┃', '', ...running]);
     expect(p.detect(s)).toBe('idle');
     expect(p.extractLastAnswer(s)).toBeNull();
   });

@@ -105,7 +105,12 @@ function detect(s: ScreenSnapshot): DetectedStatus {
   if (v.boxBottom < 0) return isBusy(v) ? 'processing' : 'unknown';
   if (isBusy(v)) return 'processing';
   if (v.home) return 'idle';
-  return lastMarker(v)?.done ? 'completed' : 'idle';
+  const m = lastMarker(v);
+  if (m?.done) return 'completed';
+  // A message below the last turn footer (or a first message with no footer yet) while the footer is
+  // still quiet: OpenCode took it and has not started drawing the turn. Seen live for ~1 s; not ready.
+  if (findIndex(v.rows, (r) => BAR_RE.test(r) && r.trim() !== '┃', m ? m.row + 1 : 0, v.composerTop - 1) >= 0) return 'processing';
+  return 'idle';
 }
 
 function extractLastAnswer(s: ScreenSnapshot): string | null {
