@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     // Real CLIs need their own namespace and installs: `npm run test:real`.
-    exclude: ['tests/real/**', 'node_modules/**'],
+    exclude: ['tests/real/**', 'tests/real-cli-smoke.test.ts', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
