@@ -95,10 +95,14 @@ describe('kimi_cli: turns', () => {
     expect(p.extractLastAnswer(s)).toBe('First paragraph of the answer\ncontinues here.\n\n- item a\n- item b');
   });
 
-  it('a new message sent but not answered yet: the previous answer is not returned', () => {
-    const s = screen(['✨ say ping', '', '• PONG-1', '', '✨ next one', '', ...inputArea()]);
-    expect(p.detect(s)).toBe('idle');
+  it('a new message taken but nothing of its turn drawn yet: processing, and the previous answer is not returned', () => {
+    const s = screen(['✨ say ping', '', '• PONG-1', '', '✨ next one that is long enough to wrap', 'onto a second row', '', ...inputArea()]);
+    expect(p.detect(s)).toBe('processing');
     expect(p.extractLastAnswer(s)).toBeNull();
+  });
+
+  it('a message followed by something that is not an answer (e.g. a notice) is idle', () => {
+    expect(p.detect(screen(['✨ /clear', '', 'Context cleared.', '', ...inputArea()]))).toBe('idle');
   });
 
   it('a tool spinner after a thinking bullet is processing; boot spinners are not', () => {

@@ -93,6 +93,12 @@ function detect(s: ScreenSnapshot): DetectedStatus {
   if (bullet >= 0) return 'completed';
   const lastContent = findLastIndex(r.lines, (l) => /^\S/.test(l), r.end, user + 1);
   if (lastContent >= 0 && ERROR_RE.test(r.lines[lastContent])) return 'error';
+  if (user >= 0) {
+    // The message (and its wrapped rows) with nothing of the turn after it yet: taken, not answered.
+    let i = user + 1;
+    while (i <= r.end && r.lines[i].trim() !== '') i++;
+    if (findIndex(r.lines, (l) => l.trim() !== '', i, r.end) < 0) return 'processing';
+  }
   return 'idle';
 }
 

@@ -26,6 +26,7 @@ import { cleanAnswer, dedent, resolveBinary, trimBlankEdges, writePrivateFile } 
  * carries a duration and the footer has stopped saying so. A permission request or a question from the
  * agent replaces the input box with a barred panel whose hint row reads "⇆ select  enter confirm" or
  * "↑↓ select  enter submit  esc dismiss". The home screen (no session yet) centres the input box.
+ * Only the visible rows exist (alternate screen): an answer taller than the screen is cut at its top.
  */
 
 const BOX_BOTTOM_RE = /^(\s*)╹▀{10,}/u;
@@ -78,9 +79,9 @@ function view(s: ScreenSnapshot): View {
   // No input box: a permission/question panel (bars down to the last row) or a transitional frame.
   const hint = findLastIndex(rows, (r) => DIALOG_HINT_RE.test(r) || DIALOG_TITLE_RE.test(r), last, Math.max(0, last - 40));
   if (hint >= 0) {
+    // The panel is the run of barred rows ending at the bottom (a blank row separates it from the transcript).
     let top = hint;
     while (top > 0 && BAR_RE.test(rows[top - 1])) top--;
-    // The panel starts after the last turn row (▣ or an inline tool row) above it.
     return { rows, boxBottom: -1, composerTop: top, home: false, dialog: true, footer: [] };
   }
   return { rows, boxBottom: -1, composerTop: last + 1, home: false, dialog: false, footer: rows.slice(Math.max(0, last - 1), last + 1) };
