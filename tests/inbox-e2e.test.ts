@@ -138,6 +138,23 @@ describe('inbox: assign and send_message through real MCP clients and mock worke
     expect(JSON.stringify(agents.structuredContent)).not.toMatch(/too late/);
   });
 
+  it('a worker that fails to start: the assigner gets an inbox message saying so', async () => {
+    // An invalid mock script makes the worker CLI exit at once (code 2), before it is ever ready.
+    const session = await startCao({ env: { CAO_MOCK_SCRIPT: '{"rules": [{"answr": "typo"}]}' } });
+    s = session;
+    const a = await session.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'anything' });
+    const id = (a.structuredContent as { terminal_id: string }).terminal_id;
+    const r = await session.call('read_inbox', { wait_seconds: 20 });
+    const msgs = (r.structuredContent as { messages: Array<{ sender_id: string; body: string }> }).messages;
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0].sender_id).toBe(id);
+    expect(msgs[0].body).toMatch(new RegExp(`Worker ${id} \\(developer, mock\\) failed to start, so it never received the task`));
+    expect(msgs[0].body).toMatch(/exited during startup \(code 2\)/);
+    const agents = await session.call('list_agents', { include_ended: true });
+    const row = (agents.structuredContent as { agents: Array<{ id: string; ended: boolean }> }).agents.find((x) => x.id === id);
+    expect(row?.ended).toBe(true);
+  });
+
   it('the hub refuses a connection with an invalid token', async () => {
     const { s } = await startWithRecord();
     const hubs = readRecordHub(s.home);
