@@ -239,5 +239,6 @@ export const opencodeProvider: Provider = {
   input: { enterDelayMs: 500, submitKey: '\r' },
   // The first Ctrl-C clears a typed draft, the next one quits.
   exit: { keys: ['\x03', '\x03'], graceMs: 3000 },
-  startupTimeoutMs: 90_000,
+  // A first start may install plugins or packages before the TUI shows.
+  startupTimeoutMs: 120_000,
 };
