@@ -197,9 +197,20 @@ describe('codex: synthetic screens for cases the captures lack', () => {
   it('a startup warning is not an error; a warning during a turn does not end it', () => {
     const start = screen(['  >_ OpenAI Codex (v0.169.0)', '', '⚠ Model metadata for `gpt-6-sol` not found. Defaulting to fallback metadata.', '', ...composer()]);
     expect(p.detect(start)).toBe('idle');
-    const retry = screen(['› q', '', '⚠ stream error: connection reset; retrying 1/5 in 200ms…', '', '• A', '', ...composer()]);
+    const retry = screen(['› q', '', '⚠ stream error: connection reset; retrying 1/5 in 200ms…', '', '• A', '', '  Worked for 1s • 07:31', '', ...composer()]);
     expect(p.detect(retry)).toBe('completed');
     expect(p.extractLastAnswer(retry)).toBe('A');
+  });
+
+  it('an answer still streaming in (0.169 hides the busy row meanwhile) is not done until `Worked for` follows it', () => {
+    // seen live: `• PONG-cod` right above an idle-looking composer, 40 ms before the rest of the answer arrived
+    const streaming = screen(['› please say ping', '', '• PONG-cod', '', ...composer()]);
+    expect(p.detect(streaming)).toBe('processing');
+    const afterTool = screen(['› report', '', '• Called cao.send_message({"message":"hi"})', '  └ {"success": true}', '', ...composer()]);
+    expect(p.detect(afterTool)).toBe('processing');
+    const done = screen(['› please say ping', '', '• PONG-codex-1', '', '  Worked for <1s • 08:35', '', ...composer()]);
+    expect(p.detect(done)).toBe('completed');
+    expect(p.extractLastAnswer(done)).toBe('PONG-codex-1');
   });
 
   it('mutating a capture changes the verdict', () => {

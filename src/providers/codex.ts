@@ -41,7 +41,8 @@ const COMPOSER_RE = /^›(?:[ \u00a0]|$)/u;
 const OPTION_ROW_RE = /^[ \u00a0]*›?[ \u00a0]*\d{1,2}\.[ \u00a0]/u;
 const USER_ECHO_RE = /^›[ \u00a0]+\S/u;
 const BULLET_RE = /^•[ \u00a0]/u;
-const WORKED_RE = /^[ \u00a0]*(?:─+[ \u00a0]*)?Worked for (?:\d+h[ \u00a0]*)?(?:\d+m[ \u00a0]*)?\d+(?:\.\d+)?s\b/u;
+/** The turn summary Codex prints once a turn is over (`Worked for 3s • 07:31`, `Worked for <1s`, older `─ Worked for 3s ───`). */
+const WORKED_RE = /^[ \u00a0]*(?:─+[ \u00a0]*)?Worked for (?:<[ \u00a0]*)?(?:\d+h[ \u00a0]*)?(?:\d+m[ \u00a0]*)?\d+(?:\.\d+)?s\b/u;
 const STATUS_ROW_RE = /^•[ \u00a0]+\S.*\((?:\d+h[ \u00a0]+)?(?:\d+m[ \u00a0]+)?\d+s[ \u00a0]+•[ \u00a0]+esc to interrupt\)/u;
 /** Tool / activity cells: not the agent's answer. */
 const TOOL_CELL_RE =
@@ -180,9 +181,14 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
   const cs = cells(screen, turn.start, turn.end);
   // an error row only counts inside a turn the user started, and only when no answer followed it
   const failed = turn.echo >= 0 && cs.some((c) => c.kind === 'other' && ERROR_ROW_RE.test(c.lines[0]));
-  if (cs.some((c) => c.kind === 'text')) return 'completed';
+  const answered = cs.some((c) => c.kind === 'text' || c.kind === 'tool');
+  // 0.169 hides its `• Working` row while the answer streams in, so a half-streamed answer sits right above
+  // an idle-looking composer: the turn is over only once its `Worked for …` summary follows the last cell.
+  const last = cs.map((c) => c.kind !== 'other' || WORKED_RE.test(c.lines[0])).lastIndexOf(true);
+  const summed = last >= 0 && WORKED_RE.test(cs[last].lines[0]);
+  if (answered && summed) return 'completed';
   if (failed) return 'error';
-  return cs.some((c) => c.kind === 'tool') ? 'completed' : 'idle';
+  return answered ? 'processing' : 'idle';
 }
 
 function extractLastAnswer(screen: ScreenSnapshot): string | null {
