@@ -277,7 +277,9 @@ export const claudeStartupDialogs: StartupDialog[] = [
 
 async function launch(ctx: LaunchContext): Promise<LaunchSpec> {
   const bin = resolveBinary('claude', 'CAO_CLAUDE_BIN', ctx.env);
-  const mcpFile = writePrivateJson(join(ctx.runtimeDir, 'claude-mcp.json'), mcpServersJson(ctx.mcp, { type: 'stdio' }));
+  // alwaysLoad: Claude Code (2.1.x) never defers this server's tools behind tool search (ENABLE_TOOL_SEARCH, many
+  // tools), so `mcp__cao__*` are always in the model's tool list once the server is connected.
+  const mcpFile = writePrivateJson(join(ctx.runtimeDir, 'claude-mcp.json'), mcpServersJson(ctx.mcp, { type: 'stdio', alwaysLoad: true }));
   const args = ['--dangerously-skip-permissions', '--mcp-config', mcpFile, '--strict-mcp-config'];
   // `--opt=value`: a value that starts with "-" must not be read as another option
   if (ctx.systemPrompt.trim()) args.push(`--append-system-prompt=${ctx.systemPrompt}`);
