@@ -76,6 +76,11 @@ export class Terminal {
     return this.monitor.status;
   }
 
+  /** A person typed here within `ms`: cao-mcp must not paste into their half-typed line. */
+  userTypedWithin(ms: number): boolean {
+    return this.lastUserInputAt > 0 && Date.now() - this.lastUserInputAt < ms;
+  }
+
   get alive(): boolean {
     return this.pty.alive;
   }
@@ -84,7 +89,11 @@ export class Terminal {
     return this.pty.pid;
   }
 
-  write(data: string, kind: 'paste' | 'keys'): void {
+  /** When a person last typed into this terminal (0 = never). */
+  lastUserInputAt = 0;
+
+  write(data: string, kind: 'paste' | 'keys' | 'user'): void {
+    if (kind === 'user') this.lastUserInputAt = Date.now();
     this.pty.write(data);
     this.bus.emit('input', { terminalId: this.id, bytes: Buffer.byteLength(data), kind });
   }

@@ -22,8 +22,8 @@ export type BusEvents = {
   /** A terminal (worker or external supervisor) was registered / removed. */
   'terminal:created': { terminalId: string };
   'terminal:removed': { terminalId: string };
-  /** Input was written to a terminal by cao-mcp (not by a user attached to it). */
-  input: { terminalId: string; bytes: number; kind: 'paste' | 'keys' };
+  /** Input was written to a terminal: by cao-mcp (`paste`, `keys`) or by a person (`user`: launch, attach --write, dashboard). */
+  input: { terminalId: string; bytes: number; kind: 'paste' | 'keys' | 'user' };
   /** Inbox: a message was stored, or changed state. */
   'message:queued': { messageId: number; senderId: string; receiverId: string };
   'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string };

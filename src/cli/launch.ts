@@ -93,7 +93,7 @@ async function runSupervisor(hub: Hub, t: Terminal, say: (s: string) => void): P
 
   const onKeys = (data: string) => {
     const keys = replies.filterInput(data);
-    if (keys) t.write(keys, 'keys');
+    if (keys) t.write(keys, 'user');
   };
   const onResize = () => {
     const s = size();

@@ -124,7 +124,7 @@ async function route(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
     const t = liveTerminal(deps, id);
     if (typeof body.data !== 'string' || !body.data) throw new ToolError('data must be a non-empty string');
     // Keys from a person watching (dashboard with typing switched on, `attach --write`), as they are.
-    t.write(body.data, 'keys');
+    t.write(body.data, 'user');
     return sendJson(res, 200, { ok: true, status: t.status });
   }
   if (action === 'resize') {

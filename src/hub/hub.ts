@@ -11,6 +11,9 @@ import { newToken } from './worker-env.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import { dashboardBanner } from '../dashboard/banner.js';
 
+/** How long after a person's last key cao-mcp waits before typing a message into that agent. */
+const USER_TYPING_HOLD_MS = 3000;
+
 export interface HubOptions {
   mode: HubRecord['mode'];
   /** Port for the loopback HTTP front (0 = any free port). */
@@ -67,7 +70,11 @@ export class Hub {
       this.bus,
       this.store,
       {
-        status: (id) => this.orch.terminal(id)?.status,
+        // A person typing into the agent (launch, attach --write, dashboard) holds deliveries off; the sweep retries.
+        status: (id) => {
+          const t = this.orch.terminal(id);
+          return t?.userTypedWithin(USER_TYPING_HOLD_MS) ? 'processing' : t?.status;
+        },
         type: (id, m) => this.orch.typeMessage(id, m),
       },
       { sweepMs: opts.sweepMs },

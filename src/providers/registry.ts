@@ -3,9 +3,15 @@ import { mockProvider } from './mock.js';
 import { claudeCodeProvider } from './claude-code.js';
 import { codexProvider } from './codex.js';
 import { kiroCliProvider } from './kiro-cli.js';
+import { geminiCliProvider } from './gemini-cli.js';
+import { opencodeProvider } from './opencode.js';
+import { kimiCliProvider } from './kimi-cli.js';
+import { geminiCliProvider } from './gemini-cli.js';
+import { opencodeProvider } from './opencode.js';
+import { kimiCliProvider } from './kimi-cli.js';
 
 const providers = new Map<ProviderId, Provider>();
-for (const p of [mockProvider, claudeCodeProvider, codexProvider, kiroCliProvider]) providers.set(p.id, p);
+for (const p of [mockProvider, claudeCodeProvider, codexProvider, geminiCliProvider, opencodeProvider, kiroCliProvider, kimiCliProvider]) providers.set(p.id, p);
 
 export function getProvider(id: ProviderId): Provider {
   const p = providers.get(id);
