@@ -6,9 +6,6 @@ import { kiroCliProvider } from './kiro-cli.js';
 import { geminiCliProvider } from './gemini-cli.js';
 import { opencodeProvider } from './opencode.js';
 import { kimiCliProvider } from './kimi-cli.js';
-import { geminiCliProvider } from './gemini-cli.js';
-import { opencodeProvider } from './opencode.js';
-import { kimiCliProvider } from './kimi-cli.js';
 
 const providers = new Map<ProviderId, Provider>();
 for (const p of [mockProvider, claudeCodeProvider, codexProvider, geminiCliProvider, opencodeProvider, kiroCliProvider, kimiCliProvider]) providers.set(p.id, p);
