@@ -34,7 +34,9 @@ export async function submitInput(t: Terminal, text: string, opts: { confirmMs?:
     const before = visibleKey(t);
     t.monitor.noteSubmitting();
     t.write(t.provider.input.submitKey, 'keys');
-    if (await waitUntil(() => visibleKey(t) !== before || !t.alive, confirmMs)) return;
+    // Submitted = the screen moved on and (where the provider can tell) the input box is empty again.
+    const taken = () => !t.alive || (visibleKey(t) !== before && !t.provider.inputPending?.(t.monitor.detectSnapshot()));
+    if (await waitUntil(taken, confirmMs)) return;
   }
   t.monitor.cancelSubmitting();
   throw new InputError(`${t.provider.label} did not react to Enter after ${tries} tries (terminal ${t.id})`);

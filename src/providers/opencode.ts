@@ -241,4 +241,6 @@ export const opencodeProvider: Provider = {
   exit: { keys: ['\x03', '\x03'], graceMs: 3000 },
   // A first start may install plugins or packages before the TUI shows.
   startupTimeoutMs: 120_000,
+  // It can keep its home screen, prompt still in the box, for seconds after Enter while it creates the session.
+  readyWithoutBusyMs: 10_000,
 };

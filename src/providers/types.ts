@@ -75,4 +75,11 @@ export interface Provider {
   };
   /** Milliseconds to wait for the CLI to become ready before failing with its screen. */
   startupTimeoutMs: number;
+  /**
+   * After an input, how long a ready-looking screen that never showed work must stay settled before it
+   * is believed (default 2000). Raise it for CLIs that keep their idle screen a while after Enter.
+   */
+  readyWithoutBusyMs?: number;
+  /** True while text still sits unsent in the input box (an Enter that became a newline did not submit). */
+  inputPending?(screen: ScreenSnapshot): boolean;
 }

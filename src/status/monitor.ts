@@ -45,7 +45,7 @@ export class StatusMonitor {
     private readonly provider: Provider,
     opts: MonitorOptions = {},
   ) {
-    this.readyWithoutBusyMs = opts.readyWithoutBusyMs ?? 2000;
+    this.readyWithoutBusyMs = opts.readyWithoutBusyMs ?? provider.readyWithoutBusyMs ?? 2000;
     this.onSettled = (e) => {
       if (e.terminalId === terminalId) this.evaluate(e.quiet);
     };
