@@ -307,4 +307,6 @@ export const claudeCodeProvider: Provider = {
   input: { enterDelayMs: 250, submitKey: '\r' },
   exit: { keys: ['/exit', '\r'], graceMs: 3000 },
   startupTimeoutMs: 90_000,
+  // Text left in the box after Enter means the Enter did not submit (it is sent again).
+  inputPending: (screen) => Boolean(claudeDraft(screen)),
 };
