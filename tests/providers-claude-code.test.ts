@@ -209,6 +209,24 @@ describe('claude_code: synthetic screens for cases the captures lack', () => {
     expect(p.extractLastAnswer(s)).toBe('Sending the result now.');
   });
 
+  it('grouped tool calls (multi-word tool name, a collapsed "Called cao" row) are not part of the answer', () => {
+    // seen live on 2.1.197: WaitForMcpServers, then the cao MCP call, drawn as one group before the answer
+    const s = screen([
+      '❯ please report back',
+      '',
+      '● MCP Wait For Servers(Wait for pending MCP servers to connect)',
+      '  Called cao (ctrl+o to expand)',
+      '',
+      '● SENT-claude',
+      '',
+      '✻ Baked for 2s',
+      '',
+      ...box(),
+    ]);
+    expect(p.detect(s)).toBe('completed');
+    expect(p.extractLastAnswer(s)).toBe('SENT-claude');
+  });
+
   it('a long token the emulator soft-wrapped comes back as one line', async () => {
     const url = `https://example.com/${'a'.repeat(120)}`;
     const rule = '─'.repeat(80);

@@ -40,9 +40,15 @@ const PROMPT_RE = /^[ \u00a0]*[❯>](?:[ \u00a0]|$)/u;
 const USER_ECHO_RE = /^[❯>][ \u00a0]+(?!\d{1,2}\.[ \u00a0])\S/u;
 const MARKER_RE = /^[●⏺][ \u00a0]/u;
 const SPINNER_RE = /^[·✢✳✶✻✽*][ \u00a0]+\S[^…]*…/u;
-/** Tool-call heads: `● Bash(ls)`, `● cao - send_message (MCP)(…)`, collapsed `● Read 1 file (ctrl+o to expand)`. */
-const TOOL_HEAD_RE = /^[●⏺][ \u00a0]+(?:[A-Za-z][\w.-]*(?: - [\w.-]+(?: \(MCP\))?)?\(|.*\((?:ctrl\+[a-z]) to expand\)\s*$)/u;
-const TOOL_RESULT_RE = /^[ \u00a0]+⎿/u;
+/**
+ * Tool-call heads: `● Bash(ls)`, `● cao - send_message (MCP)(…)`, collapsed `● Read 1 file (ctrl+o to expand)`, and
+ * user-facing names of several capitalised words with the call closed on the row:
+ * `● MCP Wait For Servers(Wait for pending MCP servers to connect)`.
+ */
+const TOOL_HEAD_RE =
+  /^[●⏺][ \u00a0]+(?:[A-Za-z][\w.-]*(?: - [\w.-]+(?: \(MCP\))?)?\(|[A-Z][\w.-]*(?: [A-Z][\w.-]*)+\(.*\)\s*$|.*\((?:ctrl\+[a-z]) to expand\)\s*$)/u;
+/** Rows under a tool head: its result (`⎿ …`), or the collapsed summary of the calls grouped with it. */
+const TOOL_RESULT_RE = /^[ \u00a0]+(?:⎿|.*\(ctrl\+[a-z] to expand\)\s*$)/u;
 const ERROR_RE = /^[ \u00a0]*⎿?[ \u00a0]*(?:API Error\b|Invalid API key|Credit balance is too low|Please run \/login)/u;
 const DIALOG_HINT_RE = /(?:Enter to confirm|Esc to cancel|Esc to exit|↑\/↓ to navigate|Press Enter to continue)/u;
 
