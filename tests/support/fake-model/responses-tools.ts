@@ -61,6 +61,8 @@ export const RUNTIME_LOOKUP = 'mcp__*__';
 /** Resolves a scripted tool name: offered names first (MCP ones preferred), then a deferred MCP tool via exec. */
 export function resolveResponsesTool(t: ResponsesTools, wanted: string): string | undefined {
   const names = toolNamesOf(t);
+  // a tool offered under exactly the scripted name (Codex's functions.request_user_input_async) is called directly
+  if (t.direct.has(wanted)) return wanted;
   const hit = resolveToolName(wanted, names);
   if (names.includes(hit) && (/^mcp_/.test(hit) || !t.exec || !t.deferredNamespaces.some((ns) => ns.startsWith('mcp__')))) return hit;
   if (t.exec && t.deferredNamespaces.some((ns) => ns.startsWith('mcp__'))) {
