@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { LaunchSpec, SeedOptions } from './common.js';
-import { FAKE_API_KEY, baseEnv, makeHome, writeJson } from './common.js';
+import { FAKE_API_KEY, baseEnv, homeFor, writeJson } from './common.js';
 import { binPath } from './versions.js';
 
 /**
@@ -10,7 +10,7 @@ import { binPath } from './versions.js';
  * boxed "Welcome back!" + "Tips for getting started" panel.
  */
 export function seedClaude(o: SeedOptions): LaunchSpec {
-  const home = makeHome('claude', o.tmpRoot);
+  const home = homeFor('claude', o);
   const servers = o.mcpServers ?? {};
   writeJson(path.join(home, '.claude.json'), {
     hasCompletedOnboarding: true,

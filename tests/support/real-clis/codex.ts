@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { LaunchSpec, SeedOptions } from './common.js';
-import { FAKE_API_KEY, baseEnv, makeHome, tomlString, writeFile } from './common.js';
+import { FAKE_API_KEY, baseEnv, homeFor, tomlString, writeFile } from './common.js';
 import { binPath } from './versions.js';
 
 /** Codex: `~/.codex/config.toml` with a `fake` Responses provider; MCP servers as `[mcp_servers.<name>]`. */
 export function seedCodex(o: SeedOptions): LaunchSpec {
-  const home = makeHome('codex', o.tmpRoot);
+  const home = homeFor('codex', o);
   const timeout = (o.toolTimeoutSec ?? 600).toFixed(1); // must be a float: an integer is silently ignored
   const lines = [
     'model = "gpt-6-sol"',

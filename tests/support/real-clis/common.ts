@@ -17,6 +17,8 @@ export interface SeedOptions {
   cwd: string;
   /** Parent of the throwaway HOME (default: the OS temp dir). */
   tmpRoot?: string;
+  /** Seed into this existing HOME instead of a fresh one (several CLIs sharing one HOME, see seedRealClis). */
+  home?: string;
   /** MCP servers to give the CLI, by name (the name becomes part of tool names, e.g. `mcp__<name>__send_message`). */
   mcpServers?: Record<string, McpStdioServer>;
   /** Pre-approve every tool of the given MCP servers so the CLI never asks before calling one (default true). */
@@ -37,9 +39,18 @@ export interface LaunchSpec {
 
 export const FAKE_API_KEY = 'sk-fake-0123456789-abcdefghijklmnopqrstuvwxyz';
 
-export function makeHome(cli: RealCli, tmpRoot = os.tmpdir()): string {
+export function makeHome(cli: RealCli | string, tmpRoot = os.tmpdir()): string {
   mkdirSync(tmpRoot, { recursive: true });
   return mkdtempSync(path.join(tmpRoot, `cao-${cli}-home-`));
+}
+
+/** The HOME to seed: the one given in the options, else a fresh throwaway one. */
+export function homeFor(cli: RealCli, o: SeedOptions): string {
+  if (o.home) {
+    mkdirSync(o.home, { recursive: true });
+    return o.home;
+  }
+  return makeHome(cli, o.tmpRoot);
 }
 
 export function writeFile(file: string, content: string): void {

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { LaunchSpec, SeedOptions } from './common.js';
-import { FAKE_API_KEY, baseEnv, makeHome, writeJson } from './common.js';
+import { FAKE_API_KEY, baseEnv, homeFor, writeJson } from './common.js';
 import { binPath } from './versions.js';
 
 /** Gemini CLI: `~/.gemini/settings.json` (API-key auth, no trust prompt, no updates); MCP under `mcpServers`, trusted. */
 export function seedGemini(o: SeedOptions): LaunchSpec {
-  const home = makeHome('gemini', o.tmpRoot);
+  const home = homeFor('gemini', o);
   const mcpServers = Object.fromEntries(
     Object.entries(o.mcpServers ?? {}).map(([name, s]) => [
       name,

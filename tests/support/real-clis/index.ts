@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LaunchSpec, SeedOptions } from './common.js';
+import { makeHome } from './common.js';
 import type { RealCli } from './versions.js';
 import { seedClaude } from './claude.js';
 import { seedCodex } from './codex.js';
@@ -28,4 +29,22 @@ export function seedRealCli(cli: RealCli, o: SeedOptions): LaunchSpec {
     case 'gemini': return seedGemini(o);
     case 'opencode': return seedOpencode(o);
   }
+}
+
+/** Several CLIs seeded into one throwaway HOME: `env` merges theirs (a hub whose workers are of several kinds). */
+export interface MultiSeed {
+  home: string;
+  env: Record<string, string>;
+  specs: Record<string, LaunchSpec>;
+}
+
+export function seedRealClis(clis: RealCli[], o: SeedOptions): MultiSeed {
+  const home = o.home ?? makeHome(clis.join('-'), o.tmpRoot);
+  const specs: Record<string, LaunchSpec> = {};
+  let env: Record<string, string> = {};
+  for (const cli of clis) {
+    specs[cli] = seedRealCli(cli, { ...o, home });
+    env = { ...env, ...specs[cli].env };
+  }
+  return { home, env, specs };
 }

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { LaunchSpec, SeedOptions } from './common.js';
-import { FAKE_API_KEY, baseEnv, makeHome, writeJson } from './common.js';
+import { FAKE_API_KEY, baseEnv, homeFor, writeJson } from './common.js';
 import { binPath } from './versions.js';
 
 /** OpenCode: `~/.config/opencode/opencode.json` with a `fake` openai-compatible provider; MCP under `mcp`. */
 export function seedOpencode(o: SeedOptions): LaunchSpec {
-  const home = makeHome('opencode', o.tmpRoot);
+  const home = homeFor('opencode', o);
   const env0 = baseEnv(home);
   const mcp = Object.fromEntries(
     Object.entries(o.mcpServers ?? {}).map(([name, s]) => [
