@@ -190,9 +190,10 @@ export class Terminal {
   /** Quits the CLI politely, then makes sure its whole process group is gone. */
   async stop(): Promise<void> {
     if (this.alive && this.provider.exit.keys.length) {
-      for (const k of this.provider.exit.keys) {
+      // A short gap between keys (a TUI may read "/exit" and Enter as one paste otherwise), none after.
+      for (const [i, k] of this.provider.exit.keys.entries()) {
+        if (i > 0) await sleep(50);
         this.write(k, 'keys');
-        await sleep(100);
       }
       await Promise.race([this.pty.exit, sleep(this.provider.exit.graceMs)]);
     }
