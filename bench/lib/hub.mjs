@@ -1,0 +1,116 @@
+// Starts bench/lib/hub-host.mjs with a fresh CAO_HOME and gives the benchmark an MCP client and an IPC channel.
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { BENCH_DIR, REPO } from './stats.mjs';
+
+export async function startHub({ env = {}, collect = true, execArgv = [] } = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'cao-bench-'));
+  const record = join(home, 'record.jsonl');
+  const child = fork(process.env.BENCH_HOST || join(BENCH_DIR, 'lib', 'hub-host.mjs'), [], {
+    cwd: REPO,
+    env: { ...process.env, CAO_HOME: home, CAO_MOCK_RECORD: record, BENCH_COLLECT: collect ? '1' : '0', ...env },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    execArgv: [...execArgv, ...(process.env.BENCH_HUB_NODE_ARGS ? process.env.BENCH_HUB_NODE_ARGS.split(' ') : [])],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d.toString();
+    if (stderr.length > 200_000) stderr = stderr.slice(-100_000);
+  });
+  const info = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`hub did not start:\n${stderr}`)), 20_000);
+    child.once('message', (m) => {
+      clearTimeout(t);
+      resolve(m);
+    });
+    child.once('exit', (c) => reject(new Error(`hub exited (${c}):\n${stderr}`)));
+  });
+  let seq = 0;
+  const waiting = new Map();
+  child.on('message', (m) => {
+    const w = waiting.get(m.re);
+    if (!w) return;
+    waiting.delete(m.re);
+    if (m.error) w.reject(new Error(m.error));
+    else w.resolve(m);
+  });
+  const request = (cmd, extra = {}) =>
+    new Promise((resolve, reject) => {
+      const id = ++seq;
+      waiting.set(id, { resolve, reject });
+      child.send({ id, cmd, ...extra });
+    });
+  const clients = [];
+  return {
+    home,
+    record,
+    url: info.url,
+    token: info.token,
+    pid: info.pid,
+    child,
+    stderr: () => stderr,
+    request,
+    events: async () => (await request('events')).events,
+    stats: async () => (await request('stats')).stats,
+    mark: () => request('mark'),
+    setEnv: (vars) => request('env', { vars }),
+    statuses: async () => (await request('status')).statuses,
+    async client(name = 'bench') {
+      const c = await connect(info.url, info.token, name);
+      clients.push(c);
+      return c;
+    },
+    /** The mock agents' record, read before stop() removes the hub's home. */
+    recordCopy: [],
+    async stop() {
+      for (const c of clients) await c.close();
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        await Promise.race([request('stop').catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+      this.recordCopy = await readRecord(record);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An MCP client over Streamable HTTP as the external supervisor `name`. */
+export async function connect(url, token, name) {
+  const client = new Client({ name, version: '1' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL('/mcp', url), {
+      requestInit: { headers: { Authorization: `Bearer ${token}`, 'X-Cao-Supervisor': name } },
+    }),
+  );
+  return {
+    client,
+    /** Calls a tool; throws when it reports an error. */
+    async call(tool, args, timeout = 300_000) {
+      const r = await client.callTool({ name: tool, arguments: args }, undefined, { timeout });
+      if (r.isError) throw new Error(`${tool} failed: ${r.content?.map((c) => c.text).join('\n')}`);
+      return r.structuredContent ?? r;
+    },
+    /** Calls a tool and returns its structured result whatever it says. */
+    async callRaw(tool, args, timeout = 300_000) {
+      const r = await client.callTool({ name: tool, arguments: args }, undefined, { timeout });
+      return { ...(r.structuredContent ?? {}), isError: r.isError === true, text: r.content?.map((c) => c.text).join('\n') };
+    },
+    close: () => client.close().catch(() => undefined),
+  };
+}
+
+/** Reads a mock agent record file (CAO_MOCK_RECORD). */
+export async function readRecord(file) {
+  const { readFileSync, existsSync } = await import('node:fs');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}

@@ -1,0 +1,117 @@
+// 3. Scale: 10, 50 and 100 concurrent mock agents, each animating a spinner at 10 frames/s and streaming text.
+// The hub runs in a process of its own (bench/lib/hub-host.mjs); we sample its CPU time (as a share of one core),
+// RSS and event-loop delay p99 over a steady window while every agent is busy, then add agents and measure again.
+import { args, line, log, sleep, summarize, writeResult } from './lib/stats.mjs';
+import { startHub } from './lib/hub.mjs';
+import { EventLog } from './lib/events.mjs';
+
+/**
+ * First task: a 400-line answer at once (an agent with history: a full detection window of scrollback).
+ * Second: a turn that keeps the agent busy for minutes: spinner at 10 fps, one piece of text every 200 ms.
+ */
+function script() {
+  const lines = (tag) => Array.from({ length: 400 }, (_, i) => `${tag} ${i}: the quick brown fox jumps over the lazy dog while the build runs and tests pass`);
+  return JSON.stringify({
+    spinnerIntervalMs: 100,
+    rules: [{ match: '[history]', answer: lines('earlier line').join('\n') }],
+    default: { answer: lines('line').join('\n'), delayMs: 0, stream: { chunks: 1500, intervalMs: 200 } },
+  });
+}
+
+/** Waits until every agent in `ids` has taken its second message (the streaming turn) and is busy with it. */
+async function waitStreaming(hub, events, ids, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const pastes = new Map();
+    for (const e of events.all) if (e.ev === 'input' && e.kind === 'paste') pastes.set(e.id, (pastes.get(e.id) ?? 0) + 1);
+    const st = await hub.statuses();
+    const ready = ids.filter((id) => (pastes.get(id) ?? 0) >= 2 && st[id] === 'processing').length;
+    if (ready === ids.length) return;
+    if (Date.now() > deadline) throw new Error(`only ${ready}/${ids.length} agents streaming after ${ms} ms`);
+    await sleep(250);
+  }
+}
+
+export async function run({ quick }) {
+  const steps = quick ? [10, 50] : [10, 50, 100];
+  const windowMs = quick ? 4000 : 10_000;
+  const hub = await startHub({ env: { CAO_MOCK_SCRIPT: script() } });
+  const points = [];
+  const events = new EventLog(hub, 100);
+  try {
+    const boss = await hub.client('scale-boss');
+    await sleep(500);
+    await hub.mark();
+    await sleep(quick ? 1000 : 2000);
+    const base = await hub.stats();
+    points.push({ agents: 0, ...pick(base) });
+    log(`  scale: 0 agents: rss ${base.rssMB} MB, cpu ${(base.cpuShare * 100).toFixed(1)} %`);
+    const ids = [];
+    for (const n of steps) {
+      const t0 = Date.now();
+      // start the next agents a few at a time (a burst of node start-ups would measure the machine, not the hub)
+      while (ids.length < n) {
+        const batch = Math.min(5, n - ids.length);
+        const got = await Promise.all(
+          Array.from({ length: batch }, async (_, i) => {
+            const { terminal_id: id } = await boss.call('assign', { agent_profile: 'developer', provider: 'mock', message: `[history] for agent ${ids.length + i}` });
+            await boss.call('send_message', { receiver_id: id, message: 'stream for the scale benchmark' });
+            return id;
+          }),
+        );
+        ids.push(...got);
+      }
+      await waitStreaming(hub, events, ids, 180_000);
+      log(`  scale: ${n} agents busy after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await sleep(2000); // let start-up work drain
+      await hub.mark();
+      await sleep(windowMs);
+      const st = await hub.stats();
+      const still = Object.values(st.statuses).length;
+      points.push({ agents: n, ...pick(st), busy: st.statuses.processing ?? 0, live: still });
+      log(`  scale: ${n} agents: cpu ${(st.cpuShare * 100).toFixed(1)} % of a core, rss ${st.rssMB} MB, event-loop delay p99 ${st.eld.p99} ms`);
+    }
+  } finally {
+    await events.stop();
+    await hub.stop();
+  }
+  // Least-squares line through (agents, rss): MB per agent.
+  const xs = points.map((p) => p.agents);
+  const fit = (ys) => {
+    const n = xs.length;
+    const mx = xs.reduce((a, b) => a + b, 0) / n;
+    const my = ys.reduce((a, b) => a + b, 0) / n;
+    const sxy = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0);
+    const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    const slope = sxy / sxx;
+    const icpt = my - slope * mx;
+    const ssr = ys.reduce((a, y, i) => a + (y - (icpt + slope * xs[i])) ** 2, 0);
+    const sst = ys.reduce((a, y) => a + (y - my) ** 2, 0);
+    return { perAgent: Math.round(slope * 1000) / 1000, intercept: Math.round(icpt * 10) / 10, r2: Math.round((1 - ssr / sst) * 1000) / 1000 };
+  };
+  const rssFit = fit(points.map((p) => p.rssMB));
+  const cpuFit = fit(points.map((p) => p.cpuPct));
+  const top = points[points.length - 1];
+  const target = { agents: 100, cpuPctOfCore: 30, eventLoopP99Ms: 20 };
+  const res = writeResult('scale', {
+    quick,
+    windowMs,
+    workload: 'each mock agent first answers a 400-line task (history on screen), then works on a second one: spinner redrawn at 10 frames/s, a piece of a 400-line answer streamed every 200 ms',
+    points,
+    rssMBPerAgent: rssFit,
+    cpuPctPerAgent: cpuFit,
+    target,
+    pass: top.agents === 100 && top.cpuPct <= target.cpuPctOfCore && top.eldP99Ms <= target.eventLoopP99Ms,
+  });
+  console.log('scale (hub process; steady window with every agent busy)');
+  for (const p of points)
+    console.log(`  ${String(p.agents).padStart(3)} agents   cpu ${p.cpuPct.toFixed(1).padStart(5)} % of one core   rss ${String(p.rssMB).padStart(6)} MB   event-loop delay p99 ${p.eldP99Ms} ms (max ${p.eldMaxMs})`);
+  console.log(`  rss growth ${rssFit.perAgent} MB/agent (r² ${rssFit.r2}); cpu growth ${cpuFit.perAgent} %/agent (r² ${cpuFit.r2})`);
+  return res;
+}
+
+function pick(st) {
+  return { cpuPct: Math.round(st.cpuShare * 1000) / 10, rssMB: st.rssMB, heapMB: st.heapMB, eldP99Ms: st.eld.p99, eldP50Ms: st.eld.p50, eldMaxMs: st.eld.max };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run(args());
