@@ -1,5 +1,6 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { isReady, type AgentStatus } from '../status/types.js';
+import { INPUT_SUBMITTED } from '../status/monitor.js';
 import type { MessageRow } from './schema.js';
 import type { InboxStore } from './store.js';
 
@@ -50,10 +51,22 @@ export class DeliveryService {
    * when typing has finished, so a "ready" echo of our own paste during typing cannot clear it.
    */
   private readonly typedAt = new Map<string, number>();
+  /**
+   * Receivers being typed into now, and what their status did meanwhile. A fast agent can finish the turn our
+   * Enter started before typing returns (processing "input submitted" → completed while the submit is being
+   * confirmed): that ready status is the one typedAt would wait for, so it must not be lost. Only a ready status
+   * after the monitor's own "input submitted" counts: an echo of the paste before the Enter does not.
+   */
+  private readonly typing = new Map<string, { submitted: boolean; doneAfterSubmit: boolean }>();
   private readonly loops = new Set<Promise<void>>();
 
   private readonly onQueued = (e: BusEvents['message:queued']) => this.kick(e.receiverId);
   private readonly onStatus = (e: BusEvents['status']) => {
+    const t = this.typing.get(e.terminalId);
+    if (t) {
+      if (e.status === 'processing' && e.reason === INPUT_SUBMITTED) t.submitted = true;
+      else if (isReady(e.status) && t.submitted) t.doneAfterSubmit = true;
+    }
     // The detector has looked at the screen since our input went in: trust its status again.
     this.typedAt.delete(e.terminalId);
     if (isReady(e.status) || e.status === 'exited' || e.status === 'error') this.kick(e.terminalId);
@@ -177,14 +190,20 @@ export class DeliveryService {
 
     let failure: unknown;
     let typed = false;
+    const watch = { submitted: false, doneAfterSubmit: false };
+    this.typing.set(receiverId, watch);
     try {
       await this.port.type(receiverId, message);
       typed = true;
     } catch (err) {
       failure = err;
+    } finally {
+      this.typing.delete(receiverId);
     }
     if (typed) {
-      this.typedAt.set(receiverId, Date.now());
+      // Busy until a status event says otherwise — unless one already did: the turn our input started was
+      // over before typing returned (its `status` kick is waiting in `again`).
+      if (!watch.doneAfterSubmit) this.typedAt.set(receiverId, Date.now());
       await persist(() => this.store.markDelivered(message.id));
     } else {
       await persist(() => this.store.releaseForRetry(message.id, describe(failure), this.maxAttempts));

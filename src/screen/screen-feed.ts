@@ -13,6 +13,28 @@ export interface ScreenFeedOptions {
 }
 
 /**
+ * Where an application starts drawing a new frame: begin synchronized update (DEC 2026), erase below / erase
+ * screen (inline renderers such as the mock's and full-screen repaints), or a run of erase-line + cursor-up (Ink).
+ * Just before one of these the previous frame is whole.
+ */
+const FRAME_START = /\x1b\[\?2026h|\x1b\[[02]?J|(?:\x1b\[2K\x1b\[1?A)+/g;
+
+/** Splits a chunk of output before each frame start (pieces concatenate back to the chunk). */
+export function splitFrames(data: string): string[] {
+  const out: string[] = [];
+  let from = 0;
+  FRAME_START.lastIndex = 0;
+  for (let m = FRAME_START.exec(data); m; m = FRAME_START.exec(data)) {
+    if (m.index > from) {
+      out.push(data.slice(from, m.index));
+      from = m.index;
+    }
+  }
+  out.push(data.slice(from));
+  return out;
+}
+
+/**
  * Consumes one terminal's `output` events, renders them in a headless emulator, and publishes `settled`
  * when the screen has been quiet for `quietMs` (or output has streamed for `maxWaitMs`).
  */
@@ -26,6 +48,11 @@ export class ScreenFeed {
   private readonly handler: (e: BusEvents['output']) => void;
   private readonly parsedListeners = new Set<() => void>();
   private disposed = false;
+  private watching = false;
+  /** Runs inside the emulator's parse loop, right after the piece written before it (see watchFrames). */
+  private readonly afterPiece = () => {
+    if (!this.disposed) this.notifyParsed();
+  };
 
   constructor(
     private readonly bus: Bus,
@@ -37,7 +64,18 @@ export class ScreenFeed {
     this.screen = new Screen({ cols: opts.cols, rows: opts.rows, onReply: opts.reply });
     this.handler = (e) => {
       if (e.terminalId !== terminalId || this.disposed) return;
-      void this.screen.write(e.data).then(() => this.onParsed());
+      if (!this.watching || this.parsedListeners.size === 0) {
+        void this.screen.write(e.data).then(() => this.onParsed(true));
+        return;
+      }
+      // Frame by frame: after each piece, an empty write whose callback the emulator calls as soon as the
+      // pieces before it are parsed — before the next piece, even when several chunks are parsed in one go.
+      const pieces = splitFrames(e.data);
+      for (let i = 0; i < pieces.length; i++) {
+        const parsed = this.screen.write(pieces[i]);
+        this.screen.term.write('', this.afterPiece);
+        if (i === pieces.length - 1) void parsed.then(() => this.onParsed(false));
+      }
     };
     bus.on('output', this.handler);
   }
@@ -48,12 +86,33 @@ export class ScreenFeed {
     return () => this.parsedListeners.delete(fn);
   }
 
-  private onParsed(): void {
+  /**
+   * While on, the parse listeners also see every frame inside a chunk, at the moment it is whole. A fast agent's
+   * busy frame and final frame often arrive in one pty read (and several reads are parsed in one go): looked at
+   * only after the whole chunk, the busy frame is never seen. The monitor turns this on right after an input
+   * until it has seen the agent at work; it costs a split and a detection per frame, so it stays off otherwise.
+   */
+  watchFrames(on: boolean): void {
+    this.watching = on;
+  }
+
+  private notifyParsed(): void {
+    for (const fn of this.parsedListeners) {
+      try {
+        fn();
+      } catch (err) {
+        process.stderr.write(`cao-mcp screen ${this.terminalId}: a parse listener threw: ${String(err)}\n`);
+      }
+    }
+  }
+
+  /** `notify`: the parse listeners were not already called frame by frame for this chunk. */
+  private onParsed(notify: boolean): void {
     if (this.disposed) return;
     const now = Date.now();
     if (this.lastParsedAt === 0 || now - this.lastParsedAt > this.quietMs) this.lastSettleAt = Math.max(this.lastSettleAt, now - 1);
     this.lastParsedAt = now;
-    for (const fn of this.parsedListeners) fn();
+    if (notify) this.notifyParsed();
     if (now - this.lastSettleAt >= this.maxWaitMs) this.settle(false);
     this.arm(this.quietMs);
   }

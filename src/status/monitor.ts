@@ -4,6 +4,13 @@ import type { ScreenFeed } from '../screen/screen-feed.js';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { AgentStatus, DetectedStatus } from './types.js';
 
+/**
+ * The `reason` of the `processing` status published when cao-mcp submits an input. After it, the input guard
+ * holds the status at processing until the agent has worked on that input, so a ready status that follows it
+ * means the turn is over (the delivery service relies on this).
+ */
+export const INPUT_SUBMITTED = 'input submitted';
+
 /** How many lines above the visible rows detectors get (they anchor to the bottom; extraction uses everything). */
 const DETECT_EXTRA_LINES = 300;
 
@@ -50,11 +57,12 @@ export class StatusMonitor {
       if (e.terminalId === terminalId) this.evaluate(e.quiet);
     };
     bus.on('settled', this.onSettled);
-    // Early evidence of work after an input: any parsed chunk showing a busy screen disarms the guard.
+    // Early evidence of work after an input: any parsed chunk (or frame inside one) showing a busy screen
+    // disarms the guard.
     this.offParse = feed.onEveryParse(() => {
       if (this.guard && !this.guard.sawBusy) {
         const d = this.provider.detect(this.detectSnapshot());
-        if (d === 'processing' || d === 'waiting_user_answer' || d === 'error') this.guard.sawBusy = true;
+        if (d === 'processing' || d === 'waiting_user_answer' || d === 'error') this.sawBusy();
       }
     });
   }
@@ -85,13 +93,25 @@ export class StatusMonitor {
    */
   noteSubmitting(): void {
     this.guard = { before: bottomKey(this.detectSnapshot()), at: Date.now(), sawBusy: false };
-    this.set('processing', 'input submitted');
+    // A fast agent's busy frame can arrive in one read with its final frame: look at each frame until work is seen.
+    this.feed.watchFrames(true);
+    this.set('processing', INPUT_SUBMITTED);
   }
 
   /** The submit did not take (Enter never registered): drop the guard and look again. */
   cancelSubmitting(): void {
-    this.guard = null;
+    this.dropGuard();
     this.evaluate(true);
+  }
+
+  private sawBusy(): void {
+    if (this.guard) this.guard.sawBusy = true;
+    this.feed.watchFrames(false);
+  }
+
+  private dropGuard(): void {
+    this.guard = null;
+    this.feed.watchFrames(false);
   }
 
   markExited(reason: string): void {
@@ -120,11 +140,11 @@ export class StatusMonitor {
           return;
         }
       }
-      this.guard = null;
+      if (this.guard) this.dropGuard();
       this.set(d, 'detected');
       return;
     }
-    if (this.guard) this.guard.sawBusy = true;
+    if (this.guard) this.sawBusy();
     this.set(d, 'detected');
   }
 

@@ -1,0 +1,190 @@
+/*
+ * Fast turns: an agent whose busy frame and final frame arrive together must still be seen at work (so it is not
+ * held for the 2 s "ready without busy" fallback), and the delivery service must not wait for a status event that
+ * already came while it was still confirming the submit. Neither may make a busy agent look done.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createBus, type Bus, type BusEvents } from '../src/bus/bus.js';
+import { openDatabase, type CaoDb } from '../src/inbox/db.js';
+import { DeliveryService, type DeliveryPort } from '../src/inbox/delivery.js';
+import type { MessageRow } from '../src/inbox/schema.js';
+import { InboxStore } from '../src/inbox/store.js';
+import { mockProvider } from '../src/providers/mock.js';
+import { ScreenFeed, splitFrames } from '../src/screen/screen-feed.js';
+import { INPUT_SUBMITTED, StatusMonitor } from '../src/status/monitor.js';
+import type { AgentStatus } from '../src/status/types.js';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+// ---------------------------------------------------------------- frames
+
+describe('splitFrames', () => {
+  it('cuts before each frame start and loses nothing', () => {
+    const chunk = 'a\x1b[?2026hb\r\x1b[3A\x1b[Jc\x1b[2K\x1b[1A\x1b[2K\x1b[1A\x1b[2K\x1b[Gd\x1b[2Je';
+    const parts = splitFrames(chunk);
+    expect(parts.join('')).toBe(chunk);
+    expect(parts).toEqual(['a', '\x1b[?2026hb\r\x1b[3A', '\x1b[Jc', '\x1b[2K\x1b[1A\x1b[2K\x1b[1A\x1b[2K\x1b[Gd', '\x1b[2Je']);
+  });
+  it('leaves a chunk without frame starts whole', () => {
+    expect(splitFrames('plain text\r\n')).toEqual(['plain text\r\n']);
+    expect(splitFrames('\x1b[Jonly')).toEqual(['\x1b[Jonly']);
+  });
+});
+
+// ---------------------------------------------------------------- monitor
+
+/** Mock-agent screens (src/mock/view.ts draws them this way): the live region is redrawn after `\r ESC[nA ESC[J`. */
+const RULE = '─'.repeat(60);
+const idleLive = (lines: string[]) => [...lines, '', RULE, '❯ ', RULE, '  ? for shortcuts'];
+function frame(staticLines: string[], live: string[], up: number): string {
+  return `\r${up ? `\x1b[${up}A` : ''}\x1b[J${staticLines.map((l) => `${l}\r\n`).join('')}${live.join('\r\n')}`;
+}
+
+function rig() {
+  const bus = createBus();
+  const feed = new ScreenFeed(bus, 't1', { cols: 80, rows: 24, reply: () => undefined });
+  const monitor = new StatusMonitor(bus, 't1', feed, mockProvider, { readyWithoutBusyMs: 2000 });
+  const statuses: BusEvents['status'][] = [];
+  bus.on('status', (e) => statuses.push(e));
+  cleanups.push(() => {
+    monitor.dispose();
+    feed.dispose();
+  });
+  const out = (data: string) => bus.emit('output', { terminalId: 't1', data });
+  return { bus, feed, monitor, statuses, out };
+}
+
+describe('StatusMonitor with a fast agent', () => {
+  /** Draws a completed first turn and gets the monitor to `completed`. */
+  async function afterFirstTurn() {
+    const r = rig();
+    r.out(frame(['❯ first', '', '● first answer', '', '✻ Worked for 1s'], idleLive([]), 0));
+    await sleep(80);
+    r.monitor.markStarted();
+    await waitFor(() => r.monitor.status === 'completed', 'first turn completed');
+    return r;
+  }
+  const busyLive = ['', '✶ Thinking… (0s)', '', RULE, '❯ ', RULE, '  esc to interrupt'];
+
+  it('sees the busy frame inside a chunk that also holds the final frame, and calls the turn done at once', async () => {
+    const r = await afterFirstTurn();
+    r.monitor.noteSubmitting();
+    const t0 = Date.now();
+    // echo + busy frame, answer, final frame: one pty read
+    r.out(
+      frame(['❯ second'], busyLive, 4) +
+        frame(['', '● second answer'], busyLive, 6) +
+        frame(['', '✻ Worked for 1s'], idleLive([]), 6),
+    );
+    await waitFor(() => r.monitor.status === 'completed', 'second turn completed');
+    expect(Date.now() - t0).toBeLessThan(1000); // not the 2 s fallback
+    expect(r.statuses.map((s) => s.status)).toEqual(['completed', 'processing', 'completed']);
+  });
+
+  it('without a busy frame on screen still holds the status for the fallback (a fast redraw is not proof of work)', async () => {
+    const r = await afterFirstTurn();
+    r.monitor.noteSubmitting();
+    const t0 = Date.now();
+    // the screen moves on to a new answer, but no frame ever showed the agent at work
+    r.out(frame(['❯ second', '', '● second answer', '', '✻ Worked for 1s'], idleLive([]), 4));
+    await sleep(300);
+    expect(r.monitor.status).toBe('processing');
+    await waitFor(() => r.monitor.status === 'completed', 'completed after the fallback', 4000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
+  });
+
+  it('a busy agent is never called done while it works, frame by frame or not', async () => {
+    const r = await afterFirstTurn();
+    r.monitor.noteSubmitting();
+    r.out(frame(['❯ second'], busyLive, 4));
+    for (let i = 0; i < 8; i++) {
+      await sleep(60);
+      r.out(frame([], ['', `✶ Thinking… (${i}s)`, '', RULE, '❯ ', RULE, '  esc to interrupt'], 6));
+    }
+    await sleep(150); // quiet, still drawn busy
+    expect(r.monitor.status).toBe('processing');
+    expect(r.statuses.filter((s) => s.status === 'completed')).toHaveLength(1); // the first turn only
+  });
+});
+
+// ---------------------------------------------------------------- delivery
+
+class Port implements DeliveryPort {
+  readonly statuses = new Map<string, AgentStatus>([['aaaaaaaa', 'idle']]);
+  readonly typed: number[] = [];
+  constructor(
+    private readonly bus: Bus,
+    /** What the agent does while we type: the statuses the monitor publishes, with their reasons. */
+    private readonly duringTyping: Array<[AgentStatus, string | undefined]>,
+  ) {
+    bus.on('status', (e) => this.statuses.set(e.terminalId, e.status));
+  }
+  status(id: string) {
+    return this.statuses.get(id);
+  }
+  async type(id: string, m: MessageRow) {
+    for (const [status, reason] of this.duringTyping) {
+      this.bus.emit('status', { terminalId: id, status, previous: this.statuses.get(id)!, at: Date.now(), reason });
+      await sleep(5);
+    }
+    this.typed.push(m.id);
+  }
+}
+
+function deliveryRig(duringTyping: Array<[AgentStatus, string | undefined]>) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cao-perf-delivery-'));
+  const db: CaoDb = openDatabase(path.join(dir, 'cao.db'));
+  const bus = createBus();
+  const store = new InboxStore(db, bus);
+  store.registerTerminal({ id: 'aaaaaaaa', provider: 'fake', hubId: 'hub-1', pid: 1 });
+  store.ensureExternal('boss');
+  const port = new Port(bus, duringTyping);
+  const service = new DeliveryService(bus, store, port, { sweepMs: 20, readyGraceMs: 60_000 });
+  cleanups.push(async () => {
+    await service.stop();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { store, port, service };
+}
+
+describe('DeliveryService with a fast agent', () => {
+  it('a turn that ended before typing returned (ready after "input submitted") frees the receiver at once', async () => {
+    const { store, port, service } = deliveryRig([
+      ['processing', INPUT_SUBMITTED],
+      ['completed', 'detected'],
+    ]);
+    for (let i = 0; i < 3; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
+    const t0 = Date.now();
+    service.start();
+    await waitFor(() => port.typed.length === 3, 'three deliveries', 3000);
+    expect(Date.now() - t0).toBeLessThan(2000); // readyGraceMs is a minute: it was never waited for
+  });
+
+  it('a ready status that came before the submit (a paste echo) still holds the next message', async () => {
+    const { store, port, service } = deliveryRig([
+      ['processing', 'detected'],
+      ['idle', 'detected'],
+    ]);
+    for (let i = 0; i < 2; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
+    service.start();
+    await waitFor(() => port.typed.length === 1, 'first delivery');
+    await sleep(200);
+    expect(port.typed).toHaveLength(1);
+  });
+});
