@@ -203,6 +203,16 @@ describe('gemini_cli: turns', () => {
     expect(p.detect(yolo([...userBox('say ping'), '✦ PONG-1', '']))).toBe('completed');
   });
 
+  it('inputPending: text left in the input box (an Enter lost or taken as a newline) is pending; placeholder is not', () => {
+    expect(p.inputPending!(screen([...banner, ...composer()]))).toBe(false);
+    expect(p.inputPending!(screen([...banner, ...composer(undefined, '*   Type your message or @path/to/file')]))).toBe(false);
+    expect(p.inputPending!(screen([...banner, ...composer(undefined, '>')]))).toBe(false);
+    // seen live: the task pasted, the Enter lost, the status idle for good
+    const stuck = [...banner, right('? for shortcuts'), rule('─'), ' YOLO Ctrl+Y', rule('▄'), ' * do the first task', '   [Assigned by the supervisor.]', '', rule('▀'), ' workspace (/directory)', ' /x'];
+    expect(p.inputPending!(screen(stuck))).toBe(true);
+    expect(p.inputPending!(screen([...userBox('say ping'), '✦ PONG-1', '', ...composer()]))).toBe(false);
+  });
+
   it('a screen with neither composer nor dialog says nothing', () => {
     expect(p.detect(screen(['Loading…', '']))).toBe('unknown');
   });

@@ -99,6 +99,21 @@ function findDialog(rows: string[], last: number): { from: number; to: number } 
   return { from, to: last };
 }
 
+/** The empty input row: the prompt glyph (`>`, `*` in yolo mode, `!` in shell mode) and maybe the placeholder. */
+const EMPTY_INPUT_RE = /^\s*[>*!]?\s*(?:Type your message or @path\/to\/file)?\s*$/u;
+
+/**
+ * Text sits unsent in the input box: an Enter that Gemini took as a newline, or lost while still busy starting up
+ * (seen live with two CLIs starting at once: the task stayed in the box, the status idle, for good).
+ */
+function inputPending(s: ScreenSnapshot): boolean {
+  const g = regions(s);
+  if (g.boxTop < 0) return false;
+  const bottom = findIndex(g.rows, (l) => isRuleOf(l, BOTTOM), g.boxTop + 1);
+  if (bottom < 0) return false;
+  return g.rows.slice(g.boxTop + 1, bottom).some((l) => !EMPTY_INPUT_RE.test(l));
+}
+
 function isBusyRow(r: string): boolean {
   return BUSY_RE.test(r) || BRAILLE_SPINNER.test(r.trimStart().charAt(0));
 }
@@ -234,6 +249,7 @@ export const geminiCliProvider: Provider = {
   pendingQuestion,
   extractLastAnswer,
   answerKeys,
+  inputPending,
   // An Enter that Gemini sees within ~40 ms of a paste (later when its event loop is busy starting up)
   // becomes a newline in the input instead of a submit: leave it room.
   input: { enterDelayMs: 500, submitKey: '\r' },
