@@ -209,6 +209,14 @@ describe('opencode: turns', () => {
     expect(p.extractLastAnswer(s)).toBeNull();
   });
 
+  it('a footer half redrawn (progress blocks over the directory row, no "esc interrupt" yet) is busy', () => {
+    // seen live mid-turn on 1.18.33: read as idle, read_output returned before the answer
+    const half = side('   ■⬝⬝⬝⬝⬝ao-real-opencode-second-turn/project', '2.7K  ctrl+p commands');
+    const s = session([...user('say ping'), '     PONG-1', '', ...done(), ...user('now the second task'), ...running], [...inputBox(), half]);
+    expect(p.detect(s)).toBe('processing');
+    expect(p.extractLastAnswer(s)).toBeNull();
+  });
+
   it('a second turn returns only its own last text part, multi-line, without tool rows or bars', () => {
     const s = session([
       ...user('say ping'),

@@ -87,8 +87,13 @@ function view(s: ScreenSnapshot): View {
   return { rows, boxBottom: -1, composerTop: last + 1, home: false, dialog: false, footer: rows.slice(Math.max(0, last - 1), last + 1) };
 }
 
+/** The footer's progress blocks (`■■■⬝⬝⬝⬝⬝`), drawn only while busy and sometimes before "esc interrupt" is. */
+const PROGRESS_RE = /^\s*[■⬝]{3,}/u;
+
 function isBusy(v: View): boolean {
-  return v.footer.some((r) => BUSY_RE.test(r));
+  // seen live mid-turn: a frame whose footer was half redrawn (`■⬝⬝⬝⬝⬝` over the directory row, no "esc
+  // interrupt" yet) above a `▣` without duration read as idle, and read_output returned an empty answer
+  return v.footer.some((r) => BUSY_RE.test(r) || PROGRESS_RE.test(r));
 }
 
 /** The last `▣` row of the transcript and whether its turn is over (it shows a duration). */
