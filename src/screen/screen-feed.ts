@@ -1,5 +1,10 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { Screen } from './screen.js';
+import { SnapshotCache } from './snapshot-cache.js';
+import type { ScreenSnapshot } from './snapshot.js';
+
+/** How often a cached detection snapshot is checked against a full one (a cheap guard against a cache bug). */
+const CACHE_CHECK_MS = 5000;
 
 export interface ScreenFeedOptions {
   cols: number;
@@ -49,6 +54,8 @@ export class ScreenFeed {
   private readonly parsedListeners = new Set<() => void>();
   private disposed = false;
   private watching = false;
+  private cache: SnapshotCache | null;
+  private cacheCheckedAt = 0;
   /** Runs inside the emulator's parse loop, right after the piece written before it (see watchFrames). */
   private readonly afterPiece = () => {
     if (!this.disposed) this.notifyParsed();
@@ -62,6 +69,7 @@ export class ScreenFeed {
     this.quietMs = opts.quietMs ?? 40;
     this.maxWaitMs = opts.maxWaitMs ?? 250;
     this.screen = new Screen({ cols: opts.cols, rows: opts.rows, onReply: opts.reply });
+    this.cache = new SnapshotCache(this.screen.term);
     this.handler = (e) => {
       if (e.terminalId !== terminalId || this.disposed) return;
       if (!this.watching || this.parsedListeners.size === 0) {
@@ -84,6 +92,27 @@ export class ScreenFeed {
   onEveryParse(fn: () => void): () => void {
     this.parsedListeners.add(fn);
     return () => this.parsedListeners.delete(fn);
+  }
+
+  /**
+   * The bottom `maxLines` lines as `screen.snapshot(maxLines)` would return them, reusing the scrollback rows
+   * read last time (see SnapshotCache): what the status monitor looks at on every settled frame.
+   */
+  detectSnapshot(maxLines: number): ScreenSnapshot {
+    if (!this.cache) return this.screen.snapshot(maxLines);
+    const snap = this.cache.snapshot(maxLines);
+    const now = Date.now();
+    if (now - this.cacheCheckedAt >= CACHE_CHECK_MS) {
+      this.cacheCheckedAt = now;
+      const full = this.screen.snapshot(maxLines);
+      if (!sameSnapshot(snap, full)) {
+        process.stderr.write(`cao-mcp screen ${this.terminalId}: cached snapshot differed from the screen; caching off for this terminal\n`);
+        this.cache.dispose();
+        this.cache = null;
+        return full;
+      }
+    }
+    return snap;
   }
 
   /**
@@ -148,6 +177,13 @@ export class ScreenFeed {
     if (this.timer) clearTimeout(this.timer);
     this.bus.off('output', this.handler);
     this.parsedListeners.clear();
+    this.cache?.dispose();
     this.screen.dispose();
   }
+}
+
+function sameSnapshot(a: ScreenSnapshot, b: ScreenSnapshot): boolean {
+  if (a.lines.length !== b.lines.length || a.viewportTop !== b.viewportTop || a.cursorLine !== b.cursorLine) return false;
+  for (let i = 0; i < a.lines.length; i++) if (a.lines[i] !== b.lines[i] || a.wrapped?.[i] !== b.wrapped?.[i]) return false;
+  return true;
 }

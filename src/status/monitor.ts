@@ -78,7 +78,7 @@ export class StatusMonitor {
 
   /** A snapshot sized for detection (the bottom of the buffer). */
   detectSnapshot(): ScreenSnapshot {
-    return this.feed.screen.snapshot(this.feed.screen.rows + DETECT_EXTRA_LINES);
+    return this.feed.detectSnapshot(this.feed.screen.rows + DETECT_EXTRA_LINES);
   }
 
   /** Startup is over (dialogs dismissed, CLI ready): from now on detections become statuses. */
