@@ -165,8 +165,9 @@ describe('codex: synthetic screens for cases the captures lack', () => {
   it('the previous turn never leaks: plain second answer, and a just-sent message is not yet completed', () => {
     const two = screen(['› q1', '', '• A1', '', '  Worked for 1s • 07:30', '', '› q2', '', '• A2', '', '  Worked for 1s • 07:31', '', ...composer()]);
     expect(p.extractLastAnswer(two)).toBe('A2');
+    // taken, nothing of its turn drawn yet (seen live for seconds while Codex boots its MCP servers): not ready
     const sent = screen(['› q1', '', '• A1', '', '  Worked for 1s • 07:30', '', '› q2', '', ...composer()]);
-    expect(p.detect(sent)).toBe('idle');
+    expect(p.detect(sent)).toBe('processing');
     expect(p.extractLastAnswer(sent)).toBeNull();
   });
 
@@ -216,7 +217,9 @@ describe('codex: synthetic screens for cases the captures lack', () => {
   it('mutating a capture changes the verdict', () => {
     const busy = read('real/codex-processing.txt');
     expect(p.detect(snapshotFromText(busy))).toBe('processing');
-    expect(p.detect(snapshotFromText(busy.replace('• Working (1s • esc to interrupt)', '')))).toBe('idle');
+    // without its status row the screen is a message just taken (processing too), without the message as well: idle
+    expect(p.detect(snapshotFromText(busy.replace('• Working (1s • esc to interrupt)', '• PONG-1\n\n  Worked for 1s • 07:31')))).toBe('completed');
+    expect(p.detect(snapshotFromText(busy.replace('• Working (1s • esc to interrupt)', '').replace('› say ping', '')))).toBe('idle');
     const answered = read('real/codex-answered.txt');
     expect(p.detect(snapshotFromText(answered.replace('• PONG-123', '')))).toBe('idle');
   });

@@ -181,6 +181,9 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
   const cs = cells(screen, turn.start, turn.end);
   // an error row only counts inside a turn the user started, and only when no answer followed it
   const failed = turn.echo >= 0 && cs.some((c) => c.kind === 'other' && ERROR_ROW_RE.test(c.lines[0]));
+  // the message was taken (echoed) and nothing of its turn is drawn yet: seen live for seconds under load, before
+  // the first request even left (Codex starts its MCP servers first); idle here ended a handoff with no answer
+  if (turn.echo >= 0 && !cs.some((c) => !isBlank(c.lines[0]))) return 'processing';
   const answered = cs.some((c) => c.kind === 'text' || c.kind === 'tool');
   // 0.169 hides its `• Working` row while the answer streams in, so a half-streamed answer sits right above
   // an idle-looking composer: the turn is over only once its `Worked for …` summary follows the last cell.
