@@ -203,6 +203,18 @@ describe('codex: synthetic screens for cases the captures lack', () => {
     expect(p.extractLastAnswer(retry)).toBe('A');
   });
 
+  it('while starting (loading banner, bare footer, or input queued "Waiting for startup") it is not ready', () => {
+    // frames seen live on 0.169 under load, before the session was configured
+    const loading = screen(['  >_ OpenAI Codex (v0.169.0)', '     loading', '', '› Ask Codex to do anything', '', '  ? for shortcuts']);
+    expect(p.detect(loading)).toBe('unknown');
+    const noModel = screen(['  >_ OpenAI Codex (v0.169.0)', '     /home/dev/prj', '', '› Ask Codex to do anything', '', '  ? for shortcuts']);
+    expect(p.detect(noModel)).toBe('unknown');
+    const queued = screen(['  >_ OpenAI Codex (v0.169.0)', '     /home/dev/prj', '  permissions: YOLO mode', '', '› please report back', '', '  GPT-6-Sol default Fast · /home/dev/prj', '  Waiting for startup  · esc cancel']);
+    expect(p.detect(queued)).toBe('processing');
+    const ready = screen(['  >_ OpenAI Codex (v0.169.0)', '     /home/dev/prj', '  permissions: YOLO mode', '', '› Ask Codex to do anything', '', '  GPT-6-Sol default Fast · /home/dev/prj', '  ← for agents · ? for shortcuts']);
+    expect(p.detect(ready)).toBe('idle');
+  });
+
   it('an answer still streaming in (0.169 hides the busy row meanwhile) is not done until `Worked for` follows it', () => {
     // seen live: `• PONG-cod` right above an idle-looking composer, 40 ms before the rest of the answer arrived
     const streaming = screen(['› please say ping', '', '• PONG-cod', '', ...composer()]);

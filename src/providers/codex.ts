@@ -47,6 +47,8 @@ const STATUS_ROW_RE = /^•[ \u00a0]+\S.*\((?:\d+h[ \u00a0]+)?(?:\d+m[ \u00a0]+)
 /** Tool / activity cells: not the agent's answer. */
 const TOOL_CELL_RE =
   /^•[ \u00a0]+(?:Ran|Running|Called|Calling|Explored|Exploring|Edited|Editing|Added|Deleted|Updated Plan|Read|Reading|Search(?:ed|ing)?|List(?:ed|ing)|Waiting for|Working|Applied|Applying|Change Approved|Proposed|Viewed|Image)\b/u;
+/** The footer row naming the model (`GPT-6-Sol medium Fast · /path`), not the key-hint row (`← for agents · ? for shortcuts`). */
+const MODEL_ROW_RE = /^[ \u00a0]+(?!.*\bfor (?:shortcuts|agents)\b)\S.*[ \u00a0]·[ \u00a0]/u;
 /** `■ …` is a failed turn; `⚠ …` rows are warnings (retries, model metadata) and do not end a turn. */
 const ERROR_ROW_RE = /^■[ \u00a0]+\S|^(?:Error:|ERROR:|panic:)/u;
 
@@ -177,6 +179,13 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
     if (!/^[ \u00a0]/u.test(lines[i])) break;
   }
   if (near.some((l) => STATUS_ROW_RE.test(l) || /\besc to interrupt\b/u.test(l))) return 'processing';
+  // Still starting (0.169): the composer is drawn at once, under a `loading` banner and a bare "? for shortcuts"
+  // footer, and takes input it only queues ("Waiting for startup · esc cancel"). Seen live under load: a task typed
+  // there ran before our MCP server was up. The session is configured once the model row (`GPT-6-Sol medium ·
+  // /path`, 0.145: `gpt-5.6-sol medium · Context 100% left`) shows under the composer.
+  const footer = lines.slice(composer + 1).filter((l) => !isBlank(l));
+  if (footer.some((l) => /\bWaiting for startup\b/u.test(l))) return 'processing';
+  if (!footer.some((l) => MODEL_ROW_RE.test(l))) return 'unknown';
   const turn = lastTurn(screen);
   const cs = cells(screen, turn.start, turn.end);
   // an error row only counts inside a turn the user started, and only when no answer followed it
