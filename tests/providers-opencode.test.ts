@@ -209,6 +209,17 @@ describe('opencode: turns', () => {
     expect(p.extractLastAnswer(s)).toBeNull();
   });
 
+  it('a finished ▣ with nothing of the turn drawn above it yet (a frame half redrawn) says nothing; the full frame is completed', () => {
+    // seen live on 1.18.33 under load: completed with an empty answer, one frame before the text row was drawn
+    const half = session([...user('please say ping'), '', '', ...done('2.6s')]);
+    expect(p.detect(half)).toBe('unknown');
+    const full = session([...user('please say ping'), '     PONG-1', '', ...done('2.6s')]);
+    expect(p.detect(full)).toBe('completed');
+    expect(p.extractLastAnswer(full)).toBe('PONG-1');
+    // a second turn whose text is missing the same way, below a finished first one
+    expect(p.detect(session([...user('q1'), '     A1', '', ...done(), ...user('q2'), '', ...done()]))).toBe('unknown');
+  });
+
   it('a footer half redrawn (progress blocks over the directory row, no "esc interrupt" yet) is busy', () => {
     // seen live mid-turn on 1.18.33: read as idle, read_output returned before the answer
     const half = side('   ■⬝⬝⬝⬝⬝ao-real-opencode-second-turn/project', '2.7K  ctrl+p commands');

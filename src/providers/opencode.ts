@@ -105,6 +105,16 @@ function lastMarker(v: View): { row: number; done: boolean } | null {
   return { row, done: !newer && DURATION_RE.test(v.rows[row]) };
 }
 
+/** Nothing is drawn between the turn footer at `row` and the user's message above it (one bar block, then an older `▣` or the top). */
+function turnBodyMissing(v: View, row: number): boolean {
+  let i = row - 1;
+  while (i >= 0 && v.rows[i].trim() === '') i--;
+  if (i < 0 || !BAR_RE.test(v.rows[i])) return false;
+  while (i >= 0 && BAR_RE.test(v.rows[i])) i--;
+  while (i >= 0 && v.rows[i].trim() === '') i--;
+  return i < 0 || MARKER_RE.test(v.rows[i]);
+}
+
 function detect(s: ScreenSnapshot): DetectedStatus {
   const v = view(s);
   if (v.dialog) return 'waiting_user_answer';
@@ -112,7 +122,9 @@ function detect(s: ScreenSnapshot): DetectedStatus {
   if (isBusy(v)) return 'processing';
   if (v.home) return 'idle';
   const m = lastMarker(v);
-  if (m?.done) return 'completed';
+  // Seen live under load: a frame with the finished `▣` already redrawn but the answer above it not yet, read as
+  // completed with an empty answer. Nothing of the turn but the user's message: say nothing until the next frame.
+  if (m?.done) return turnBodyMissing(v, m.row) ? 'unknown' : 'completed';
   // A message below the last turn footer (or a first message with no footer yet) while the footer is
   // still quiet: OpenCode took it and has not started drawing the turn. Seen live for ~1 s; not ready.
   if (findIndex(v.rows, (r) => BAR_RE.test(r) && r.trim() !== '┃', m ? m.row + 1 : 0, v.composerTop - 1) >= 0) return 'processing';
