@@ -144,7 +144,7 @@ describe('SnapshotCache', () => {
     }
   });
 
-  it('reuses scrollback rows: only the viewport (and rows that scrolled out of it) are read again', async () => {
+  it('reads again only what changed: the rows a frame wrote, or the viewport and what scrolled out of it', async () => {
     const screen = new Screen({ cols: 80, rows: 10, scrollback: 1000 });
     const cache = new SnapshotCache(screen.term);
     disposers.push(() => (cache.dispose(), screen.dispose()));
@@ -161,10 +161,21 @@ describe('SnapshotCache', () => {
       return getLine(y);
     };
     Object.defineProperty(screen.term.buffer, 'active', { get: () => Object.assign(Object.create(Object.getPrototypeOf(buf)), buf, { getLine: spy }), configurable: true });
-    await screen.write('\x1b[2A\x1b[Jspinner frame\r\nfooter');
+    // a spinner frame: redraws the bottom three rows, nothing scrolls
+    await screen.write('\x1b[2A\x1b[J✶ Thinking… (1s)\r\n\r\nfooter');
+    check(screen, cache, 310, 'after a frame');
+    const frameReads = reads;
+    reads = 0;
     cache.snapshot(310);
-    expect(reads).toBeGreaterThanOrEqual(10); // the viewport is always read
-    expect(reads).toBeLessThanOrEqual(10 + 2); // plus the row that scrolled out of it; not the 300 above
+    expect(frameReads).toBeGreaterThanOrEqual(1 + 310); // check() read every row once for Screen.snapshot
+    expect(frameReads - 310).toBeLessThanOrEqual(3); // the cache: only the rows the frame wrote
+    expect(reads).toBe(0); // nothing written since: nothing read
+    // output that scrolls: the viewport and the rows that scrolled out of it
+    await screen.write('one\r\ntwo\r\n');
+    cache.snapshot(310);
+    expect(reads).toBeGreaterThanOrEqual(10);
+    expect(reads).toBeLessThanOrEqual(10 + 2);
+    check(screen, cache, 310, 'after scrolling');
   });
 
   it('a ScreenFeed gives the monitor the same snapshot as the screen', async () => {

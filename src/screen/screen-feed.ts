@@ -4,7 +4,7 @@ import { SnapshotCache } from './snapshot-cache.js';
 import type { ScreenSnapshot } from './snapshot.js';
 
 /** How often a cached detection snapshot is checked against a full one (a cheap guard against a cache bug). */
-const CACHE_CHECK_MS = 5000;
+const CACHE_CHECK_MS = 20_000;
 
 export interface ScreenFeedOptions {
   cols: number;

@@ -10,6 +10,14 @@ interface LineStore {
 }
 
 /**
+ * The emulator's input handler (internal): after parsing each chunk it reports which viewport rows it touched
+ * (undefined = all), the event xterm.js's renderer repaints from.
+ */
+interface DirtyRows {
+  onRequestRefreshRows(listener: (range: { start: number; end: number } | undefined) => void): { dispose(): void };
+}
+
+/**
  * The same snapshot as `Screen.snapshot(maxLines)`, without re-reading what cannot have changed.
  *
  * The status monitor takes a snapshot of the bottom ~340 lines on every settled frame; turning each row into a
@@ -18,7 +26,9 @@ interface LineStore {
  * only ever writes viewport rows; what moves the scrollback is scrolling (rows pushed up, the oldest trimmed
  * when the buffer is full), erasing it (ED 3, a trim from the top), a reset (a new line store) or a resize
  * (reflow). So a cached row is reused only when it was already above the viewport at the last read, shifted by
- * the number of rows trimmed since; the viewport and every row that scrolled out of it since are read again.
+ * the number of rows trimmed since; every row that scrolled out of the viewport since is read again, and so is the
+ * viewport — all of it after a scroll, else only the rows the emulator reports it wrote (a spinner frame: one or
+ * two rows).
  * Anything unexpected (alternate screen, resize, a new line store, indices that do not add up, the emulator's
  * internals not where we expect them) falls back to a full read, which is exactly `Screen.snapshot`.
  */
@@ -34,11 +44,36 @@ export class SnapshotCache {
   private storeMax = 0;
   private trimSub: { dispose(): void } | null = null;
   private readonly subs: Array<{ dispose(): void }> = [];
+  /** Total rows at the last read. */
+  private total = 0;
+  /** Viewport rows written since the last read (relative to the viewport top); null: unknown, read them all. */
+  private dirty: { from: number; to: number } | null = null;
+  private dirtyKnown = false;
+  private scrolled = false;
 
   constructor(private readonly term: Term) {
     // A resize reflows wrapped rows (the scrollback too). The alternate screen and a reset show up as a
     // different line store (or none) in snapshot().
     this.subs.push(term.onResize(() => (this.valid = false)));
+    // Any scroll (into the scrollback or inside a scroll region) moves viewport rows: read them all.
+    this.subs.push(term.onScroll(() => (this.scrolled = true)));
+    const input = (term as unknown as { _core?: { _inputHandler?: Partial<DirtyRows> } })._core?._inputHandler;
+    if (input && typeof input.onRequestRefreshRows === 'function') {
+      this.dirtyKnown = true;
+      this.subs.push(
+        input.onRequestRefreshRows((range) => {
+          const buf = term.buffer.active;
+          if (!range || buf.viewportY !== buf.baseY) {
+            this.dirty = null;
+            this.scrolled = true;
+            return;
+          }
+          const d = (this.dirty ??= { from: Infinity, to: -1 });
+          d.from = Math.min(d.from, range.start);
+          d.to = Math.max(d.to, range.end);
+        }),
+      );
+    }
   }
 
   snapshot(maxLines: number): ScreenSnapshot {
@@ -61,11 +96,16 @@ export class SnapshotCache {
       // we do not model happened: read everything.
       if (keepTo > baseY || keepTo < 0) keepTo = keepFrom;
     }
+    // Viewport rows can come from the cache too when nothing scrolled and the emulator said which rows it wrote.
+    const dirty = this.dirty;
+    const viewportKnown =
+      this.valid && store !== null && this.dirtyKnown && !this.scrolled && this.trimmed === 0 && baseY === this.viewTop &&
+      total === this.total && buf.viewportY === baseY && dirty !== null;
     const lines: string[] = new Array(total - start);
     const wrapped: boolean[] = new Array(total - start);
     for (let y = start; y < total; y++) {
       const i = y - start;
-      if (y >= keepFrom && y < keepTo) {
+      if ((y >= keepFrom && y < keepTo) || (viewportKnown && y >= baseY && y >= shift && (y - baseY < dirty.from || y - baseY > dirty.to))) {
         lines[i] = this.lines[y - shift];
         wrapped[i] = this.wrapped[y - shift];
         continue;
@@ -80,9 +120,12 @@ export class SnapshotCache {
       this.wrapped = wrapped;
       this.first = start;
       this.viewTop = baseY;
+      this.total = total;
       this.trimmed = 0;
       this.valid = true;
     }
+    this.dirty = { from: Infinity, to: -1 };
+    this.scrolled = false;
     return {
       lines: lines.slice(),
       viewportTop: Math.max(0, baseY - start),
