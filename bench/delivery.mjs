@@ -19,23 +19,23 @@ export async function run({ quick }) {
   const idleQueued = [];
   const busy = [];
   const busyStatus = [];
-  let log_;
+  let events;
   try {
     const boss = await hub.client('delivery-boss');
-    log_ = new EventLog(hub);
+    events = new EventLog(hub);
     const ids = [];
     for (let i = 0; i < AGENTS; i++) ids.push((await boss.call('assign', { agent_profile: 'developer', provider: 'mock', message: `warm up ${i}` })).terminal_id);
     // every agent has taken its warm-up task and finished it
     for (const id of ids) {
-      await log_.waitFor((e) => e.ev === 'input' && e.id === id && e.kind === 'paste', 30_000);
-      await log_.waitFor((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.reason === 'detected', 30_000);
+      await events.waitFor((e) => e.ev === 'input' && e.id === id && e.kind === 'paste', 30_000);
+      await events.waitFor((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.reason === 'detected', 30_000);
     }
     await sleep(300);
 
     /** Waits until `id` has been ready (and quiet) for `ms`: a truly idle receiver. */
     const settledIdle = async (id, ms = 150) => {
       for (;;) {
-        const st = log_.all.filter((e) => e.ev === 'status' && e.id === id);
+        const st = events.all.filter((e) => e.ev === 'status' && e.id === id);
         const last = st[st.length - 1];
         if (last && isReadyStatus(last.status) && now() - last.t >= ms) return;
         await sleep(20);
@@ -45,34 +45,34 @@ export async function run({ quick }) {
     const lane = async (id, k) => {
       for (let n = 0; n < idleN / AGENTS; n++) {
         await settledIdle(id);
-        const from = log_.length;
+        const from = events.length;
         const t0 = now();
         const r = await boss.call('send_message', { receiver_id: id, message: `idle probe ${k}/${n}` });
-        const paste = await log_.waitFor((e) => e.ev === 'input' && e.id === id && e.kind === 'paste', 30_000, from);
-        const queued = await log_.waitFor((e) => e.ev === 'queued' && e.mid === r.message_id, 5_000, from);
+        const paste = await events.waitFor((e) => e.ev === 'input' && e.id === id && e.kind === 'paste', 30_000, from);
+        const queued = await events.waitFor((e) => e.ev === 'queued' && e.mid === r.message_id, 5_000, from);
         idle.push(paste.t - t0);
         idleQueued.push(paste.t - queued.t);
-        await log_.waitFor((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.t > paste.t, 30_000, from);
+        await events.waitFor((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.t > paste.t, 30_000, from);
       }
       for (let n = 0; n < busyN / AGENTS; n++) {
         await settledIdle(id);
-        let from = log_.length;
+        let from = events.length;
         await boss.call('send_message', { receiver_id: id, message: `[busy] job ${k}/${n}` });
-        await log_.waitFor((e) => e.ev === 'status' && e.id === id && e.status === 'processing', 30_000, from);
+        await events.waitFor((e) => e.ev === 'status' && e.id === id && e.status === 'processing', 30_000, from);
         await sleep(300); // well inside the 1.5 s of work
         const probeSentAt = now();
-        from = log_.length;
+        from = events.length;
         await boss.call('send_message', { receiver_id: id, message: `busy probe ${k}/${n}` });
-        const paste = await log_.waitFor((e) => e.ev === 'input' && e.id === id && e.kind === 'paste', 30_000, from);
-        const ready = log_.all.slice(from).find((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.t <= paste.t);
+        const paste = await events.waitFor((e) => e.ev === 'input' && e.id === id && e.kind === 'paste', 30_000, from);
+        const ready = events.all.slice(from).find((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.t <= paste.t);
         busy.push({ id, probeSentAt, pasteAt: paste.t, readyAt: ready?.t ?? NaN, job: `[busy] job ${k}/${n}` });
-        await log_.waitFor((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.t > paste.t, 30_000, from);
+        await events.waitFor((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.t > paste.t, 30_000, from);
       }
     };
     await Promise.all(ids.map((id, k) => lane(id, k)));
-    await log_.stop();
+    await events.stop();
   } finally {
-    await log_?.stop();
+    await events?.stop();
     await hub.stop().catch(() => undefined);
   }
   // Busy: the agent's own record says when the busy turn's final frame was flushed.

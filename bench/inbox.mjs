@@ -14,8 +14,8 @@ export async function run({ quick }) {
   const AGENTS = 20;
   const SENDERS = 4;
   const TOTAL = quick ? 2000 : 10_000;
-  const LEAN_TOTAL = quick ? 1000 : 4000;
-  const deliverWithinMs = quick ? 120_000 : 300_000;
+  const LEAN_TOTAL = quick ? 1000 : 2000;
+  const deliverWithinMs = quick ? 100_000 : 180_000;
   const hub = await startHub({ env: { CAO_MOCK_SCRIPT: JSON.stringify({ default: { answer: 'ok' } }) }, collect: false });
   let result;
   try {

@@ -9,7 +9,7 @@ import { BENCH_DIR, RESULTS_DIR, machine, readResult } from './lib/stats.mjs';
 
 const ALL = ['completion', 'delivery', 'scale', 'inbox', 'ingest'];
 /** Wall-clock limits per benchmark (full mode); --quick uses half. */
-const LIMIT_S = { completion: 180, delivery: 150, scale: 200, inbox: 240, ingest: 90 };
+const LIMIT_S = { completion: 180, delivery: 150, scale: 200, inbox: 300, ingest: 120 };
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
