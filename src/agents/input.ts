@@ -21,11 +21,21 @@ export async function submitInput(t: Terminal, text: string, opts: { confirmMs?:
 
   // Without bracketed paste a newline would submit each line on its own: flatten it.
   const payload = screen.bracketedPaste ? PASTE_START + clean + PASTE_END : clean.replace(/\n+/g, ' ');
-  const beforePaste = visibleKey(t);
-  t.write(payload, 'paste');
   // Let the paste land (echo in the input box) before Enter; never less than the provider's delay.
-  const pastedAt = Date.now();
-  await waitUntil(() => visibleKey(t) !== beforePaste && !screen.busy, 1000);
+  // Where the provider can see its input box, a paste that never shows up there is pasted again.
+  const pending = t.provider.inputPending;
+  let pastedAt = 0;
+  for (let attempt = 1; ; attempt++) {
+    const beforePaste = visibleKey(t);
+    t.write(payload, 'paste');
+    pastedAt = Date.now();
+    const landed = await waitUntil(
+      () => visibleKey(t) !== beforePaste && !screen.busy && (!pending || pending(t.monitor.detectSnapshot())),
+      pending ? 1500 : 1000,
+    );
+    if (landed || !pending) break;
+    if (attempt >= 2) throw new InputError(`${t.provider.label} did not show the pasted text in its input box (terminal ${t.id})`);
+  }
   const remaining = t.provider.input.enterDelayMs - (Date.now() - pastedAt);
   if (remaining > 0) await sleep(remaining);
   await waitUntil(() => Date.now() - screen.lastWrite >= 30 && !screen.busy, 500);

@@ -144,7 +144,7 @@ export class Terminal {
    * Gets the CLI to its first ready screen: dismisses known startup dialogs; fails fast, with the
    * screen in the error, on one it does not know, on an exit, or when the time is up.
    */
-  async startup(timeoutMs = this.provider.startupTimeoutMs): Promise<void> {
+  async startup(timeoutMs = this.provider.startupTimeoutMs, beforeReady?: () => Promise<unknown>): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const handled = new Map<string, number>();
     let readySince = 0;
@@ -173,6 +173,7 @@ export class Terminal {
       if (d === 'idle' || d === 'completed') {
         if (!readySince) readySince = Date.now();
         if (Date.now() - readySince >= 250) {
+          if (beforeReady) await beforeReady();
           this.monitor.markStarted();
           return;
         }

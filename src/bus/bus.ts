@@ -24,6 +24,8 @@ export type BusEvents = {
   'terminal:removed': { terminalId: string };
   /** Input was written to a terminal: by cao-mcp (`paste`, `keys`) or by a person (`user`: launch, attach --write, dashboard). */
   input: { terminalId: string; bytes: number; kind: 'paste' | 'keys' | 'user' };
+  /** A worker CLI asked its cao MCP server for the tool list (its tools are about to be usable). */
+  'mcp:tools-listed': { terminalId: string };
   /** Inbox: a message was stored, or changed state. */
   'message:queued': { messageId: number; senderId: string; receiverId: string };
   'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string };

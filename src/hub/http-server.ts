@@ -78,6 +78,7 @@ export class HubHttpServer {
     const sid = req.headers['mcp-session-id'];
     const body = req.method === 'POST' ? await readJson(req) : undefined;
     if (body instanceof Error) return sendJson(res, 400, { error: `request body is not JSON: ${body.message}` });
+    if (caller.kind === 'worker' && asksForTools(body)) this.orch.bus.emit('mcp:tools-listed', { terminalId: caller.id });
     if (typeof sid === 'string') {
       const s = this.sessions.get(sid);
       if (!s) return sendJson(res, 404, { error: `unknown MCP session ${sid}` });
@@ -123,6 +124,12 @@ export class HubHttpServer {
 export function sendJson(res: ServerResponse, status: number, data: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(data));
+}
+
+/** A JSON-RPC message (or batch) holding a `tools/list` request. */
+function asksForTools(body: unknown): boolean {
+  const msgs = Array.isArray(body) ? body : [body];
+  return msgs.some((m) => typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'tools/list');
 }
 
 const MAX_BODY = 4 * 1024 * 1024;

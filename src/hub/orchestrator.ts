@@ -10,7 +10,7 @@ import { newWorkerId } from '../inbox/ids.js';
 import { loadProfile, listProfiles, resolveProviderId, ProfileError, type AgentProfile } from '../profiles/profile.js';
 import { getProvider } from '../providers/registry.js';
 import type { ProviderId } from '../providers/types.js';
-import { groupAlive, killGroup } from '../pty/pty-process.js';
+import { groupAlive, killGroup, sleep } from '../pty/pty-process.js';
 import { isReady, type AgentStatus } from '../status/types.js';
 import { runtimeDir } from '../util/paths.js';
 import { ToolError } from './errors.js';
@@ -75,6 +75,8 @@ export class Orchestrator {
   private readonly tokens = new Map<string, string>();
   /** Inbox message ids that carry an assigned task (typed with the task framing, not as a message). */
   private readonly taskMessages = new Set<number>();
+  /** Workers whose CLI has asked our MCP server for its tools. */
+  private readonly toolsListed = new Set<string>();
   private shuttingDown = false;
 
   constructor(private readonly opts: OrchestratorOptions) {
@@ -82,6 +84,7 @@ export class Orchestrator {
     this.store = opts.store;
     // Persist every status change, so `list_agents` and other processes see it.
     this.bus.on('status', (e) => this.onStatus(e));
+    this.bus.on('mcp:tools-listed', (e) => this.toolsListed.add(e.terminalId));
   }
 
   terminal(id: string): Terminal | undefined {
@@ -209,12 +212,23 @@ export class Orchestrator {
   private forget(id: string, status: AgentStatus, reason?: string): void {
     const t = this.terminals.get(id);
     this.terminals.delete(id);
+    this.toolsListed.delete(id);
     const token = this.tokens.get(id);
     if (token) this.opts.revoke(token);
     this.tokens.delete(id);
     this.store.endTerminal(id, status, reason);
     this.store.failPendingFor(id, `receiver ${id} ${status === 'exited' ? 'exited' : 'ended'}${reason ? `: ${reason}` : ''}`);
     if (t) setTimeout(() => t.dispose(), 100);
+  }
+
+  /** Brings a new worker to its first ready screen (and, where the CLI loads MCP lazily, to its tools). */
+  private startupWorker(t: Terminal, timeoutMs = t.provider.startupTimeoutMs): Promise<void> {
+    const toolsReady = async () => {
+      if (!t.provider.waitForMcpTools) return;
+      const deadline = Date.now() + 20_000;
+      while (!this.toolsListed.has(t.id) && t.alive && Date.now() < deadline) await sleep(50);
+    };
+    return t.startup(timeoutMs, toolsReady);
   }
 
   /** Stops a worker: politely, then its whole process group. */
@@ -259,7 +273,7 @@ export class Orchestrator {
     try {
       tick(`starting ${who}`);
       try {
-        await withDeadline(t.startup(Math.min(t.provider.startupTimeoutMs, deadline - Date.now())), signal);
+        await withDeadline(this.startupWorker(t, Math.min(t.provider.startupTimeoutMs, deadline - Date.now())), signal);
       } catch (e) {
         const why = e instanceof StartupError ? e.message : (e as Error).message;
         await this.stopWorker(t.id, 'startup failed');
@@ -349,8 +363,7 @@ export class Orchestrator {
     // The task goes through the inbox like any message: durable, typed exactly once, when the worker is ready.
     const row = this.store.enqueue(caller.id, t.id, task);
     this.taskMessages.add(row.id);
-    void t
-      .startup()
+    void this.startupWorker(t)
       .catch(async (e: Error) => {
         const why = e instanceof StartupError ? e.message : e.message;
         await this.stopWorker(t.id, 'startup failed');

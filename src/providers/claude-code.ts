@@ -313,6 +313,8 @@ export const claudeCodeProvider: Provider = {
   input: { enterDelayMs: 250, submitKey: '\r' },
   exit: { keys: ['/exit', '\r'], graceMs: 3000 },
   startupTimeoutMs: 90_000,
+  // It connects MCP servers in the background after the prompt shows: wait for it to list our tools.
+  waitForMcpTools: true,
   // Text left in the box after Enter means the Enter did not submit (it is sent again).
   inputPending: (screen) => Boolean(claudeDraft(screen)),
 };

@@ -80,6 +80,11 @@ export interface Provider {
    * is believed (default 2000). Raise it for CLIs that keep their idle screen a while after Enter.
    */
   readyWithoutBusyMs?: number;
+  /**
+   * The CLI connects its MCP servers in the background after its prompt shows: before calling it ready,
+   * wait (up to 20 s) until it has asked our server for its tools, or the first task cannot use them.
+   */
+  waitForMcpTools?: boolean;
   /** True while text still sits unsent in the input box (an Enter that became a newline did not submit). */
   inputPending?(screen: ScreenSnapshot): boolean;
 }
