@@ -36,6 +36,7 @@ export async function run({ quick }) {
     /** SENDERS processes send `total` messages (names prefixed `tag`) and we wait until all are delivered. */
     const phase = async (tag, total, client) => {
       const before = db.prepare(`select count(*) as n from messages where status = 'delivered'`).get().n;
+      await hub.mark();
       const senders = await Promise.all(
         Array.from({ length: SENDERS }, (_, k) =>
           run_(process.execPath, [join(BENCH_DIR, 'lib', 'sender.mjs'), hub.url, hub.token, `${tag}${k}`, String(total / SENDERS), ids.join(','), client], {
@@ -48,6 +49,7 @@ export async function run({ quick }) {
       const failed = senders.reduce((a, s) => a + s.failed, 0);
       const inFirst = Math.min(...senders.map((s) => s.firstAt));
       const inLast = Math.max(...senders.map((s) => s.lastAt));
+      const hubStats = await hub.stats();
       log(`  inbox ${tag}: ${sent} stored in ${((inLast - inFirst) / 1000).toFixed(2)} s (${failed} refused; ${client} clients)`);
       let left = open();
       const deadline = Date.now() + deliverWithinMs;
@@ -58,7 +60,7 @@ export async function run({ quick }) {
       const outLast = db.prepare(`select max(delivered_at) as t from messages`).get().t;
       const delivered = db.prepare(`select count(*) as n from messages where status = 'delivered'`).get().n - before;
       log(`  inbox ${tag}: delivered ${delivered} in ${((outLast - inFirst) / 1000).toFixed(2)} s${left ? ` (${left} still open)` : ''}`);
-      return { tag, sent, failed, inFirst, inLast, outLast, delivered, left, senders };
+      return { tag, sent, failed, inFirst, inLast, outLast, delivered, left, senders, hubStats };
     };
     const main = await phase('sender', TOTAL, 'sdk');
     const lean = await phase('lean', LEAN_TOTAL, 'raw');
@@ -98,6 +100,9 @@ export async function run({ quick }) {
         p99WorstSender: Math.max(...p.senders.map((s) => s.latencies.p99)),
       },
       senderCpuMsPerMessage: Math.round((p.senders.reduce((a, s) => a + s.cpuMs, 0) / p.sent) * 1000) / 1000,
+      // hub CPU while the senders were at work (it was typing messages into the agents meanwhile too)
+      hubCpuMsPerMessageWhileStoring: Math.round((p.hubStats.cpuMs / p.sent) * 1000) / 1000,
+      hubCpuShareWhileStoring: Math.round(p.hubStats.cpuShare * 1000) / 1000,
     };
   };
   const figures = { ...figuresOf(result.main), duplicated, misrouted, lean: figuresOf(result.lean), states: result.states };
@@ -114,9 +119,9 @@ export async function run({ quick }) {
   console.log(`inbox (${figures.messages} messages, 20 agents, 4 sender processes)`);
   console.log(`  in ${figures.inPerSec} msg/s (stored in ${figures.storedInSec} s); out ${figures.outPerSec} msg/s (all delivered in ${figures.allDeliveredInSec ?? 'n/a'} s)`);
   console.log(`  lost ${figures.lost ?? `? (${figures.notDeliveredInTime} not delivered in time)`}, duplicated ${figures.duplicated}, misrouted ${misrouted}, refused ${figures.refused}`);
-  console.log(`  send_message round trip under load: median ${figures.sendCallLatencyMs.medianWorstSender} ms, p99 ${figures.sendCallLatencyMs.p99WorstSender} ms (worst sender); sender CPU ${figures.senderCpuMsPerMessage} ms per message`);
+  console.log(`  send_message round trip under load: median ${figures.sendCallLatencyMs.medianWorstSender} ms, p99 ${figures.sendCallLatencyMs.p99WorstSender} ms (worst sender); sender CPU ${figures.senderCpuMsPerMessage} ms per message; hub CPU ${figures.hubCpuMsPerMessageWhileStoring} ms per message (${Math.round(figures.hubCpuShareWhileStoring * 100)} % of a core) while storing`);
   const l = figures.lean;
-  console.log(`  hub capacity, ${l.messages} messages from lean JSON-RPC senders: in ${l.inPerSec} msg/s, out ${l.outPerSec} msg/s, lost ${l.lost ?? '?'}; sender CPU ${l.senderCpuMsPerMessage} ms per message`);
+  console.log(`  hub capacity, ${l.messages} messages from lean JSON-RPC senders: in ${l.inPerSec} msg/s, out ${l.outPerSec} msg/s, lost ${l.lost ?? '?'}; sender CPU ${l.senderCpuMsPerMessage} ms per message; hub CPU ${l.hubCpuMsPerMessageWhileStoring} ms per message (${Math.round(l.hubCpuShareWhileStoring * 100)} % of a core) while storing`);
   return res;
 }
 
