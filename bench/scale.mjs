@@ -67,8 +67,7 @@ export async function run({ quick }) {
       await hub.mark();
       await sleep(windowMs);
       const st = await hub.stats();
-      const still = Object.values(st.statuses).length;
-      points.push({ agents: n, ...pick(st), busy: st.statuses.processing ?? 0, live: still });
+      points.push({ agents: n, ...pick(st), busy: st.statuses.processing ?? 0, live: st.terminals });
       log(`  scale: ${n} agents: cpu ${(st.cpuShare * 100).toFixed(1)} % of a core, rss ${st.rssMB} MB, event-loop delay p99 ${st.eld.p99} ms`);
     }
   } finally {
