@@ -16,7 +16,8 @@ const SCRIPT = {
     { match: 'ask first', delayMs: 100, question: { text: 'Allow write to out.txt?', options: ['Yes', 'No'], answers: { '1': 'wrote it', '2': 'did not write' } } },
     { match: 'stay quiet', answer: 'ok' },
   ],
-  default: { answer: 'got it' },
+  // Echoes the input: a test may read the answer of a later turn than the one it waited for.
+  default: { answer: 'got it: {{input}}' },
 };
 
 let s: CaoSession | undefined;

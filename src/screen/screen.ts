@@ -81,7 +81,7 @@ export class Screen {
     for (let y = start; y < total; y++) {
       const line = buf.getLine(y);
       // translateToString(true) keeps spaces the app wrote explicitly; detectors want them gone.
-      lines.push((line?.translateToString(true) ?? '').replace(/\s+$/u, ''));
+      lines.push((line?.translateToString(true) ?? '').trimEnd());
       wrapped.push(line?.isWrapped ?? false);
     }
     return {
