@@ -7,6 +7,7 @@ import { claudeCodeProvider, claudeDraft, claudeStartupDialogs } from '../src/pr
 import { snapshotFromText, type ScreenSnapshot } from '../src/screen/snapshot.js';
 import { renderRaw } from '../src/screen/screen.js';
 import type { LaunchContext } from '../src/providers/types.js';
+import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
@@ -23,50 +24,13 @@ const RULE = '─'.repeat(120);
 const screen = (rows: string[]) => snapshotFromText(rows.join('\n'));
 const box = (draft = '', footer = '  ? for shortcuts · ← for agents') => [RULE, `❯ ${draft}`, RULE, footer];
 
-describe('claude_code: real captures (Claude Code 2.1.197, 200x50)', () => {
-  const expected: Record<string, { status: string; answer: string | null }> = {
-    idle: { status: 'idle', answer: null },
-    // text typed but not sent: the CLI is still ready for input and nothing was answered
-    typed: { status: 'idle', answer: null },
-    processing: { status: 'processing', answer: null },
-    answered: { status: 'completed', answer: 'PONG-123' },
-    'idle-after': { status: 'completed', answer: 'PONG-123' },
-  };
+describeRealCaptures('claude', p, 'Claude Code 2.1.197');
 
-  it('has an expectation for every claude capture', () => {
-    const files = readdirSync(path.join(fixtures, 'real')).filter((f) => f.startsWith('claude-'));
-    expect(files.length).toBeGreaterThanOrEqual(9);
-    for (const f of files) expect(Object.keys(expected)).toContain(f.replace(/^claude-/, '').replace(/(\.ansi)?\.txt$/, ''));
-  });
-
-  for (const [state, want] of Object.entries(expected)) {
-    it(`${state}: rendered text → ${want.status}`, () => {
-      const s = snapshotFromText(read(`real/claude-${state}.txt`));
-      expect(p.detect(s)).toBe(want.status);
-      expect(p.extractLastAnswer(s)).toBe(want.answer);
-      expect(p.pendingQuestion(s)).toBeNull();
-    });
-    const ansi = path.join(fixtures, 'real', `claude-${state}.ansi.txt`);
-    if (existsSync(ansi)) {
-      it(`${state}: colour capture through the emulator → ${want.status}`, async () => {
-        const s = await renderAnsi(readFileSync(ansi, 'utf8'));
-        expect(p.detect(s)).toBe(want.status);
-        expect(p.extractLastAnswer(s)).toBe(want.answer);
-      });
-    }
-  }
-
+describe('claude_code: real captures, more', () => {
   it('typed: the draft is readable (for input confirmation) and is not an answer', () => {
     const s = snapshotFromText(read('real/claude-typed.txt'));
     expect(claudeDraft(s)).toBe('say ping');
     expect(claudeDraft(snapshotFromText(read('real/claude-idle.txt')))).toBe('');
-  });
-
-  it('no startup dialog matches a ready screen', () => {
-    for (const state of Object.keys(expected)) {
-      const s = snapshotFromText(read(`real/claude-${state}.txt`));
-      expect(claudeStartupDialogs.filter((d) => d.match(s)).map((d) => d.id)).toEqual([]);
-    }
   });
 });
 

@@ -8,6 +8,7 @@ import { codexProvider, codexStartupDialogs } from '../src/providers/codex.js';
 import { snapshotFromText, type ScreenSnapshot } from '../src/screen/snapshot.js';
 import { renderRaw } from '../src/screen/screen.js';
 import type { LaunchContext } from '../src/providers/types.js';
+import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
@@ -22,46 +23,7 @@ const p = codexProvider;
 const screen = (rows: string[]) => snapshotFromText(rows.join('\n'));
 const composer = (draft = 'Ask Codex to do anything') => [`› ${draft}`, '', '  GPT-6-Sol medium · /home/dev/prj', '  ← for agents · ? for shortcuts'];
 
-describe('codex: real captures (Codex 0.169, 200x50)', () => {
-  const expected: Record<string, { status: string; answer: string | null }> = {
-    idle: { status: 'idle', answer: null },
-    // a draft in the composer is not sent: Codex is still ready and nothing was answered
-    typed: { status: 'idle', answer: null },
-    processing: { status: 'processing', answer: null },
-    answered: { status: 'completed', answer: 'PONG-123' },
-    'idle-after': { status: 'completed', answer: 'PONG-123' },
-  };
-
-  it('has an expectation for every codex capture', () => {
-    const files = readdirSync(path.join(fixtures, 'real')).filter((f) => f.startsWith('codex-'));
-    expect(files.length).toBeGreaterThanOrEqual(9);
-    for (const f of files) expect(Object.keys(expected)).toContain(f.replace(/^codex-/, '').replace(/(\.ansi)?\.txt$/, ''));
-  });
-
-  for (const [state, want] of Object.entries(expected)) {
-    it(`${state}: rendered text → ${want.status}`, () => {
-      const s = snapshotFromText(read(`real/codex-${state}.txt`));
-      expect(p.detect(s)).toBe(want.status);
-      expect(p.extractLastAnswer(s)).toBe(want.answer);
-      expect(p.pendingQuestion(s)).toBeNull();
-    });
-    const ansi = path.join(fixtures, 'real', `codex-${state}.ansi.txt`);
-    if (existsSync(ansi)) {
-      it(`${state}: colour capture through the emulator → ${want.status}`, async () => {
-        const s = await renderRaw(crlf(readFileSync(ansi, 'utf8')), 200, 50);
-        expect(p.detect(s)).toBe(want.status);
-        expect(p.extractLastAnswer(s)).toBe(want.answer);
-      });
-    }
-  }
-
-  it('no startup dialog matches a ready screen', () => {
-    for (const state of Object.keys(expected)) {
-      const s = snapshotFromText(read(`real/codex-${state}.txt`));
-      expect(codexStartupDialogs.filter((d) => d.match(s)).map((d) => d.id)).toEqual([]);
-    }
-  });
-});
+describeRealCaptures('codex', p, 'Codex 0.169');
 
 describe('codex: cao captures (0.147 approval menus, 0.145 composer)', () => {
   const approvals: Record<string, { question: string; options: string[]; no: string }> = {

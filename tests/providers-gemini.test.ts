@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { geminiCliProvider as p } from '../src/providers/gemini-cli.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import { renderRaw } from '../src/screen/screen.js';
-import type { LaunchContext } from '../src/providers/types.js';
+import type { LaunchContext, LaunchSpec } from '../src/providers/types.js';
+import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
@@ -49,40 +50,7 @@ const shellConfirm = box([
 const doneShell = box(['✓  Shell touch created-by-shell.txt && rm -f created-by-shell.txt', '']);
 const screen = (rows: string[]) => snapshotFromText(rows.join('\n'));
 
-describe('gemini_cli: real captures (Gemini CLI 0.61, 200x50)', () => {
-  const expected: Record<string, { status: string; answer: string | null }> = {
-    idle: { status: 'idle', answer: null },
-    // text typed but not sent: still ready, nothing answered
-    typed: { status: 'idle', answer: null },
-    processing: { status: 'processing', answer: null },
-    answered: { status: 'completed', answer: 'PONG-123' },
-    'idle-after': { status: 'completed', answer: 'PONG-123' },
-  };
-
-  it('has an expectation for every gemini capture', () => {
-    const files = readdirSync(path.join(fixtures, 'real')).filter((f) => f.startsWith('gemini-'));
-    expect(files.length).toBeGreaterThanOrEqual(9);
-    for (const f of files) expect(Object.keys(expected)).toContain(f.replace(/^gemini-/, '').replace(/(\.ansi)?\.txt$/, ''));
-  });
-
-  for (const [state, want] of Object.entries(expected)) {
-    it(`${state}: rendered text → ${want.status}`, () => {
-      const s = snapshotFromText(read(`real/gemini-${state}.txt`));
-      expect(p.detect(s)).toBe(want.status);
-      expect(p.extractLastAnswer(s)).toBe(want.answer);
-      expect(p.pendingQuestion(s)).toBeNull();
-      for (const d of p.startupDialogs) expect(d.match(s)).toBe(false);
-    });
-    const ansi = path.join(fixtures, 'real', `gemini-${state}.ansi.txt`);
-    if (existsSync(ansi)) {
-      it(`${state}: colour capture through the emulator → ${want.status}`, async () => {
-        const s = await renderRaw(crlf(readFileSync(ansi, 'utf8')), 200, 50);
-        expect(p.detect(s)).toBe(want.status);
-        expect(p.extractLastAnswer(s)).toBe(want.answer);
-      });
-    }
-  }
-});
+describeRealCaptures('gemini', p, 'Gemini CLI 0.61');
 
 describe('gemini_cli: dialogs', () => {
   const waiting = screen([...banner, ...userBox('say ping'), '✦ PONG-1', '', ...userBox('run shell'), ...shellConfirm]);
@@ -249,7 +217,7 @@ describe('gemini_cli: launch', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('starts gemini in yolo mode with a per-terminal home, trusting the workspace for this session', () => {
-    const spec = p.launch(ctx({ env: { HOME: home, PATH: '/usr/bin:/bin', CAO_GEMINI_BIN: '/opt/bin/gemini' } })) as ReturnType<typeof p.launch> & { args: string[] };
+    const spec = p.launch(ctx({ env: { HOME: home, PATH: '/usr/bin:/bin', CAO_GEMINI_BIN: '/opt/bin/gemini' } })) as LaunchSpec;
     expect(spec.command).toBe('/opt/bin/gemini');
     expect(spec.args).toEqual(['--approval-mode', 'yolo']);
     expect(spec.cwd).toBe(path.join(tmp, 'work'));
@@ -295,7 +263,7 @@ describe('gemini_cli: launch', () => {
   it('honours a custom context file name and works without any ~/.gemini', () => {
     const bare = path.join(tmp, 'bare-home');
     mkdirSync(bare);
-    const spec = p.launch(ctx({ env: { HOME: bare }, runtimeDir: path.join(tmp, 'run', 'bare') }));
+    const spec = p.launch(ctx({ env: { HOME: bare }, runtimeDir: path.join(tmp, 'run', 'bare') })) as LaunchSpec;
     const dir = path.join(spec.env.GEMINI_CLI_HOME, '.gemini');
     expect(JSON.parse(readFileSync(path.join(dir, 'settings.json'), 'utf8')).mcpServers.cao.trust).toBe(true);
     expect(readFileSync(path.join(dir, 'GEMINI.md'), 'utf8')).toContain('"developer" profile');
@@ -303,7 +271,7 @@ describe('gemini_cli: launch', () => {
     const named = path.join(tmp, 'named-home');
     mkdirSync(path.join(named, '.gemini'), { recursive: true });
     writeFileSync(path.join(named, '.gemini', 'settings.json'), JSON.stringify({ context: { fileName: ['AGENTS.md', 'GEMINI.md'] } }));
-    const spec2 = p.launch(ctx({ env: { HOME: named }, runtimeDir: path.join(tmp, 'run', 'named') }));
+    const spec2 = p.launch(ctx({ env: { HOME: named }, runtimeDir: path.join(tmp, 'run', 'named') })) as LaunchSpec;
     expect(readFileSync(path.join(spec2.env.GEMINI_CLI_HOME, '.gemini', 'AGENTS.md'), 'utf8')).toContain('"developer" profile');
   });
 

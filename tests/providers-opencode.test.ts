@@ -7,6 +7,7 @@ import { opencodeProvider as p } from '../src/providers/opencode.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import { renderRaw } from '../src/screen/screen.js';
 import type { LaunchContext } from '../src/providers/types.js';
+import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
@@ -66,42 +67,7 @@ const questionPanel = [
   side('  ┃', '• OpenCode 1.18.33'),
 ];
 
-describe('opencode: real captures (OpenCode 1.18.33, 200x50)', () => {
-  const expected: Record<string, { status: string; answer: string | null }> = {
-    idle: { status: 'idle', answer: null },
-    // a draft in the input box is not sent: ready, nothing answered
-    typed: { status: 'idle', answer: null },
-    // the footer says "esc interrupt"
-    processing: { status: 'processing', answer: null },
-    // `▣  Build · Fake Model · 4.4s` and a quiet footer; the sidebar's title (also "PONG-123") is cut off
-    answered: { status: 'completed', answer: 'PONG-123' },
-    'idle-after': { status: 'completed', answer: 'PONG-123' },
-  };
-
-  it('has an expectation for every opencode capture', () => {
-    const files = readdirSync(path.join(fixtures, 'real')).filter((f) => f.startsWith('opencode-'));
-    expect(files.length).toBeGreaterThanOrEqual(9);
-    for (const f of files) expect(Object.keys(expected)).toContain(f.replace(/^opencode-/, '').replace(/(\.ansi)?\.txt$/, ''));
-  });
-
-  for (const [state, want] of Object.entries(expected)) {
-    it(`${state}: rendered text → ${want.status}`, () => {
-      const s = snapshotFromText(read(`real/opencode-${state}.txt`));
-      expect(p.detect(s)).toBe(want.status);
-      expect(p.extractLastAnswer(s)).toBe(want.answer);
-      expect(p.pendingQuestion(s)).toBeNull();
-    });
-    const ansi = path.join(fixtures, 'real', `opencode-${state}.ansi.txt`);
-    if (existsSync(ansi)) {
-      it(`${state}: colour capture through the emulator → ${want.status}`, async () => {
-        const s = await renderRaw(crlf(readFileSync(ansi, 'utf8')), 200, 50);
-        expect(s.altScreen).toBe(false); // a capture, not a live stream: rendered on the normal buffer
-        expect(p.detect(s)).toBe(want.status);
-        expect(p.extractLastAnswer(s)).toBe(want.answer);
-      });
-    }
-  }
-});
+describeRealCaptures('opencode', p, 'OpenCode 1.18.33');
 
 describe('opencode: captures from the reference project (OpenCode 1.14.19)', () => {
   const cases: [string, string, string | null][] = [
