@@ -18,7 +18,7 @@ import { cleanAnswer, dedent, resolveBinary, trimBlankEdges, writePrivateFile } 
  *   ┃  $ echo hi      (bash output, thinking blocks: bars too)
  *        → Read /etc/hostname                                     ← inline tool rows: an icon at column 5
  *   ┃                                                             ← input box (bars) …
- *   ┃  Build · Fake Model Fake                     /work/dir
+ *   ┃  Build · Fake Model Fake                     /home/dev/prj
  *   ╹▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀                           ← … and its bottom
  *     ⬝⬝⬝⬝⬝⬝⬝⬝  esc interrupt       tab agents  ctrl+p commands    ← footer ("esc interrupt" only while busy)
  *
