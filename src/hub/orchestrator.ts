@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { submitInput, sendKeys, waitUntil } from '../agents/input.js';
-import { StartupError, Terminal } from '../agents/terminal.js';
+import { Terminal } from '../agents/terminal.js';
 import type { InboxStore } from '../inbox/store.js';
 import type { MessageRow, TerminalRow } from '../inbox/schema.js';
 import { isInboxError } from '../inbox/errors.js';
@@ -275,7 +275,7 @@ export class Orchestrator {
       try {
         await withDeadline(this.startupWorker(t, Math.min(t.provider.startupTimeoutMs, deadline - Date.now())), signal);
       } catch (e) {
-        const why = e instanceof StartupError ? e.message : (e as Error).message;
+        const why = (e as Error).message;
         await this.stopWorker(t.id, 'startup failed');
         return result(false, `Handoff failed: ${who} did not start: ${why}`, '', 'exited');
       }
@@ -365,7 +365,7 @@ export class Orchestrator {
     this.taskMessages.add(row.id);
     void this.startupWorker(t)
       .catch(async (e: Error) => {
-        const why = e instanceof StartupError ? e.message : e.message;
+        const why = e.message;
         await this.stopWorker(t.id, 'startup failed');
         this.notify(caller.id, t.id, `Worker ${t.id} (${profile.name}, ${t.provider.id}) failed to start, so it never received the task you assigned:\n${why}`);
       });
