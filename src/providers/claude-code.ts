@@ -18,7 +18,10 @@ import {
   tailStart,
   withoutKeys,
   writePrivateJson,
+  splitRowBlocks,
+  startsAtColumnZero,
   type MenuOption,
+  type RowBlock,
 } from './common/index.js';
 
 /*
@@ -128,32 +131,19 @@ function lastUserEcho(lines: string[], end: number): number {
   return -1;
 }
 
-type Block = { kind: 'text' | 'tool' | 'other'; lines: string[] };
+type Block = RowBlock<'text' | 'tool' | 'other'>;
 
-/**
- * Splits the turn's rows into blocks: each starts at a non-blank row at column 0. A row the emulator
- * soft-wrapped (a long URL) is glued back onto the row it continues.
- */
+/** The turn's rows as blocks, each starting at a non-blank column-0 row; a `⎿` result makes a text block a tool block. */
 function blocks(screen: ScreenSnapshot, start: number, end: number): Block[] {
-  const { lines } = screen;
-  const out: Block[] = [];
-  let cur: Block | null = null;
-  for (let i = start; i < end; i++) {
-    const l = lines[i];
-    if (cur && screen.wrapped?.[i]) {
-      cur.lines[cur.lines.length - 1] += l;
-      continue;
-    }
-    if (!isBlank(l) && !/^[ \u00a0]/u.test(l)) {
-      const kind: Block['kind'] = MARKER_RE.test(l) && !EFFORT_TAIL_RE.test(l) ? (TOOL_HEAD_RE.test(l) ? 'tool' : 'text') : 'other';
-      cur = { kind, lines: [l] };
-      out.push(cur);
-    } else if (cur) {
-      cur.lines.push(l);
-      if (cur.kind === 'text' && TOOL_RESULT_RE.test(l)) cur.kind = 'tool';
-    }
-  }
-  return out;
+  return splitRowBlocks<Block['kind']>(
+    screen,
+    start,
+    end,
+    (l) => (startsAtColumnZero(l) ? (MARKER_RE.test(l) && !EFFORT_TAIL_RE.test(l) ? (TOOL_HEAD_RE.test(l) ? 'tool' : 'text') : 'other') : null),
+    (block, l) => {
+      if (block.kind === 'text' && TOOL_RESULT_RE.test(l)) block.kind = 'tool';
+    },
+  );
 }
 
 /** Rows of the last turn: after the last echoed user message, up to the input box (or the screen end). */

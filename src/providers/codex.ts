@@ -18,7 +18,10 @@ import {
   tomlString,
   tomlStringArray,
   tomlStringTable,
+  splitRowBlocks,
+  startsAtColumnZero,
   type MenuOption,
+  type RowBlock,
 } from './common/index.js';
 
 /*
@@ -130,36 +133,15 @@ function lastTurn(screen: ScreenSnapshot): { start: number; end: number; echo: n
   return { start, end, echo };
 }
 
-type Cell = { kind: 'text' | 'tool' | 'other'; lines: string[] };
+type Cell = RowBlock<'text' | 'tool' | 'other'>;
 
-/**
- * History cells of the turn: each starts at a non-blank column-0 row; `Worked for` closes the turn. A row
- * the emulator soft-wrapped is glued back onto the row it continues.
- */
+/** History cells of the turn: each starts at a non-blank column-0 row; `Worked for` and status rows are cells of their own. */
 function cells(screen: ScreenSnapshot, start: number, end: number): Cell[] {
-  const { lines } = screen;
-  const out: Cell[] = [];
-  let cur: Cell | null = null;
-  for (let i = start; i < end; i++) {
-    const l = lines[i];
-    if (cur && screen.wrapped?.[i]) {
-      cur.lines[cur.lines.length - 1] += l;
-      continue;
-    }
-    if (WORKED_RE.test(l) || STATUS_ROW_RE.test(l)) {
-      cur = { kind: 'other', lines: [l] };
-      out.push(cur);
-      continue;
-    }
-    if (!isBlank(l) && !/^[ \u00a0]/u.test(l)) {
-      const kind: Cell['kind'] = BULLET_RE.test(l) ? (TOOL_CELL_RE.test(l) ? 'tool' : 'text') : 'other';
-      cur = { kind, lines: [l] };
-      out.push(cur);
-    } else if (cur) {
-      cur.lines.push(l);
-    }
-  }
-  return out;
+  return splitRowBlocks<Cell['kind']>(screen, start, end, (l) => {
+    if (WORKED_RE.test(l) || STATUS_ROW_RE.test(l)) return 'other';
+    if (!startsAtColumnZero(l)) return null;
+    return BULLET_RE.test(l) ? (TOOL_CELL_RE.test(l) ? 'tool' : 'text') : 'other';
+  });
 }
 
 function detect(screen: ScreenSnapshot): DetectedStatus {

@@ -1,5 +1,6 @@
 /** Helpers shared by the provider implementations (detectors, launch files, answer clean-up). */
 export * from './lines.js';
+export * from './blocks.js';
 export * from './answer.js';
 export * from './footer.js';
 export * from './menu.js';
