@@ -18,6 +18,7 @@ import {
   tailStart,
   withoutKeys,
   writePrivateJson,
+  answerFromBlocks,
   splitRowBlocks,
   startsAtColumnZero,
   type MenuOption,
@@ -180,26 +181,7 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
 
 function extractLastAnswer(screen: ScreenSnapshot): string | null {
   const turn = lastTurn(screen);
-  const bs = blocks(screen, turn.start, turn.end);
-  let lastTool = -1;
-  bs.forEach((b, i) => {
-    if (b.kind === 'tool') lastTool = i;
-  });
-  let texts = bs.slice(lastTool + 1).filter((b) => b.kind === 'text');
-  if (!texts.length) {
-    // the turn ended on a tool call: fall back to the last text the agent wrote before it
-    const lastText = bs.map((b) => b.kind).lastIndexOf('text');
-    if (lastText < 0) return null;
-    let first = lastText;
-    while (first > 0 && bs[first - 1].kind === 'text') first--;
-    texts = bs.slice(first, lastText + 1);
-  }
-  const rows: string[] = [];
-  for (const b of texts) {
-    if (rows.length) rows.push('');
-    rows.push(b.lines[0].replace(MARKER_RE, ''), ...b.lines.slice(1).map((l) => stripIndent(l, 2)));
-  }
-  return cleanAnswer(rows);
+  return answerFromBlocks(blocks(screen, turn.start, turn.end), MARKER_RE);
 }
 
 function pendingQuestion(screen: ScreenSnapshot): string | null {

@@ -18,6 +18,7 @@ import {
   tomlString,
   tomlStringArray,
   tomlStringTable,
+  answerFromBlocks,
   splitRowBlocks,
   startsAtColumnZero,
   type MenuOption,
@@ -187,23 +188,7 @@ function detect(screen: ScreenSnapshot): DetectedStatus {
 
 function extractLastAnswer(screen: ScreenSnapshot): string | null {
   const turn = lastTurn(screen);
-  const cs = cells(screen, turn.start, turn.end);
-  const kinds = cs.map((c) => c.kind);
-  const lastTool = kinds.lastIndexOf('tool');
-  let texts = cs.slice(lastTool + 1).filter((c) => c.kind === 'text');
-  if (!texts.length) {
-    const lastText = kinds.lastIndexOf('text');
-    if (lastText < 0) return null;
-    let first = lastText;
-    while (first > 0 && kinds[first - 1] === 'text') first--;
-    texts = cs.slice(first, lastText + 1);
-  }
-  const rows: string[] = [];
-  for (const c of texts) {
-    if (rows.length) rows.push('');
-    rows.push(c.lines[0].replace(BULLET_RE, ''), ...c.lines.slice(1).map((l) => stripIndent(l, 2)));
-  }
-  return cleanAnswer(rows);
+  return answerFromBlocks(cells(screen, turn.start, turn.end), BULLET_RE);
 }
 
 function pendingQuestion(screen: ScreenSnapshot): string | null {
