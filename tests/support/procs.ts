@@ -1,19 +1,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Pids of live processes whose environment has `name=value` (how we find every process of one worker). */
+/**
+ * Pids of live processes whose environment holds `name=value` (how we find every process of one worker:
+ * CLIs pass their environment on to their children, MCP servers included). Zombies are already dead.
+ */
 export function pidsWithEnv(name: string, value: string): number[] {
-  const needle = `${name}=${value}`;
+  const needle = `${name}=${value}\0`;
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
     try {
-      const env = readFileSync(`/proc/${d}/environ`, 'utf8').split('\0');
-      if (!env.includes(needle)) continue;
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (/\) Z /.test(stat)) continue; // zombie: already dead, waiting to be reaped
-      out.push(Number(d));
+      const env = readFileSync(`/proc/${d}/environ`, 'latin1');
+      if (!env.startsWith(needle) && !env.includes(`\0${needle}`)) continue;
+      const stat = readFileSync(`/proc/${d}/stat`, 'latin1');
+      if (!/^\d+ \(.*\) Z /s.test(stat)) out.push(Number(d));
     } catch {
-      /* gone, or not ours */
+      /* gone, or not ours to read */
     }
   }
   return out;
