@@ -28,7 +28,8 @@ export function removeHubRecord(pid: number): void {
   rmSync(join(hubsDir(), `${pid}.json`), { force: true });
 }
 
-function pidAlive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it exists, just not ours). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -14,6 +14,7 @@ import { groupAlive, killGroup, sleep } from '../pty/pty-process.js';
 import { isReady, type AgentStatus } from '../status/types.js';
 import { runtimeDir } from '../util/paths.js';
 import { ToolError } from './errors.js';
+import { pidAlive } from './hub-record.js';
 import { newToken, workerEnv, workerMcpSpec } from './worker-env.js';
 
 /** Who is calling a tool: a worker this hub started, or an external supervisor (the user's own agent). */
@@ -554,13 +555,7 @@ export class Orchestrator {
 /** Hub ids are `<pid>.<random>`: a hub whose process still runs keeps its workers (two hubs may share a database). */
 function hubStillRunning(hubId: string): boolean {
   const pid = Number(hubId.split('.')[0]);
-  if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return Number.isInteger(pid) && pid > 1 && pid !== process.pid && pidAlive(pid);
 }
 
 function requireText(v: unknown, field: string): string {
