@@ -264,6 +264,81 @@ describe('enqueue validation', () => {
   });
 });
 
+describe('enqueueSoon (group commit)', () => {
+  it('stores the sends of one event-loop turn in one transaction, in order, and answers only after the commit', async () => {
+    const bus = createBus();
+    const events = recorder(bus);
+    const cao = open();
+    const store = new InboxStore(cao, bus);
+    worker(store, 'aaaaaaaa');
+    worker(store, 'bbbbbbbb');
+    events.length = 0;
+    const count = () => (cao.sqlite.prepare('select count(*) as n from messages').get() as { n: number }).n;
+    // Count transactions by the WAL's commit frames: one group commit = one commit.
+    const commits = () => (cao.sqlite.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+    cao.sqlite.pragma('wal_autocheckpoint = 0');
+    cao.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+
+    const sends = Array.from({ length: 50 }, (_, i) => store.enqueueSoon('boss', i % 2 ? 'bbbbbbbb' : 'aaaaaaaa', `m${i}`));
+    expect(count()).toBe(0); // nothing is written (nor acknowledged) before the turn ends
+    expect(events).toEqual([]);
+    const rows = await Promise.all(sends);
+    expect(count()).toBe(50);
+    expect(rows.map((r) => r.body)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+    expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => a - b));
+    const framesForBatch = commits();
+    // The same 50 messages one transaction each write many more WAL frames.
+    cao.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    for (let i = 0; i < 50; i++) store.enqueue('boss', 'aaaaaaaa', `single ${i}`);
+    expect(commits()).toBeGreaterThan(framesForBatch * 10);
+    // Announced like enqueue(): queued, then pending, per message, after the commit.
+    expect(events.slice(0, 2)).toEqual([
+      { type: 'message:queued', e: { messageId: rows[0]!.id, senderId: 'boss', receiverId: 'aaaaaaaa' } },
+      { type: 'message:state', e: { messageId: rows[0]!.id, receiverId: 'aaaaaaaa', state: 'pending' } },
+    ]);
+  });
+
+  it('a refused message refuses only itself; the rest of its batch is stored', async () => {
+    const cao = open();
+    const store = new InboxStore(cao);
+    worker(store, 'aaaaaaaa');
+    worker(store, 'eeeeeeee');
+    store.endTerminal('eeeeeeee', 'exited');
+    const results = await Promise.allSettled([
+      store.enqueueSoon('boss', 'aaaaaaaa', 'first'),
+      store.enqueueSoon('boss', 'ffffffff', 'to nobody'),
+      store.enqueueSoon('boss', 'eeeeeeee', 'to the dead'),
+      store.enqueueSoon('boss', 'aaaaaaaa', ''),
+      store.enqueueSoon('boss', 'aaaaaaaa', 'second'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+    const codes = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as InboxError).code] : []));
+    expect(codes).toEqual(['receiver_not_found', 'receiver_ended', 'empty_body']);
+    expect(store.listMessages({ receiverId: 'aaaaaaaa' }).map((m) => m.body)).toEqual(['first', 'second']);
+  });
+
+  it('flush() commits a waiting batch at once; a batch that cannot commit is refused whole, never acknowledged', async () => {
+    const cao = open();
+    const store = new InboxStore(cao);
+    worker(store, 'aaaaaaaa');
+    const waiting = store.enqueueSoon('boss', 'aaaaaaaa', 'before close');
+    store.flush();
+    expect(store.countPending('aaaaaaaa')).toBe(1);
+    await expect(waiting).resolves.toMatchObject({ body: 'before close' });
+
+    // Another connection holds the write lock past the busy timeout: the commit fails, both sends are refused.
+    const other = open();
+    cao.sqlite.pragma('busy_timeout = 50');
+    other.sqlite.prepare('begin immediate').run();
+    const lost = [store.enqueueSoon('boss', 'aaaaaaaa', 'x'), store.enqueueSoon('boss', 'aaaaaaaa', 'y')];
+    const settled = await Promise.allSettled(lost);
+    other.sqlite.prepare('rollback').run();
+    expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((settled[0] as PromiseRejectedResult).reason)).toMatch(/locked|busy/i);
+    expect(store.countPending('aaaaaaaa')).toBe(1);
+  });
+});
+
 describe('claim, order, retry', () => {
   it('a claim is exclusive, also between two connections on the same file', () => {
     const file = path.join(dir, 'cao.db');

@@ -113,6 +113,7 @@ export class Hub {
       await this.delivery.stop();
       await this.orch.shutdown();
       await this.http.close();
+      this.store.flush(); // messages still waiting for their group commit are stored (and answered) first
       this.db.close();
     })();
     return this.stopped;

@@ -392,7 +392,7 @@ export class Orchestrator {
 
   // ------------------------------------------------------------------ messages
 
-  sendMessage(caller: Caller, args: { message: string; receiver_id?: string }): { message_id: number; receiver_id: string } {
+  async sendMessage(caller: Caller, args: { message: string; receiver_id?: string }): Promise<{ message_id: number; receiver_id: string }> {
     let receiver = args.receiver_id?.trim();
     if (!receiver) {
       const me = this.store.getTerminal(caller.id);
@@ -402,7 +402,7 @@ export class Orchestrator {
     }
     if (typeof args.message !== 'string') throw new ToolError('message must be a string');
     try {
-      const row = this.store.enqueue(caller.id, receiver, args.message);
+      const row = await this.store.enqueueSoon(caller.id, receiver, args.message);
       return { message_id: row.id, receiver_id: receiver };
     } catch (e) {
       if (isInboxError(e)) throw new ToolError(e.message, e.code);

@@ -45,6 +45,24 @@ export interface RecoveryResult {
 }
 
 type StateEvent = BusEvents['message:state'];
+type NewMessage = { senderId: string; receiverId: string; body: string };
+
+/** What every message must be, whatever its receiver: refused here, before anything is written. */
+function checkMessage(senderId: string, receiverId: string, body: string): void {
+  if (typeof senderId !== 'string' || senderId.trim() === '') {
+    throw new InboxError('invalid_sender', 'sender id is empty');
+  }
+  if (senderId === receiverId) {
+    throw new InboxError('self_send', `terminal ${senderId} cannot send a message to itself`);
+  }
+  if (typeof body !== 'string' || body.trim() === '') {
+    throw new InboxError('empty_body', 'message body is empty (only whitespace)');
+  }
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > MAX_MESSAGE_BYTES) {
+    throw new InboxError('body_too_large', `message body is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (64 KiB)`);
+  }
+}
 
 /**
  * The durable inbox and the terminal registry. Synchronous (better-sqlite3); every mutation is one
@@ -56,7 +74,10 @@ export class InboxStore {
   readonly db: CaoDrizzle;
   /** Hot-path statements, compiled once (building a drizzle query costs far more than running it). */
   private readonly q: ReturnType<typeof prepareStatements>;
-  private readonly insertMessage: (m: { senderId: string; receiverId: string; body: string }) => MessageRow;
+  private readonly insertMessage: (m: NewMessage) => MessageRow;
+  private readonly insertBatch: (batch: NewMessage[]) => (MessageRow | InboxError)[];
+  /** Messages waiting for the next group commit (see enqueueSoon). */
+  private batch: { m: NewMessage; resolve: (row: MessageRow) => void; reject: (e: Error) => void }[] = [];
 
   constructor(
     cao: CaoDb,
@@ -65,15 +86,28 @@ export class InboxStore {
     this.db = cao.db;
     this.q = prepareStatements(this.db);
     // Check the receiver and insert under one write lock: an ended receiver cannot slip in between.
-    const tx = cao.sqlite.transaction((m: { senderId: string; receiverId: string; body: string }) => {
+    const insertChecked = (m: NewMessage): MessageRow => {
       const receiver = this.q.terminalById.get({ id: m.receiverId });
       if (!receiver) throw new InboxError('receiver_not_found', `receiver ${m.receiverId} does not exist`);
       if (receiver.endedAt !== null) {
         throw new InboxError('receiver_ended', `receiver ${m.receiverId} has ended (${receiver.status})`);
       }
       return this.q.insertMessage.get({ ...m, now: Date.now() })!;
-    });
-    this.insertMessage = (m) => tx.immediate(m);
+    };
+    const one = cao.sqlite.transaction(insertChecked);
+    this.insertMessage = (m) => one.immediate(m);
+    // A refused message (checked before it writes anything) refuses only itself, not the whole batch.
+    const many = cao.sqlite.transaction((batch: NewMessage[]) =>
+      batch.map((m) => {
+        try {
+          return insertChecked(m);
+        } catch (e) {
+          if (e instanceof InboxError) return e;
+          throw e;
+        }
+      }),
+    );
+    this.insertBatch = (batch) => many.immediate(batch);
   }
 
   // ---------------------------------------------------------------- terminals
@@ -153,13 +187,7 @@ export class InboxStore {
 
   /** Records a live status (and optionally the last error). Ended rows are left alone. */
   updateTerminalStatus(id: string, status: AgentStatus, error?: string): boolean {
-    const set: Partial<TerminalRow> = { status };
-    if (error !== undefined) set.lastError = error;
-    const r = this.db
-      .update(terminals)
-      .set(set)
-      .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
-      .run();
+    const r = error === undefined ? this.q.setStatus.run({ id, status }) : this.q.setStatusError.run({ id, status, error });
     return r.changes > 0;
   }
 
@@ -267,26 +295,49 @@ export class InboxStore {
    * sending to oneself, an empty body, a body over MAX_MESSAGE_BYTES, an unknown or ended receiver.
    */
   enqueue(senderId: string, receiverId: string, body: string): MessageRow {
-    if (typeof senderId !== 'string' || senderId.trim() === '') {
-      throw new InboxError('invalid_sender', 'sender id is empty');
-    }
-    if (senderId === receiverId) {
-      throw new InboxError('self_send', `terminal ${senderId} cannot send a message to itself`);
-    }
-    if (typeof body !== 'string' || body.trim() === '') {
-      throw new InboxError('empty_body', 'message body is empty (only whitespace)');
-    }
-    const bytes = Buffer.byteLength(body, 'utf8');
-    if (bytes > MAX_MESSAGE_BYTES) {
-      throw new InboxError(
-        'body_too_large',
-        `message body is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (64 KiB)`,
-      );
-    }
+    checkMessage(senderId, receiverId, body);
     const row = this.insertMessage({ senderId, receiverId, body });
-    this.emit('message:queued', { messageId: row.id, senderId, receiverId });
-    this.emitStates([{ messageId: row.id, receiverId, state: 'pending' }]);
+    this.announceQueued([row]);
     return row;
+  }
+
+  /**
+   * enqueue() with group commit: messages handed in during one turn of the event loop are stored in one
+   * transaction at the end of it, so a flood of sends pays for one commit instead of one each. Resolves
+   * once the message is committed (never before), with the same refusals as enqueue().
+   */
+  enqueueSoon(senderId: string, receiverId: string, body: string): Promise<MessageRow> {
+    try {
+      checkMessage(senderId, receiverId, body);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return new Promise((resolve, reject) => {
+      if (this.batch.push({ m: { senderId, receiverId, body }, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits the messages waiting for a group commit (the hub calls this before it closes the database). */
+  flush(): void {
+    const batch = this.batch;
+    if (!batch.length) return;
+    this.batch = [];
+    let results: (MessageRow | InboxError)[];
+    try {
+      results = this.insertBatch(batch.map((b) => b.m));
+    } catch (e) {
+      for (const b of batch) b.reject(e as Error);
+      return;
+    }
+    this.announceQueued(results.filter((r): r is MessageRow => !(r instanceof InboxError)));
+    results.forEach((r, i) => (r instanceof InboxError ? batch[i]!.reject(r) : batch[i]!.resolve(r)));
+  }
+
+  private announceQueued(rows: MessageRow[]): void {
+    for (const row of rows) {
+      this.emit('message:queued', { messageId: row.id, senderId: row.senderId, receiverId: row.receiverId });
+      this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'pending' }]);
+    }
   }
 
   /**
@@ -459,6 +510,17 @@ function prepareStatements(db: CaoDrizzle) {
   const giveUp = sql`${messages.attempts} + 1 >= ${p('maxAttempts')}`;
   return {
     terminalById: db.select().from(terminals).where(eq(terminals.id, p('id'))).prepare(),
+    // status changes come with every turn of every agent
+    setStatus: db
+      .update(terminals)
+      .set({ status: sql`${p('status')}` })
+      .where(and(eq(terminals.id, p('id')), isNull(terminals.endedAt)))
+      .prepare(),
+    setStatusError: db
+      .update(terminals)
+      .set({ status: sql`${p('status')}`, lastError: sql`${p('error')}` })
+      .where(and(eq(terminals.id, p('id')), isNull(terminals.endedAt)))
+      .prepare(),
     insertMessage: db
       .insert(messages)
       .values({ senderId: p('senderId'), receiverId: p('receiverId'), body: p('body'), status: 'pending', createdAt: p('now') })
