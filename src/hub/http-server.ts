@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { createMcpServer } from '../mcp/tools.js';
+import { createMcpServer, type InlineToolCall } from '../mcp/tools.js';
+import { answerInline } from './inline-mcp.js';
 import { isLoopbackRequest, requestToken, type TokenRegistry } from './http-auth.js';
 import type { Caller, Orchestrator } from './orchestrator.js';
 
@@ -13,6 +14,7 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   caller: Caller;
   dispose: () => void;
+  callInline: InlineToolCall;
 }
 
 /**
@@ -84,15 +86,16 @@ export class HubHttpServer {
       if (!s) return sendJson(res, 404, { error: `unknown MCP session ${sid}` });
       // A session belongs to the caller that opened it: another token cannot ride on it.
       if (s.caller.id !== caller.id) return sendJson(res, 403, { error: 'this MCP session belongs to another caller' });
+      if (await answerInline(req, res, body, sid, s.callInline)) return;
       return s.transport.handleRequest(req, res, body);
     }
     if (req.method !== 'POST') return sendJson(res, 400, { error: 'start an MCP session with an initialize POST' });
     if (caller.kind === 'external') this.orch.store.ensureExternal(caller.id);
-    const { server, dispose } = createMcpServer(this.orch, caller);
+    const { server, dispose, callInline } = createMcpServer(this.orch, caller);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, caller, dispose });
+        this.sessions.set(id, { transport, caller, dispose, callInline });
       },
       onsessionclosed: (id) => this.closeSession(id),
     });

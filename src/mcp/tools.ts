@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import { z, type ZodRawShape } from 'zod';
 import type { BusEvents } from '../bus/bus.js';
 import type { MessageRow } from '../inbox/schema.js';
 import { MAX_MESSAGE_BYTES } from '../inbox/store.js';
@@ -27,9 +27,31 @@ const handoffOutput = {
   status: z.string().optional(),
 };
 
+/**
+ * Calls a quick tool (one that needs no progress, no cancellation and has no output schema) without the SDK's
+ * request machinery; null when `name` is not such a tool or `args` do not fit its schema, so that the SDK
+ * answers instead, with its own error.
+ */
+export type InlineToolCall = (name: string, args: unknown) => Promise<CallToolResult> | null;
+
 /** Builds the MCP server for one caller; every transport (stdio, HTTP, a worker's forwarder) uses this. */
-export function createMcpServer(orch: Orchestrator, caller: Caller): { server: McpServer; dispose: () => void } {
+export function createMcpServer(orch: Orchestrator, caller: Caller): { server: McpServer; dispose: () => void; callInline: InlineToolCall } {
   const server = new McpServer({ name: 'cao-mcp', version: VERSION }, { capabilities: { logging: {} } });
+  const inline = new Map<string, { schema: z.ZodType; handler: (args: never) => Promise<CallToolResult> }>();
+  /** Registers a quick tool with the SDK and keeps it callable inline (see InlineToolCall). */
+  const quickTool = <S extends ZodRawShape>(
+    name: string,
+    config: { title: string; description: string; inputSchema: S },
+    handler: (args: z.infer<z.ZodObject<S>>) => Promise<CallToolResult>,
+  ): void => {
+    server.registerTool(name, config, handler as never);
+    inline.set(name, { schema: z.object(config.inputSchema), handler });
+  };
+  const callInline: InlineToolCall = (name, args) => {
+    const tool = inline.get(name);
+    const parsed = tool?.schema.safeParse(args ?? {});
+    return tool && parsed?.success ? tool.handler(parsed.data as never) : null;
+  };
 
   server.registerTool(
     'handoff',
@@ -76,7 +98,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     async (args) => run(async () => structured({ success: true, ...(await orch.assign(caller, args)) })),
   );
 
-  server.registerTool(
+  quickTool(
     'send_message',
     {
       title: "Send a message to another agent's inbox",
@@ -86,7 +108,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         receiver_id: z.string().optional().describe('Terminal id (or supervisor name) of the receiver; default: your creator.'),
       },
     },
-    async (args) => run(async () => structured({ success: true, ...orch.sendMessage(caller, args) })),
+    async (args) => run(async () => structured({ success: true, ...(await orch.sendMessage(caller, args)) })),
   );
 
   server.registerTool(
@@ -107,7 +129,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
       }),
   );
 
-  server.registerTool(
+  quickTool(
     'list_agents',
     {
       title: 'List worker agents',
@@ -153,7 +175,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     async (args) => run(async () => structured({ success: true, ...(await orch.stopAgent(caller, args)) })),
   );
 
-  server.registerTool(
+  quickTool(
     'list_profiles',
     {
       title: 'List agent profiles',
@@ -175,7 +197,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
       .catch(() => undefined);
   };
   if (caller.kind === 'external') orch.bus.on('message:queued', onQueued);
-  return { server, dispose: () => orch.bus.off('message:queued', onQueued) };
+  return { server, dispose: () => orch.bus.off('message:queued', onQueued), callInline };
 }
 
 function publicMessage(m: MessageRow) {
