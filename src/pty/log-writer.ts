@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { Bus, BusEvents } from '../bus/bus.js';
+import type { Bus } from '../bus/bus.js';
+import { onTerminal } from '../bus/by-terminal.js';
 import { logsDir } from '../util/paths.js';
 
 /** Output is batched: one file write per 250 ms (or 64 KiB) instead of one per pty chunk. */
@@ -15,7 +16,7 @@ const FLUSH_BYTES = 64 * 1024;
 export class TerminalLogWriter {
   readonly file: string;
   private readonly stream: WriteStream;
-  private readonly handler: (e: BusEvents['output']) => void;
+  private readonly unsubscribe: () => void;
   private pending: string[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -27,14 +28,12 @@ export class TerminalLogWriter {
     this.file = join(logsDir(), `${terminalId}.log`);
     this.stream = createWriteStream(this.file, { flags: 'a', mode: 0o600 });
     this.stream.on('error', (err) => process.stderr.write(`cao-mcp: log ${this.file}: ${err.message}\n`));
-    this.handler = (e) => {
-      if (e.terminalId !== terminalId) return;
+    this.unsubscribe = onTerminal(bus, 'output', terminalId, (e) => {
       this.pending.push(e.data);
       this.pendingBytes += e.data.length;
       if (this.pendingBytes >= FLUSH_BYTES) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
-    };
-    bus.on('output', this.handler);
+    });
   }
 
   /** Writes what is buffered now. */
@@ -48,7 +47,7 @@ export class TerminalLogWriter {
   }
 
   close(): Promise<void> {
-    this.bus.off('output', this.handler);
+    this.unsubscribe();
     this.flush();
     return new Promise((r) => this.stream.end(r));
   }

@@ -1,4 +1,5 @@
-import type { Bus, BusEvents } from '../bus/bus.js';
+import type { Bus } from '../bus/bus.js';
+import { onTerminal } from '../bus/by-terminal.js';
 import { Screen } from './screen.js';
 import { SnapshotCache } from './snapshot-cache.js';
 import type { ScreenSnapshot } from './snapshot.js';
@@ -50,7 +51,7 @@ export class ScreenFeed {
   private timer: NodeJS.Timeout | null = null;
   private lastParsedAt = 0;
   private lastSettleAt = 0;
-  private readonly handler: (e: BusEvents['output']) => void;
+  private readonly unsubscribe: () => void;
   private readonly parsedListeners = new Set<() => void>();
   private disposed = false;
   private watching = false;
@@ -70,8 +71,8 @@ export class ScreenFeed {
     this.maxWaitMs = opts.maxWaitMs ?? 250;
     this.screen = new Screen({ cols: opts.cols, rows: opts.rows, onReply: opts.reply });
     this.cache = new SnapshotCache(this.screen.term);
-    this.handler = (e) => {
-      if (e.terminalId !== terminalId || this.disposed) return;
+    this.unsubscribe = onTerminal(bus, 'output', terminalId, (e) => {
+      if (this.disposed) return;
       if (!this.watching || this.parsedListeners.size === 0) {
         void this.screen.write(e.data).then(() => this.onParsed(true));
         return;
@@ -84,8 +85,7 @@ export class ScreenFeed {
         this.screen.term.write('', this.afterPiece);
         if (i === pieces.length - 1) void parsed.then(() => this.onParsed(false));
       }
-    };
-    bus.on('output', this.handler);
+    });
   }
 
   /** Called after every parsed chunk (the monitor uses it for early evidence of work after an input). */
@@ -175,7 +175,7 @@ export class ScreenFeed {
   dispose(): void {
     this.disposed = true;
     if (this.timer) clearTimeout(this.timer);
-    this.bus.off('output', this.handler);
+    this.unsubscribe();
     this.parsedListeners.clear();
     this.cache?.dispose();
     this.screen.dispose();

@@ -1,4 +1,5 @@
-import type { Bus, BusEvents } from '../bus/bus.js';
+import type { Bus } from '../bus/bus.js';
+import { onTerminal } from '../bus/by-terminal.js';
 import type { Provider } from '../providers/types.js';
 import type { ScreenFeed } from '../screen/screen-feed.js';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
@@ -41,7 +42,7 @@ export class StatusMonitor {
   private guard: InputGuard | null = null;
   private guardTimer: NodeJS.Timeout | null = null;
   private readonly readyWithoutBusyMs: number;
-  private readonly onSettled: (e: BusEvents['settled']) => void;
+  private readonly offSettled: () => void;
   private readonly offParse: () => void;
   private final = false;
 
@@ -53,10 +54,7 @@ export class StatusMonitor {
     opts: MonitorOptions = {},
   ) {
     this.readyWithoutBusyMs = opts.readyWithoutBusyMs ?? provider.readyWithoutBusyMs ?? 2000;
-    this.onSettled = (e) => {
-      if (e.terminalId === terminalId) this.evaluate(e.quiet);
-    };
-    bus.on('settled', this.onSettled);
+    this.offSettled = onTerminal(bus, 'settled', terminalId, (e) => this.evaluate(e.quiet));
     // Early evidence of work after an input: any parsed chunk (or frame inside one) showing a busy screen
     // disarms the guard.
     this.offParse = feed.onEveryParse(() => {
@@ -164,7 +162,7 @@ export class StatusMonitor {
   }
 
   dispose(): void {
-    this.bus.off('settled', this.onSettled);
+    this.offSettled();
     this.offParse();
     if (this.guardTimer) clearTimeout(this.guardTimer);
   }
