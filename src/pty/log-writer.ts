@@ -4,13 +4,13 @@ import type { Bus } from '../bus/bus.js';
 import { onTerminal } from '../bus/by-terminal.js';
 import { logsDir } from '../util/paths.js';
 
-/** Output is batched: one file write per 250 ms (or 64 KiB) instead of one per pty chunk. */
-const FLUSH_MS = 250;
+/** Output is batched: one file write per second (or 64 KiB) instead of one per pty chunk. */
+const FLUSH_MS = 1000;
 const FLUSH_BYTES = 64 * 1024;
 
 /**
  * Appends a terminal's raw output to `$CAO_HOME/logs/<id>.log` (a bus consumer, like the screen).
- * Logs are read by people, so a quarter-second delay costs nothing; a write per chunk cost a third of
+ * Logs are read by people, so a second of delay costs nothing; a write per chunk cost a third of
  * the hub's CPU at 100 busy agents.
  */
 export class TerminalLogWriter {
