@@ -3,11 +3,21 @@
 /** A horizontal rule drawn with box characters (input-box borders, separators). */
 export function isRule(line: string, minRun = 20): boolean {
   const t = line.trim();
-  if (t.length < minRun) return false;
+  // detectors ask this of many rows per frame: most fail on the first character
+  if (t.length < minRun || !isDash(t.charCodeAt(0))) return false;
   let dashes = 0;
-  for (const ch of t) if (ch === '─' || ch === '━') dashes++;
+  let chars = 0;
+  for (const ch of t) {
+    chars++;
+    if (ch === '─' || ch === '━') dashes++;
+  }
   // a rule may carry a short label in its middle ("──── name ────"), but is mostly dashes
-  return /^[─━]{3}/u.test(t) && /[─━]{3}$/u.test(t) && dashes >= minRun && dashes / [...t].length > 0.8;
+  return /^[─━]{3}/u.test(t) && /[─━]{3}$/u.test(t) && dashes >= minRun && dashes / chars > 0.8;
+}
+
+/** ─ or ━ */
+function isDash(code: number): boolean {
+  return code === 0x2500 || code === 0x2501;
 }
 
 export function isBlank(line: string | undefined): boolean {
