@@ -74,7 +74,6 @@ export class InboxStore {
   readonly db: CaoDrizzle;
   /** Hot-path statements, compiled once (building a drizzle query costs far more than running it). */
   private readonly q: ReturnType<typeof prepareStatements>;
-  private readonly insertMessage: (m: NewMessage) => MessageRow;
   private readonly insertBatch: (batch: NewMessage[]) => (MessageRow | InboxError)[];
   /** Messages waiting for the next group commit (see enqueueSoon). */
   private batch: { m: NewMessage; resolve: (row: MessageRow) => void; reject: (e: Error) => void }[] = [];
@@ -85,29 +84,17 @@ export class InboxStore {
   ) {
     this.db = cao.db;
     this.q = prepareStatements(this.db);
-    // Check the receiver and insert under one write lock: an ended receiver cannot slip in between.
-    const insertChecked = (m: NewMessage): MessageRow => {
-      const receiver = this.q.terminalById.get({ id: m.receiverId });
-      if (!receiver) throw new InboxError('receiver_not_found', `receiver ${m.receiverId} does not exist`);
-      if (receiver.endedAt !== null) {
-        throw new InboxError('receiver_ended', `receiver ${m.receiverId} has ended (${receiver.status})`);
-      }
-      return this.q.insertMessage.get({ ...m, now: Date.now() })!;
-    };
-    const one = cao.sqlite.transaction(insertChecked);
-    this.insertMessage = (m) => one.immediate(m);
-    // A refused message (checked before it writes anything) refuses only itself, not the whole batch.
-    const many = cao.sqlite.transaction((batch: NewMessage[]) =>
+    // Check each receiver and insert under one write lock: an ended receiver cannot slip in between. A refused
+    // message (checked before it writes anything) refuses only itself, not the rest of its batch.
+    const insert = cao.sqlite.transaction((batch: NewMessage[]) =>
       batch.map((m) => {
-        try {
-          return insertChecked(m);
-        } catch (e) {
-          if (e instanceof InboxError) return e;
-          throw e;
-        }
+        const receiver = this.q.terminalById.get({ id: m.receiverId });
+        if (!receiver) return new InboxError('receiver_not_found', `receiver ${m.receiverId} does not exist`);
+        if (receiver.endedAt !== null) return new InboxError('receiver_ended', `receiver ${m.receiverId} has ended (${receiver.status})`);
+        return this.q.insertMessage.get({ ...m, now: Date.now() })!;
       }),
     );
-    this.insertBatch = (batch) => many.immediate(batch);
+    this.insertBatch = (batch) => insert.immediate(batch);
   }
 
   // ---------------------------------------------------------------- terminals
@@ -296,9 +283,10 @@ export class InboxStore {
    */
   enqueue(senderId: string, receiverId: string, body: string): MessageRow {
     checkMessage(senderId, receiverId, body);
-    const row = this.insertMessage({ senderId, receiverId, body });
-    this.announceQueued([row]);
-    return row;
+    const [row] = this.insertBatch([{ senderId, receiverId, body }]);
+    if (row instanceof InboxError) throw row;
+    this.announceQueued([row!]);
+    return row!;
   }
 
   /**
