@@ -22,7 +22,7 @@ export class TerminalLogWriter {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly bus: Bus,
+    bus: Bus,
     readonly terminalId: string,
   ) {
     this.file = join(logsDir(), `${terminalId}.log`);
