@@ -7,6 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScreenSnapshot } from '../src/screen/snapshot.js';
+import { waitFor } from './support/procs.js';
 import {
   PtyRun,
   bottom,
@@ -67,7 +68,8 @@ describe('mock agent in a real pty', () => {
     expect(s.lines[1]).toBe(`   model: mock-7 · ${process.cwd()}`);
     const b = bottom(s, 4);
     expect(b).toEqual(['─'.repeat(120), '❯', '─'.repeat(120), '  ? for shortcuts']);
-    expect(events(record, 'ready')).toHaveLength(1);
+    // the mock records `ready` once its idle screen is written, which can be a moment after we see it
+    expect(await waitFor(() => events(record, 'ready'), (e) => e.length > 0, 2000)).toHaveLength(1);
     expect(events(record, 'terminal_reply')).toHaveLength(1); // Screen answered ESC[6n
   }, 20_000);
 
