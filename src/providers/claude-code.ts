@@ -8,7 +8,7 @@ import {
   cleanAnswer,
   isBlank,
   isRule,
-  lastMenu,
+  menuFrom,
   lastNonBlankIndex,
   mcpServersJson,
   menuDigitFor,
@@ -21,7 +21,7 @@ import {
   answerFromBlocks,
   splitRowBlocks,
   startsAtColumnZero,
-  type MenuOption,
+  type MenuDialog,
   type RowBlock,
 } from './common/index.js';
 
@@ -90,27 +90,17 @@ export function claudeDraft(screen: ScreenSnapshot): string | null {
   return rows.map((r) => r.trim()).filter(Boolean).join('\n');
 }
 
-interface Dialog {
-  start: number;
-  end: number;
-  options: MenuOption[];
-}
-
 /** A dialog drawn where the input box would be: a numbered menu (or a "Press Enter" notice) with no box below it. */
-function activeDialog(screen: ScreenSnapshot): Dialog | null {
+function activeDialog(screen: ScreenSnapshot): MenuDialog | null {
   const { lines } = screen;
   const box = claudeInputBox(screen);
   const from = box ? box.bottom + 1 : tailStart(lines, 30);
-  const region = lines.slice(from);
   const end = lastNonBlankIndex(lines);
   if (end < from) return null;
-  const menu = lastMenu(region, '❯>').map((o) => ({ ...o, line: o.line + from }));
+  const { options: menu, rowsAfter } = menuFrom(lines, from, end, '❯>');
   if (menu.length) {
-    const last = menu[menu.length - 1].line;
     // the menu must sit at the bottom: after it only descriptions / its key hints (a few rows)
-    let after = 0;
-    for (let i = last + 1; i <= end; i++) if (!isBlank(lines[i])) after++;
-    if (after > 6) return null;
+    if (rowsAfter > 6) return null;
     return { start: dialogTop(lines, menu[0].line, from), end, options: menu };
   }
   const hint = lastNonBlankIndex(lines);

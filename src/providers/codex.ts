@@ -7,7 +7,7 @@ import {
   helpMentions,
   isBareKey,
   isBlank,
-  lastMenu,
+  menuFrom,
   lastNonBlankIndex,
   lastNonBlankIndices,
   menuDigitFor,
@@ -21,7 +21,7 @@ import {
   answerFromBlocks,
   splitRowBlocks,
   startsAtColumnZero,
-  type MenuOption,
+  type MenuDialog,
   type RowBlock,
 } from './common/index.js';
 
@@ -71,24 +71,15 @@ export function codexComposer(screen: ScreenSnapshot): number {
   return -1;
 }
 
-interface Dialog {
-  start: number;
-  end: number;
-  options: MenuOption[];
-}
-
 /** A live menu / dialog: numbered options with one `›` selected, near the bottom, no composer after it. */
-function activeDialog(screen: ScreenSnapshot): Dialog | null {
+function activeDialog(screen: ScreenSnapshot): MenuDialog | null {
   const { lines } = screen;
   const composer = codexComposer(screen);
   const end = lastNonBlankIndex(lines);
   const from = composer >= 0 ? composer + 1 : tailStart(lines, 45);
   if (end < from) return null;
-  const menu = lastMenu(lines.slice(from), '›').map((o) => ({ ...o, line: o.line + from }));
-  if (!menu.length) return null;
-  let after = 0;
-  for (let i = menu[menu.length - 1].line + 1; i <= end; i++) if (!isBlank(lines[i])) after++;
-  if (after > 4) return null;
+  const { options: menu, rowsAfter } = menuFrom(lines, from, end, '›');
+  if (!menu.length || rowsAfter > 4) return null;
   return { start: dialogTop(lines, menu[0].line, from), end, options: menu };
 }
 

@@ -1,3 +1,5 @@
+import { isBlank } from './lines.js';
+
 /** Numbered option menus ("❯ 1. Yes" / "› 1. Yes, proceed (y)") as TUIs draw them. */
 
 export interface MenuOption {
@@ -37,6 +39,24 @@ export function lastMenu(lines: string[], selectors = '❯›>'): MenuOption[] {
     end = start; // skip this run
   }
   return [];
+}
+
+/** A dialog drawn where a TUI's input box would be: rows [start, end] and its menu options (indices into the screen). */
+export interface MenuDialog {
+  start: number;
+  end: number;
+  options: MenuOption[];
+}
+
+/**
+ * The live menu (see lastMenu) in `lines[from..]`, with indices into `lines`, and how many non-blank rows
+ * follow its last option up to `end`: a dialog's menu sits at the bottom, with only hints below it.
+ */
+export function menuFrom(lines: string[], from: number, end: number, selectors: string): { options: MenuOption[]; rowsAfter: number } {
+  const options = lastMenu(lines.slice(from), selectors).map((o) => ({ ...o, line: o.line + from }));
+  let rowsAfter = 0;
+  if (options.length) for (let i = options[options.length - 1].line + 1; i <= end; i++) if (!isBlank(lines[i])) rowsAfter++;
+  return { options, rowsAfter };
 }
 
 /**
