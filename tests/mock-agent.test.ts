@@ -109,8 +109,10 @@ describe('mock agent in a real pty', () => {
     // paste markers and a multi-byte character split over several writes
     const o = Buffer.from('ö');
     const parts: Array<string | Buffer> = ['\x1b[20', '0~héllo w', o.subarray(0, 1), o.subarray(1), 'rld', '\x1b[2', '01', '~'];
+    // @lydell/node-pty types write() as string-only; at run time it hands the data to a socket, Buffers included
+    const writeRaw = run.proc.write.bind(run.proc) as (data: string | Buffer) => void;
     for (const part of parts) {
-      run.proc.write(part);
+      writeRaw(part);
       await sleep(20);
     }
     s = await run.waitForText('❯ héllo wörld');

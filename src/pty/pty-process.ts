@@ -1,4 +1,4 @@
-import * as nodePty from 'node-pty';
+import * as nodePty from '@lydell/node-pty';
 
 export interface PtySpawnOptions {
   command: string;

@@ -1,4 +1,4 @@
-import * as nodePty from 'node-pty';
+import * as nodePty from '@lydell/node-pty';
 import xtermHeadless from '@xterm/headless';
 import { waitFor } from './procs.js';
 

@@ -1,4 +1,4 @@
-import * as pty from 'node-pty';
+import * as pty from '@lydell/node-pty';
 import { Screen } from '../../../src/screen/screen.js';
 import type { LaunchSpec } from './common.js';
 
