@@ -94,6 +94,8 @@ export async function captureScenario(cli: RealCli, scenario: Scenario, opts: Ca
     rawEnd = tui.raw().length;
     log(`  ${cli} ${scenario.id}: ${state} at ${Date.now() - t0} ms`);
   };
+  let exited: string | undefined;
+  void tui.exited.then((e) => (exited = `exit code ${e.exitCode}${e.signal ? `, signal ${e.signal}` : ''} after ${Date.now() - t0} ms`));
   const ready = (s: string) => m.ready.test(s) && !BUSY.test(s);
   try {
     log(`  ${cli} ${scenario.id}: starting ${REAL_CLI_VERSIONS[cli].pkg}@${REAL_CLI_VERSIONS[cli].version}`);
@@ -106,7 +108,7 @@ export async function captureScenario(cli: RealCli, scenario: Scenario, opts: Ca
       take('typed');
       await send(tui, fm, PROMPT);
       // the answer is scripted to come 4 s after the request: the busy screen is seen at its steady state
-      await settle(tui, 'the busy footer', (s) => BUSY.test(s), 20_000, 0);
+      await settle(tui, 'the busy footer', (s) => BUSY.test(s) && (!m.busySettled || m.busySettled.test(s)), 20_000, 0);
       await sleep(1500);
       if (!BUSY.test(visible(tui)) || m.answer(ANSWER).test(visible(tui))) throw new Error(`capture: ${cli} was no longer busy 1.5 s into the turn; screen:\n${visible(tui)}`);
       take('processing');
@@ -146,7 +148,8 @@ export async function captureScenario(cli: RealCli, scenario: Scenario, opts: Ca
   } catch (err) {
     const dump = path.join(os.tmpdir(), `cao-capture-${cli}-${scenario.id}-failure.txt`);
     const requests = fm.log.map((e) => `${e.api} ${e.kind} ${e.sideCall ?? e.turnIndex} ${JSON.stringify(e.lastUserText.slice(0, 80))}`);
-    writeFileSync(dump, `${String(err)}\n\n--- visible screen ---\n${visible(tui)}\n\n--- fake model log ---\n${requests.join('\n')}\n`);
+    const tail = JSON.stringify(tui.raw().slice(-2000));
+    writeFileSync(dump, `${String(err)}\n\n--- process ---\n${exited ?? 'running'}\n\n--- visible screen ---\n${visible(tui)}\n\n--- fake model log ---\n${requests.join('\n')}\n\n--- last pty output ---\n${tail}\n`);
     log(`  ${cli} ${scenario.id}: FAILED (screen saved to ${dump})`);
     throw err;
   } finally {

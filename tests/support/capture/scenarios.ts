@@ -14,18 +14,48 @@ export interface CliMarkers {
   finished: RegExp;
   /** A question dialog from the `question` scenario is on screen. */
   dialog?: RegExp;
+  /** Also on the busy screen before it is taken, where the CLI still draws something early in the turn. */
+  busySettled?: RegExp;
   startupMs: number;
 }
 
 /** While busy every CLI's footer says one of these; when not busy none does (see REAL-CLIS notes in the README). */
 export const BUSY = /esc to interrupt|esc interrupt|esc to cancel/;
 
+const DIALOG = /Which colour should the button be\?[\s\S]*Blue/;
+
 export const MARKERS: Record<RealCli, CliMarkers> = {
-  claude: { ready: /^❯\s*$[\s\S]*\? for shortcuts/m, answer: (a) => new RegExp(`^● ${a}$`, 'm'), finished: /^✻ \S+ for \d+s/m, dialog: /Which colour should the button be\?[\s\S]*Blue/, startupMs: 60_000 },
-  codex: { ready: /› Ask Codex to do anything/, answer: (a) => new RegExp(`^• ${a}$`, 'm'), finished: /Worked for .*\d+s/, startupMs: 60_000 },
-  gemini: { ready: /Type your message or @path\/to\/file/, answer: (a) => new RegExp(`^✦ ${a}$`, 'm'), finished: /Type your message or @path\/to\/file/, dialog: /Which colour should the button be\?[\s\S]*Blue/, startupMs: 60_000 },
-  // at 200 columns OpenCode's sidebar shares the answer's row
-  opencode: { ready: /Ask anything|Build · Fake Model/, answer: (a) => new RegExp(`^ +${a}(?: {2,}|$)`, 'm'), finished: /▣ {2}\S+ · Fake Model · [\d.]+m?s/, dialog: /Which colour should the button be\?[\s\S]*Blue/, startupMs: 120_000 },
+  claude: {
+    ready: /^❯\s*$[\s\S]*\? for shortcuts/m,
+    answer: (a) => new RegExp(`^● ${a}$`, 'm'),
+    finished: /^✻ \S+ for \d+s/m,
+    dialog: DIALOG,
+    startupMs: 60_000,
+  },
+  codex: {
+    ready: /› Ask Codex to do anything/,
+    answer: (a) => new RegExp(`^• ${a}$`, 'm'),
+    finished: /Worked for .*\d+s/,
+    startupMs: 60_000,
+  },
+  gemini: {
+    // Gemini CLI can draw its prompt a second or more before its banner
+    ready: /Gemini CLI v[\d.]+[\s\S]*Type your message or @path\/to\/file/,
+    answer: (a) => new RegExp(`^✦ ${a}$`, 'm'),
+    finished: /Type your message or @path\/to\/file/,
+    dialog: DIALOG,
+    startupMs: 60_000,
+  },
+  opencode: {
+    ready: /Ask anything|Build · Fake Model/,
+    // at 200 columns OpenCode's sidebar shares the answer's row
+    answer: (a) => new RegExp(`^ +${a}(?: {2,}|$)`, 'm'),
+    finished: /▣ {2}\S+ · Fake Model · [\d.]+m?s/,
+    dialog: DIALOG,
+    // the session title from the title side call (else "New session - <date and time>")
+    busySettled: /Fake title/,
+    startupMs: 120_000,
+  },
 };
 
 export const ANSWER = 'PONG-123';
