@@ -14,7 +14,7 @@ import {
 // Install the pinned CLIs first: node scripts/install-real-clis.mjs
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const fixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'real');
+const fixturesDir = path.join(repoRoot, 'tests', 'fixtures', 'real');
 const outDir = path.join(repoRoot, 'test-results', 'real-cli-smoke');
 const BUSY = /esc to interrupt|esc interrupt|esc to cancel/;
 /** How long the screen must be still before we call a fresh TUI idle. */
