@@ -63,7 +63,8 @@ const SCREENS: Record<RealCli, CliScreens> = {
     startupMs: 60_000,
   },
   gemini: {
-    idle: (t) => /Type your message or @path\/to\/file/.test(bottom(t, 8)) && !BUSY.test(visible(t)),
+    // the banner too: Gemini CLI can draw its prompt more than a second before its banner
+    idle: (t) => /Type your message or @path\/to\/file/.test(bottom(t, 8)) && /Gemini CLI v/.test(visible(t)) && !BUSY.test(visible(t)),
     answerLine: (a) => new RegExp(`^✦ ${a}$`, 'm'),
     finished: /Type your message or @path\/to\/file/,
     markers: { idle: [/Gemini CLI v0\.61\.0/, /Type your message or @path\/to\/file/], answered: [/^ > say ping/m, /^✦ PONG-\d+$/m] },
