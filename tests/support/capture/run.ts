@@ -53,8 +53,9 @@ async function settle(t: RunningTui, what: string, pred: (screen: string) => boo
 }
 
 /**
- * Presses Enter until the CLI took the typed prompt: the fake model got a request since, or the busy footer
- * shows (OpenCode can take seconds before its turn request). Never presses again once it is busy.
+ * Presses Enter until the CLI took the typed prompt: the fake model got a request since, the busy footer shows,
+ * or the prompt left the screen (OpenCode clears its input, then can take many seconds on a loaded machine
+ * before it draws the session and sends its request). Never presses again once one of these happened.
  */
 async function send(t: RunningTui, fm: FakeModel, text: string): Promise<void> {
   for (let press = 0; press < 4; press++) {
@@ -62,7 +63,8 @@ async function send(t: RunningTui, fm: FakeModel, text: string): Promise<void> {
     t.write('\r');
     const until = Date.now() + 3000;
     while (Date.now() < until) {
-      if (fm.requests.length > n || BUSY.test(visible(t))) return;
+      const v = visible(t);
+      if (fm.requests.length > n || BUSY.test(v) || !v.includes(text)) return;
       await sleep(50);
     }
   }
@@ -108,7 +110,7 @@ export async function captureScenario(cli: RealCli, scenario: Scenario, opts: Ca
       take('typed');
       await send(tui, fm, PROMPT);
       // the answer is scripted to come 4 s after the request: the busy screen is seen at its steady state
-      await settle(tui, 'the busy footer', (s) => BUSY.test(s) && (!m.busySettled || m.busySettled.test(s)), 20_000, 0);
+      await settle(tui, 'the busy footer', (s) => BUSY.test(s) && (!m.busySettled || m.busySettled.test(s)), 60_000, 0);
       await sleep(1500);
       if (!BUSY.test(visible(tui)) || m.answer(ANSWER).test(visible(tui))) throw new Error(`capture: ${cli} was no longer busy 1.5 s into the turn; screen:\n${visible(tui)}`);
       take('processing');
