@@ -164,10 +164,20 @@ function fixture(cli: RealCli, state: string): string {
   return readFileSync(f, 'utf8');
 }
 
-/** Sends a prompt; counts it accepted once the fake model sees a new request. Returns the Enter presses used. */
+/**
+ * Sends a prompt; counts it accepted once the fake model sees a new request, or once the prompt, seen on screen,
+ * has left it (OpenCode clears its input at Enter, then on a loaded machine can show a blank screen for more than
+ * 12 s before its request). Returns the Enter presses used.
+ */
 async function prompt(s: Session, text: string): Promise<number> {
   const n = s.fm.requests.length;
-  return s.tui.submit(text, { enterDelayMs: 150, accepted: () => s.fm.requests.length > n, retries: 3, retryMs: 3000 });
+  let seen = false;
+  const accepted = () => {
+    const shown = visible(s.tui).includes(text);
+    seen ||= shown;
+    return s.fm.requests.length > n || (seen && !shown);
+  };
+  return s.tui.submit(text, { enterDelayMs: 150, accepted, retries: 3, retryMs: 3000 });
 }
 
 for (const cli of REAL_CLIS) {
