@@ -23,7 +23,7 @@ const decodeInk = (raw) => raw.replace(/\n+/g, (m) => '\r\n'.repeat(m.length - 1
 const crlf = (t) => t.replace(/\r?\n/g, '\r\n');
 
 function streams() {
-  const dir = join(REPO, '..', 'shared', 'fixtures', 'cao');
+  const dir = join(REPO, 'tests', 'fixtures', 'cao');
   if (!existsSync(dir)) throw new Error(`fixtures not found: ${dir}`);
   const files = readdirSync(dir).filter((f) => f.endsWith('_raw.txt')).sort();
   if (!files.length) throw new Error(`no *_raw.txt fixtures in ${dir}`);

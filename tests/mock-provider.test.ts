@@ -243,10 +243,10 @@ describe('mock provider on live mock screens', () => {
 });
 
 describe('mock provider on plain screens', () => {
-  const fixtures = resolve(repoRoot, '..', 'shared', 'fixtures', 'real');
+  const fixtures = join(repoRoot, 'tests', 'fixtures', 'real');
 
   it('reads the real Claude Code screens it imitates the same way', () => {
-    if (!existsSync(fixtures)) throw new Error(`shared fixtures missing: ${fixtures}`);
+    if (!existsSync(fixtures)) throw new Error(`captured screens missing: ${fixtures}`);
     for (const f of ['claude-answered.txt', 'claude-idle-after.txt']) {
       const s = snapshotFromText(readFileSync(join(fixtures, f), 'utf8'));
       expect(mockDetect(s)).toBe('completed');

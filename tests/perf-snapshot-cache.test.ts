@@ -13,7 +13,7 @@ import { ScreenFeed } from '../src/screen/screen-feed.js';
 import { SnapshotCache } from '../src/screen/snapshot-cache.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'cao');
+const fixtures = path.join(repoRoot, 'tests', 'fixtures', 'cao');
 
 const disposers: Array<() => void> = [];
 afterEach(() => {

@@ -11,9 +11,9 @@ import type { LaunchContext } from '../src/providers/types.js';
 import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
+const fixtures = path.join(repoRoot, 'tests', 'fixtures');
 if (!existsSync(path.join(fixtures, 'real')) || !existsSync(path.join(fixtures, 'cao'))) {
-  throw new Error(`shared fixtures missing: expected ${fixtures}/real and ${fixtures}/cao next to the repo`);
+  throw new Error(`captured screens missing under ${fixtures}: they are part of the repository (tests/fixtures/README.md)`);
 }
 const read = (rel: string) => readFileSync(path.join(fixtures, rel), 'utf8');
 /** Captured rows are joined by LF only; a terminal needs CR LF to start each row at column 0. */
@@ -192,8 +192,11 @@ describe('codex: synthetic screens for cases the captures lack', () => {
     const busy = read('real/codex-processing.txt');
     expect(p.detect(snapshotFromText(busy))).toBe('processing');
     // without its status row the screen is a message just taken (processing too), without the message as well: idle
-    expect(p.detect(snapshotFromText(busy.replace('• Working (1s • esc to interrupt)', '• PONG-1\n\n  Worked for 1s • 07:31')))).toBe('completed');
-    expect(p.detect(snapshotFromText(busy.replace('• Working (1s • esc to interrupt)', '').replace('› say ping', '')))).toBe('idle');
+    // the status row's seconds depend on when the capture was taken
+    const status = /• Working \(\d+s • esc to interrupt\)/;
+    expect(busy).toMatch(status);
+    expect(p.detect(snapshotFromText(busy.replace(status, '• PONG-1\n\n  Worked for 1s • 07:31')))).toBe('completed');
+    expect(p.detect(snapshotFromText(busy.replace(status, '').replace('› say ping', '')))).toBe('idle');
     const answered = read('real/codex-answered.txt');
     expect(p.detect(snapshotFromText(answered.replace('• PONG-123', '')))).toBe('idle');
   });

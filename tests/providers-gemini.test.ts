@@ -10,9 +10,9 @@ import type { LaunchContext, LaunchSpec } from '../src/providers/types.js';
 import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
+const fixtures = path.join(repoRoot, 'tests', 'fixtures');
 if (!existsSync(path.join(fixtures, 'real', 'gemini-idle.txt'))) {
-  throw new Error(`shared fixtures missing: expected ${fixtures}/real/gemini-*.txt next to the repo`);
+  throw new Error(`captured screens missing under ${fixtures}: they are part of the repository (tests/fixtures/README.md)`);
 }
 const read = (rel: string) => readFileSync(path.join(fixtures, rel), 'utf8');
 /** Captured rows are joined by LF only; a terminal needs CR LF to start each row at column 0. */

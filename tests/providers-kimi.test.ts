@@ -10,9 +10,9 @@ import { renderRaw } from '../src/screen/screen.js';
 import type { LaunchContext } from '../src/providers/types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
+const fixtures = path.join(repoRoot, 'tests', 'fixtures');
 if (!existsSync(path.join(fixtures, 'cao', 'kimi_code_tui_idle_raw.txt'))) {
-  throw new Error(`shared fixtures missing: expected ${fixtures}/cao/kimi_code_tui_*_raw.txt next to the repo`);
+  throw new Error(`captured screens missing under ${fixtures}: they are part of the repository (tests/fixtures/README.md)`);
 }
 const raw = (state: string) => readFileSync(path.join(fixtures, 'cao', `kimi_code_tui_${state}_raw.txt`), 'utf8');
 

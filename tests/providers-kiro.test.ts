@@ -9,9 +9,9 @@ import { renderRaw } from '../src/screen/screen.js';
 import type { LaunchContext } from '../src/providers/types.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
+const fixtures = path.join(repoRoot, 'tests', 'fixtures');
 if (!existsSync(path.join(fixtures, 'cao'))) {
-  throw new Error(`shared fixtures missing: expected ${fixtures}/cao next to the repo`);
+  throw new Error(`captured screens missing under ${fixtures}: they are part of the repository (tests/fixtures/README.md)`);
 }
 const read = (rel: string) => readFileSync(path.join(fixtures, 'cao', rel), 'utf8');
 /** Captured rows are joined by LF only; a terminal needs CR LF to start each row at column 0. */

@@ -14,7 +14,7 @@ import {
 // Install the pinned CLIs first: node scripts/install-real-clis.mjs
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const fixturesDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'real');
+const fixturesDir = path.join(repoRoot, 'tests', 'fixtures', 'real');
 const outDir = path.join(repoRoot, 'test-results', 'real-cli-smoke');
 const BUSY = /esc to interrupt|esc interrupt|esc to cancel/;
 /** How long the screen must be still before we call a fresh TUI idle. */
@@ -63,7 +63,8 @@ const SCREENS: Record<RealCli, CliScreens> = {
     startupMs: 60_000,
   },
   gemini: {
-    idle: (t) => /Type your message or @path\/to\/file/.test(bottom(t, 8)) && !BUSY.test(visible(t)),
+    // the banner too: Gemini CLI can draw its prompt more than a second before its banner
+    idle: (t) => /Type your message or @path\/to\/file/.test(bottom(t, 8)) && /Gemini CLI v/.test(visible(t)) && !BUSY.test(visible(t)),
     answerLine: (a) => new RegExp(`^✦ ${a}$`, 'm'),
     finished: /Type your message or @path\/to\/file/,
     markers: { idle: [/Gemini CLI v0\.61\.0/, /Type your message or @path\/to\/file/], answered: [/^ > say ping/m, /^✦ PONG-\d+$/m] },
@@ -163,10 +164,20 @@ function fixture(cli: RealCli, state: string): string {
   return readFileSync(f, 'utf8');
 }
 
-/** Sends a prompt; counts it accepted once the fake model sees a new request. Returns the Enter presses used. */
+/**
+ * Sends a prompt; counts it accepted once the fake model sees a new request, or once the prompt, seen on screen,
+ * has left it (OpenCode clears its input at Enter, then on a loaded machine can show a blank screen for more than
+ * 12 s before its request). Returns the Enter presses used.
+ */
 async function prompt(s: Session, text: string): Promise<number> {
   const n = s.fm.requests.length;
-  return s.tui.submit(text, { enterDelayMs: 150, accepted: () => s.fm.requests.length > n, retries: 3, retryMs: 3000 });
+  let seen = false;
+  const accepted = () => {
+    const shown = visible(s.tui).includes(text);
+    seen ||= shown;
+    return s.fm.requests.length > n || (seen && !shown);
+  };
+  return s.tui.submit(text, { enterDelayMs: 150, accepted, retries: 3, retryMs: 3000 });
 }
 
 for (const cli of REAL_CLIS) {

@@ -7,7 +7,7 @@ import { cleanAnswer, resolveBinary, trimBlankEdges } from './common/index.js';
 
 /*
  * Gemini CLI 0.61 draws inline (no alternate screen; history scrolls into the scrollback). Bottom up, a ready
- * screen is (see ../shared/fixtures/real/gemini-*.txt):
+ * screen is (see tests/fixtures/real/gemini-*.txt):
  *
  *   ✦ PONG-123                                  ← answer: `✦ ` then text, continuation rows indented 2
  *                                               ← "Queued (press ↑ to edit):" block when prompts wait

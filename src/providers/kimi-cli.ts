@@ -9,7 +9,7 @@ import { cleanAnswer, resolveBinary, trimBlankEdges, writePrivateFile } from './
 
 /*
  * Kimi CLI ("Kimi Code CLI", the Python kimi-cli with the redesigned prompt_toolkit TUI), drawn inline.
- * Verified on captures only (../shared/fixtures/cao/kimi_code_tui_*_raw.txt); Kimi is not installable here.
+ * Verified on captures only (tests/fixtures/cao/kimi_code_tui_*_raw.txt); Kimi is not installable here.
  *
  *   ✨ Create a Python function …               ← the user's message, echoed with ✨
  *   ⠧ Thinking... 2s · 114 tokens               ← live spinner row while a turn runs (erased after)

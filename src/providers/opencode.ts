@@ -8,7 +8,7 @@ import { cleanAnswer, dedent, resolveBinary, trimBlankEdges, writePrivateFile } 
 
 /*
  * OpenCode 1.18 (and 1.14) draws a full-screen TUI on the alternate screen. A session view, 200 columns wide
- * (see ../shared/fixtures/real/opencode-*.txt and cao/opencode_cli_*.txt):
+ * (see tests/fixtures/real/opencode-*.txt and tests/fixtures/cao/opencode_cli_*.txt):
  *
  *   ┃                                             Fake title      ← user message: a left bar at column 2
  *   ┃  say ping                                   Context         ← (the right column is the sidebar)

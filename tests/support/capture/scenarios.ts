@@ -1,0 +1,112 @@
+import type { FakeScript } from '../fake-model/index.js';
+import type { RealCli } from '../real-clis/index.js';
+
+/**
+ * What the capture tool waits for on each CLI's rendered screen. Deliberately not the providers' detectors:
+ * a capture is the reference those detectors are tested against, so it must not be taken by them.
+ */
+export interface CliMarkers {
+  /** Ready for input: the prompt is drawn (checked on the visible rows, with no busy footer). */
+  ready: RegExp;
+  /** The scripted answer as this CLI prints it. */
+  answer: (text: string) => RegExp;
+  /** Drawn once a turn has finished. */
+  finished: RegExp;
+  /** A question dialog from the `question` scenario is on screen. */
+  dialog?: RegExp;
+  /** Also on the busy screen before it is taken, where the CLI still draws something early in the turn. */
+  busySettled?: RegExp;
+  startupMs: number;
+}
+
+/** While busy every CLI's footer says one of these; when not busy none does (see REAL-CLIS notes in the README). */
+export const BUSY = /esc to interrupt|esc interrupt|esc to cancel/;
+
+const DIALOG = /Which colour should the button be\?[\s\S]*Blue/;
+
+export const MARKERS: Record<RealCli, CliMarkers> = {
+  claude: {
+    ready: /^❯\s*$[\s\S]*\? for shortcuts/m,
+    answer: (a) => new RegExp(`^● ${a}$`, 'm'),
+    finished: /^✻ \S+ for \d+s/m,
+    dialog: DIALOG,
+    startupMs: 60_000,
+  },
+  codex: {
+    ready: /› Ask Codex to do anything/,
+    answer: (a) => new RegExp(`^• ${a}$`, 'm'),
+    finished: /Worked for .*\d+s/,
+    startupMs: 60_000,
+  },
+  gemini: {
+    // Gemini CLI can draw its prompt a second or more before its banner
+    ready: /Gemini CLI v[\d.]+[\s\S]*Type your message or @path\/to\/file/,
+    answer: (a) => new RegExp(`^✦ ${a}$`, 'm'),
+    finished: /Type your message or @path\/to\/file/,
+    dialog: DIALOG,
+    startupMs: 60_000,
+  },
+  opencode: {
+    ready: /Ask anything|Build · Fake Model/,
+    // at 200 columns OpenCode's sidebar shares the answer's row
+    answer: (a) => new RegExp(`^ +${a}(?: {2,}|$)`, 'm'),
+    finished: /▣ {2}\S+ · Fake Model · [\d.]+m?s/,
+    dialog: DIALOG,
+    // the session title from the title side call (else "New session - <date and time>")
+    busySettled: /Fake title/,
+    startupMs: 120_000,
+  },
+};
+
+export const ANSWER = 'PONG-123';
+export const PROMPT = 'say ping';
+export const QUESTION_PROMPT = 'please ask me';
+
+/** The question tool call each CLI's model can make that opens a dialog (as in tests/real/*.test.ts). */
+const QUESTION_CALLS: Partial<Record<RealCli, { name: string; arguments: Record<string, unknown> }>> = {
+  claude: {
+    name: 'AskUserQuestion',
+    arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', multiSelect: false, options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+  },
+  gemini: {
+    name: 'ask_user',
+    arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', type: 'choice', options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+  },
+  opencode: {
+    name: 'question',
+    arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+  },
+};
+
+export type ScenarioId = 'standard' | 'question';
+
+export interface Scenario {
+  id: ScenarioId;
+  description: string;
+  /** The states captured, in order; each becomes `<cli>-<state>.txt` and `.ansi.txt`. */
+  states: string[];
+  script: FakeScript;
+}
+
+/** The scenarios a CLI has (`question` only where its model can open a dialog under the capture's launch). */
+export function scenariosFor(cli: RealCli): Scenario[] {
+  const out: Scenario[] = [
+    {
+      id: 'standard',
+      description: `fresh start to ready; "${PROMPT}" typed, not sent; sent; busy; the scripted answer ${ANSWER} shown; ready again`,
+      states: ['idle', 'typed', 'processing', 'answered', 'idle-after'],
+      // a long delay before the answer so the busy screen is seen settled; streamed like a model would
+      script: { turns: [{ match: 'ping', text: ANSWER, delayMs: 4000, chunks: 3, chunkIntervalMs: 80 }] },
+    },
+  ];
+  const call = QUESTION_CALLS[cli];
+  if (call) {
+    out.push({
+      id: 'question',
+      description: `"${QUESTION_PROMPT}" sent; the model calls ${call.name}, a question dialog (Red / Blue) waits for the user`,
+      states: ['question'],
+      script: { turns: [{ match: 'ask me', toolCall: call, afterTool: 'ANSWERED' }] },
+    });
+  }
+  return out;
+}
