@@ -1,4 +1,4 @@
-import { applyEdits, modify, parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { applyEdits, createScanner, findNodeAtLocation, modify, parse, parseTree, printParseErrorCode, SyntaxKind, type Edit, type Node, type ParseError } from 'jsonc-parser';
 import { SetupError, lineCol, sameValue, withEntry } from './types.js';
 
 /** What the client itself accepts in this file: cao-mcp refuses what the client would refuse. */
@@ -41,11 +41,75 @@ export function parseConfig(text: string, file: string, d: JsonDialect): Record<
 }
 
 /** Indentation and line ending of an existing file, so the inserted entry looks like its neighbours. */
-function formatOf(text: string): { insertSpaces: boolean; tabSize: number; eol: string } {
+function formatOf(text: string): { insertSpaces: boolean; tabSize: number; eol: string; unit: string } {
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const indent = /^([ \t]+)\S/m.exec(text)?.[1];
-  if (indent?.startsWith('\t')) return { insertSpaces: false, tabSize: 1, eol };
-  return { insertSpaces: true, tabSize: indent ? Math.min(indent.length, 8) : 2, eol };
+  if (indent?.startsWith('\t')) return { insertSpaces: false, tabSize: 1, eol, unit: '\t' };
+  const tabSize = indent ? Math.min(indent.length, 8) : 2;
+  return { insertSpaces: true, tabSize, eol, unit: ' '.repeat(tabSize) };
+}
+
+/** The whitespace that starts the line holding `offset`. */
+function indentAt(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  return /^[ \t]*/.exec(text.slice(start, offset))![0];
+}
+
+/**
+ * Where to put a new property after `offset` (the end of the last one): after its comma if it has one, then at the
+ * end of that line, past any comment there (so `"a": 1 // note` keeps its note). Undefined when more JSON follows on
+ * the same line (a one-line object).
+ */
+function afterLine(text: string, offset: number): { comma: number | undefined; at: number } | undefined {
+  const sc = createScanner(text, false);
+  sc.setPosition(offset);
+  let comma: number | undefined;
+  for (;;) {
+    const k = sc.scan();
+    if (k === SyntaxKind.Trivia || k === SyntaxKind.LineCommentTrivia || k === SyntaxKind.BlockCommentTrivia) continue;
+    if (k === SyntaxKind.CommaToken && comma === undefined) comma = sc.getTokenOffset() + 1;
+    else if (k === SyntaxKind.LineBreakTrivia) return { comma, at: sc.getTokenOffset() };
+    else return undefined;
+  }
+}
+
+/**
+ * Text edits that set `path` to `value` touching only that entry: the new text is laid out like the lines around it,
+ * and comments stay where they were. Undefined where the layout is unusual (one-line objects): the caller then
+ * lets jsonc-parser format the edit.
+ */
+function entryEdits(text: string, root: Node, path: string[], value: unknown, f: { eol: string; unit: string }): Edit[] | undefined {
+  const render = (v: unknown, indent: string) => JSON.stringify(v, null, f.unit).replaceAll('\n', f.eol + indent);
+  const node = findNodeAtLocation(root, path);
+  if (node) {
+    const indent = indentAt(text, node.parent!.offset);
+    return [{ offset: node.offset, length: node.length, content: render(value, indent) }];
+  }
+  // the deepest object on the path that exists; the rest of the path becomes a nested value
+  let depth = path.length - 1;
+  while (depth > 0 && !findNodeAtLocation(root, path.slice(0, depth))) depth--;
+  const parent = depth ? findNodeAtLocation(root, path.slice(0, depth))! : root;
+  if (parent.type !== 'object') return undefined;
+  const nested = path.slice(depth + 1).reduceRight<unknown>((v, k) => ({ [k]: v }), value);
+  const key = JSON.stringify(path[depth]);
+  const props = parent.children ?? [];
+  if (!props.length) {
+    const inner = text.slice(parent.offset + 1, parent.offset + parent.length - 1);
+    if (inner.trim()) return undefined; // only comments inside: keep them, let jsonc-parser place the entry
+    const outer = parent.parent ? indentAt(text, parent.parent.offset) : '';
+    const indent = outer + f.unit;
+    return [{ offset: parent.offset + 1, length: inner.length, content: `${f.eol}${indent}${key}: ${render(nested, indent)}${f.eol}${outer}` }];
+  }
+  const last = props[props.length - 1];
+  const indent = indentAt(text, last.offset);
+  const end = afterLine(text, last.offset + last.length);
+  if (!end) return undefined;
+  const line = `${f.eol}${indent}${key}: ${render(nested, indent)}`;
+  if (end.comma !== undefined) return [{ offset: end.at, length: 0, content: line + ',' }];
+  return [
+    { offset: last.offset + last.length, length: 0, content: ',' },
+    { offset: end.at, length: 0, content: line },
+  ];
 }
 
 /**
@@ -62,11 +126,17 @@ export function setJsonEntry(current: string | undefined, file: string, d: JsonD
   }
   const existing = path.reduce<unknown>((t, k) => (t as Record<string, unknown> | undefined)?.[k], tree);
   if (sameValue(existing, value)) return text;
-  const base = text.trim() ? text : '{}\n';
   const f = formatOf(text);
-  let out = applyEdits(base, modify(base, path, value, { formattingOptions: f }));
-  if (!out.endsWith('\n')) out += f.eol;
+  const want = withEntry(tree, path, value);
+  let out: string;
+  if (!text.trim()) out = JSON.stringify(want, null, f.unit).replaceAll('\n', f.eol) + f.eol;
+  else {
+    const root = parseTree(text, [], { allowTrailingComma: true })!;
+    const edits = entryEdits(text, root, path, value, f) ?? modify(text, path, value, { formattingOptions: f });
+    out = applyEdits(text, edits);
+    if (!out.endsWith('\n')) out += f.eol;
+  }
   // The edit must change that entry and nothing else; anything else would be a bug here, never the user's loss.
-  if (!sameValue(parseConfig(out, file, d), withEntry(tree, path, value))) throw new SetupError(`${file}: editing it would change more than "${path.join('.')}"; nothing was written.`);
+  if (!sameValue(parseConfig(out, file, d), want)) throw new SetupError(`${file}: editing it would change more than "${path.join('.')}"; nothing was written.`);
   return out;
 }
