@@ -95,6 +95,8 @@ export async function runSetup(argv: string[]): Promise<void> {
   if (!Number.isFinite(timeoutSec) || timeoutSec < 1 || timeoutSec > 86_400) throw new SetupError(`--timeout "${values.timeout}": seconds between 1 and 86400`);
   const spec: ServerSpec = { name, command: words[0], args: words.slice(1), timeoutSec };
 
+  // npx runs from a cache it may clear: registering that path would break later
+  if (values.local && /[\\/]_npx[\\/]/.test(words[1])) process.stderr.write(`cao-mcp: warning: --local points into npx's cache (${words[1]}); prefer the default "npx -y cao-mcp"\n`);
   const file = client.file(process.env);
   const current = readConfig(file);
   const next = client.merge(current, file, spec);
