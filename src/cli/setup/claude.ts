@@ -6,8 +6,8 @@ import type { ClientSetup } from './types.js';
 /**
  * Claude Code: a user-scope server in `~/.claude.json` (`$CLAUDE_CONFIG_DIR/.claude.json` when set), the shape
  * `claude mcp add --scope user` writes, plus the per-server `timeout` (ms) that Claude Code 2.1 reads there
- * (`claude mcp add-json` keeps it, `claude mcp get` shows it). That beats MCP_TOOL_TIMEOUT in settings.json, which
- * would change the limit of every other server too. Claude Code reads this file as strict JSON: a comment makes it
+ * (`claude mcp add-json` keeps it, `claude mcp get` shows it). MCP_TOOL_TIMEOUT in the env block of settings.json
+ * works too, but for every server: it would cut the others' default (1e8 ms in 2.1.197) to ours. Claude Code reads this file as strict JSON: a comment makes it
  * set the file aside as corrupted.
  */
 export const claude: ClientSetup = {
