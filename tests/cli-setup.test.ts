@@ -209,6 +209,32 @@ describe('cao-mcp setup', () => {
     expect(readFileSync(file, 'utf8')).toMatch(/^tool_timeout_sec = 90\.0$/m);
   });
 
+  it('codex: a table header inside a multi-line string is not taken for one; CRLF files stay CRLF', () => {
+    const home = newHome();
+    const file = join(home, '.codex', 'config.toml');
+    const text = 'developer_instructions = """\r\n[mcp_servers.cao]\r\nnot a table\r\n"""\r\n\r\n[mcp_servers.cao] # mine\r\ncommand = "old"\r\n\r\n[tui]\r\nshow_tooltips = false\r\n';
+    write(file, text);
+    const r = setup(home, ['codex']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = readFileSync(file, 'utf8');
+    expect(out).toContain('"""\r\n[mcp_servers.cao]\r\nnot a table\r\n"""');
+    expect(out.replaceAll('\r\n', '')).not.toContain('\n');
+    const doc = parseToml(out) as Record<string, any>;
+    expect(doc.mcp_servers.cao.command).toBe('npx');
+    expect(doc.tui).toEqual({ show_tooltips: false });
+    expect(doc.developer_instructions).toContain('not a table');
+  });
+
+  it('json: an mcpServers that is not an object is an error, file unchanged', () => {
+    const home = newHome();
+    const file = join(home, '.gemini', 'settings.json');
+    write(file, '{ "mcpServers": [] }\n');
+    const r = setup(home, ['gemini']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('"mcpServers" is not an object');
+    expect(readFileSync(file, 'utf8')).toBe('{ "mcpServers": [] }\n');
+  });
+
   it('codex: respects CODEX_HOME; an inline-table cao entry is refused with the snippet, file unchanged', () => {
     const home = newHome();
     const codexHome = join(home, 'elsewhere');
