@@ -13,6 +13,7 @@ Usage:
   cao-mcp attach <id>          an agent's live screen here; read-only unless --write; Ctrl-] detaches
   cao-mcp inbox                messages between agents and their states (--follow, --json)
   cao-mcp dashboard            the link to the hub's web dashboard (it holds the token)
+  cao-mcp setup <client>       register cao-mcp in claude, codex, gemini, opencode or kiro (--print, --local)
   cao-mcp --version | --help
 
 Environment: CAO_HOME (data dir, default ~/.cao-mcp), CAO_PROVIDER (default worker CLI),
@@ -48,6 +49,10 @@ async function main(argv: string[]): Promise<void> {
     dashboard: async () => (await import('./dashboard.js')).runDashboard,
   };
   if (Object.hasOwn(people, cmd)) return (await people[cmd]())(rest);
+  if (cmd === 'setup') {
+    const { runSetup } = await import('./setup/index.js');
+    return runSetup(rest);
+  }
   if (cmd === 'demo') {
     const { runDemo } = await import('./demo.js');
     return runDemo(rest);
