@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FakeTurn, ToolCallTurn } from '../../support/fake-model/index.js';
-import { waitNoProcessesWithEnv, type RealCli } from '../../support/real-clis/index.js';
+import { waitNoProcessesWithEnv, type AnyCli } from '../../support/real-clis/index.js';
 import { PROVIDER_OF, textOf, versionOf, withRealHub, type RealHub } from './hub.js';
 import { recordTiming } from './timings.js';
 
@@ -31,10 +31,15 @@ export type QuestionSpec =
     };
 
 export interface CliSpec {
-  cli: RealCli;
+  cli: AnyCli;
   question: QuestionSpec;
   /** Generous bound for one worker to start and finish a scripted turn. */
   turnMs?: number;
+  /**
+   * The CLI has its own sub-agent tool: the worker must be told (system prompt) to delegate through cao's tools
+   * instead. Checked on the handoff run: this text reaches the model in the CLI's request.
+   */
+  delegationNote?: RegExp;
 }
 
 /**
@@ -44,7 +49,7 @@ export interface CliSpec {
  * WaitForMcpServers first, as Claude's tool description tells it to; so does this script. When the tools are
  * already there, Claude answers that call with a "no such tool" result and the script goes on all the same.
  */
-export function mcpCall(cli: RealCli, toolCall: ToolCallTurn['toolCall'], afterTool: string | FakeTurn, match?: string): FakeTurn {
+export function mcpCall(cli: AnyCli, toolCall: ToolCallTurn['toolCall'], afterTool: string | FakeTurn, match?: string): FakeTurn {
   const call: ToolCallTurn = { toolCall, afterTool };
   if (cli !== 'claude') return { ...call, match };
   return { match, toolCall: { name: 'WaitForMcpServers', arguments: {} }, afterTool: call };
@@ -90,6 +95,10 @@ export function defineCliSuite(spec: CliSpec): void {
         expect(turns.map((e) => e.answer)).toEqual([{ text: answer }]);
         const agents = await h.agents(true);
         expect(agents.find((a) => a.id === sc.terminal_id)).toMatchObject({ ended: true, status: 'exited' });
+        if (spec.delegationNote) {
+          const told = h.fm.requests.some((r) => spec.delegationNote!.test(JSON.stringify(r.body ?? '')));
+          expect(told, 'the worker is told to delegate through cao, not its own sub-agents').toBe(true);
+        }
       });
     });
 

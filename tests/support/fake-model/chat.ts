@@ -33,6 +33,8 @@ export function parseChat(body: any): ParsedRequest {
 export function chatSideCall(p: ParsedRequest): string | undefined {
   if (p.raw?.response_format?.type === 'json_schema') return 'structured';
   if (p.toolNames.length === 0 && !p.toolResult && /title/i.test(p.system)) return 'title';
+  // Qwen Code's follow-up suggestion after a turn (ui.enableFollowupSuggestions)
+  if (/^\[SUGGESTION MODE:/.test(p.lastUserText)) return 'suggestion';
   return undefined;
 }
 
