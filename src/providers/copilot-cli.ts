@@ -34,6 +34,7 @@ const USER_ROW_RE = /^ ❯ \S/u;
 const DOT_ROW_RE = /^ [●○◉◎] ?/u;
 /** A tool's result rows hang below it: `   └ …`. */
 const TOOL_RESULT_RE = /^ {3}└ /u;
+const MCP_TOOL_ROW_RE = /^ ● .*\(MCP: [^)]+\)/u;
 const DIALOG_HINT_RE = /\benter (?:accept|confirm|submit|select)\b|↑\/↓ select\b/u;
 const EMPTY_INPUT_RE = /^\s*❯?\s*$/u;
 const CWD_ROW_RE = /^ [~/]\S*(?:\s.*)?$/u;
@@ -84,8 +85,12 @@ function lastTurn(g: Regions): { answer: { from: number; to: number } | null; em
     if (!/^ {3}/.test(x)) break;
     to = i;
   }
-  // A tool row: its result hangs below it (`└`); or it is still running (`○`/`◉`).
-  const tool = !/^ ● /u.test(lines[from]) || (to > from && TOOL_RESULT_RE.test(lines[findIndex(lines, (l) => l.trim() !== '', from + 1, to)]));
+  // A tool row: its result hangs below it (`└`), it names an MCP server (`(MCP: cao)`, result inline), or it is
+  // still running (`○`/`◉`).
+  const tool =
+    !/^ ● /u.test(lines[from]) ||
+    MCP_TOOL_ROW_RE.test(lines[from]) ||
+    (to > from && TOOL_RESULT_RE.test(lines[findIndex(lines, (l) => l.trim() !== '', from + 1, to)]));
   return { answer: tool ? null : { from, to }, empty: false };
 }
 
