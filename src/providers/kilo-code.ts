@@ -65,6 +65,11 @@ export const kiloCodeProvider: Provider = {
       cwd: ctx.workingDirectory,
     };
   },
+  // OpenCode's panel text, without the version Kilo prints in the panel's last row
+  pendingQuestion(screen) {
+    const q = opencodeProvider.pendingQuestion(screen);
+    return q === null ? null : q.split('\n').filter((r) => !/^\s*•\s*Kilo\s+\d/.test(r)).join('\n').trimEnd();
+  },
   // It shows a blank screen for 13–18 s (longer on a loaded machine) before its TUI.
   startupTimeoutMs: 180_000,
 };
