@@ -56,7 +56,9 @@ function regions(s: ScreenSnapshot): Regions {
   const lines = s.lines;
   const last = findLastIndex(lines, (l) => l.trim() !== '');
   const bottom = findLastIndex(lines, (l) => BOX_BOTTOM_RE.test(l), last, Math.max(s.viewportTop, last - 3));
-  const top = bottom < 0 ? -1 : findLastIndex(lines, (l) => BOX_TOP_RE.test(l), bottom - 1, Math.max(0, bottom - 20));
+  let top = bottom < 0 ? -1 : findLastIndex(lines, (l) => BOX_TOP_RE.test(l), bottom - 1, Math.max(0, bottom - 20));
+  // the input box has the `>` prompt (the folder-trust notice is boxed the same way, without it)
+  if (top >= 0 && findIndex(lines, (l) => /^│\s*>/u.test(l), top + 1, bottom - 1) < 0) top = -1;
   if (top < 0) {
     const hint = findLastIndex(lines, (l) => DIALOG_HINT_RE.test(l), last, Math.max(s.viewportTop, last - 4));
     if (hint < 0) return { lines, top: -1, bottom: -1, composer: last + 1, dialog: null };
