@@ -64,9 +64,14 @@ describe('copilot_cli on captured Copilot CLI 1.0.102 screens', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cao-copilot-'));
     try {
       const ctx: LaunchContext = {
-        terminalId: 'abcd1234', workingDirectory: dir, profileName: 'developer', systemPrompt: 'You are a developer.',
+        terminalId: 'abcd1234',
+        workingDirectory: dir,
+        profileName: 'developer',
+        systemPrompt: 'You are a developer.',
         mcp: { name: 'cao', command: '/usr/bin/node', args: ['cao.js'], env: { CAO_TERMINAL_ID: 'abcd1234' } },
-        runtimeDir: dir, env: { PATH: '/usr/bin', CAO_COPILOT_BIN: '/opt/copilot', COPILOT_CUSTOM_INSTRUCTIONS_DIRS: '/mine' }, toolTimeoutSec: 900,
+        runtimeDir: dir,
+        env: { PATH: '/usr/bin', CAO_COPILOT_BIN: '/opt/copilot', COPILOT_CUSTOM_INSTRUCTIONS_DIRS: '/mine' },
+        toolTimeoutSec: 900,
       };
       const spec = p.launch(ctx) as { command: string; args: string[]; env: Record<string, string> };
       expect(spec.command).toBe('/opt/copilot');

@@ -54,7 +54,7 @@ describe('droid on captured Factory Droid 0.225.2 screens', () => {
     expect(p.inputPending!(snapshotFromText(text('idle').replace(/│ > Try "[^"]*"/, '│ > say ping')))).toBe(true);
   });
 
-  it('launches with --auto high, the profile appended, and a home whose mcp.json adds our server to the user\'s', () => {
+  it("launches with --auto high, the profile appended, and a home whose mcp.json adds our server to the user's", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cao-droid-'));
     try {
       const home = path.join(dir, 'home');
@@ -64,9 +64,14 @@ describe('droid on captured Factory Droid 0.225.2 screens', () => {
       const runtimeDir = path.join(dir, 'rt');
       mkdirSync(runtimeDir);
       const ctx: LaunchContext = {
-        terminalId: 'abcd1234', workingDirectory: dir, profileName: 'developer', systemPrompt: 'You are a developer.',
+        terminalId: 'abcd1234',
+        workingDirectory: dir,
+        profileName: 'developer',
+        systemPrompt: 'You are a developer.',
         mcp: { name: 'cao', command: '/usr/bin/node', args: ['cao.js'], env: { CAO_TERMINAL_ID: 'abcd1234' } },
-        runtimeDir, env: { PATH: '/usr/bin', HOME: home, CAO_DROID_BIN: '/opt/droid' }, toolTimeoutSec: 900,
+        runtimeDir,
+        env: { PATH: '/usr/bin', HOME: home, CAO_DROID_BIN: '/opt/droid' },
+        toolTimeoutSec: 900,
       };
       const spec = p.launch(ctx) as { command: string; args: string[]; env: Record<string, string> };
       expect(spec.command).toBe('/opt/droid');

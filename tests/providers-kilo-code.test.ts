@@ -40,16 +40,27 @@ describe('kilo_code (OpenCode detector) on captured Kilo Code 7.7.7 screens', ()
     const dir = mkdtempSync(path.join(tmpdir(), 'cao-kilo-'));
     try {
       const ctx: LaunchContext = {
-        terminalId: 'abcd1234', workingDirectory: dir, profileName: 'developer', systemPrompt: 'You are a developer.',
+        terminalId: 'abcd1234',
+        workingDirectory: dir,
+        profileName: 'developer',
+        systemPrompt: 'You are a developer.',
         mcp: { name: 'cao', command: '/usr/bin/node', args: ['cao.js'], env: { CAO_TERMINAL_ID: 'abcd1234' } },
-        runtimeDir: dir, env: { PATH: '/usr/bin', CAO_KILO_BIN: '/opt/kilo' }, toolTimeoutSec: 900,
+        runtimeDir: dir,
+        env: { PATH: '/usr/bin', CAO_KILO_BIN: '/opt/kilo' },
+        toolTimeoutSec: 900,
       };
       const spec = p.launch(ctx) as { command: string; args: string[]; env: Record<string, string> };
       expect(spec.command).toBe('/opt/kilo');
       expect(spec.args).toEqual(['--auto']);
       expect(spec.env.KILO_NO_DAEMON).toBe('1');
       const cfg = JSON.parse(readFileSync(spec.env.KILO_CONFIG, 'utf8'));
-      expect(cfg.mcp.cao).toEqual({ type: 'local', command: ['/usr/bin/node', 'cao.js'], environment: { CAO_TERMINAL_ID: 'abcd1234' }, enabled: true, timeout: 900_000 });
+      expect(cfg.mcp.cao).toEqual({
+        type: 'local',
+        command: ['/usr/bin/node', 'cao.js'],
+        environment: { CAO_TERMINAL_ID: 'abcd1234' },
+        enabled: true,
+        timeout: 900_000,
+      });
       const instr = readFileSync(cfg.instructions[0], 'utf8');
       expect(instr).toMatch(/^You are a developer\./);
       expect(instr).toMatch(/not your built-in `task` tool/);

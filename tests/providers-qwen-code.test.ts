@@ -64,9 +64,14 @@ describe('qwen_code on captured Qwen Code 0.24.4 screens', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cao-qwen-'));
     try {
       const ctx: LaunchContext = {
-        terminalId: 'abcd1234', workingDirectory: dir, profileName: 'developer', systemPrompt: 'You are a developer.',
+        terminalId: 'abcd1234',
+        workingDirectory: dir,
+        profileName: 'developer',
+        systemPrompt: 'You are a developer.',
         mcp: { name: 'cao', command: '/usr/bin/node', args: ['cao.js'], env: { CAO_TERMINAL_ID: 'abcd1234' } },
-        runtimeDir: dir, env: { PATH: '/usr/bin', CAO_QWEN_BIN: '/opt/qwen' }, toolTimeoutSec: 900,
+        runtimeDir: dir,
+        env: { PATH: '/usr/bin', CAO_QWEN_BIN: '/opt/qwen' },
+        toolTimeoutSec: 900,
       };
       const spec = p.launch(ctx) as { command: string; args: string[] };
       expect(spec.command).toBe('/opt/qwen');

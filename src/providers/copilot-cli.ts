@@ -125,12 +125,22 @@ function inputPending(s: ScreenSnapshot): boolean {
 function dialogRows(s: ScreenSnapshot): string[] | null {
   const g = regions(s);
   if (!g.dialog) return null;
-  return trimBlankEdges(g.lines.slice(g.top + 1, g.bottom).filter((r) => !DIALOG_HINT_RE.test(r)).map((r) => r.trimEnd()));
+  return trimBlankEdges(
+    g.lines
+      .slice(g.top + 1, g.bottom)
+      .filter((r) => !DIALOG_HINT_RE.test(r))
+      .map((r) => r.trimEnd()),
+  );
 }
 
 function pendingQuestion(s: ScreenSnapshot): string | null {
   const rows = dialogRows(s);
-  return rows ? rows.map((r) => r.trim()).filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== '')).join('\n') : null;
+  return rows
+    ? rows
+        .map((r) => r.trim())
+        .filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== ''))
+        .join('\n')
+    : null;
 }
 
 /** The choice rows: the run of ` ❯ x` / `   x` rows around the selected one. */
@@ -187,7 +197,10 @@ export const copilotCliProvider: Provider = {
     // No system-prompt flag: COPILOT_CUSTOM_INSTRUCTIONS_DIRS adds directories whose `instructions/*.instructions.md`
     // are loaded as custom instructions (checked live: the text reaches the model's request).
     const instrDir = join(ctx.runtimeDir, 'copilot-instructions');
-    writePrivateFile(join(instrDir, 'instructions', 'cao-profile.instructions.md'), withDelegationNote(ctx.systemPrompt, ctx.mcp.name, 'your built-in `task` tool (sub-agents)') + '\n');
+    writePrivateFile(
+      join(instrDir, 'instructions', 'cao-profile.instructions.md'),
+      withDelegationNote(ctx.systemPrompt, ctx.mcp.name, 'your built-in `task` tool (sub-agents)') + '\n',
+    );
     const dirs = [ctx.env.COPILOT_CUSTOM_INSTRUCTIONS_DIRS, instrDir].filter(Boolean).join(',');
     // --yolo: all tools, paths and URLs allowed without asking (a worker runs unattended).
     const args = ['--yolo', '--additional-mcp-config', `@${mcpFile}`];

@@ -66,7 +66,7 @@ function regions(s: ScreenSnapshot): Regions {
     let from = findLastIndex(lines, (l) => DIALOG_TITLE_RE.test(l), hint, Math.max(0, hint - 40));
     if (from < 0) {
       from = hint;
-      for (let blocks = 0; from > 0 && blocks < 3; ) {
+      for (let blocks = 0; from > 0 && blocks < 3;) {
         from--;
         if (lines[from].trim() === '' && lines[from + 1].trim() !== '') blocks++;
       }
@@ -127,14 +127,22 @@ function dialogRows(s: ScreenSnapshot): string[] | null {
 
 function pendingQuestion(s: ScreenSnapshot): string | null {
   const rows = dialogRows(s);
-  return rows ? rows.map((r) => r.trim()).filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== '')).join('\n') : null;
+  return rows
+    ? rows
+        .map((r) => r.trim())
+        .filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== ''))
+        .join('\n')
+    : null;
 }
 
 /** A digit picks an option (the hint says 1–9 select); any other text is typed as the user's own answer. */
 function answerKeys(answer: string, s: ScreenSnapshot): string[] {
   const rows = dialogRows(s) ?? [];
   const options = rows.map((r) => OPTION_RE.exec(r)).filter((m): m is RegExpExecArray => m !== null);
-  const idx = pickOption(answer, options.map((m) => m[2]));
+  const idx = pickOption(
+    answer,
+    options.map((m) => m[2]),
+  );
   if (idx >= 0) return [options[idx][1]];
   const text = answer.replace(/[\x00-\x1f\x7f]/g, ' ').trim();
   return text && findIndex(rows, (r) => /type your own answer/i.test(r)) >= 0 ? [text, '\r'] : [];
@@ -162,7 +170,7 @@ function buildHome(ctx: LaunchContext): string {
       const parsed = parseJsonc(readFileSync(userFile, 'utf8'));
       if (isPlainObject(parsed)) user = parsed;
     } catch (e) {
-      throw new Error(`cannot read Droid MCP config ${userFile}: ${(e as Error).message}`);
+      throw new Error(`cannot read Droid MCP config ${userFile}: ${(e as Error).message}`, { cause: e });
     }
   }
   const ours = {
@@ -207,7 +215,11 @@ export const droidProvider: Provider = {
       id: 'droid-trust-folder',
       match: (s) => {
         const tail = s.lines.slice(-30);
-        return tail.some((l) => /Trust this folder\?/.test(l)) && tail.some((l) => /^>?\s*1\. Trust this folder/.test(l)) && tail.some((l) => /Enter to confirm/.test(l));
+        return (
+          tail.some((l) => /Trust this folder\?/.test(l)) &&
+          tail.some((l) => /^>?\s*1\. Trust this folder/.test(l)) &&
+          tail.some((l) => /Enter to confirm/.test(l))
+        );
       },
       keys: ['\r'],
     },

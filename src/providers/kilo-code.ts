@@ -24,7 +24,7 @@ function writeConfig(ctx: LaunchContext): string {
       const parsed = parseJsonc(readFileSync(prior, 'utf8'));
       if (isPlainObject(parsed)) base = parsed;
     } catch (e) {
-      throw new Error(`cannot read Kilo config ${prior}: ${(e as Error).message}`);
+      throw new Error(`cannot read Kilo config ${prior}: ${(e as Error).message}`, { cause: e });
     }
   }
   // `instructions` files are appended to Kilo's own system prompt. Kilo has its own sub-agents (the `task` tool).
@@ -68,7 +68,13 @@ export const kiloCodeProvider: Provider = {
   // OpenCode's panel text, without the version Kilo prints in the panel's last row
   pendingQuestion(screen) {
     const q = opencodeProvider.pendingQuestion(screen);
-    return q === null ? null : q.split('\n').filter((r) => !/^\s*•\s*Kilo\s+\d/.test(r)).join('\n').trimEnd();
+    return q === null
+      ? null
+      : q
+          .split('\n')
+          .filter((r) => !/^\s*•\s*Kilo\s+\d/.test(r))
+          .join('\n')
+          .trimEnd();
   },
   // It shows a blank screen for 13–18 s (longer on a loaded machine) before its TUI.
   startupTimeoutMs: 180_000,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
-import { BRAILLE_SPINNER, findIndex, findLastIndex, isRuleOf, pickOption } from './common-tui.js';
+import { BRAILLE_SPINNER, findLastIndex, isRuleOf, pickOption } from './common-tui.js';
 import { cleanAnswer, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
@@ -178,7 +178,10 @@ function answerKeys(answer: string, s: ScreenSnapshot): string[] {
   const current = options.findIndex((o) => o.selected);
   if (current < 0) return [];
   const own = options.findIndex((o) => /^Type something/i.test(o.label));
-  let want = pickOption(answer, options.map((o) => o.label));
+  let want = pickOption(
+    answer,
+    options.map((o) => o.label),
+  );
   const text = answer.replace(/[\x00-\x1f\x7f]/g, ' ').trim();
   const typed = want < 0 || want === own;
   if (typed) want = own;
@@ -192,7 +195,9 @@ const startupDialogs: StartupDialog[] = [
   // Folder trust (on when the user enabled security.folderTrust): the first option trusts the folder.
   {
     id: 'qwen-folder-trust',
-    match: (s) => findLastIndex(s.lines, (r) => /Do you trust this folder\?/.test(r), s.lines.length - 1, Math.max(0, s.lines.length - 30)) >= 0 && regions(s).top < 0,
+    match: (s) =>
+      findLastIndex(s.lines, (r) => /Do you trust this folder\?/.test(r), s.lines.length - 1, Math.max(0, s.lines.length - 30)) >= 0 &&
+      regions(s).top < 0,
     keys: ['\r'],
   },
 ];

@@ -9,7 +9,10 @@ defineCliSuite({
     kind: 'dialog',
     toolCall: {
       name: 'ask_user',
-      arguments: { message: 'Which colour should the button be?', requestedSchema: { properties: { colour: { type: 'string', title: 'Colour', enum: ['Red', 'Blue'] } }, required: ['colour'] } },
+      arguments: {
+        message: 'Which colour should the button be?',
+        requestedSchema: { properties: { colour: { type: 'string', title: 'Colour', enum: ['Red', 'Blue'] } }, required: ['colour'] },
+      },
     },
     question: /Which colour should the button be\?/,
   },

@@ -7,7 +7,10 @@ defineCliSuite({
   // Commands are auto-approved (the provider starts it with --auto high), but its AskUser tool opens a questionnaire
   question: {
     kind: 'dialog',
-    toolCall: { name: 'AskUser', arguments: { questionnaire: '1. [question] Which colour should the button be?\n[topic] Colour\n[option] Red\n[option] Blue' } },
+    toolCall: {
+      name: 'AskUser',
+      arguments: { questionnaire: '1. [question] Which colour should the button be?\n[topic] Colour\n[option] Red\n[option] Blue' },
+    },
     question: /Which colour should the button be\?/,
   },
   delegationNote: /not your built-in `Task` tool/,

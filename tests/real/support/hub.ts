@@ -21,7 +21,7 @@ export const BIN_ENV: Record<AnyCli, string> = {
   qwen: 'CAO_QWEN_BIN', kilo: 'CAO_KILO_BIN', copilot: 'CAO_COPILOT_BIN', pi: 'CAO_PI_BIN', droid: 'CAO_DROID_BIN',
 };
 /** Terminal sizes the providers run at (to render a worker's raw log back into a screen). */
-const SIZES: Record<string, [number, number]> = { claude_code: [200, 50], codex: [200, 50], gemini_cli: [200, 50], opencode: [200, 60], qwen_code: [200, 50], copilot_cli: [200, 50], kilo_code: [200, 60] };
+const SIZES: Record<string, [number, number]> = { claude_code: [200, 50], codex: [200, 50], gemini_cli: [200, 50], opencode: [200, 60], qwen_code: [200, 50], copilot_cli: [200, 50], kilo_code: [200, 60], droid: [200, 50], pi: [200, 50] };
 
 export const RESULTS_DIR = path.join(REPO, 'test-results', 'real');
 

@@ -20,7 +20,10 @@ export function deferredResolver(offered: string[], requestText: string): ((want
   if (!search) return undefined;
   const m = /Deferred tools:\n([\s\S]*?)(?:\n\s*\n|<\/system-reminder>|$)/.exec(requestText);
   if (!m) return undefined;
-  const deferred = m[1].split('\n').map((s) => s.trim()).filter((s) => /^[\w.-]+$/.test(s));
+  const deferred = m[1]
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => /^[\w.-]+$/.test(s));
   return (wanted) => {
     if (offered.includes(wanted) || offered.some((n) => n.endsWith(wanted))) return undefined;
     const name = resolveToolName(wanted, deferred);

@@ -18,7 +18,10 @@ export function seedCopilot(o: SeedOptions): LaunchSpec {
   if (Object.keys(servers).length) {
     writeJson(path.join(home, '.copilot', 'mcp-config.json'), {
       mcpServers: Object.fromEntries(
-        Object.entries(servers).map(([name, s]) => [name, { type: 'local', command: s.command, args: s.args ?? [], env: s.env ?? {}, tools: ['*'], timeout: (o.toolTimeoutSec ?? 600) * 1000 }]),
+        Object.entries(servers).map(([name, s]) => [
+          name,
+          { type: 'local', command: s.command, args: s.args ?? [], env: s.env ?? {}, tools: ['*'], timeout: (o.toolTimeoutSec ?? 600) * 1000 },
+        ]),
       ),
     });
   }

@@ -12,14 +12,25 @@ import { binPath } from './versions.js';
 export function seedDroid(o: SeedOptions): LaunchSpec {
   const home = homeFor('droid', o);
   writeJson(path.join(home, '.factory', 'settings.json'), {
-    customModels: [{ model: 'fake-model', displayName: 'Fake Model', baseUrl: `${o.modelUrl}/v1`, apiKey: FAKE_API_KEY, provider: 'generic-chat-completion-api', maxOutputTokens: 8192 }],
+    customModels: [
+      {
+        model: 'fake-model',
+        displayName: 'Fake Model',
+        baseUrl: `${o.modelUrl}/v1`,
+        apiKey: FAKE_API_KEY,
+        provider: 'generic-chat-completion-api',
+        maxOutputTokens: 8192,
+      },
+    ],
     sessionDefaultSettings: { model: 'custom:Fake-Model-0' },
     trustedFolders: [o.cwd],
   });
   const servers = o.mcpServers ?? {};
   if (Object.keys(servers).length) {
     writeJson(path.join(home, '.factory', 'mcp.json'), {
-      mcpServers: Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, { type: 'stdio', command: s.command, args: s.args ?? [], env: s.env ?? {} }])),
+      mcpServers: Object.fromEntries(
+        Object.entries(servers).map(([name, s]) => [name, { type: 'stdio', command: s.command, args: s.args ?? [], env: s.env ?? {} }]),
+      ),
     });
   }
   const env = { ...baseEnv(home), FACTORY_AIRGAP_ENABLED: 'true' };

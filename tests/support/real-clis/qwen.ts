@@ -12,7 +12,15 @@ export function seedQwen(o: SeedOptions): LaunchSpec {
   const mcpServers = Object.fromEntries(
     Object.entries(o.mcpServers ?? {}).map(([name, s]) => [
       name,
-      { command: s.command, args: s.args ?? [], env: s.env ?? {}, cwd: o.cwd, timeout: (o.toolTimeoutSec ?? 600) * 1000, trust: o.approveMcpTools !== false, alwaysLoadTools: true },
+      {
+        command: s.command,
+        args: s.args ?? [],
+        env: s.env ?? {},
+        cwd: o.cwd,
+        timeout: (o.toolTimeoutSec ?? 600) * 1000,
+        trust: o.approveMcpTools !== false,
+        alwaysLoadTools: true,
+      },
     ]),
   );
   writeJson(path.join(home, '.qwen', 'settings.json'), {
