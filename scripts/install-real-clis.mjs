@@ -15,6 +15,13 @@ const CLIS = {
   codex: { pkg: '@openai/codex', version: '0.169.0' },
   gemini: { pkg: '@google/gemini-cli', version: '0.61.0' },
   opencode: { pkg: 'opencode-ai', version: '1.18.33' },
+  qwen: { pkg: '@qwen-code/qwen-code', version: '0.24.4' },
+  // 7.8.1's postinstall asks for platform packages that were never published
+  kilo: { pkg: '@kilocode/cli', version: '7.7.7' },
+  copilot: { pkg: '@github/copilot', version: '1.0.102' },
+  pi: { pkg: '@mariozechner/pi-coding-agent', version: '0.73.1' },
+  // the 0.225.1 shim's platform package is missing from the registry: install 0.225.2's beside it
+  droid: { pkg: '@factory/cli', version: '0.225.1', extra: ['@factory/cli-linux-x64@0.225.2'], bin: 'droid' },
 };
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,10 +37,12 @@ for (const name of wanted) {
 const names = wanted.length ? wanted : Object.keys(CLIS);
 
 for (const name of names) {
-  const { pkg, version } = CLIS[name];
+  const { pkg, version, extra = [], bin } = CLIS[name];
   const prefix = path.join(cache, `${pkg}@${version}`);
   const marker = path.join(prefix, 'node_modules', ...pkg.split('/'), 'package.json');
-  if (existsSync(marker)) {
+  // npm reports success for some CLIs whose binary never arrived: check the binary too where we know it
+  const binary = bin ? path.join(prefix, 'node_modules', '.bin', bin) : marker;
+  if (existsSync(marker) && existsSync(binary)) {
     console.log(`${name}: ${pkg}@${version} already installed in ${prefix}`);
     continue;
   }
@@ -41,10 +50,10 @@ for (const name of names) {
   const started = Date.now();
   const r = spawnSync(
     'npm',
-    ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${version}`],
+    ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${version}`, ...extra],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
-  if (r.status !== 0 || !existsSync(marker)) {
+  if (r.status !== 0 || !existsSync(marker) || !existsSync(binary)) {
     console.error(`${name}: install of ${pkg}@${version} FAILED (exit ${r.status ?? r.signal})`);
     process.exit(1);
   }

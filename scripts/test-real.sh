@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end suite on the real agent CLIs (Claude Code, Codex, Gemini CLI, OpenCode) against the fake model.
+# End-to-end suite on the real agent CLIs (Claude Code, Codex, Gemini CLI, OpenCode, Qwen Code, Copilot CLI, Kilo Code,
+# Factory Droid, pi) against the fake model.
 #
 #   bash scripts/test-real.sh [extra vitest args, e.g. tests/real/codex.test.ts]
 #

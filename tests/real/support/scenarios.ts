@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FakeTurn, ToolCallTurn } from '../../support/fake-model/index.js';
-import { waitNoProcessesWithEnv, type RealCli } from '../../support/real-clis/index.js';
+import { waitNoProcessesWithEnv, type AnyCli } from '../../support/real-clis/index.js';
 import { PROVIDER_OF, textOf, versionOf, withRealHub, type RealHub } from './hub.js';
 import { recordTiming } from './timings.js';
 
@@ -20,6 +20,11 @@ export type QuestionSpec =
       question: RegExp;
     }
   | {
+      /** The CLI has no way at all for its model to ask the user (no question tool, no dialogs): checked on the handoff run. */
+      kind: 'absent';
+      why: string;
+    }
+  | {
       /** The CLI cannot be made to block on a question under our launch flags; `why` says why (kept in the test name). */
       kind: 'none';
       why: string;
@@ -31,10 +36,15 @@ export type QuestionSpec =
     };
 
 export interface CliSpec {
-  cli: RealCli;
+  cli: AnyCli;
   question: QuestionSpec;
   /** Generous bound for one worker to start and finish a scripted turn. */
   turnMs?: number;
+  /**
+   * The CLI has its own sub-agent tool: the worker must be told (system prompt) to delegate through cao's tools
+   * instead. Checked on the handoff run: this text reaches the model in the CLI's request.
+   */
+  delegationNote?: RegExp;
 }
 
 /**
@@ -44,7 +54,7 @@ export interface CliSpec {
  * WaitForMcpServers first, as Claude's tool description tells it to; so does this script. When the tools are
  * already there, Claude answers that call with a "no such tool" result and the script goes on all the same.
  */
-export function mcpCall(cli: RealCli, toolCall: ToolCallTurn['toolCall'], afterTool: string | FakeTurn, match?: string): FakeTurn {
+export function mcpCall(cli: AnyCli, toolCall: ToolCallTurn['toolCall'], afterTool: string | FakeTurn, match?: string): FakeTurn {
   const call: ToolCallTurn = { toolCall, afterTool };
   if (cli !== 'claude') return { ...call, match };
   return { match, toolCall: { name: 'WaitForMcpServers', arguments: {} }, afterTool: call };
@@ -90,6 +100,17 @@ export function defineCliSuite(spec: CliSpec): void {
         expect(turns.map((e) => e.answer)).toEqual([{ text: answer }]);
         const agents = await h.agents(true);
         expect(agents.find((a) => a.id === sc.terminal_id)).toMatchObject({ ended: true, status: 'exited' });
+        if (spec.question.kind === 'absent') {
+          // ${spec.question.why}: none of the tools the CLI offered its model asks the user anything
+          const offered = [...new Set(h.fm.log.flatMap((e) => e.toolNames))];
+          expect(offered.length, 'the CLI offered tools').toBeGreaterThan(0);
+          // (cao's own answer_question, offered through its MCP server, is for supervisors)
+          expect(offered.filter((n) => !/^(?:mcp__)?cao[_-]/.test(n) && /question|ask_?user|askuser/i.test(n))).toEqual([]);
+        }
+        if (spec.delegationNote) {
+          const told = h.fm.requests.some((r) => spec.delegationNote!.test(JSON.stringify(r.body ?? '')));
+          expect(told, 'the worker is told to delegate through cao, not its own sub-agents').toBe(true);
+        }
       });
     });
 
@@ -178,7 +199,7 @@ export function defineCliSuite(spec: CliSpec): void {
           expect(turns).toEqual([{ toolCall: expect.objectContaining({ name: expect.any(String) }) }, { text: `ANSWERED-${cli}` }, { text: `FOLLOWUP-${cli}` }]);
         });
       });
-    } else {
+    } else if (q.kind === 'none') {
       it(`${provider}: cannot block on a question under cao-mcp's launch flags (${q.why}); a non-blocking question is answered with send_message`, async () => {
         let chain: FakeTurn = { text: `ASKED-${cli}` };
         for (const c of [...q.calls].reverse()) chain = { toolCall: c.toolCall, afterTool: chain };

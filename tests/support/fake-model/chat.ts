@@ -3,6 +3,7 @@ import type { ParsedRequest } from './types.js';
 import type { AnswerPlan } from './plan.js';
 import { planText } from './plan.js';
 import { sendJson, sleep, sseHead, sseSend, tokens } from './sse.js';
+import { deferredResolver } from './deferred.js';
 
 // OpenAI Chat Completions (what OpenCode's openai-compatible provider speaks).
 
@@ -17,13 +18,15 @@ export function parseChat(body: any): ParsedRequest {
   const last = messages[messages.length - 1];
   const toolResult = last?.role === 'tool' ? { callId: String(last.tool_call_id ?? ''), text: contentText(last.content) } : undefined;
   const lastUser = [...messages].reverse().find((m) => m?.role === 'user');
+  const toolNames: string[] = (Array.isArray(body?.tools) ? body.tools : []).map((t: any) => t?.function?.name ?? t?.name).filter(Boolean);
   return {
     api: 'chat',
     model: body?.model ?? 'fake-model',
     stream: !!body?.stream,
     lastUserText: toolResult ? '' : contentText(lastUser?.content),
     toolResult,
-    toolNames: (Array.isArray(body?.tools) ? body.tools : []).map((t: any) => t?.function?.name ?? t?.name).filter(Boolean),
+    toolNames,
+    deferredTool: deferredResolver(toolNames, messages.map((m) => contentText(m?.content)).join('\n')),
     system: messages.filter((m) => m?.role === 'system' || m?.role === 'developer').map((m) => contentText(m.content)).join('\n'),
     raw: body,
   };
@@ -33,6 +36,8 @@ export function parseChat(body: any): ParsedRequest {
 export function chatSideCall(p: ParsedRequest): string | undefined {
   if (p.raw?.response_format?.type === 'json_schema') return 'structured';
   if (p.toolNames.length === 0 && !p.toolResult && /title/i.test(p.system)) return 'title';
+  // Qwen Code's follow-up suggestion after a turn (ui.enableFollowupSuggestions)
+  if (/^\[SUGGESTION MODE:/.test(p.lastUserText)) return 'suggestion';
   return undefined;
 }
 

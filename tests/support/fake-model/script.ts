@@ -91,6 +91,15 @@ export class ScriptRunner {
   private toPlan(turn: FakeTurn, req: ParsedRequest): AnswerPlan {
     if ('error' in turn) return { kind: 'error', ...turn.error, delayMs: turn.delayMs ?? 0 };
     if ('toolCall' in turn) {
+      const deferred = req.deferredTool?.(turn.toolCall.name);
+      if (deferred) {
+        // load the deferred tool first; its result is answered with the real call (which keeps the turn's afterTool)
+        const callId = `call_${++this.callSeq}_${Math.random().toString(36).slice(2, 8)}`;
+        const real: FakeTurn = { toolCall: { name: deferred.name, arguments: turn.toolCall.arguments }, afterTool: turn.afterTool };
+        this.pendingTools.set(callId, { toolCall: deferred.search, afterTool: real });
+        this.lastToolTurn = this.pendingTools.get(callId);
+        return { kind: 'tool', name: deferred.search.name, args: deferred.search.arguments, callId, delayMs: turn.delayMs ?? 0 };
+      }
       const callId = `call_${++this.callSeq}_${Math.random().toString(36).slice(2, 8)}`;
       this.pendingTools.set(callId, turn);
       this.lastToolTurn = turn;

@@ -52,6 +52,8 @@ export interface ParsedRequest {
   toolNames: string[];
   /** System prompt text (joined), used for side-call detection. */
   system: string;
+  /** A scripted tool that is deferred (not offered yet): the search call that loads it first (Factory Droid). */
+  deferredTool?: (wanted: string) => { search: { name: string; arguments: Record<string, unknown> }; name: string } | undefined;
   /** Wire-specific tool resolution (Codex code mode); falls back to suffix matching over `toolNames`. */
   resolveTool?: (wanted: string) => string | undefined;
   /** Why this is a side call (title, routing, quota…), undefined for a real turn. */

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RealCli } from './versions.js';
+import type { AnyCli } from './versions.js';
 
 /** A stdio MCP server to hand to a CLI. */
 export interface McpStdioServer {
@@ -29,7 +29,7 @@ export interface SeedOptions {
 
 /** How to start the real TUI: spawn `command args` in a pty with `env` (complete, not merged) in `cwd`. */
 export interface LaunchSpec {
-  cli: RealCli;
+  cli: AnyCli;
   command: string;
   args: string[];
   env: Record<string, string>;
@@ -39,13 +39,13 @@ export interface LaunchSpec {
 
 export const FAKE_API_KEY = 'sk-fake-0123456789-abcdefghijklmnopqrstuvwxyz';
 
-export function makeHome(cli: RealCli | string, tmpRoot = os.tmpdir()): string {
+export function makeHome(cli: AnyCli | string, tmpRoot = os.tmpdir()): string {
   mkdirSync(tmpRoot, { recursive: true });
   return mkdtempSync(path.join(tmpRoot, `cao-${cli}-home-`));
 }
 
 /** The HOME to seed: the one given in the options, else a fresh throwaway one. */
-export function homeFor(cli: RealCli, o: SeedOptions): string {
+export function homeFor(cli: AnyCli, o: SeedOptions): string {
   if (o.home) {
     mkdirSync(o.home, { recursive: true });
     return o.home;
