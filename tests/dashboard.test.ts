@@ -1,18 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/browser.js';
 import { CLI, REPO, startCao } from './support/cao-client.js';
 import { connectHttp, hubRecords, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { waitFor } from './support/procs.js';
 import { inputsOf } from './support/record.js';
-
-/** Debian's Chromium (CI: `apt-get install -y chromium`); CHROMIUM_PATH overrides. */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Three workers a supervisor might run (first matching rule wins, so the task texts pick them): one stops on a permission question, one streams a long review, one finishes at once. */
 const SCRIPT = {
@@ -54,8 +51,8 @@ let sup: HttpCaller;
 let browser: Browser | null = null;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: the dashboard tests need it (Debian: apt-get install -y chromium; or set CHROMIUM_PATH)`);
+  // The browser first: a missing one fails the file at once, before a hub is started.
+  browser = await launchChromium();
   home = mkdtempSync(join(tmpdir(), 'cao-dash-'));
   project = join(home, 'acme-app');
   mkdirSync(project);
@@ -75,7 +72,6 @@ beforeAll(async () => {
   await waitFor(() => err, (e) => e.includes('cao-mcp dashboard:'), 5000);
   expect(err).toContain(`cao-mcp dashboard: ${hub.url}/?token=${hub.token}`);
   sup = await connectHttp(hub, 'supervisor');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
 afterAll(async () => {
