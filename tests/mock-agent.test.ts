@@ -226,9 +226,12 @@ describe('mock agent in a real pty', () => {
     const script = { startup: { requireTerminalReply: true } };
     // a host that does not answer terminal queries: the agent waits
     const mute = start(script, { reply: false });
+    // wait for the query itself (a loaded machine can take seconds to start node), then give it time to draw
+    const queried = Date.now() + 10_000;
+    while (!mute.run.raw.includes('\x1b[6n') && Date.now() < queried) await sleep(50);
+    expect(mute.run.raw).toContain('\x1b[6n');
     await sleep(1200);
     expect((await mute.run.text()).trim()).toBe('');
-    expect(mute.run.raw).toContain('\x1b[6n');
     mute.run.write('\x1b[5;1R');
     await mute.run.waitFor(isIdle, 5000, 'idle after a late reply');
     // Screen answers by itself
