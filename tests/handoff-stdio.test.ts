@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startCao, textOf, type CaoSession } from './support/cao-client.js';
 import { pidsWithEnv, waitFor } from './support/procs.js';
 

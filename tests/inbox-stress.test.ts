@@ -17,7 +17,7 @@ const PER_SENDER = 500; // 2,000 messages
 
 const home = mkdtempSync(join(tmpdir(), 'cao-stress-'));
 const record = join(home, 'record.jsonl');
-let cleanup: Array<() => Promise<void> | void> = [];
+const cleanup: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
   for (const f of cleanup.reverse()) await f();
   rmSync(home, { recursive: true, force: true });

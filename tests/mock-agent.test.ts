@@ -82,7 +82,7 @@ describe('mock agent in a real pty', () => {
     let s = await run.waitFor(isIdle, 10_000, 'idle');
     expect(s.lines.join('\n')).toContain('system prompt: You are the reviewer. Check everything twice.');
     run.paste('say ping\nand more');
-    s = await run.waitForText('  and more');
+    await run.waitForText('  and more');
     await sleep(300);
     s = await run.snapshot();
     expect(isIdle(s)).toBe(true); // pasted newline did not submit
@@ -102,7 +102,7 @@ describe('mock agent in a real pty', () => {
     run.write('\r');
     run.write('abcd');
     run.write('\x7f');
-    let s = await run.waitForText('❯ abc');
+    await run.waitForText('❯ abc');
     expect(events(record, 'input')).toHaveLength(0);
     run.write('\x7f\x7f\x7f');
     await run.waitFor((x) => bottom(x, 3)[0] === '❯');
@@ -115,9 +115,9 @@ describe('mock agent in a real pty', () => {
       writeRaw(part);
       await sleep(20);
     }
-    s = await run.waitForText('❯ héllo wörld');
+    await run.waitForText('❯ héllo wörld');
     run.write('\r');
-    s = await run.waitForText('● mock answer to: héllo wörld');
+    const s = await run.waitForText('● mock answer to: héllo wörld');
     expect(s.lines.join('\n')).not.toContain('[201~');
     expect(events(record, 'input').map((e) => e.text)).toEqual(['héllo wörld']);
   }, 20_000);
@@ -136,7 +136,7 @@ describe('mock agent in a real pty', () => {
     expect(s.lines.join('\n')).toMatch(/^[·✢✶✻✽*] Thinking… \(0s\)$/mu);
     // mid-pause: half the answer drawn, still busy, for well over a second
     // chunks of 8 characters: after the second one the line reads `● alpha beta gamma`, then a 1.5 s pause
-    s = await run.waitFor((x) => x.lines.some((l) => l.trimEnd() === '● alpha beta gamma'), 5000, 'two chunks');
+    await run.waitFor((x) => x.lines.some((l) => l.trimEnd() === '● alpha beta gamma'), 5000, 'two chunks');
     for (let i = 0; i < 4; i++) {
       await sleep(250);
       s = await run.snapshot();
@@ -192,7 +192,7 @@ describe('mock agent in a real pty', () => {
     run.write('\x1b[A');
     await run.waitForText(/ ❯ 1\. Yes\n {3}2\. No/u);
     run.write('\r');
-    s = await run.waitForText('● wrote it (Yes)');
+    await run.waitForText('● wrote it (Yes)');
   }, 20_000);
 
   it('shows the startup trust dialog first; Yes proceeds, No exits with code 1', async () => {
@@ -257,14 +257,14 @@ describe('mock agent in a real pty', () => {
     await send(run, 'slow');
     await run.waitFor(isBusy, 5000, 'busy');
     run.write('\x03');
-    let s = await run.waitFor(isIdle, 5000, 'idle after interrupt');
+    const s = await run.waitFor(isIdle, 5000, 'idle after interrupt');
     expect(s.lines.join('\n')).toContain('❯ slow\n  ⎿  Interrupted');
     expect(s.lines.join('\n')).not.toContain('never shown');
     expect(events(record, 'interrupted')).toHaveLength(1);
     run.write('\x03');
-    s = await run.waitForText('Press Ctrl-C again to exit');
+    await run.waitForText('Press Ctrl-C again to exit');
     await sleep(1300); // too late: the first press has expired
-    s = await run.waitFor(isIdle, 2000, 'idle footer back');
+    await run.waitFor(isIdle, 2000, 'idle footer back');
     run.write('\x03');
     await sleep(100);
     run.write('\x03');

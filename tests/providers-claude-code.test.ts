@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +16,6 @@ if (!existsSync(path.join(fixtures, 'real')) || !existsSync(path.join(fixtures, 
 }
 const read = (rel: string) => readFileSync(path.join(fixtures, rel), 'utf8');
 
-/** `*.ansi.txt` captures are tmux `capture-pane -e` rows joined by LF: a terminal needs CR LF to start each row at column 0. */
-const renderAnsi = (text: string) => renderRaw(text.replace(/\r?\n/g, '\r\n'), 200, 50);
 
 const p = claudeCodeProvider;
 const RULE = '─'.repeat(120);

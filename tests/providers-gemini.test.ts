@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { geminiCliProvider as p } from '../src/providers/gemini-cli.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
-import { renderRaw } from '../src/screen/screen.js';
 import type { LaunchContext, LaunchSpec } from '../src/providers/types.js';
 import { describeRealCaptures } from './support/captures.js';
 
@@ -14,9 +13,6 @@ const fixtures = path.join(repoRoot, 'tests', 'fixtures');
 if (!existsSync(path.join(fixtures, 'real', 'gemini-idle.txt'))) {
   throw new Error(`captured screens missing under ${fixtures}: they are part of the repository (tests/fixtures/README.md)`);
 }
-const read = (rel: string) => readFileSync(path.join(fixtures, rel), 'utf8');
-/** Captured rows are joined by LF only; a terminal needs CR LF to start each row at column 0. */
-const crlf = (t: string) => t.replace(/\r?\n/g, '\r\n').replace(/\r\n$/, '');
 
 // --- Synthetic screens, built row for row like the real Gemini CLI 0.61 captures (200 columns) ---
 const W = 200;

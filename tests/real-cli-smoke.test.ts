@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeModel } from './support/fake-model/index.js';
 import {
-  RECORD_MCP_SERVER, REAL_CLIS, REAL_CLI_VERSIONS, assertLoopbackOnlyNetwork, binPath, pidsWithEnv, seedRealCli,
+  RECORD_MCP_SERVER, REAL_CLIS, REAL_CLI_VERSIONS, assertLoopbackOnlyNetwork, binPath, seedRealCli,
   startRealTui, waitNoProcessesWithEnv, type LaunchSpec, type RealCli, type RunningTui, type SeedOptions,
 } from './support/real-clis/index.js';
 

@@ -24,7 +24,7 @@ export async function submitInput(t: Terminal, text: string, opts: { confirmMs?:
   // Let the paste land (echo in the input box) before Enter; never less than the provider's delay.
   // Where the provider can see its input box, a paste that never shows up there is pasted again.
   const pending = t.provider.inputPending;
-  let pastedAt = 0;
+  let pastedAt: number;
   for (let attempt = 1; ; attempt++) {
     const beforePaste = visibleKey(t);
     t.write(payload, 'paste');

@@ -14,7 +14,6 @@ import {
   menuDigitFor,
   resolveBinary,
   runningAsRoot,
-  stripIndent,
   tailStart,
   withoutKeys,
   writePrivateJson,
@@ -54,7 +53,6 @@ const TOOL_HEAD_RE =
 /** Rows under a tool head: its result (`⎿ …`), or the collapsed summary of the calls grouped with it. */
 const TOOL_RESULT_RE = /^[ \u00a0]+(?:⎿|.*\(ctrl\+[a-z] to expand\)\s*$)/u;
 const ERROR_RE = /^[ \u00a0]*⎿?[ \u00a0]*(?:API Error\b|Invalid API key|Credit balance is too low|Please run \/login)/u;
-const DIALOG_HINT_RE = /(?:Enter to confirm|Esc to cancel|Esc to exit|↑\/↓ to navigate|Press Enter to continue)/u;
 
 /** Variables a parent Claude Code session sets that make a nested `claude` refuse to start or misbehave. */
 const NESTED_SESSION_VARS = ['CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT', 'CLAUDE_CODE_SSE_PORT', 'CLAUDE_PROJECT_DIR', 'CLAUDE_ENV_FILE', 'CLAUDE_CODE_SESSION_ID'];

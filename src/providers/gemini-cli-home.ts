@@ -82,7 +82,7 @@ function readUserSettings(file: string): Record<string, unknown> {
   try {
     parsed = parseJsonc(text);
   } catch (e) {
-    throw new Error(`cannot read Gemini CLI settings ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read Gemini CLI settings ${file}: ${(e as Error).message}`, { cause: e });
   }
   return isPlainObject(parsed) ? parsed : {};
 }

@@ -204,7 +204,7 @@ function writeConfig(ctx: LaunchContext): string {
       const parsed = parseJsonc(readFileSync(prior, 'utf8'));
       if (isPlainObject(parsed)) base = parsed;
     } catch (e) {
-      throw new Error(`cannot read OpenCode config ${prior}: ${(e as Error).message}`);
+      throw new Error(`cannot read OpenCode config ${prior}: ${(e as Error).message}`, { cause: e });
     }
   }
   const ours: Record<string, unknown> = {

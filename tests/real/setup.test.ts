@@ -39,7 +39,6 @@ function run(spec: LaunchSpec, command: string, args: string[], ms: number): Pro
     }, ms);
     p.on('close', (code) => {
       clearTimeout(timer);
-      // eslint-disable-next-line no-control-regex
       const clean = out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
       mkdirSync(RESULTS_DIR, { recursive: true });
       const tag = [path.basename(command), ...args.filter((a) => !a.includes('/')).slice(0, 3)].join('-').replace(/[^\w.-]+/g, '_');
