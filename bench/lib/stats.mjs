@@ -89,35 +89,4 @@ export function log(msg) {
   process.stderr.write(`${msg}\n`);
 }
 
-const r3 = (v) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null);
-
-/** Median of a list of numbers, the mean of the middle two for an even count (null when empty). */
-export function median(values) {
-  const s = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
-  if (!s.length) return null;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/**
- * Cost ratios of paired rounds: for each round, `figure / baseline` (both "lower is better" costs), and their
- * median. Pairing by round means a machine slowdown during one round hits both sides of that round's ratio.
- */
-export function pairedRatio(figures, baselines) {
-  const per = [];
-  for (let i = 0; i < Math.min(figures.length, baselines.length); i++) {
-    const f = figures[i];
-    const b = baselines[i];
-    if (Number.isFinite(f) && Number.isFinite(b) && b > 0) per.push(f / b);
-  }
-  return { ratio: r3(median(per)), perRound: per.map(r3) };
-}
-
-/**
- * One headline figure of a benchmark, as the runner's table and --compare show it.
- * `ratio` is figure cost / baseline cost ("1.07× the emulator alone"): lower is better, 1 = as cheap as the baseline.
- * `better` says which way the absolute `value` improves. `target` is a string for the table; `pass` its verdict.
- */
-export function headline({ id, label, value, unit, better, baseline, ratio, ratioOf, target, pass }) {
-  return { id, label, value: r3(value), unit, better, baseline: baseline ? { ...baseline, value: r3(baseline.value) } : null, ratio: r3(ratio), ratioOf: ratioOf ?? null, target: target ?? null, pass: pass ?? null };
-}
+export { median, pairedRatio, headline } from './ratio.mjs';
