@@ -141,14 +141,16 @@ export async function run({ quick }) {
   const rssFit = fit(points.map((p) => p.rssMB));
   const cpuFit = fit(points.map((p) => p.cpuPct));
   const top = points[points.length - 1];
-  const target = { agents: 100, hubOverAgentsCpuMax: 0.6, eventLoopP99Ms: 20 };
+  const target = { agents: 100, hubOverAgentsCpuMax: 0.6, eventLoopP99OverIdleMax: 5 };
   const cpuPass = top.agents === target.agents && top.hubOverAgentsCpu <= target.hubOverAgentsCpuMax;
-  const eldPass = top.agents === target.agents && top.eldP99Ms <= target.eventLoopP99Ms;
+  // an idle process's delay is the machine's scheduling floor (floored at 1 ms: a quiet machine would make any hub stall look huge)
+  const eldRatio = top.eldP99Ms / Math.max(1, top.idleProcessEldP99Ms);
+  const eldPass = top.agents === target.agents && eldRatio <= target.eventLoopP99OverIdleMax;
   const res = writeResult('scale', {
     quick,
     windowMs,
     workload: 'each mock agent first answers a 400-line task (history on screen), then works on a second one: spinner redrawn at 10 frames/s, a piece of a 400-line answer streamed every 200 ms',
-    note: 'cpu = hub process CPU time / wall time of the window (share of one core). baseline: the mock agents\' own CPU over the same window (every live descendant of the hub process, from /proc/<pid>/stat, read by the benchmark process); ratio = hub CPU / agents\' CPU. idleProcessEldP99Ms: the event-loop delay p99 of the benchmark process itself (idle, waiting) over the same window, for the machine\'s scheduling delay. The event-loop target stays in ms: it is the stall a user of the hub would feel.',
+    note: 'cpu = hub process CPU time / wall time of the window (share of one core). baseline: the mock agents\' own CPU over the same window (every live descendant of the hub process, from /proc/<pid>/stat, read by the benchmark process); ratio = hub CPU / agents\' CPU. idleProcessEldP99Ms: the event-loop delay p99 of the benchmark process itself (idle, waiting) over the same window, the machine\'s scheduling delay; the event-loop ratio is hub p99 / max(1 ms, idle p99). On 2 shared cores a hub that is runnable most of the time waits for a core more often than an idle process does, so this ratio grows with the load of the machine as well as with ours: a weak baseline, kept because an absolute ms target was weaker.',
     points,
     rssMBPerAgent: rssFit,
     cpuPctPerAgent: cpuFit,
@@ -171,7 +173,7 @@ export async function run({ quick }) {
             pass: p.agents === target.agents ? cpuPass : null,
           }),
         ),
-      headline({ id: 'scale.eld', label: `${top.agents} busy agents: hub event-loop delay p99`, value: top.eldP99Ms, unit: 'ms', better: 'lower', baseline: { label: 'an idle Node process, same window', value: top.idleProcessEldP99Ms, unit: 'ms' }, target: top.agents === target.agents ? `≤ ${target.eventLoopP99Ms} ms (what a user feels)` : null, pass: top.agents === target.agents ? eldPass : null }),
+      headline({ id: 'scale.eld', label: `${top.agents} busy agents: hub event-loop delay p99`, value: top.eldP99Ms, unit: 'ms', better: 'lower', baseline: { label: 'an idle Node process, same window', value: top.idleProcessEldP99Ms, unit: 'ms' }, ratio: eldRatio, ratioOf: 'delay', target: top.agents === target.agents ? `≤ ${target.eventLoopP99OverIdleMax}×` : null, pass: top.agents === target.agents ? eldPass : null }),
       headline({ id: 'scale.rss', label: `${top.agents} busy agents: hub RSS`, value: top.rssMB, unit: 'MB', better: 'lower' }),
       headline({ id: 'scale.rssPerAgent', label: `Hub RSS growth per agent (least squares over 0–${top.agents} agents, r² ${rssFit.r2})`, value: rssFit.perAgent, unit: 'MB', better: 'lower', target: 'roughly linear' }),
     ],
