@@ -157,7 +157,8 @@ async function compare(ref, rounds) {
   const sha = git(['rev-parse', '--verify', `${ref}^{commit}`]);
   const short = sha.slice(0, 10);
   const head = git(['rev-parse', '--short=10', 'HEAD']);
-  const dirty = git(['status', '--porcelain', '--untracked-files=no']) ? ' + uncommitted changes' : '';
+  // (results on disk do not count: every run rewrites them)
+  const dirty = git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results']) ? ' + uncommitted changes' : '';
   const tmp = mkdtempSync(join(tmpdir(), 'cao-bench-compare-'));
   const tree = join(tmp, 'tree');
   let cleaned = false;
