@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, REPO, RESULTS_DIR, machine } from './lib/stats.mjs';
-import { collate, judge } from './lib/ratio.mjs';
+import { chanceBeyondSpread, collate, judge } from './lib/ratio.mjs';
 
 // Every bench/<name>.mjs that exports run() and writes a `summary` is picked up, in this order first.
 const KNOWN = ['completion', 'delivery', 'scale', 'inbox', 'ingest'];
@@ -220,14 +220,15 @@ function compareTable(rows, { ref, short, head, rounds }) {
   const lines = [
     `A = ${ref} (${short}), B = this checkout (${head}); ${rounds} rounds each, interleaved A B A B, on ${m.cpus} × ${m.cpuModel}, Node ${m.node}${quick ? ', --quick' : ''}.`,
     'Values and ratios are medians over the rounds. B/A of the value: > 1 = B higher. Ratio = cost over the same run\'s baseline (lower is better);',
-    'B/A of the ratio < 1 = B cheaper. "beyond spread": no round of A overlaps any round of B (on the ratio where there is one).',
+    'B/A of the ratio < 1 = B cheaper. A verdict other than "within spread" means no round of A overlaps any round of B (on the ratio',
+    `where there is one); two sides that do not differ at all still do that 1 time in ${Math.round(1 / chanceBeyondSpread(rounds, rounds))} with ${rounds} rounds each, so take it as a lead, not a finding, below --rounds 4 (1 in 35).`,
     '',
     '| Figure | A | B | B/A | ratio A | ratio B | B/A of ratio | verdict |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     const j = judge(row);
-    lines.push(`| ${row.label} (${row.unit}) | ${num(j.medianA)} | ${num(j.medianB)} | ${j.valueBA ?? '—'} | ${j.ratioA ?? '—'} | ${j.ratioB ?? '—'} | ${j.ratioBA ?? '—'} | ${j.verdict} |`);
+    lines.push(`| ${row.label} (${row.unit}) | ${num(j.medianA)} | ${num(j.medianB)} | ${j.valueBA ?? '—'} | ${j.ratioA ?? '—'} | ${j.ratioB ?? '—'} | ${j.ratioBA ?? '—'} | ${j.verdict}${j.beyond ? ` (by chance: 1 in ${Math.round(1 / j.chance)})` : ''} |`);
   }
   return lines.join('\n');
 }

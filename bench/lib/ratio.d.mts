@@ -27,6 +27,7 @@ export interface Collated {
 export function median(values: (number | null)[]): number | null;
 export function pairedRatio(figures: number[], baselines: number[]): { ratio: number | null; perRound: (number | null)[] };
 export function headline(h: Omit<Headline, 'baseline' | 'ratio' | 'ratioOf' | 'target' | 'pass'> & Partial<Headline>): Headline;
+export function chanceBeyondSpread(n: number, m: number): number;
 export function beyondSpread(a: (number | null)[], b: (number | null)[]): boolean;
 export function collate(runs: { side: 'A' | 'B'; summary?: Headline[] }[]): Collated[];
 export function judge(row: Collated): {
@@ -38,4 +39,6 @@ export function judge(row: Collated): {
   ratioBA: number | null;
   beyond: boolean;
   verdict: 'within spread' | 'B better' | 'B worse';
+  /** how often the rounds would fail to overlap by luck alone */
+  chance: number;
 };

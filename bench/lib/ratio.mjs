@@ -53,6 +53,17 @@ export function beyondSpread(a, b) {
 }
 
 /**
+ * The chance that `n` rounds of A and `m` of B do not overlap when both come from the same distribution: all of one
+ * side ranks below all of the other, 2·n!·m!/(n+m)! (2 rounds each: 1 in 3; 3: 1 in 10; 4: 1 in 35; 5: 1 in 126).
+ */
+export function chanceBeyondSpread(n, m) {
+  if (n < 1 || m < 1) return 1;
+  let c = 2;
+  for (let i = 1; i <= m; i++) c *= i / (n + i); // n!·m!/(n+m)! = Π_{i=1..m} i/(n+i)
+  return Math.min(1, c);
+}
+
+/**
  * Collates the headline rows of several runs of each side: `runs` is a list of { side: 'A' | 'B', summary: [...] }.
  * Returns one row per figure id (in first-seen order): label, unit, better, and per side the rounds' values and ratios.
  */
@@ -85,5 +96,7 @@ export function judge(row) {
   // ratios are costs (lower is better); values go the way `better` says
   const bBetter = hasRatio ? rB < rA : row.better === 'higher' ? mB > mA : mB < mA;
   const verdict = !beyond ? 'within spread' : bBetter ? 'B better' : 'B worse';
-  return { medianA: mA, medianB: mB, valueBA: r3(valueBA), ratioA: r3(rA), ratioB: r3(rB), ratioBA: r3(ratioBA), beyond, verdict };
+  const used = hasRatio ? [row.A.ratios, row.B.ratios] : [row.A.values, row.B.values];
+  const chance = chanceBeyondSpread(used[0].filter(Number.isFinite).length, used[1].filter(Number.isFinite).length);
+  return { medianA: mA, medianB: mB, valueBA: r3(valueBA), ratioA: r3(rA), ratioB: r3(rB), ratioBA: r3(ratioBA), beyond, verdict, chance: r3(chance) };
 }
