@@ -25,7 +25,7 @@ const ALL = [
     .sort(),
 ];
 /** Wall-clock limits per benchmark (full mode); --quick uses half. */
-const LIMIT_S = { completion: 180, delivery: 150, scale: 200, inbox: 300, ingest: 240 };
+const LIMIT_S = { completion: 240, delivery: 200, scale: 240, inbox: 450, ingest: 240 };
 const DEFAULT_LIMIT_S = 300;
 
 /** What comparable designs take, for the rows where there is something to compare with. */
