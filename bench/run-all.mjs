@@ -221,7 +221,7 @@ function compareTable(rows, { ref, short, head, rounds }) {
     `A = ${ref} (${short}), B = this checkout (${head}); ${rounds} rounds each, interleaved A B A B, on ${m.cpus} × ${m.cpuModel}, Node ${m.node}${quick ? ', --quick' : ''}.`,
     'Values and ratios are medians over the rounds. B/A of the value: > 1 = B higher. Ratio = cost over the same run\'s baseline (lower is better);',
     'B/A of the ratio < 1 = B cheaper. A verdict other than "within spread" means no round of A overlaps any round of B (on the ratio',
-    `where there is one); two sides that do not differ at all still do that 1 time in ${Math.round(1 / chanceBeyondSpread(rounds, rounds))} with ${rounds} rounds each, so take it as a lead, not a finding, below --rounds 4 (1 in 35).`,
+    `where there is one); two sides that do not differ at all still do that 1 time in ${Math.round(1 / chanceBeyondSpread(rounds, rounds))} with ${rounds} rounds each${rounds < 4 ? ': take a verdict as a lead, not a finding (--rounds 4: 1 in 35)' : ''}.`,
     '',
     '| Figure | A | B | B/A | ratio A | ratio B | B/A of ratio | verdict |',
     '|---|---|---|---|---|---|---|---|',
