@@ -1,8 +1,12 @@
 // 2. Delivery latency. Idle: `send_message` to an idle agent → the message's bytes written to its pty (the hub's bus
 // `input` event of kind 'paste'). Busy: a message sent while the agent works → how soon after it goes idle it is
 // pasted (from the agent's own `final_frame` record, and from the hub's status event).
-import { args, line, log, now, sleep, summarize, writeResult } from './lib/stats.mjs';
+// Baselines, measured right before every probe: idle delivery against a bare HTTP JSON round trip on loopback (to
+// lib/baseline-host.mjs) plus a raw pty round trip (lib/pty-probe.mjs); busy delivery against the settle window (our
+// constant, read from the build) plus the pty round trip.
+import { args, headline, line, now, sleep, summarize, writeResult } from './lib/stats.mjs';
 import { startHub } from './lib/hub.mjs';
+import { settleWindowMs, startBaselineServer, startPtyProbe } from './lib/baselines.mjs';
 import { EventLog, isReadyStatus } from './lib/events.mjs';
 
 const SCRIPT = JSON.stringify({
@@ -19,6 +23,11 @@ export async function run({ quick }) {
   const idleQueued = [];
   const busy = [];
   const busyStatus = [];
+  const httpRtt = [];
+  const ptyRtt = [];
+  const bare = await startBaselineServer();
+  const probe = await startPtyProbe();
+  const settleMs = await settleWindowMs();
   let events;
   try {
     const boss = await hub.client('delivery-boss');
@@ -45,6 +54,9 @@ export async function run({ quick }) {
     const lane = async (id, k) => {
       for (let n = 0; n < idleN / AGENTS; n++) {
         await settledIdle(id);
+        // a few of each, so that their tails are as well sampled as the figure's
+        for (let j = 0; j < 3; j++) httpRtt.push(await bare.roundTrip());
+        ptyRtt.push(...(await probe.probe(3)));
         const from = events.length;
         const t0 = now();
         const r = await boss.call('send_message', { receiver_id: id, message: `idle probe ${k}/${n}` });
@@ -59,6 +71,7 @@ export async function run({ quick }) {
         let from = events.length;
         await boss.call('send_message', { receiver_id: id, message: `[busy] job ${k}/${n}` });
         await events.waitFor((e) => e.ev === 'status' && e.id === id && e.status === 'processing', 30_000, from);
+        ptyRtt.push(...(await probe.probe(3)));
         await sleep(300); // well inside the 1.5 s of work
         const probeSentAt = now();
         from = events.length;
@@ -73,6 +86,8 @@ export async function run({ quick }) {
     await events.stop();
   } finally {
     await events?.stop();
+    await bare.stop().catch(() => undefined);
+    await probe.stop().catch(() => undefined);
     await hub.stop().catch(() => undefined);
   }
   // Busy: the agent's own record says when the busy turn's final frame was flushed.
@@ -90,20 +105,43 @@ export async function run({ quick }) {
     busyFinalFrameToPasteMs: summarize(afterFinal),
     busyStatusToPasteMs: summarize(busyStatus),
   };
-  const target = { idleP99Ms: 25, busyAfterIdleMs: 250 };
+  const http = summarize(httpRtt, 3);
+  const pty = summarize(ptyRtt, 3);
+  const idleFloor = http.p99 + pty.p99;
+  const idleFloorMedian = http.median + pty.median;
+  const idle50 = figures.idleSendToPasteMs.median;
+  const busyFloor = settleMs + pty.max;
+  const idle99 = figures.idleSendToPasteMs.p99;
+  const busyMax = figures.busyFinalFrameToPasteMs.max;
+  figures.baseline = { httpRoundTripMs: http, ptyRoundTripMs: pty, settleWindowMs: settleMs, idleFloorP99Ms: Math.round(idleFloor * 100) / 100, busyFloorMaxMs: Math.round(busyFloor * 100) / 100 };
+  figures.idleP99OverFloor = Math.round((idle99 / idleFloor) * 1000) / 1000;
+  figures.busyMaxOverFloor = Math.round((busyMax / busyFloor) * 1000) / 1000;
+  // idle: nothing of ours sets its floor, so the target is a ratio; busy: the settle window (ours) does, so ms
+  const target = { idleP99OverFloorMax: 3, busyAfterIdleMs: 250 };
+  const idlePass = figures.idleP99OverFloor <= target.idleP99OverFloorMax;
+  const busyPass = busyMax <= target.busyAfterIdleMs;
   const res = writeResult('delivery', {
     quick,
     agents: AGENTS,
-    note: 'idle: from the client calling send_message to the hub writing the paste into the pty; busy: a message queued while the agent works, pasted after its turn ends (from the mock\'s final_frame record, and from the hub\'s ready status event).',
+    note: 'idle: from the client (MCP SDK) calling send_message to the hub writing the paste into the pty; busy: a message queued while the agent works, pasted after its turn ends (from the mock\'s final_frame record, and from the hub\'s ready status event). Baselines, measured right before each probe: a bare JSON POST round trip on loopback with node:http to a bare server (one SQLite insert) and a raw pty round trip (write -> cat -> read with node-pty), each in a process of its own. idle floor = HTTP p99 + pty p99; busy floor = the settle window (our constant) + pty max. ratio = figure / floor.',
     figures,
     target,
-    pass: figures.idleSendToPasteMs.p99 <= target.idleP99Ms && figures.busyFinalFrameToPasteMs.max <= target.busyAfterIdleMs,
+    pass: idlePass && busyPass,
+    summary: [
+      headline({ id: 'delivery.idle', label: `Idle delivery: send_message → bytes in the pty (p99, n=${figures.idleSendToPasteMs.n})`, value: idle99, unit: 'ms', better: 'lower', baseline: { label: 'bare HTTP JSON round trip p99 + raw pty round trip p99', value: idleFloor, unit: 'ms' }, ratio: idle99 / idleFloor, ratioOf: 'the floor', target: `≤ ${target.idleP99OverFloorMax}×`, pass: idlePass }),
+      headline({ id: 'delivery.idleMedian', label: 'Idle delivery (median)', value: idle50, unit: 'ms', better: 'lower', baseline: { label: 'bare HTTP JSON round trip median + raw pty round trip median', value: idleFloorMedian, unit: 'ms' }, ratio: idle50 / idleFloorMedian, ratioOf: 'the floor' }),
+      headline({ id: 'delivery.busy', label: `Busy delivery: agent's final frame → message pasted (max, n=${figures.busyFinalFrameToPasteMs.n})`, value: busyMax, unit: 'ms', better: 'lower', baseline: { label: `settle window ${settleMs} ms + raw pty round trip max`, value: busyFloor, unit: 'ms' }, ratio: busyMax / busyFloor, ratioOf: 'the floor', target: `≤ ${target.busyAfterIdleMs} ms (floor is our constant)`, pass: busyPass }),
+    ],
   });
   console.log('delivery');
   console.log(line('idle: send_message -> paste written', figures.idleSendToPasteMs));
   console.log(line('idle: stored (queued) -> paste written', figures.idleQueuedToPasteMs));
   console.log(line('busy: final frame -> paste written', figures.busyFinalFrameToPasteMs));
   console.log(line('busy: status ready -> paste written', figures.busyStatusToPasteMs));
+  console.log(line('baseline: bare HTTP JSON round trip', http));
+  console.log(line('baseline: raw pty round trip', pty));
+  console.log(`  idle p99 = ${figures.idleP99OverFloor}× (HTTP p99 + pty p99 = ${figures.baseline.idleFloorP99Ms} ms; target ≤ ${target.idleP99OverFloorMax}×)${idlePass ? ' ✓' : ' ✗'}`);
+  console.log(`  busy max = ${figures.busyMaxOverFloor}× (settle ${settleMs} ms + pty max = ${figures.baseline.busyFloorMaxMs} ms; target ≤ ${target.busyAfterIdleMs} ms)${busyPass ? ' ✓' : ' ✗'}`);
   return res;
 }
 

@@ -1,7 +1,12 @@
 // 3. Scale: 10, 50 and 100 concurrent mock agents, each animating a spinner at 10 frames/s and streaming text.
 // The hub runs in a process of its own (bench/lib/hub-host.mjs); we sample its CPU time (as a share of one core),
 // RSS and event-loop delay p99 over a steady window while every agent is busy, then add agents and measure again.
-import { args, line, log, sleep, summarize, writeResult } from './lib/stats.mjs';
+// Baseline: the mock agents' own CPU over the same window (from /proc, read by this process, not the hub's): the work
+// of producing the output the hub renders. Hub CPU / agents' CPU is the ratio; the machine's speed cancels out.
+// Beside the hub's event-loop delay stands this (idle) process's own over the same window: the machine's scheduling.
+import { readFileSync, readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { args, headline, log, sleep, writeResult } from './lib/stats.mjs';
 import { startHub } from './lib/hub.mjs';
 import { EventLog } from './lib/events.mjs';
 
@@ -16,6 +21,44 @@ function script() {
     rules: [{ match: '[history]', answer: lines('earlier line').join('\n') }],
     default: { answer: lines('line').join('\n'), delayMs: 0, stream: { chunks: 1500, intervalMs: 200 } },
   });
+}
+
+const CLK_TCK = 100; // USER_HZ on Linux
+
+/** CPU ms (user + system) of every live descendant of `root`, by pid, from /proc. */
+function descendantsCpu(root) {
+  const procs = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // fields after the parenthesised command name: state ppid ... utime(14) stime(15)
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(d), { ppid: Number(f[1]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out = new Map();
+  const seen = new Set([root]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, p] of procs)
+      if (!seen.has(pid) && seen.has(p.ppid)) {
+        seen.add(pid);
+        out.set(pid, p.cpuMs);
+        grew = true;
+      }
+  }
+  return out;
+}
+
+/** CPU ms the descendants spent between two descendantsCpu() readings (processes live at both). */
+function cpuBetween(a, b) {
+  let ms = 0;
+  for (const [pid, v] of b) if (a.has(pid)) ms += v - a.get(pid);
+  return ms;
 }
 
 /** Waits until every agent in `ids` has taken its second message (the streaming turn) and is busy with it. */
@@ -64,11 +107,18 @@ export async function run({ quick }) {
       await waitStreaming(hub, events, ids, 180_000);
       log(`  scale: ${n} agents busy after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await sleep(2000); // let start-up work drain
+      const agents0 = descendantsCpu(hub.pid);
+      const eld = monitorEventLoopDelay({ resolution: 10 });
+      eld.enable();
       await hub.mark();
       await sleep(windowMs);
       const st = await hub.stats();
-      points.push({ agents: n, ...pick(st), busy: st.statuses.processing ?? 0, live: st.terminals });
-      log(`  scale: ${n} agents: cpu ${(st.cpuShare * 100).toFixed(1)} % of a core, rss ${st.rssMB} MB, event-loop delay p99 ${st.eld.p99} ms`);
+      eld.disable();
+      const agentsCpuMs = cpuBetween(agents0, descendantsCpu(hub.pid));
+      const idleEldP99 = Math.round(Math.max(0, eld.percentile(99) / 1e6 - 10) * 100) / 100;
+      points.push({ agents: n, ...pick(st), busy: st.statuses.processing ?? 0, live: st.terminals, agentsCpuPct: Math.round((agentsCpuMs / st.wallMs) * 1000) / 10, hubOverAgentsCpu: Math.round((st.cpuMs / agentsCpuMs) * 1000) / 1000, idleProcessEldP99Ms: idleEldP99 });
+      const p = points.at(-1);
+      log(`  scale: ${n} agents: cpu ${(st.cpuShare * 100).toFixed(1)} % of a core (agents ${p.agentsCpuPct} %: ${p.hubOverAgentsCpu}×), rss ${st.rssMB} MB, event-loop delay p99 ${st.eld.p99} ms (an idle process: ${idleEldP99} ms)`);
     }
   } finally {
     await events.stop();
@@ -91,20 +141,46 @@ export async function run({ quick }) {
   const rssFit = fit(points.map((p) => p.rssMB));
   const cpuFit = fit(points.map((p) => p.cpuPct));
   const top = points[points.length - 1];
-  const target = { agents: 100, cpuPctOfCore: 30, eventLoopP99Ms: 20 };
+  const target = { agents: 100, hubOverAgentsCpuMax: 0.6, eventLoopP99OverIdleMax: 5 };
+  const cpuPass = top.agents === target.agents && top.hubOverAgentsCpu <= target.hubOverAgentsCpuMax;
+  // an idle process's delay is the machine's scheduling floor (floored at 1 ms: a quiet machine would make any hub stall look huge)
+  const eldRatio = top.eldP99Ms / Math.max(1, top.idleProcessEldP99Ms);
+  const eldPass = top.agents === target.agents && eldRatio <= target.eventLoopP99OverIdleMax;
   const res = writeResult('scale', {
     quick,
     windowMs,
     workload: 'each mock agent first answers a 400-line task (history on screen), then works on a second one: spinner redrawn at 10 frames/s, a piece of a 400-line answer streamed every 200 ms',
+    note: 'cpu = hub process CPU time / wall time of the window (share of one core). baseline: the mock agents\' own CPU over the same window (every live descendant of the hub process, from /proc/<pid>/stat, read by the benchmark process); ratio = hub CPU / agents\' CPU. idleProcessEldP99Ms: the event-loop delay p99 of the benchmark process itself (idle, waiting) over the same window, the machine\'s scheduling delay; the event-loop ratio is hub p99 / max(1 ms, idle p99). On 2 shared cores a hub that is runnable most of the time waits for a core more often than an idle process does, so this ratio grows with the load of the machine as well as with ours: a weak baseline, kept because an absolute ms target was weaker.',
     points,
     rssMBPerAgent: rssFit,
     cpuPctPerAgent: cpuFit,
     target,
-    pass: top.agents === 100 && top.cpuPct <= target.cpuPctOfCore && top.eldP99Ms <= target.eventLoopP99Ms,
+    pass: cpuPass && eldPass,
+    summary: [
+      ...points
+        .filter((p) => p.agents > 0)
+        .map((p) =>
+          headline({
+            id: `scale.cpu${p.agents}`,
+            label: `${p.agents} busy agents (10 fps spinner + streaming): hub CPU`,
+            value: p.cpuPct,
+            unit: '% of a core',
+            better: 'lower',
+            baseline: { label: "the mock agents' own CPU", value: p.agentsCpuPct, unit: '% of a core' },
+            ratio: p.hubOverAgentsCpu,
+            ratioOf: 'CPU',
+            target: p.agents === target.agents ? `≤ ${target.hubOverAgentsCpuMax}×` : null,
+            pass: p.agents === target.agents ? cpuPass : null,
+          }),
+        ),
+      headline({ id: 'scale.eld', label: `${top.agents} busy agents: hub event-loop delay p99`, value: top.eldP99Ms, unit: 'ms', better: 'lower', baseline: { label: 'an idle Node process, same window', value: top.idleProcessEldP99Ms, unit: 'ms' }, ratio: eldRatio, ratioOf: 'delay', target: top.agents === target.agents ? `≤ ${target.eventLoopP99OverIdleMax}×` : null, pass: top.agents === target.agents ? eldPass : null }),
+      headline({ id: 'scale.rss', label: `${top.agents} busy agents: hub RSS`, value: top.rssMB, unit: 'MB', better: 'lower' }),
+      headline({ id: 'scale.rssPerAgent', label: `Hub RSS growth per agent (least squares over 0–${top.agents} agents, r² ${rssFit.r2})`, value: rssFit.perAgent, unit: 'MB', better: 'lower', target: 'roughly linear' }),
+    ],
   });
   console.log('scale (hub process; steady window with every agent busy)');
   for (const p of points)
-    console.log(`  ${String(p.agents).padStart(3)} agents   cpu ${p.cpuPct.toFixed(1).padStart(5)} % of one core   rss ${String(p.rssMB).padStart(6)} MB   event-loop delay p99 ${p.eldP99Ms} ms (max ${p.eldMaxMs})`);
+    console.log(`  ${String(p.agents).padStart(3)} agents   cpu ${p.cpuPct.toFixed(1).padStart(5)} % of one core${p.agents ? ` (= ${p.hubOverAgentsCpu}× the agents' ${p.agentsCpuPct} %)` : ''}   rss ${String(p.rssMB).padStart(6)} MB   event-loop delay p99 ${p.eldP99Ms} ms (max ${p.eldMaxMs}${p.agents ? `; idle process ${p.idleProcessEldP99Ms}` : ''})`);
   console.log(`  rss growth ${rssFit.perAgent} MB/agent (r² ${rssFit.r2}); cpu growth ${cpuFit.perAgent} %/agent (r² ${cpuFit.r2})`);
   return res;
 }

@@ -2,8 +2,10 @@
 // client, and asks it over IPC for what it saw on its bus (status, input, inbox events with hi-res times) and for
 // its own CPU time, RSS and event-loop delay. Listening to the bus costs a push per event; nothing else is added.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { dist } from './stats.mjs';
 
-const { Hub } = await import(new URL('../../dist/hub/hub.js', import.meta.url).href);
+// the build under test: this checkout's dist/, or the one CAO_BENCH_DIST names (run-all.mjs --compare)
+const { Hub } = await import(dist('hub/hub.js'));
 const now = () => performance.timeOrigin + performance.now();
 
 const hub = await new Hub({ mode: 'serve', port: 0, host: '127.0.0.1' }).start();

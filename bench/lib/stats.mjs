@@ -1,13 +1,20 @@
 // Figures, machine info and result files shared by every benchmark.
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, totalmem, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO = join(BENCH_DIR, '..');
-export const RESULTS_DIR = join(BENCH_DIR, 'results');
+// `run-all.mjs --compare` points the same benchmarks at another build and keeps each run's results apart.
+export const RESULTS_DIR = process.env.CAO_BENCH_RESULTS ? resolve(process.env.CAO_BENCH_RESULTS) : join(BENCH_DIR, 'results');
+export const DIST_DIR = process.env.CAO_BENCH_DIST ? resolve(process.env.CAO_BENCH_DIST) : join(REPO, 'dist');
+
+/** URL of a module of the build under test, for `await import(dist('hub/hub.js'))`. */
+export function dist(rel) {
+  return pathToFileURL(join(DIST_DIR, rel)).href;
+}
 
 /** Wall-clock ms with sub-ms precision, comparable across processes (the mock agent records with the same clock). */
 export function now() {
@@ -81,3 +88,5 @@ export function line(label, s, unit = 'ms') {
 export function log(msg) {
   process.stderr.write(`${msg}\n`);
 }
+
+export { median, pairedRatio, headline } from './ratio.mjs';

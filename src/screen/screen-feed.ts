@@ -61,6 +61,9 @@ export class ScreenFeed {
   private readonly afterPiece = () => {
     if (!this.disposed) this.notifyParsed();
   };
+  /** After a chunk written whole, and after the last piece of one split into frames (see the output listener). */
+  private readonly afterChunk = () => this.onParsed(true);
+  private readonly afterLastPiece = () => this.onParsed(false);
 
   constructor(
     private readonly bus: Bus,
@@ -74,16 +77,15 @@ export class ScreenFeed {
     this.unsubscribe = onTerminal(bus, 'output', terminalId, (e) => {
       if (this.disposed) return;
       if (!this.watching || this.parsedListeners.size === 0) {
-        void this.screen.write(e.data).then(() => this.onParsed(true));
+        this.screen.feed(e.data, this.afterChunk);
         return;
       }
       // Frame by frame: after each piece, an empty write whose callback the emulator calls as soon as the
       // pieces before it are parsed — before the next piece, even when several chunks are parsed in one go.
       const pieces = splitFrames(e.data);
       for (let i = 0; i < pieces.length; i++) {
-        const parsed = this.screen.write(pieces[i]);
+        this.screen.feed(pieces[i], i === pieces.length - 1 ? this.afterLastPiece : undefined);
         this.screen.term.write('', this.afterPiece);
-        if (i === pieces.length - 1) void parsed.then(() => this.onParsed(false));
       }
     });
   }

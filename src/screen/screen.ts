@@ -43,14 +43,20 @@ export class Screen {
 
   /** Feeds output; resolves once the emulator has parsed it. */
   write(data: string | Uint8Array): Promise<void> {
+    return new Promise((resolve) => this.feed(data, resolve));
+  }
+
+  /**
+   * Feeds output; `afterParsed` runs in a microtask once the emulator has parsed it, when `write(data).then(fn)`
+   * would have run it, without a promise and two closures per chunk (the hub feeds every pty read through here).
+   */
+  feed(data: string | Uint8Array, afterParsed?: () => void): void {
     this.pending++;
     this.lastWriteAt = Date.now();
-    return new Promise((resolve) =>
-      this.term.write(data, () => {
-        this.pending--;
-        resolve();
-      }),
-    );
+    this.term.write(data, () => {
+      this.pending--;
+      if (afterParsed) queueMicrotask(afterParsed);
+    });
   }
 
   /** True while written data is not parsed yet. */
