@@ -47,9 +47,17 @@ async function bundledChromium(): Promise<{ exe: string; fontconfig: string }> {
     );
     try {
       renameSync(scratch, dir);
-    } catch (e) {
-      // Another process put its copy there first.
-      if (!existsSync(found.fontconfig)) throw e;
+    } catch {
+      // Another process put its complete copy there first; or an incomplete one (an older layout without
+      // fontconfig.xml) is in the way: replace that.
+      if (!existsSync(found.fontconfig)) {
+        rmSync(dir, { recursive: true, force: true });
+        try {
+          renameSync(scratch, dir);
+        } catch (again) {
+          if (!existsSync(found.fontconfig)) throw new Error(`cannot put the unpacked Chromium at ${dir}`, { cause: again });
+        }
+      }
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
