@@ -151,7 +151,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         wait_seconds: z.number().min(0).max(3600).optional(),
       },
     },
-    async (args, extra) => run(async () => structured(await orch.readOutput(args, extra.signal))),
+    async (args, extra) => run(async () => structured(await orch.readOutput(caller, args, extra.signal))),
   );
 
   server.registerTool(
@@ -162,7 +162,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         'Answers the question or permission dialog a worker is waiting on (status waiting_user_answer): a number picks that option, other text is typed and submitted.',
       inputSchema: { terminal_id: z.string(), answer: z.string() },
     },
-    async (args) => run(async () => structured({ success: true, ...(await orch.answerQuestion(args)) })),
+    async (args) => run(async () => structured({ success: true, ...(await orch.answerQuestion(caller, args)) })),
   );
 
   server.registerTool(
@@ -201,7 +201,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
 }
 
 function publicMessage(m: MessageRow) {
-  return { id: m.id, sender_id: m.senderId, body: m.body, status: m.status, created_at: new Date(m.createdAt).toISOString() };
+  return { id: m.id, sender_id: m.senderId, kind: m.kind, body: m.body, status: m.status, created_at: new Date(m.createdAt).toISOString() };
 }
 
 function structured(data: Record<string, unknown>, isError = false): CallToolResult {
