@@ -71,10 +71,7 @@ export function dashboardRoutes(deps: DashboardDeps): RouteHandler {
         res.end();
         return true;
       }
-      if (e instanceof BodyError) {
-        if (e.status === 413) res.setHeader('connection', 'close');
-        sendJson(res, e.status, { error: e.message });
-      }
+      if (e instanceof BodyError) sendJson(res, e.status, { error: e.message });
       else if (e instanceof ToolError) sendJson(res, statusForTool(e.code), { error: e.message, code: e.code });
       else throw e;
     }

@@ -4,8 +4,8 @@ export type BodyResult = { ok: true; text: string } | { ok: false; status: 413 |
 
 /**
  * Reads a request body of at most `maxBytes`. A larger one (by Content-Length, or once it has grown past the
- * limit) is not kept: the rest is read and dropped, so the client gets its 413 instead of a reset connection,
- * and the answer is sent with `Connection: close` (see sendRefusal).
+ * limit) is refused at once and not kept: the rest is read and dropped, so the client gets its 413 instead of a
+ * reset connection.
  */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
   return new Promise((resolve) => {

@@ -120,7 +120,7 @@ export class HubHttpServer {
     // Without a session id only an initialize POST is taken; anything else is refused before anything is built.
     if (req.method !== 'POST' || !isInitializeRequest(body))
       return rpcError(res, 400, -32000, 'no MCP session: start one with an initialize POST (then send its mcp-session-id header)');
-    if (this.sessions.size >= this.limits.maxSessions) this.closeIdleSessions(0);
+    if (this.sessions.size >= this.limits.maxSessions) this.closeIdleSessions();
     if (this.sessions.size >= this.limits.maxSessions)
       return rpcError(res, 503, -32000, `too many open MCP sessions (${this.limits.maxSessions}, CAO_MAX_SESSIONS); close one or try again later`);
     if (caller.kind === 'external') this.orch.store.ensureExternal(caller.id);
@@ -207,9 +207,11 @@ export function sendJson(res: ServerResponse, status: number, data: unknown): vo
   res.end(JSON.stringify(data));
 }
 
-/** A refusal; one whose body was not read (413) closes the connection, so the client is not left writing into it. */
+/**
+ * A refusal. The body is left to drain (read and dropped): a client still sending a body that is too large gets
+ * its 413 and can finish writing, where closing the connection on it would be a reset (EPIPE).
+ */
 function refuse(req: IncomingMessage, res: ServerResponse, status: number, error: string): void {
-  if (status === 413) res.setHeader('connection', 'close');
   req.resume();
   sendJson(res, status, { error });
 }
