@@ -19,7 +19,9 @@ export async function post(url: string, token: string, body: unknown, headers: R
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: ACCEPT, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: r.status, headers: Object.fromEntries(r.headers), text: await r.text() };
+  const out: Record<string, string> = {};
+  r.headers.forEach((v, k) => (out[k] = v));
+  return { status: r.status, headers: out, text: await r.text() };
 }
 
 /** Opens a session (initialize + initialized); returns its id. */
