@@ -7,6 +7,7 @@ import { createMcpServer, type InlineToolCall } from '../mcp/tools.js';
 import { answerInline } from './inline-mcp.js';
 import { isLoopbackRequest, requestToken, type TokenRegistry } from './http-auth.js';
 import { readBody } from './http-body.js';
+import { samePeerUser } from './peer-uid.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import type { Caller, Orchestrator } from './orchestrator.js';
 
@@ -80,6 +81,8 @@ export class HubHttpServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const check = isLoopbackRequest(req);
     if (!check.ok) return refuse(req, res, 403, check.why);
+    const peer = samePeerUser(req.socket);
+    if (!peer.ok) return refuse(req, res, 403, peer.why);
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const who = this.tokens.callerFor(requestToken(req, url), req, url);
     if (who && 'error' in who) return refuse(req, res, 400, who.error);
