@@ -134,6 +134,34 @@ describe('caps', () => {
     await openSession(s.hub.url, s.hub.token);
   });
 
+  it("a worker whose MCP session expired gets a new one: its next tool call still works", async () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'cao-abuse-lim-'));
+    const record = path.join(home, 'record.jsonl');
+    const script = {
+      rules: [
+        { match: 'first', toolCalls: [{ server: 'cao', tool: 'list_agents', arguments: {} }], answer: 'one' },
+        { match: 'second', toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'after expiry' } }], answer: 'two' },
+      ],
+    };
+    const s = { ...(await startServe(home, { CAO_MOCK_SCRIPT: JSON.stringify(script), CAO_MOCK_RECORD: record, CAO_SESSION_IDLE_SECONDS: '1' })), home };
+    serves.push(s);
+    const sup = await connectHttp(s.hub, 'sup');
+    try {
+      const id = idOf(await sup.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'first' }));
+      const { readRecord } = await import('./support/record.js');
+      const results = () => readRecord(record).filter((r) => r.event === 'tool_result');
+      await waitFor(results, (x) => x.length === 1, 15_000);
+      await waitFor(() => hubInfo(s), (h) => h.mcpSessions === 1, 5000); // the supervisor's own; the worker's expired
+      await sup.call('send_message', { receiver_id: id, message: 'second' });
+      const got = await waitFor(results, (x) => x.length === 2, 15_000);
+      expect(got[1]).toMatchObject({ tool: 'send_message', isError: false });
+      const inbox = (await sup.call('read_inbox', { wait_seconds: 5 })).structuredContent as { messages: Array<{ body: string }> };
+      expect(inbox.messages.map((m) => m.body)).toEqual(['after expiry']);
+    } finally {
+      await sup.close();
+    }
+  });
+
   it('a refused session-less POST allocates nothing: 300 of them leave no session behind', async () => {
     const s = await serveWith({});
     for (let i = 0; i < 300; i++) {

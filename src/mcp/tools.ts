@@ -144,7 +144,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     {
       title: "Read an agent's output",
       description:
-        "Returns an agent's last answer (mode \"last\", default), its visible screen (\"screen\") or all it kept (\"full\"), with its status. wait_seconds: first wait up to that long for it to finish its turn or ask a question.",
+        "Returns an agent's last answer (mode \"last\", default), its visible screen (\"screen\") or all it kept (\"full\"), with its status. wait_seconds: first wait up to that long for it to finish its turn or ask a question. Only for agents you created (or their descendants).",
       inputSchema: {
         terminal_id: z.string(),
         mode: z.enum(['last', 'screen', 'full']).optional(),
@@ -159,7 +159,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     {
       title: "Answer a worker's pending question",
       description:
-        'Answers the question or permission dialog a worker is waiting on (status waiting_user_answer): a number picks that option, other text is typed and submitted.',
+        'Answers the question or permission dialog a worker is waiting on (status waiting_user_answer): a number picks that option, other text is typed (one line, control characters removed) and submitted. Only for agents you created (or their descendants).',
       inputSchema: { terminal_id: z.string(), answer: z.string() },
     },
     async (args) => run(async () => structured({ success: true, ...(await orch.answerQuestion(caller, args)) })),
@@ -169,7 +169,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     'stop_agent',
     {
       title: 'Stop a worker agent',
-      description: 'Exits a worker agent and ends all its processes. Its undelivered messages are marked failed.',
+      description: 'Exits a worker agent and ends all its processes. Its undelivered messages are marked failed. Only for agents you created (or their descendants).',
       inputSchema: { terminal_id: z.string() },
     },
     async (args) => run(async () => structured({ success: true, ...(await orch.stopAgent(caller, args)) })),
