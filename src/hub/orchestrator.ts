@@ -1,5 +1,5 @@
 import { rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { submitInput, sendKeys, waitUntil } from '../agents/input.js';
 import { Terminal } from '../agents/terminal.js';
@@ -12,7 +12,7 @@ import { getProvider } from '../providers/registry.js';
 import type { ProviderId } from '../providers/types.js';
 import { groupAlive, killGroup, sleep } from '../pty/pty-process.js';
 import { isReady, type AgentStatus } from '../status/types.js';
-import { caoHome, runtimeDir } from '../util/paths.js';
+import { runtimeDir, runtimeDirPath } from '../util/paths.js';
 import { neutraliseOneLine } from '../util/sanitize.js';
 import { checkBody } from '../inbox/store.js';
 import { ToolError } from './errors.js';
@@ -644,7 +644,7 @@ function checkTaskSize(task: string): void {
 
 function removeRuntimeDir(id: string): void {
   try {
-    rmSync(join(caoHome(), 'run', id), { recursive: true, force: true });
+    rmSync(runtimeDirPath(id), { recursive: true, force: true });
   } catch {
     /* best effort */
   }
