@@ -75,7 +75,7 @@ describe('openDatabase', () => {
       expect.arrayContaining(['terminals', 'messages', 'messages_receiver_status_id_idx', 'messages_pending_receiver_idx']),
     );
     const cols = (cao.sqlite.prepare(`pragma table_info(messages)`).all() as { name: string }[]).map((c) => c.name);
-    expect(cols).toEqual(['id', 'sender_id', 'receiver_id', 'body', 'status', 'attempts', 'error', 'created_at', 'delivered_at']);
+    expect(cols).toEqual(['id', 'sender_id', 'receiver_id', 'body', 'status', 'attempts', 'error', 'created_at', 'delivered_at', 'kind']);
     const tcols = (cao.sqlite.prepare(`pragma table_info(terminals)`).all() as { name: string }[]).map((c) => c.name);
     expect(tcols).toEqual([
       'id', 'kind', 'provider', 'profile', 'creator_id', 'working_directory', 'pid', 'hub_id', 'status', 'created_at', 'ended_at', 'last_error',

@@ -15,6 +15,8 @@ export interface TerminalInit {
   creatorId: string | null;
   workingDirectory: string;
   launch: LaunchSpec;
+  /** Size at which its raw log is rotated. */
+  logMaxBytes?: number;
 }
 
 export class StartupError extends Error {
@@ -53,7 +55,7 @@ export class Terminal {
     this.workingDirectory = init.workingDirectory;
     const { cols, rows } = init.provider;
     // Consumers subscribe before the process exists, so not one byte is missed.
-    this.log = new TerminalLogWriter(this.bus, this.id);
+    this.log = new TerminalLogWriter(this.bus, this.id, init.logMaxBytes);
     let pty: PtyProcess | null = null;
     this.feed = new ScreenFeed(this.bus, this.id, { cols, rows, reply: (d) => pty?.write(d) });
     this.monitor = new StatusMonitor(this.bus, this.id, this.feed, this.provider);

@@ -1,19 +1,29 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Hub } from '../hub/hub.js';
 import { newToken } from '../hub/worker-env.js';
 import { caoHome } from '../util/paths.js';
 
-/** The client token of `serve`, kept across restarts so registered clients keep working. */
-export function serveToken(): string {
-  const file = join(caoHome(), 'serve-token');
+/** A kept token must be at least this strong: 32 characters of base64url (192 bits, as newToken() makes). */
+const STRONG_TOKEN_RE = /^[A-Za-z0-9_-]{32,}$/;
+
+/**
+ * The client token of `serve`, kept across restarts so registered clients keep working. A kept token that
+ * others could read (group or world bits set) or that is weak is replaced, with a line on stderr saying why:
+ * clients registered with the old one must be given the new one.
+ */
+export function serveToken(file = join(caoHome(), 'serve-token')): string {
   if (existsSync(file)) {
     const t = readFileSync(file, 'utf8').trim();
-    if (t) return t;
+    const mode = statSync(file).mode & 0o777;
+    const why = mode & 0o077 ? `it was readable by others (mode ${mode.toString(8).padStart(4, '0')})` : !STRONG_TOKEN_RE.test(t) ? 'it was too weak' : '';
+    if (!why) return t;
+    process.stderr.write(`cao-mcp: replaced ${file}: ${why}; give your clients the new token\n`);
+    rmSync(file, { force: true });
   }
   const t = newToken();
-  writeFileSync(file, `${t}\n`, { mode: 0o600 });
+  writeFileSync(file, `${t}\n`, { mode: 0o600, flag: 'wx' });
   return t;
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../hub/http-body.js';
 
 /** Headers every dashboard response carries: nothing cached, no framing, no referrer (the URL holds the token). */
 export const SAFE_HEADERS = {
@@ -28,34 +29,19 @@ export class BodyError extends Error {
 }
 
 /** Reads a JSON object body (Content-Type must say JSON: a plain HTML form cannot post here). */
-export function readJsonBody(req: IncomingMessage, maxBytes = 256 * 1024): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const type = String(req.headers['content-type'] ?? '');
-    if (!/^application\/json\b/i.test(type)) {
-      reject(new BodyError(415, 'send the body as application/json'));
-      req.resume();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBytes) {
-        reject(new BodyError(413, `body larger than ${maxBytes} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      try {
-        const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-        if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected a JSON object');
-        resolve(v as Record<string, unknown>);
-      } catch (e) {
-        reject(new BodyError(400, `body is not a JSON object: ${(e as Error).message}`));
-      }
-    });
-    req.on('error', (e) => reject(new BodyError(400, e.message)));
-  });
+export async function readJsonBody(req: IncomingMessage, maxBytes = 256 * 1024): Promise<Record<string, unknown>> {
+  const type = String(req.headers['content-type'] ?? '');
+  if (!/^application\/json\s*(?:;|$)/i.test(type)) {
+    req.resume();
+    throw new BodyError(415, 'send the body as application/json');
+  }
+  const body = await readBody(req, maxBytes);
+  if (!body.ok) throw new BodyError(body.status, body.error);
+  try {
+    const v: unknown = JSON.parse(body.text || '{}');
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('expected a JSON object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new BodyError(400, `body is not a JSON object: ${(e as Error).message}`);
+  }
 }

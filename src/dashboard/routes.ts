@@ -4,6 +4,7 @@ import type { InboxStore } from '../inbox/store.js';
 import type { RouteHandler } from '../hub/http-server.js';
 import type { Caller, Orchestrator } from '../hub/orchestrator.js';
 import { ToolError } from '../hub/errors.js';
+import { OPERATOR } from '../hub/ownership.js';
 import { asset } from './assets.js';
 import { BodyError, readJsonBody, sendJson, sendText } from './http-util.js';
 import { pageHtml } from './page/html.js';
@@ -19,6 +20,8 @@ export interface HubInfo {
   url: string;
   startedAt: number;
   cwd: string;
+  /** Open MCP sessions over HTTP. */
+  mcpSessions?: number;
 }
 
 export interface DashboardDeps {
@@ -118,7 +121,7 @@ async function route(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   const body = await readJsonBody(req);
   if (action === 'answer') {
     if (typeof body.answer !== 'string') throw new ToolError('answer must be a string');
-    return sendJson(res, 200, await orch.answerQuestion({ terminal_id: id, answer: body.answer }));
+    return sendJson(res, 200, await orch.answerQuestion(OPERATOR, { terminal_id: id, answer: body.answer }));
   }
   if (action === 'input') {
     const t = liveTerminal(deps, id);
@@ -230,6 +233,7 @@ function statusForTool(code: string): number {
   if (code === 'not_found') return 404;
   if (code === 'ended') return 410;
   if (code === 'not_waiting' || code === 'not_here') return 409;
+  if (code === 'forbidden') return 403;
   return 400;
 }
 

@@ -2,6 +2,7 @@ import type { MessageRow, TerminalRow } from '../inbox/schema.js';
 import type { InboxStore } from '../inbox/store.js';
 import type { Orchestrator } from '../hub/orchestrator.js';
 import type { AgentStatus } from '../status/types.js';
+import { markInvisible } from '../util/sanitize.js';
 
 /** One agent as the dashboard and the CLI (`ls`) show it. Plain data: it goes over SSE and into `--json` as is. */
 export interface AgentView {
@@ -31,6 +32,8 @@ export interface MessageView {
   sender: string;
   receiver: string;
   state: MessageRow['status'];
+  /** `message`, `task` (of an assign) or `notice` (from cao-mcp itself). */
+  kind: MessageRow['kind'];
   body: string;
   error: string | null;
   attempts: number;
@@ -61,8 +64,8 @@ export function agentView(orch: Orchestrator, store: InboxStore, row: TerminalRo
     endedAt: row.endedAt,
     ageSeconds: Math.max(0, Math.round(((row.endedAt ?? Date.now()) - row.createdAt) / 1000)),
     pending: store.countPending(row.id),
-    question,
-    lastError: row.lastError,
+    question: question === null ? null : markInvisible(question),
+    lastError: row.lastError === null ? null : markInvisible(row.lastError),
     live: !!live,
     cols: live ? live.feed.screen.cols : null,
     rows: live ? live.feed.screen.rows : null,
@@ -86,8 +89,10 @@ export function messageView(m: MessageRow): MessageView {
     sender: m.senderId,
     receiver: m.receiverId,
     state: m.status,
-    body: m.body,
-    error: m.error,
+    kind: m.kind,
+    // Bidi controls and zero-width characters are shown as markers (⟦U+202E⟧), never applied.
+    body: markInvisible(m.body),
+    error: m.error === null ? null : markInvisible(m.error),
     attempts: m.attempts,
     createdAt: m.createdAt,
     deliveredAt: m.deliveredAt,

@@ -49,8 +49,11 @@ export class TokenRegistry {
     this.workers.set(token, terminalId);
   }
 
-  revoke(token: string): void {
+  /** Forgets a worker token; returns the terminal it stood for. */
+  revoke(token: string): string | undefined {
+    const id = this.workers.get(token);
     this.workers.delete(token);
+    return id;
   }
 
   /** The caller a token stands for, or null. External callers are named by `X-Cao-Supervisor` / `?as=` (default "supervisor"). */

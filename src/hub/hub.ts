@@ -6,6 +6,7 @@ import { InboxStore } from '../inbox/store.js';
 import { HubHttpServer } from './http-server.js';
 import { TokenRegistry } from './http-auth.js';
 import { Orchestrator } from './orchestrator.js';
+import { limitsFromEnv, type Limits } from './limits.js';
 import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
 import { newToken } from './worker-env.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
@@ -23,6 +24,8 @@ export interface HubOptions {
   clientToken?: string;
   dbFile?: string;
   sweepMs?: number;
+  /** Caps (default: limitsFromEnv()). */
+  limits?: Limits;
 }
 
 /**
@@ -39,10 +42,12 @@ export class Hub {
   readonly http: HubHttpServer;
   readonly tokens: TokenRegistry;
   readonly clientToken: string;
+  readonly limits: Limits;
   private readonly delivery: DeliveryService;
   private stopped: Promise<void> | null = null;
 
   constructor(private readonly opts: HubOptions) {
+    this.limits = opts.limits ?? limitsFromEnv();
     this.clientToken = opts.clientToken ?? newToken();
     this.tokens = new TokenRegistry(this.clientToken);
     this.db = openDatabase(opts.dbFile);
@@ -53,9 +58,14 @@ export class Hub {
       hubId: this.id,
       hubUrl: () => this.http.url(),
       authorize: (t, id) => this.tokens.authorizeWorker(t, id),
-      revoke: (t) => this.tokens.revoke(t),
+      // A worker that ended loses its token and every MCP session it had open.
+      revoke: (t) => {
+        const id = this.tokens.revoke(t);
+        if (id) this.http.closeSessionsOf(id);
+      },
+      limits: this.limits,
     });
-    this.http = new HubHttpServer(this.orch, this.tokens);
+    this.http = new HubHttpServer(this.orch, this.tokens, this.limits);
     // The dashboard (web page + the API `cao-mcp ls/attach/inbox` use), behind the client token.
     const startedAt = Date.now();
     this.http.addRoutes(
@@ -63,7 +73,7 @@ export class Hub {
         bus: this.bus,
         store: this.store,
         orch: this.orch,
-        hub: () => ({ hubId: this.id, pid: process.pid, mode: opts.mode, url: this.url, startedAt, cwd: process.cwd() }),
+        hub: () => ({ hubId: this.id, pid: process.pid, mode: opts.mode, url: this.url, startedAt, cwd: process.cwd(), mcpSessions: this.http.sessionCount }),
       }),
     );
     this.delivery = new DeliveryService(

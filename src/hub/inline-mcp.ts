@@ -27,7 +27,8 @@ export async function answerInline(
   if (req.method !== 'POST' || !isToolCall(body)) return false;
   const accept = req.headers.accept ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return false;
-  if (!(req.headers['content-type'] ?? '').includes('application/json')) return false;
+  // The media type itself, as the SDK reads it: `text/plain; charset=application/json` is not JSON.
+  if (mediaType(req.headers['content-type']) !== 'application/json') return false;
   const version = req.headers['mcp-protocol-version'];
   if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(String(version))) return false;
   const pending = callInline(body.params.name, body.params.arguments);
@@ -50,4 +51,8 @@ function isToolCall(body: unknown): body is ToolCallRequest {
     params !== null &&
     typeof params.name === 'string'
   );
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }

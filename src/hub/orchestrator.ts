@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { submitInput, sendKeys, waitUntil } from '../agents/input.js';
@@ -12,16 +12,17 @@ import { getProvider } from '../providers/registry.js';
 import type { ProviderId } from '../providers/types.js';
 import { groupAlive, killGroup, sleep } from '../pty/pty-process.js';
 import { isReady, type AgentStatus } from '../status/types.js';
-import { runtimeDir } from '../util/paths.js';
+import { runtimeDir, runtimeDirPath } from '../util/paths.js';
+import { neutraliseOneLine } from '../util/sanitize.js';
+import { checkBody } from '../inbox/store.js';
 import { ToolError } from './errors.js';
 import { pidAlive } from './hub-record.js';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import { assertOwns, depthOf, type Caller } from './ownership.js';
+import { checkArgv, checkModel } from './worker-args.js';
 import { newToken, workerEnv, workerMcpSpec } from './worker-env.js';
 
-/** Who is calling a tool: a worker this hub started, or an external supervisor (the user's own agent). */
-export interface Caller {
-  id: string;
-  kind: 'worker' | 'external';
-}
+export type { Caller } from './ownership.js';
 
 export interface StartWorkerArgs {
   agent_profile: string;
@@ -61,6 +62,8 @@ export interface OrchestratorOptions {
   /** Seconds a worker CLI allows one MCP tool call. */
   toolTimeoutSec?: number;
   progressEveryMs?: number;
+  /** Caps on workers and delegation depth (default DEFAULT_LIMITS). */
+  limits?: Limits;
 }
 
 const HANDOFF_DEFAULT_TIMEOUT = 600;
@@ -74,8 +77,9 @@ export class Orchestrator {
   readonly store: InboxStore;
   private readonly terminals = new Map<string, Terminal>();
   private readonly tokens = new Map<string, string>();
-  /** Inbox message ids that carry an assigned task (typed with the task framing, not as a message). */
-  private readonly taskMessages = new Set<number>();
+  /** Workers being started (not yet in `terminals`), per creator: they count against the caps already. */
+  private readonly starting = new Map<string, number>();
+  private readonly limits: Limits;
   /** Workers whose CLI has asked our MCP server for its tools. */
   private readonly toolsListed = new Set<string>();
   private shuttingDown = false;
@@ -83,6 +87,7 @@ export class Orchestrator {
   constructor(private readonly opts: OrchestratorOptions) {
     this.bus = opts.bus;
     this.store = opts.store;
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
     // Persist every status change, so `list_agents` and other processes see it.
     this.bus.on('status', (e) => this.onStatus(e));
     this.bus.on('mcp:tools-listed', (e) => this.toolsListed.add(e.terminalId));
@@ -118,6 +123,46 @@ export class Orchestrator {
       if (e instanceof ProfileError) throw new ToolError(e.message, 'bad_profile');
       throw e;
     }
+    const model = checkModel(args.model, 'model') ?? checkModel(profile.model, `the model of profile "${profile.name}"`);
+    this.checkCaps(caller);
+    this.starting.set(caller.id, (this.starting.get(caller.id) ?? 0) + 1);
+    try {
+      return await this.spawnWorker(caller, cwd, profile, providerId, model);
+    } finally {
+      const n = (this.starting.get(caller.id) ?? 1) - 1;
+      if (n > 0) this.starting.set(caller.id, n);
+      else this.starting.delete(caller.id);
+    }
+  }
+
+  /** Refuses a new worker beyond the delegation depth or the worker caps, saying which and how to raise it. */
+  private checkCaps(caller: Caller): void {
+    const { maxDepth, maxWorkers, maxWorkersPerCaller } = this.limits;
+    const depth = depthOf(this.store, caller) + 1;
+    if (depth > maxDepth)
+      throw new ToolError(
+        `delegation depth limit reached: a worker of yours would be at depth ${depth}, and the limit is ${maxDepth} (CAO_MAX_DEPTH); do this task yourself instead of handing it on`,
+        'depth_limit',
+      );
+    const startingTotal = [...this.starting.values()].reduce((a, b) => a + b, 0);
+    if (this.terminals.size + startingTotal >= maxWorkers)
+      throw new ToolError(`worker limit reached: ${maxWorkers} workers are running in this hub (CAO_MAX_WORKERS); stop one with stop_agent first`, 'worker_limit');
+    let mine = this.starting.get(caller.id) ?? 0;
+    for (const t of this.terminals.values()) if (t.creatorId === caller.id) mine++;
+    if (mine >= maxWorkersPerCaller)
+      throw new ToolError(
+        `worker limit reached: you (${caller.id}) have ${mine} workers running and the limit per caller is ${maxWorkersPerCaller} (CAO_MAX_WORKERS_PER_CALLER); stop one with stop_agent first`,
+        'worker_limit',
+      );
+  }
+
+  private async spawnWorker(
+    caller: Caller,
+    cwd: string,
+    profile: AgentProfile,
+    providerId: ProviderId,
+    model: string | undefined,
+  ): Promise<{ terminal: Terminal; profile: AgentProfile }> {
     const provider = getProvider(providerId);
     const id = this.uniqueId();
     const token = newToken();
@@ -128,7 +173,7 @@ export class Orchestrator {
       workingDirectory: cwd,
       profileName: profile.name,
       systemPrompt: profile.systemPrompt,
-      model: args.model || profile.model,
+      model,
       mcp: workerMcpSpec(hubUrl, id, token),
       runtimeDir: dir,
       env: workerEnv(process.env, hubUrl, id, token),
@@ -137,17 +182,29 @@ export class Orchestrator {
     let launch;
     try {
       launch = await provider.launch(ctx);
+      checkArgv(launch.command, launch.args, [token]);
     } catch (e) {
+      removeRuntimeDir(id);
       throw new ToolError(`could not prepare ${provider.label}: ${(e as Error).message}`, 'launch_failed');
     }
     this.opts.authorize(token, id);
     this.tokens.set(id, token);
     let terminal: Terminal;
     try {
-      terminal = new Terminal({ id, bus: this.bus, provider, profileName: profile.name, creatorId: caller.id, workingDirectory: cwd, launch });
+      terminal = new Terminal({
+        id,
+        bus: this.bus,
+        provider,
+        profileName: profile.name,
+        creatorId: caller.id,
+        workingDirectory: cwd,
+        launch,
+        logMaxBytes: this.limits.logMaxBytes,
+      });
     } catch (e) {
       this.opts.revoke(token);
       this.tokens.delete(id);
+      removeRuntimeDir(id);
       throw new ToolError(`could not start ${provider.label} (${launch.command}): ${(e as Error).message}`, 'spawn_failed');
     }
     // Registered with its process group, so a later hub can clean up after a crash of this one.
@@ -158,6 +215,7 @@ export class Orchestrator {
       terminal.dispose();
       this.opts.revoke(token);
       this.tokens.delete(id);
+      removeRuntimeDir(id);
       throw e;
     }
     this.terminals.set(id, terminal);
@@ -187,8 +245,11 @@ export class Orchestrator {
   }
 
   private resolveWorkingDirectory(caller: Caller, wd: string | undefined): string {
-    const base = caller.kind === 'worker' ? this.terminals.get(caller.id)?.workingDirectory : undefined;
-    const dir = resolve(wd?.trim() ? wd : base ?? process.cwd());
+    // A worker's relative paths are its own: they resolve against its working directory, not the hub's.
+    const base = (caller.kind === 'worker' ? this.terminals.get(caller.id)?.workingDirectory : undefined) ?? process.cwd();
+    if (wd !== undefined && typeof wd !== 'string') throw new ToolError('working_directory must be a string');
+    if (wd && /[\x00-\x1f\x7f]/.test(wd)) throw new ToolError('working_directory holds a control character');
+    const dir = resolve(base, wd?.trim() ? wd : '.');
     let st;
     try {
       st = statSync(dir);
@@ -220,6 +281,8 @@ export class Orchestrator {
     this.store.endTerminal(id, status, reason);
     this.store.failPendingFor(id, `receiver ${id} ${status === 'exited' ? 'exited' : 'ended'}${reason ? `: ${reason}` : ''}`);
     if (t) setTimeout(() => t.dispose(), 100);
+    // The files given to the worker CLI (its MCP config…) are of no use once it has ended.
+    removeRuntimeDir(id);
   }
 
   /** Brings a new worker to its first ready screen (and, where the CLI loads MCP lazily, to its tools). */
@@ -245,6 +308,7 @@ export class Orchestrator {
   async handoff(caller: Caller, args: HandoffArgs, progress?: ProgressFn, signal?: AbortSignal): Promise<HandoffResult> {
     const started = Date.now();
     const message = requireText(args.message, 'message');
+    checkTaskSize(message);
     const timeoutSec = args.timeout ?? HANDOFF_DEFAULT_TIMEOUT;
     if (!Number.isFinite(timeoutSec) || timeoutSec < 1 || timeoutSec > 3600)
       throw new ToolError(`timeout must be between 1 and 3600 seconds (got ${args.timeout})`);
@@ -359,11 +423,18 @@ export class Orchestrator {
 
   async assign(caller: Caller, args: StartWorkerArgs & { message: string }): Promise<{ terminal_id: string; provider: string; profile: string }> {
     const message = requireText(args.message, 'message');
-    const { terminal: t, profile } = await this.startWorker(caller, args);
     const task = `${message}\n\n[Assigned by ${describe(caller)}. When you have finished, send your result back with the send_message tool of the "cao" MCP server (receiver_id may be left empty: it goes to whoever assigned this task).]`;
+    // Every check before anything is started: the task as it will be stored must fit.
+    checkTaskSize(task);
+    const { terminal: t, profile } = await this.startWorker(caller, args);
     // The task goes through the inbox like any message: durable, typed exactly once, when the worker is ready.
-    const row = this.store.enqueue(caller.id, t.id, task);
-    this.taskMessages.add(row.id);
+    let row: MessageRow;
+    try {
+      row = this.store.enqueue(caller.id, t.id, task, 'task');
+    } catch (e) {
+      await this.stopWorker(t.id, 'task could not be queued');
+      throw new ToolError(`worker ${t.id} was started but its task could not be queued (${(e as Error).message}); the worker was stopped`, 'task_not_queued');
+    }
     void this.startupWorker(t)
       .catch(async (e: Error) => {
         const why = e.message;
@@ -381,10 +452,10 @@ export class Orchestrator {
     return { terminal_id: t.id, provider: t.provider.id, profile: profile.name };
   }
 
-  /** A notice from cao-mcp itself (sender "cao-mcp") into someone's inbox; never throws. */
+  /** A notice from cao-mcp itself about `aboutId` into someone's inbox (kind `notice`); never throws. */
   private notify(receiverId: string, aboutId: string, text: string): void {
     try {
-      this.store.enqueue(aboutId, receiverId, `[cao-mcp] ${text}`);
+      this.store.enqueue(aboutId, receiverId, text, 'notice');
     } catch (e) {
       process.stderr.write(`cao-mcp: could not notify ${receiverId}: ${(e as Error).message}\n`);
     }
@@ -412,8 +483,8 @@ export class Orchestrator {
 
   /** How a queued message looks when it is typed into a worker. */
   formatForTyping(m: MessageRow): string {
-    if (this.taskMessages.has(m.id)) return m.body;
-    if (m.body.startsWith('[cao-mcp] ')) return m.body;
+    if (m.kind === 'task') return m.body;
+    if (m.kind === 'notice') return `[cao-mcp notice about terminal ${m.senderId}]\n${m.body}`;
     const from = this.store.getTerminal(m.senderId);
     const who = from?.kind === 'worker' ? `terminal ${m.senderId} (${from.profile})` : `supervisor ${m.senderId}`;
     return `[Message from ${who}]\n${m.body}\n\n[To reply, use the send_message tool with receiver_id "${m.senderId}".]`;
@@ -425,7 +496,6 @@ export class Orchestrator {
     if (!t) throw new Error(`terminal ${terminalId} is not running in this hub`);
     if (!isReady(t.status)) throw new Error(`terminal ${terminalId} is ${t.status}`);
     await submitInput(t, this.formatForTyping(m));
-    if (this.taskMessages.has(m.id)) this.taskMessages.delete(m.id);
   }
 
   /** An external supervisor's inbox: takes pending messages (marking them delivered), waiting up to `waitSec` for one. */
@@ -491,10 +561,12 @@ export class Orchestrator {
   }
 
   async readOutput(
+    caller: Caller,
     args: { terminal_id: string; mode?: 'last' | 'screen' | 'full'; wait_seconds?: number },
     signal?: AbortSignal,
   ): Promise<{ terminal_id: string; status: AgentStatus; output: string; question?: string | null }> {
     const t = this.liveOrThrow(args.terminal_id);
+    assertOwns(this.store, caller, t.id, 'read the output of');
     const waitSec = args.wait_seconds ?? 0;
     if (waitSec < 0 || waitSec > 3600) throw new ToolError(`wait_seconds must be between 0 and 3600 (got ${waitSec})`);
     if (waitSec > 0) {
@@ -512,14 +584,18 @@ export class Orchestrator {
     };
   }
 
-  async answerQuestion(args: { terminal_id: string; answer: string }): Promise<{ terminal_id: string; status: AgentStatus }> {
+  async answerQuestion(caller: Caller, args: { terminal_id: string; answer: string }): Promise<{ terminal_id: string; status: AgentStatus }> {
     const t = this.liveOrThrow(args.terminal_id);
-    const answer = requireText(args.answer, 'answer');
-    if (answer.length > 4000) throw new ToolError(`answer is ${answer.length} characters; the limit is 4000`);
+    assertOwns(this.store, caller, t.id, 'answer');
+    const raw = requireText(args.answer, 'answer');
+    if (raw.length > 4000) throw new ToolError(`answer is ${raw.length} characters; the limit is 4000`);
+    // Typed like a message: no control characters or escape sequences, and one line (a dialog's field takes one).
+    const answer = neutraliseOneLine(raw);
+    if (!answer) throw new ToolError('answer is empty once control characters are removed; nothing was typed');
     if (t.status !== 'waiting_user_answer')
       throw new ToolError(`agent ${t.id} is not waiting for an answer (it is ${t.status}); nothing was typed`, 'not_waiting');
     const snap = t.monitor.detectSnapshot();
-    const keys = t.provider.answerKeys?.(answer, snap) ?? [answer.replace(/[\x00-\x1f\x7f]/g, ' '), t.provider.input.submitKey];
+    const keys = t.provider.answerKeys?.(answer, snap) ?? [answer, t.provider.input.submitKey];
     if (!keys.length)
       throw new ToolError(`"${answer}" is not one of the options of agent ${t.id}'s question; nothing was typed.\n${t.pendingQuestion() ?? ''}`, 'bad_answer');
     await sendKeys(t, keys);
@@ -529,8 +605,7 @@ export class Orchestrator {
 
   async stopAgent(caller: Caller, args: { terminal_id: string }): Promise<{ terminal_id: string; stopped: boolean }> {
     const t = this.liveOrThrow(args.terminal_id);
-    if (caller.kind === 'worker' && t.creatorId !== caller.id)
-      throw new ToolError(`agent ${t.id} was not created by you (${caller.id}); only its creator or a supervisor can stop it`, 'forbidden');
+    assertOwns(this.store, caller, t.id, 'stop');
     await this.stopWorker(t.id, `stopped by ${caller.id}`);
     return { terminal_id: t.id, stopped: true };
   }
@@ -556,6 +631,23 @@ export class Orchestrator {
 function hubStillRunning(hubId: string): boolean {
   const pid = Number(hubId.split('.')[0]);
   return Number.isInteger(pid) && pid > 1 && pid !== process.pid && pidAlive(pid);
+}
+
+/** A task must fit in the inbox as it will be stored; checked before a worker is started for it. */
+function checkTaskSize(task: string): void {
+  try {
+    checkBody(task, 'the task message');
+  } catch (e) {
+    throw new ToolError(`${(e as Error).message}; no worker was started`, 'body_too_large');
+  }
+}
+
+function removeRuntimeDir(id: string): void {
+  try {
+    rmSync(runtimeDirPath(id), { recursive: true, force: true });
+  } catch {
+    /* best effort */
+  }
 }
 
 function requireText(v: unknown, field: string): string {

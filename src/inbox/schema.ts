@@ -8,6 +8,14 @@ export type TerminalKind = (typeof TERMINAL_KINDS)[number];
 
 export const MESSAGE_STATES = ['pending', 'delivering', 'delivered', 'failed'] as const;
 
+/**
+ * What a message is: one agent's `message` to another (typed with a sender header), the `task` of an
+ * `assign` (typed as it is), or a `notice` from cao-mcp itself (a worker failed to start…). Only the hub
+ * writes the last two; nothing is ever recognised by its text.
+ */
+export const MESSAGE_KINDS = ['message', 'task', 'notice'] as const;
+export type MessageKind = (typeof MESSAGE_KINDS)[number];
+
 const quoted = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 /** Times are ms since the epoch (plain integers, so rows can go on the bus as they are). */
@@ -47,6 +55,7 @@ export const messages = sqliteTable(
       .notNull()
       .references(() => terminals.id, { onDelete: 'cascade' }),
     body: text('body').notNull(),
+    kind: text('kind', { enum: MESSAGE_KINDS }).notNull().default('message'),
     status: text('status', { enum: MESSAGE_STATES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     error: text('error'),
@@ -55,6 +64,7 @@ export const messages = sqliteTable(
   },
   (t) => [
     check('messages_status_check', sql`${t.status} in (${quoted(MESSAGE_STATES)})`),
+    check('messages_kind_check', sql`${t.kind} in (${quoted(MESSAGE_KINDS)})`),
     // Claim / per-receiver order: oldest pending of one receiver, "is one in flight?".
     index('messages_receiver_status_id_idx').on(t.receiverId, t.status, t.id),
     // The once-a-second sweep reads only this small partial index (open mail, not the history).

@@ -4,7 +4,7 @@ import type { AgentStatus } from '../status/types.js';
 import type { CaoDb, CaoDrizzle } from './db.js';
 import { InboxError } from './errors.js';
 import { isExternalName, isWorkerId } from './ids.js';
-import { messages, terminals, type MessageRow, type TerminalKind, type TerminalRow } from './schema.js';
+import { messages, terminals, type MessageKind, type MessageRow, type TerminalKind, type TerminalRow } from './schema.js';
 
 /** Largest message body accepted, in UTF-8 bytes (64 KiB). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
@@ -45,7 +45,7 @@ export interface RecoveryResult {
 }
 
 type StateEvent = BusEvents['message:state'];
-type NewMessage = { senderId: string; receiverId: string; body: string };
+type NewMessage = { senderId: string; receiverId: string; body: string; kind: MessageKind };
 
 /** What every message must be, whatever its receiver: refused here, before anything is written. */
 function checkMessage(senderId: string, receiverId: string, body: string): void {
@@ -55,12 +55,17 @@ function checkMessage(senderId: string, receiverId: string, body: string): void 
   if (senderId === receiverId) {
     throw new InboxError('self_send', `terminal ${senderId} cannot send a message to itself`);
   }
+  checkBody(body);
+}
+
+/** What every message body must be: not empty, at most MAX_MESSAGE_BYTES (also checked before a worker is started for one). */
+export function checkBody(body: string, what = 'message body'): void {
   if (typeof body !== 'string' || body.trim() === '') {
-    throw new InboxError('empty_body', 'message body is empty (only whitespace)');
+    throw new InboxError('empty_body', `${what} is empty (only whitespace)`);
   }
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > MAX_MESSAGE_BYTES) {
-    throw new InboxError('body_too_large', `message body is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (64 KiB)`);
+    throw new InboxError('body_too_large', `${what} is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (64 KiB)`);
   }
 }
 
@@ -281,9 +286,9 @@ export class InboxStore {
    * Stores a message for `receiverId` (state `pending`). Refuses, writing nothing: an empty sender,
    * sending to oneself, an empty body, a body over MAX_MESSAGE_BYTES, an unknown or ended receiver.
    */
-  enqueue(senderId: string, receiverId: string, body: string): MessageRow {
+  enqueue(senderId: string, receiverId: string, body: string, kind: MessageKind = 'message'): MessageRow {
     checkMessage(senderId, receiverId, body);
-    const [row] = this.insertBatch([{ senderId, receiverId, body }]);
+    const [row] = this.insertBatch([{ senderId, receiverId, body, kind }]);
     if (row instanceof InboxError) throw row;
     this.announceQueued([row!]);
     return row!;
@@ -294,14 +299,14 @@ export class InboxStore {
    * transaction at the end of it, so a flood of sends pays for one commit instead of one each. Resolves
    * once the message is committed (never before), with the same refusals as enqueue().
    */
-  enqueueSoon(senderId: string, receiverId: string, body: string): Promise<MessageRow> {
+  enqueueSoon(senderId: string, receiverId: string, body: string, kind: MessageKind = 'message'): Promise<MessageRow> {
     try {
       checkMessage(senderId, receiverId, body);
     } catch (e) {
       return Promise.reject(e as Error);
     }
     return new Promise((resolve, reject) => {
-      if (this.batch.push({ m: { senderId, receiverId, body }, resolve, reject }) === 1) setImmediate(() => this.flush());
+      if (this.batch.push({ m: { senderId, receiverId, body, kind }, resolve, reject }) === 1) setImmediate(() => this.flush());
     });
   }
 
@@ -511,7 +516,7 @@ function prepareStatements(db: CaoDrizzle) {
       .prepare(),
     insertMessage: db
       .insert(messages)
-      .values({ senderId: p('senderId'), receiverId: p('receiverId'), body: p('body'), status: 'pending', createdAt: p('now') })
+      .values({ senderId: p('senderId'), receiverId: p('receiverId'), body: p('body'), kind: p('kind'), status: 'pending', createdAt: p('now') })
       .returning()
       .prepare(),
     /** The claim: one statement, conditional on "still pending" and "nothing of this receiver in flight". */

@@ -20,33 +20,50 @@ export async function runForwarder(hubUrl: string, terminalId: string, token: st
   } catch {
     throw new Error(`CAO_HUB_URL "${hubUrl}" is not a URL`);
   }
-  const client = new Client({ name: `cao-mcp-forwarder-${terminalId}`, version: VERSION });
-  const transport = new StreamableHTTPClientTransport(endpoint, {
-    requestInit: { headers: { Authorization: `Bearer ${token}` } },
-  });
-  try {
-    await client.connect(transport);
-  } catch (e) {
-    const msg = (e as Error).message;
-    if (/401|invalid token/i.test(msg))
-      throw new Error(`the cao-mcp hub at ${hubUrl} rejected the token of terminal ${terminalId} (has the terminal ended?)`);
-    throw new Error(`cannot reach the cao-mcp hub at ${hubUrl}: ${msg}`);
-  }
+  const connect = async (): Promise<Client> => {
+    const c = new Client({ name: `cao-mcp-forwarder-${terminalId}`, version: VERSION });
+    const transport = new StreamableHTTPClientTransport(endpoint, {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    });
+    try {
+      await c.connect(transport);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/401|invalid token/i.test(msg))
+        throw new Error(`the cao-mcp hub at ${hubUrl} rejected the token of terminal ${terminalId} (has the terminal ended?)`);
+      throw new Error(`cannot reach the cao-mcp hub at ${hubUrl}: ${msg}`);
+    }
+    return c;
+  };
+  let client = await connect();
+  /** The hub closes MCP sessions that stay idle (CAO_SESSION_IDLE_SECONDS): open a new one and try once more. */
+  const withSession = async <T>(fn: (c: Client) => Promise<T>): Promise<T> => {
+    try {
+      return await fn(client);
+    } catch (e) {
+      if (!/\b404\b|unknown MCP session/i.test((e as Error).message)) throw e;
+      await client.close().catch(() => undefined);
+      client = await connect();
+      return fn(client);
+    }
+  };
 
   const server = new Server({ name: 'cao-mcp', version: VERSION }, { capabilities: { tools: {}, logging: {} } });
-  server.setRequestHandler(ListToolsRequestSchema, async () => client.listTools());
+  server.setRequestHandler(ListToolsRequestSchema, async () => withSession((c) => c.listTools()));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const progressToken = req.params._meta?.progressToken;
     try {
-      return (await client.callTool({ name: req.params.name, arguments: req.params.arguments }, undefined, {
-        timeout: FORWARD_TIMEOUT_MS,
-        resetTimeoutOnProgress: true,
-        signal: extra.signal,
-        onprogress:
-          progressToken === undefined
-            ? undefined
-            : (p) => void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => undefined),
-      })) as CallToolResult;
+      return (await withSession((c) =>
+        c.callTool({ name: req.params.name, arguments: req.params.arguments }, undefined, {
+          timeout: FORWARD_TIMEOUT_MS,
+          resetTimeoutOnProgress: true,
+          signal: extra.signal,
+          onprogress:
+            progressToken === undefined
+              ? undefined
+              : (p) => void extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken } }).catch(() => undefined),
+        }),
+      )) as CallToolResult;
     } catch (e) {
       return { content: [{ type: 'text', text: `Error: cao-mcp hub call failed: ${(e as Error).message}` }], isError: true };
     }

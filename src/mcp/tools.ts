@@ -144,14 +144,14 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     {
       title: "Read an agent's output",
       description:
-        "Returns an agent's last answer (mode \"last\", default), its visible screen (\"screen\") or all it kept (\"full\"), with its status. wait_seconds: first wait up to that long for it to finish its turn or ask a question.",
+        "Returns an agent's last answer (mode \"last\", default), its visible screen (\"screen\") or all it kept (\"full\"), with its status. wait_seconds: first wait up to that long for it to finish its turn or ask a question. Only for agents you created (or their descendants).",
       inputSchema: {
         terminal_id: z.string(),
         mode: z.enum(['last', 'screen', 'full']).optional(),
         wait_seconds: z.number().min(0).max(3600).optional(),
       },
     },
-    async (args, extra) => run(async () => structured(await orch.readOutput(args, extra.signal))),
+    async (args, extra) => run(async () => structured(await orch.readOutput(caller, args, extra.signal))),
   );
 
   server.registerTool(
@@ -159,17 +159,17 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     {
       title: "Answer a worker's pending question",
       description:
-        'Answers the question or permission dialog a worker is waiting on (status waiting_user_answer): a number picks that option, other text is typed and submitted.',
+        'Answers the question or permission dialog a worker is waiting on (status waiting_user_answer): a number picks that option, other text is typed (one line, control characters removed) and submitted. Only for agents you created (or their descendants).',
       inputSchema: { terminal_id: z.string(), answer: z.string() },
     },
-    async (args) => run(async () => structured({ success: true, ...(await orch.answerQuestion(args)) })),
+    async (args) => run(async () => structured({ success: true, ...(await orch.answerQuestion(caller, args)) })),
   );
 
   server.registerTool(
     'stop_agent',
     {
       title: 'Stop a worker agent',
-      description: 'Exits a worker agent and ends all its processes. Its undelivered messages are marked failed.',
+      description: 'Exits a worker agent and ends all its processes. Its undelivered messages are marked failed. Only for agents you created (or their descendants).',
       inputSchema: { terminal_id: z.string() },
     },
     async (args) => run(async () => structured({ success: true, ...(await orch.stopAgent(caller, args)) })),
@@ -201,7 +201,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
 }
 
 function publicMessage(m: MessageRow) {
-  return { id: m.id, sender_id: m.senderId, body: m.body, status: m.status, created_at: new Date(m.createdAt).toISOString() };
+  return { id: m.id, sender_id: m.senderId, kind: m.kind, body: m.body, status: m.status, created_at: new Date(m.createdAt).toISOString() };
 }
 
 function structured(data: Record<string, unknown>, isError = false): CallToolResult {

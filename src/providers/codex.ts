@@ -17,7 +17,6 @@ import {
   tomlFloat,
   tomlString,
   tomlStringArray,
-  tomlStringTable,
   answerFromBlocks,
   splitRowBlocks,
   startsAtColumnZero,
@@ -256,13 +255,16 @@ async function launch(ctx: LaunchContext): Promise<LaunchSpec> {
   const key = mcpKey(ctx.mcp.name);
   args.push('-c', `${key}.command=${tomlString(ctx.mcp.command)}`);
   args.push('-c', `${key}.args=${tomlStringArray(ctx.mcp.args)}`);
-  // Codex starts MCP servers with a cleared environment: everything they need goes in `.env`
-  if (Object.keys(ctx.mcp.env).length) args.push('-c', `${key}.env=${tomlStringTable(ctx.mcp.env)}`);
+  // Codex starts MCP servers with a cleared environment. `env_vars` (0.169) forwards the named variables from
+  // Codex's own environment, where they are set below: no value, the worker's token least of all, is on its
+  // command line (argv is world-readable in `ps`).
+  const forwarded = Object.keys(ctx.mcp.env);
+  if (forwarded.length) args.push('-c', `${key}.env_vars=${tomlStringArray(forwarded)}`);
   // must be a float: an integer is silently ignored (default ~60 s)
   args.push('-c', `${key}.tool_timeout_sec=${tomlFloat(ctx.toolTimeoutSec)}`);
   if (ctx.systemPrompt.trim()) args.push('-c', `developer_instructions=${tomlString(ctx.systemPrompt)}`);
   if (ctx.model) args.push('-c', `model=${tomlString(ctx.model)}`);
-  const env = { ...ctx.env };
+  const env = { ...ctx.env, ...ctx.mcp.env };
   if (!env.TERM) env.TERM = 'xterm-256color';
   return { command: bin, args, env, cwd: ctx.workingDirectory };
 }

@@ -24,8 +24,14 @@ export function logsDir(): string {
   return ensureDir(join(caoHome(), 'logs'));
 }
 
+/** `$CAO_HOME/run/<id>/`: files given to one worker CLI (created 0700). */
 export function runtimeDir(terminalId: string): string {
-  return ensureDir(join(caoHome(), 'run', terminalId));
+  return ensureDir(runtimeDirPath(terminalId));
+}
+
+/** Where runtimeDir() is, without creating it (to remove it when the worker ends). */
+export function runtimeDirPath(terminalId: string): string {
+  return join(caoHome(), 'run', terminalId);
 }
 
 /** Root of the installed package (holds dist/, profiles/, drizzle/). */

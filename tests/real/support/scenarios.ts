@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FakeTurn, ToolCallTurn } from '../../support/fake-model/index.js';
 import { waitNoProcessesWithEnv, type AnyCli } from '../../support/real-clis/index.js';
-import { PROVIDER_OF, textOf, versionOf, withRealHub, type RealHub } from './hub.js';
+import { pidsWithEnv, PROVIDER_OF, textOf, versionOf, withRealHub, type RealHub } from './hub.js';
+import { processesWithArgvContaining, tokenOfTerminal } from '../../support/argv-scan.js';
 import { recordTiming } from './timings.js';
 
 /**
@@ -149,6 +150,11 @@ export function defineCliSuite(spec: CliSpec): void {
         const got = await readInbox(h, 1, turnMs);
         recordTiming(cli, 'assign→inbox', Date.now() - t0);
         expect(got.map((m) => [m.sender_id, m.body])).toEqual([[id, report]]);
+        // the worker's token is in its environment (0400 to others), never on any process's command line (ps)
+        const token = tokenOfTerminal(id);
+        expect(token, 'the worker processes carry CAO_TOKEN in their environment').toBeTruthy();
+        expect(pidsWithEnv('CAO_TERMINAL_ID', id).length, 'the CLI and its MCP server').toBeGreaterThanOrEqual(2);
+        expect(processesWithArgvContaining(token!)).toEqual([]);
         // the tool ran once, and the worker saw its result
         const result = await h.fm.waitFor((e) => e.kind === 'after-tool' && /receiver_id/.test(e.toolResult?.text ?? ''), 30_000);
         expect(result.toolResult?.text).toMatch(/success\\?":\s*true/);
