@@ -71,7 +71,7 @@ export async function run({ quick }) {
   const settleMs = await settleWindowMs();
   const ptyRtt = [];
   const runs = [];
-  let events = [];
+  let events;
   try {
     const boss = await hub.client('completion-boss');
     const handoff = async ({ kind, i, expect }) => {

@@ -58,7 +58,6 @@ export async function run({ quick }) {
     const open = () => db.prepare(`select count(*) as n from messages where status in ('pending','delivering')`).get().n;
     // warm-up tasks delivered first
     for (let t = Date.now(); open() > 0 && Date.now() - t < 60_000; ) await sleep(100);
-    const base = db.prepare(`select count(*) as n from messages where status = 'delivered'`).get().n;
 
     /** SENDERS processes send `total` messages (names prefixed `tag`) and we wait until all are delivered. */
     const phase = async (tag, total, client) => {

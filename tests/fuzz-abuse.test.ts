@@ -105,7 +105,7 @@ describe('fuzz: the tool input schemas (an MCP client in process)', () => {
         // never start a real worker, never wait: a profile that exists or a wait would make this a different test
         if (typeof args.agent_profile === 'string' && REAL_PROFILES.has(args.agent_profile)) args.agent_profile = 'no-such-profile';
         if (typeof args.wait_seconds === 'number') args.wait_seconds = 0;
-        let r: CallToolResult | null = null;
+        let r: CallToolResult;
         try {
           r = (await client.callTool({ name: tool, arguments: args })) as CallToolResult;
         } catch (e) {

@@ -13,7 +13,7 @@ export function isLoopbackRequest(req: IncomingMessage): { ok: true } | { ok: fa
   if (!LOOPBACK_HOSTS.has(host)) return { ok: false, why: `Host "${req.headers.host ?? ''}" is not a loopback host` };
   const origin = req.headers.origin;
   if (origin && origin !== 'null') {
-    let oh = '';
+    let oh: string;
     try {
       oh = new URL(origin).hostname;
     } catch {

@@ -30,8 +30,8 @@ export async function runForwarder(hubUrl: string, terminalId: string, token: st
     } catch (e) {
       const msg = (e as Error).message;
       if (/401|invalid token/i.test(msg))
-        throw new Error(`the cao-mcp hub at ${hubUrl} rejected the token of terminal ${terminalId} (has the terminal ended?)`);
-      throw new Error(`cannot reach the cao-mcp hub at ${hubUrl}: ${msg}`);
+        throw new Error(`the cao-mcp hub at ${hubUrl} rejected the token of terminal ${terminalId} (has the terminal ended?)`, { cause: e });
+      throw new Error(`cannot reach the cao-mcp hub at ${hubUrl}: ${msg}`, { cause: e });
     }
     return c;
   };

@@ -12,7 +12,6 @@ import {
   lastNonBlankIndices,
   menuDigitFor,
   resolveBinary,
-  stripIndent,
   tailStart,
   tomlFloat,
   tomlString,
