@@ -9,7 +9,7 @@ import { CAPTURE_CWD, CAPTURE_HOME, leftovers, machineRewrites, makeCaptureCwd, 
 import type { ScenarioCapture } from './support/capture/run.js';
 import { scenariosFor } from './support/capture/scenarios.js';
 import { cliOf, provenanceWith, type Provenance } from './support/capture/write.js';
-import { REAL_CLIS, REAL_CLI_VERSIONS } from './support/real-clis/index.js';
+import { ALL_REAL_CLIS, REAL_CLIS, REAL_CLI_VERSIONS } from './support/real-clis/index.js';
 
 // The pure parts of the capture tool (npm run capture); recording itself needs the real CLIs: tests/real/capture.test.ts.
 
@@ -74,14 +74,17 @@ describe('capture: colour rows', () => {
 describe('capture: command line and scenarios', () => {
   it('accepts provider ids and short names', () => {
     expect(['claude_code', 'claude', 'codex', 'gemini_cli', 'gemini', 'opencode'].map(cliOf)).toEqual(['claude', 'claude', 'codex', 'gemini', 'gemini', 'opencode']);
+    const more = ['qwen_code', 'qwen', 'copilot_cli', 'copilot', 'kilo_code', 'kilo', 'droid', 'pi'];
+    expect(more.map(cliOf)).toEqual(['qwen', 'qwen', 'copilot', 'copilot', 'kilo', 'kilo', 'droid', 'pi']);
     expect(cliOf('kiro_cli')).toBeUndefined();
   });
 
   it('has the standard states for every CLI and a question dialog where the CLI has one', () => {
-    for (const cli of REAL_CLIS) {
+    for (const cli of ALL_REAL_CLIS) {
       const [standard, ...rest] = scenariosFor(cli);
       expect(standard.states).toEqual(['idle', 'typed', 'processing', 'answered', 'idle-after']);
-      expect(rest.map((s) => s.id)).toEqual(cli === 'codex' ? [] : ['question']);
+      // Codex has no question tool under cao-mcp's flags, pi none at all
+      expect(rest.map((s) => s.id)).toEqual(cli === 'codex' || cli === 'pi' ? [] : ['question']);
     }
   });
 });
@@ -108,7 +111,8 @@ describe('capture: provenance', () => {
 
   it('every committed capture set has a provenance record naming its files, at the pinned version, without machine paths', () => {
     const dir = path.join(repoRoot, 'tests', 'fixtures', 'real');
-    for (const cli of REAL_CLIS) {
+    // the four original CLIs always; the five added later once recorded with the tool
+    for (const cli of ALL_REAL_CLIS.filter((c) => REAL_CLIS.includes(c as never) || existsSync(path.join(dir, `${c}.provenance.json`)))) {
       const prov = JSON.parse(readFileSync(path.join(dir, `${cli}.provenance.json`), 'utf8')) as Provenance;
       expect(prov.version).toBe(REAL_CLI_VERSIONS[cli].version);
       expect(Object.keys(prov.scenarios)).toContain('standard');
