@@ -41,8 +41,10 @@ describe('capture: normalisation', () => {
     try {
       expect(existsSync(dir)).toBe(true);
       expect(dir.length).toBe(CAPTURE_CWD.length);
+      // named like the normalised one: a CLI that shows the project's name shows the same on every run
+      expect(path.basename(dir)).toBe(path.basename(CAPTURE_CWD));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(path.dirname(dir), { recursive: true, force: true });
     }
   });
 });

@@ -172,6 +172,6 @@ export async function captureScenario(cli: AnyCli, scenario: Scenario, opts: Cap
     }
     await fm.close();
     rmSync(tmpRoot, { recursive: true, force: true });
-    rmSync(cwd, { recursive: true, force: true });
+    rmSync(path.dirname(cwd), { recursive: true, force: true });
   }
 }
