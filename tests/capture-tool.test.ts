@@ -84,7 +84,8 @@ describe('capture: command line and scenarios', () => {
   it('has the standard states for every CLI and a question dialog where the CLI has one', () => {
     for (const cli of ALL_REAL_CLIS) {
       const [standard, ...rest] = scenariosFor(cli);
-      expect(standard.states).toEqual(['idle', 'typed', 'processing', 'answered', 'idle-after']);
+      // Droid's folder-trust notice comes first
+      expect(standard.states).toEqual([...(cli === 'droid' ? ['trust'] : []), 'idle', 'typed', 'processing', 'answered', 'idle-after']);
       // Codex has no question tool under cao-mcp's flags, pi none at all
       expect(rest.map((s) => s.id)).toEqual(cli === 'codex' || cli === 'pi' ? [] : ['question']);
     }

@@ -97,5 +97,5 @@ describe('copilot_cli on captured Copilot CLI 1.0.102 screens', () => {
 });
 
 describeRealCaptures('copilot', p, 'Copilot CLI 1.0.102', {
-  handMade: ['idle-manual-approval', 'completed', 'completed-second', 'tool-running', 'tool-completed', 'question-moved', 'question-answered'],
+  otherStates: ['idle-manual-approval', 'completed', 'completed-second', 'tool-running', 'tool-completed', 'question-moved', 'question-answered'],
 });

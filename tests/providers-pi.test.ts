@@ -77,4 +77,4 @@ describe('pi on captured pi 0.73.1 screens', () => {
   });
 });
 
-describeRealCaptures('pi', p, 'pi 0.73.1', { handMade: ['streaming', 'completed', 'completed-second', 'tool-completed', 'tool-completed-e2e'] });
+describeRealCaptures('pi', p, 'pi 0.73.1', { otherStates: ['streaming', 'completed', 'completed-second', 'tool-completed', 'tool-completed-e2e'] });

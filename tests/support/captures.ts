@@ -38,10 +38,11 @@ const isScreen = (f: string) => f.endsWith('.txt') && !f.endsWith('.raw.txt');
 
 export interface RealCaptureOptions {
   /**
-   * Screens of this CLI in `real/` that the capture tool does not take (recorded by hand before it landed, see
-   * `real/more-clis.md`): the provider's own test checks them; here they are only allowed to exist.
+   * Other screens of this CLI in `real/`, which the provider's own test checks (here they are only allowed to
+   * exist): the ones recorded by hand before the capture tool landed (`real/more-clis.md`), and a start-up notice
+   * the tool takes first (Droid's `trust`).
    */
-  handMade?: string[];
+  otherStates?: string[];
 }
 
 /** Status, answer, no question and no startup dialog, for every real capture of `cli`, plain and through the emulator. */
@@ -52,7 +53,7 @@ export function describeRealCaptures(cli: string, p: Provider, title: string, op
     : undefined;
   // the size the tool recorded at (200x50; Kilo 200x60)
   const { cols, rows } = record?.terminal ?? { cols: 200, rows: 50 };
-  const known = [...Object.keys(REAL_STATES), ...(opts.handMade ?? [])];
+  const known = [...Object.keys(REAL_STATES), ...(opts.otherStates ?? [])];
   describe(`${p.id}: real captures (${title}, ${cols}x${rows})`, () => {
     it(`has an expectation for every ${cli} capture`, () => {
       const files = readdirSync(path.join(FIXTURES, 'real')).filter((f) => f.startsWith(`${cli}-`) && isScreen(f));

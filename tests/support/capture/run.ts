@@ -108,6 +108,13 @@ export async function captureScenario(cli: AnyCli, scenario: Scenario, opts: Cap
   try {
     log(`  ${cli} ${scenario.id}: starting ${REAL_CLI_VERSIONS[cli].pkg}@${REAL_CLI_VERSIONS[cli].version}`);
     // quiet for a second: TUIs draw their prompt before they have finished starting
+    const start = m.startup;
+    if (start) {
+      await settle(tui, 'the start-up notice or the ready screen', (s) => start.marker.test(s) || ready(s), m.startupMs, 1000);
+      if (!start.marker.test(visible(tui))) throw new Error(`capture: ${cli} showed no start-up notice (${start.state}) this time; screen:\n${visible(tui)}`);
+      if (scenario.id === 'standard') take(start.state);
+      tui.write(start.keys);
+    }
     await settle(tui, 'the ready screen', ready, m.startupMs, 1000);
     if (scenario.id === 'standard') {
       take('idle');

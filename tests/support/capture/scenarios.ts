@@ -22,6 +22,11 @@ export interface CliMarkers {
   args?: string[];
   /** Terminal size where the provider's tests read the screens at another size than 200x50. */
   size?: { cols: number; rows: number };
+  /**
+   * A notice this CLI shows at start-up, before its prompt, on every run of the capture's launch: the standard
+   * scenario takes it as state `state` (first), then both scenarios press `keys` to get past it.
+   */
+  startup?: { state: string; marker: RegExp; keys: string };
   startupMs: number;
 }
 
@@ -98,6 +103,8 @@ export const MARKERS: Record<AnyCli, CliMarkers> = {
     dialog: /Which colour should the button be\?[\s\S]*Blue[\s\S]*Navigate/,
     busy: /Press ESC to stop|Enter to steer/,
     args: ['--auto', 'high'],
+    // shown on a fresh HOME although the seed lists the folder in trustedFolders; option 1 is selected
+    startup: { state: 'trust', marker: /Trust this folder\?[\s\S]*1\. Trust this folder[\s\S]*Enter to confirm/, keys: '\r' },
     startupMs: 120_000,
   },
   pi: {
@@ -170,7 +177,7 @@ export function scenariosFor(cli: AnyCli): Scenario[] {
     {
       id: 'standard',
       description: `fresh start to ready; "${PROMPT}" typed, not sent; sent; busy; the scripted answer ${ANSWER} shown; ready again`,
-      states: ['idle', 'typed', 'processing', 'answered', 'idle-after'],
+      states: [...(MARKERS[cli].startup ? [MARKERS[cli].startup.state] : []), 'idle', 'typed', 'processing', 'answered', 'idle-after'],
       // a long delay before the answer so the busy screen is seen settled; streamed like a model would
       script: { turns: [{ match: 'ping', text: ANSWER, delayMs: 4000, chunks: 3, chunkIntervalMs: 80 }] },
     },
