@@ -94,5 +94,14 @@ describe('qwen_code on captured Qwen Code 0.24.4 screens', () => {
 });
 
 describeRealCaptures('qwen', p, 'Qwen Code 0.24.4', {
-  otherStates: ['starting', 'mcp-connecting', 'processing-early', 'completed', 'completed-second', 'tool-completed', 'question-moved', 'question-answered'],
+  otherStates: [
+    'starting',
+    'mcp-connecting',
+    'processing-early',
+    'completed',
+    'completed-second',
+    'tool-completed',
+    'question-moved',
+    'question-answered',
+  ],
 });
