@@ -123,7 +123,7 @@ describe('capture: provenance', () => {
       }
     }
     for (const f of readdirSync(dir)) {
-      expect(readFileSync(path.join(dir, f), 'utf8'), f).not.toMatch(/\/tmp\/ca[A-Za-z0-9]{6}|cao-capture-[A-Za-z0-9]{6}|\/root\b/);
+      expect(readFileSync(path.join(dir, f), 'utf8'), f).not.toMatch(/\/tmp\/ca[A-Za-z0-9]{6}|\/tmp\/[0-9a-f]{4}\/prj|cao-capture-[A-Za-z0-9]{6}|\/root\b/);
     }
   });
 });
