@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Records reference screens of a pinned real agent CLI against the fake model (tests/fixtures/README.md).
 #
-#   npm run capture -- <claude_code|codex|gemini_cli|opencode|claude|gemini|all> [standard|question|all] [--out <dir>]
+#   npm run capture -- <claude_code|codex|gemini_cli|opencode|qwen_code|copilot_cli|kilo_code|droid|pi|claude|gemini|qwen|copilot|kilo|all> [standard|question|all] [--out <dir>]
 #
 # 1. installs the pinned CLI (scripts/install-real-clis.mjs; needs the npm registry, so outside the namespace),
 # 2. runs scripts/capture.ts (with tsx) as root inside a fresh network namespace whose only interface is
@@ -27,9 +27,12 @@ unshare -n sh -c 'ip link set lo up' 2>/dev/null || fail "cannot bring loopback 
 case "$1" in
   claude_code | claude) clis=claude ;;
   gemini_cli | gemini) clis=gemini ;;
-  codex | opencode) clis=$1 ;;
-  all) clis="claude codex gemini opencode" ;;
-  *) fail "unknown CLI \"$1\" (claude_code, codex, gemini_cli, opencode, or all)" ;;
+  qwen_code | qwen) clis=qwen ;;
+  copilot_cli | copilot) clis=copilot ;;
+  kilo_code | kilo) clis=kilo ;;
+  codex | opencode | droid | pi) clis=$1 ;;
+  all) clis="claude codex gemini opencode qwen copilot kilo droid pi" ;;
+  *) fail "unknown CLI \"$1\" (claude_code, codex, gemini_cli, opencode, qwen_code, copilot_cli, kilo_code, droid, pi, or all)" ;;
 esac
 # shellcheck disable=SC2086 # one argument per CLI
 node scripts/install-real-clis.mjs $clis || fail "installing the pinned CLI failed"

@@ -3,15 +3,15 @@
 // enters the loopback-only network namespace this needs.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REAL_CLIS, type RealCli } from '../tests/support/real-clis/index.js';
+import { ALL_REAL_CLIS, type AnyCli } from '../tests/support/real-clis/index.js';
 import { captureScenario } from '../tests/support/capture/run.js';
 import { scenariosFor } from '../tests/support/capture/scenarios.js';
 import { PROVIDER_OF, cliOf, writeCapture } from '../tests/support/capture/write.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const usage = `usage: npm run capture -- <${Object.values(PROVIDER_OF).join('|')}|${REAL_CLIS.join('|')}|all> [standard|question|all] [--out <dir>]`;
+const usage = `usage: npm run capture -- <${Object.values(PROVIDER_OF).join('|')}|${ALL_REAL_CLIS.join('|')}|all> [standard|question|all] [--out <dir>]`;
 
-function parse(argv: string[]): { clis: RealCli[]; scenario: string; out: string } {
+function parse(argv: string[]): { clis: AnyCli[]; scenario: string; out: string } {
   const pos: string[] = [];
   let out = path.join(repoRoot, 'tests', 'fixtures', 'real');
   for (let i = 0; i < argv.length; i++) {
@@ -21,7 +21,7 @@ function parse(argv: string[]): { clis: RealCli[]; scenario: string; out: string
   }
   const [who, scenario = 'standard', ...extra] = pos;
   if (!who || extra.length) throw new Error(usage);
-  const clis = who === 'all' ? REAL_CLIS : [cliOf(who)].filter((c): c is RealCli => !!c);
+  const clis = who === 'all' ? ALL_REAL_CLIS : [cliOf(who)].filter((c): c is AnyCli => !!c);
   if (!clis.length) throw new Error(`unknown CLI "${who}"\n${usage}`);
   return { clis, scenario, out };
 }

@@ -9,7 +9,7 @@ import { CAPTURE_CWD, CAPTURE_HOME, leftovers, machineRewrites, makeCaptureCwd, 
 import type { ScenarioCapture } from './support/capture/run.js';
 import { scenariosFor } from './support/capture/scenarios.js';
 import { cliOf, provenanceWith, type Provenance } from './support/capture/write.js';
-import { REAL_CLIS, REAL_CLI_VERSIONS } from './support/real-clis/index.js';
+import { ALL_REAL_CLIS, REAL_CLI_VERSIONS } from './support/real-clis/index.js';
 
 // The pure parts of the capture tool (npm run capture); recording itself needs the real CLIs: tests/real/capture.test.ts.
 
@@ -41,8 +41,10 @@ describe('capture: normalisation', () => {
     try {
       expect(existsSync(dir)).toBe(true);
       expect(dir.length).toBe(CAPTURE_CWD.length);
+      // named like the normalised one: a CLI that shows the project's name shows the same on every run
+      expect(path.basename(dir)).toBe(path.basename(CAPTURE_CWD));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(path.dirname(dir), { recursive: true, force: true });
     }
   });
 });
@@ -74,14 +76,18 @@ describe('capture: colour rows', () => {
 describe('capture: command line and scenarios', () => {
   it('accepts provider ids and short names', () => {
     expect(['claude_code', 'claude', 'codex', 'gemini_cli', 'gemini', 'opencode'].map(cliOf)).toEqual(['claude', 'claude', 'codex', 'gemini', 'gemini', 'opencode']);
+    const more = ['qwen_code', 'qwen', 'copilot_cli', 'copilot', 'kilo_code', 'kilo', 'droid', 'pi'];
+    expect(more.map(cliOf)).toEqual(['qwen', 'qwen', 'copilot', 'copilot', 'kilo', 'kilo', 'droid', 'pi']);
     expect(cliOf('kiro_cli')).toBeUndefined();
   });
 
   it('has the standard states for every CLI and a question dialog where the CLI has one', () => {
-    for (const cli of REAL_CLIS) {
+    for (const cli of ALL_REAL_CLIS) {
       const [standard, ...rest] = scenariosFor(cli);
-      expect(standard.states).toEqual(['idle', 'typed', 'processing', 'answered', 'idle-after']);
-      expect(rest.map((s) => s.id)).toEqual(cli === 'codex' ? [] : ['question']);
+      // Droid's folder-trust notice comes first
+      expect(standard.states).toEqual([...(cli === 'droid' ? ['trust'] : []), 'idle', 'typed', 'processing', 'answered', 'idle-after']);
+      // Codex has no question tool under cao-mcp's flags, pi none at all
+      expect(rest.map((s) => s.id)).toEqual(cli === 'codex' || cli === 'pi' ? [] : ['question']);
     }
   });
 });
@@ -108,7 +114,7 @@ describe('capture: provenance', () => {
 
   it('every committed capture set has a provenance record naming its files, at the pinned version, without machine paths', () => {
     const dir = path.join(repoRoot, 'tests', 'fixtures', 'real');
-    for (const cli of REAL_CLIS) {
+    for (const cli of ALL_REAL_CLIS) {
       const prov = JSON.parse(readFileSync(path.join(dir, `${cli}.provenance.json`), 'utf8')) as Provenance;
       expect(prov.version).toBe(REAL_CLI_VERSIONS[cli].version);
       expect(Object.keys(prov.scenarios)).toContain('standard');
@@ -117,7 +123,7 @@ describe('capture: provenance', () => {
       }
     }
     for (const f of readdirSync(dir)) {
-      expect(readFileSync(path.join(dir, f), 'utf8'), f).not.toMatch(/\/tmp\/ca[A-Za-z0-9]{6}|cao-capture-[A-Za-z0-9]{6}|\/root\b/);
+      expect(readFileSync(path.join(dir, f), 'utf8'), f).not.toMatch(/\/tmp\/ca[A-Za-z0-9]{6}|\/tmp\/[0-9a-f]{4}\/prj|cao-capture-[A-Za-z0-9]{6}|\/root\b/);
     }
   });
 });

@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { copilotCliProvider as p } from '../src/providers/copilot-cli.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext } from '../src/providers/types.js';
+import { describeRealCaptures } from './support/captures.js';
 
-// Screens of the real GitHub Copilot CLI 1.0.102 at 200x50 (tests/fixtures/real/copilot-*.txt, see more-clis.md there).
+// Screens of the real GitHub Copilot CLI 1.0.102 at 200x50 (tests/fixtures/real/copilot-*.txt): idle, typed, processing,
+// answered, idle-after and question by npm run capture (copilot.provenance.json); the others recorded by hand before it
+// (more-clis.md there).
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'real');
 const text = (state: string) => readFileSync(path.join(fixtures, `copilot-${state}.txt`), 'utf8');
 const screen = (state: string) => snapshotFromText(text(state));
@@ -15,8 +18,11 @@ const screen = (state: string) => snapshotFromText(text(state));
 describe('copilot_cli on captured Copilot CLI 1.0.102 screens', () => {
   it.each([
     ['idle', 'idle'],
+    ['typed', 'idle'],
     ['idle-manual-approval', 'idle'],
     ['processing', 'processing'],
+    ['answered', 'completed'],
+    ['idle-after', 'completed'],
     ['completed', 'completed'],
     ['completed-second', 'completed'],
     ['tool-running', 'processing'],
@@ -57,6 +63,7 @@ describe('copilot_cli on captured Copilot CLI 1.0.102 screens', () => {
 
   it('sees text left in the input box', () => {
     expect(p.inputPending!(screen('idle'))).toBe(false);
+    expect(p.inputPending!(screen('typed'))).toBe(true);
     expect(p.inputPending!(snapshotFromText(text('idle').replace(/^❯$/m, '❯ say ping')))).toBe(true);
   });
 
@@ -87,4 +94,8 @@ describe('copilot_cli on captured Copilot CLI 1.0.102 screens', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describeRealCaptures('copilot', p, 'Copilot CLI 1.0.102', {
+  otherStates: ['idle-manual-approval', 'completed', 'completed-second', 'tool-running', 'tool-completed', 'question-moved', 'question-answered'],
 });

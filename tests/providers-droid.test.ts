@@ -6,8 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { droidProvider as p } from '../src/providers/droid.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext } from '../src/providers/types.js';
+import { describeRealCaptures } from './support/captures.js';
 
-// Screens of the real Factory Droid 0.225.2 at 200x50 (tests/fixtures/real/droid-*.txt, see more-clis.md there).
+// Screens of the real Factory Droid 0.225.2 at 200x50 (tests/fixtures/real/droid-*.txt): trust, idle, typed, processing,
+// answered, idle-after and question by npm run capture (droid.provenance.json); the others recorded by hand before it
+// (more-clis.md there).
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'real');
 const text = (state: string) => readFileSync(path.join(fixtures, `droid-${state}.txt`), 'utf8');
 const screen = (state: string) => snapshotFromText(text(state));
@@ -16,7 +19,10 @@ describe('droid on captured Factory Droid 0.225.2 screens', () => {
   it.each([
     ['trust', 'unknown'],
     ['idle', 'idle'],
+    ['typed', 'idle'],
     ['processing', 'processing'],
+    ['answered', 'completed'],
+    ['idle-after', 'completed'],
     ['completed-second', 'completed'],
     ['tool-completed', 'completed'],
     ['question', 'waiting_user_answer'],
@@ -51,6 +57,7 @@ describe('droid on captured Factory Droid 0.225.2 screens', () => {
 
   it('sees a paste that did not land (the placeholder) and one that did', () => {
     expect(p.inputPending!(screen('idle'))).toBe(false);
+    expect(p.inputPending!(screen('typed'))).toBe(true);
     expect(p.inputPending!(snapshotFromText(text('idle').replace(/│ > Try "[^"]*"/, '│ > say ping')))).toBe(true);
   });
 
@@ -89,3 +96,5 @@ describe('droid on captured Factory Droid 0.225.2 screens', () => {
     }
   });
 });
+
+describeRealCaptures('droid', p, 'Factory Droid 0.225.2', { otherStates: ['trust', 'completed-second', 'tool-completed', 'question-answered'] });

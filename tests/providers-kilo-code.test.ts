@@ -6,15 +6,22 @@ import { describe, expect, it } from 'vitest';
 import { kiloCodeProvider as p } from '../src/providers/kilo-code.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext } from '../src/providers/types.js';
+import { describeRealCaptures } from './support/captures.js';
 
-// Screens of the real Kilo Code CLI 7.7.7 at 200x60 (tests/fixtures/real/kilo-*.txt, see more-clis.md there).
+// Screens of the real Kilo Code CLI 7.7.7 at 200x60 (tests/fixtures/real/kilo-*.txt): idle, typed, processing, answered,
+// idle-after and question by npm run capture (kilo.provenance.json); home and completed recorded by hand before it
+// (more-clis.md there).
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'real');
 const screen = (state: string) => snapshotFromText(readFileSync(path.join(fixtures, `kilo-${state}.txt`), 'utf8'));
 
 describe('kilo_code (OpenCode detector) on captured Kilo Code 7.7.7 screens', () => {
   it.each([
     ['home', 'idle'],
+    ['idle', 'idle'],
+    ['typed', 'idle'],
     ['processing', 'processing'],
+    ['answered', 'completed'],
+    ['idle-after', 'completed'],
     ['completed', 'completed'],
     ['question', 'waiting_user_answer'],
   ])('%s → %s', (state, status) => {
@@ -23,7 +30,9 @@ describe('kilo_code (OpenCode detector) on captured Kilo Code 7.7.7 screens', ()
 
   it('extracts the answer above the turn footer', () => {
     expect(p.extractLastAnswer(screen('completed'))).toBe('SENT-kilo');
+    expect(p.extractLastAnswer(screen('answered'))).toBe('PONG-123');
     expect(p.extractLastAnswer(screen('home'))).toBeNull();
+    expect(p.extractLastAnswer(screen('idle'))).toBeNull();
   });
 
   it('shows the question panel without the version row and picks options by digit', () => {
@@ -69,3 +78,5 @@ describe('kilo_code (OpenCode detector) on captured Kilo Code 7.7.7 screens', ()
     }
   });
 });
+
+describeRealCaptures('kilo', p, 'Kilo Code 7.7.7', { otherStates: ['home', 'completed'] });

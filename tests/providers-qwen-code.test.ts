@@ -7,8 +7,10 @@ import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext } from '../src/providers/types.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { describeRealCaptures } from './support/captures.js';
 
-// Screens of the real Qwen Code 0.24.4 at 200x50 (tests/fixtures/real/qwen-*.txt, see more-clis.md there).
+// Screens of the real Qwen Code 0.24.4 at 200x50 (tests/fixtures/real/qwen-*.txt): idle, typed, processing, answered,
+// idle-after and question by npm run capture (qwen.provenance.json); the others recorded by hand before it (more-clis.md).
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'real');
 const screen = (state: string) => snapshotFromText(readFileSync(path.join(fixtures, `qwen-${state}.txt`), 'utf8'));
 
@@ -17,9 +19,12 @@ describe('qwen_code on captured Qwen Code 0.24.4 screens', () => {
     ['starting', 'processing'],
     ['mcp-connecting', 'processing'],
     ['idle', 'idle'],
+    ['typed', 'idle'],
     ['processing-early', 'processing'],
     ['processing', 'processing'],
     ['completed', 'completed'],
+    ['answered', 'completed'],
+    ['idle-after', 'completed'],
     ['completed-second', 'completed'],
     ['tool-completed', 'completed'],
     ['question', 'waiting_user_answer'],
@@ -55,6 +60,7 @@ describe('qwen_code on captured Qwen Code 0.24.4 screens', () => {
 
   it('sees text left in the input box', () => {
     expect(p.inputPending!(screen('idle'))).toBe(false);
+    expect(p.inputPending!(screen('typed'))).toBe(true);
     const typed = readFileSync(path.join(fixtures, 'qwen-idle.txt'), 'utf8').replace('*   Type your message or @path/to/file', '*   say ping');
     expect(p.inputPending!(snapshotFromText(typed))).toBe(true);
     expect(p.detect(snapshotFromText(typed))).toBe('idle');
@@ -85,4 +91,17 @@ describe('qwen_code on captured Qwen Code 0.24.4 screens', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describeRealCaptures('qwen', p, 'Qwen Code 0.24.4', {
+  otherStates: [
+    'starting',
+    'mcp-connecting',
+    'processing-early',
+    'completed',
+    'completed-second',
+    'tool-completed',
+    'question-moved',
+    'question-answered',
+  ],
 });

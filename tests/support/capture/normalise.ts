@@ -1,4 +1,5 @@
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -66,12 +67,25 @@ export function leftovers(text: string, rewrites: Rewrite[]): string[] {
 }
 
 /**
- * A fresh working directory whose path is as long as CAPTURE_CWD when the temp dir allows it
- * (`/tmp/caXXXXXX`): the rewrite then keeps every column in place, in the screens and in the raw stream,
- * so the raw stream still renders to the committed screens.
+ * A fresh working directory `<temp dir>/<random>/prj` whose path is as long as CAPTURE_CWD when the temp dir allows
+ * it (`/tmp/abcd/prj`): the rewrite then keeps every column in place, in the screens and in the raw stream, so the
+ * raw stream still renders to the committed screens. Its name is CAPTURE_CWD's: CLIs that show the project's name
+ * (Qwen Code's footer, window titles) show `prj`, the same on every run. Remove it with `path.dirname(dir)`.
  */
 export function makeCaptureCwd(tmpDir = os.tmpdir()): string {
-  const prefix = CAPTURE_CWD.length - 6 - tmpDir.length - 1; // mkdtemp appends 6 characters
-  const name = prefix >= 1 ? 'cao'.slice(0, prefix).padEnd(prefix, 'x') : 'cao-';
-  return mkdtempSync(path.join(tmpDir, name));
+  const name = path.basename(CAPTURE_CWD);
+  const rand = CAPTURE_CWD.length - tmpDir.length - name.length - 2;
+  for (let attempt = 0; rand >= 3 && attempt < 50; attempt++) {
+    const parent = path.join(tmpDir, randomBytes(16).toString('hex').slice(0, rand));
+    try {
+      mkdirSync(parent);
+    } catch {
+      continue; // taken
+    }
+    mkdirSync(path.join(parent, name));
+    return path.join(parent, name);
+  }
+  const parent = mkdtempSync(path.join(tmpDir, 'cao-'));
+  mkdirSync(path.join(parent, name));
+  return path.join(parent, name);
 }

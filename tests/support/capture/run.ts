@@ -2,13 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startFakeModel, type FakeModel } from '../fake-model/index.js';
-import { REAL_CLI_VERSIONS, assertLoopbackOnlyNetwork, seedRealCli, startRealTui, waitNoProcessesWithEnv, type RealCli, type RunningTui } from '../real-clis/index.js';
+import { REAL_CLI_VERSIONS, assertLoopbackOnlyNetwork, seedRealCli, startRealTui, waitNoProcessesWithEnv, type AnyCli, type RunningTui } from '../real-clis/index.js';
 import { visibleRowsAnsi } from './ansi.js';
 import { CAPTURE_CWD, CAPTURE_HOME, CAPTURE_TMP, leftovers, machineRewrites, makeCaptureCwd, normalise, normaliseStream, type Rewrite } from './normalise.js';
-import { BUSY, MARKERS, PROMPT, QUESTION_PROMPT, ANSWER, type Scenario } from './scenarios.js';
+import { MARKERS, busyOf, PROMPT, QUESTION_PROMPT, ANSWER, type Scenario } from './scenarios.js';
 
 export const CAPTURE_COLS = 200;
 export const CAPTURE_ROWS = 50;
+
+/** The terminal a CLI is captured in: 200x50, or the size its provider's tests read (Kilo: 200x60). */
+export const captureSize = (cli: AnyCli) => MARKERS[cli].size ?? { cols: CAPTURE_COLS, rows: CAPTURE_ROWS };
 
 export interface CapturedState {
   state: string;
@@ -19,7 +22,7 @@ export interface CapturedState {
 }
 
 export interface ScenarioCapture {
-  cli: RealCli;
+  cli: AnyCli;
   scenario: Scenario;
   recordedAt: string;
   /** argv after the binary, normalised. */
@@ -38,7 +41,7 @@ export interface CaptureOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const visible = (t: RunningTui) => t.screen.snapshot().lines.slice(-CAPTURE_ROWS).join('\n');
+const visible = (t: RunningTui) => t.screen.snapshot().lines.slice(-t.screen.rows).join('\n');
 
 /**
  * Polls until `pred` holds on the visible rows and the screen has been still for `quietMs` (all writes parsed);
@@ -57,7 +60,7 @@ async function settle(t: RunningTui, what: string, pred: (screen: string) => boo
  * or the prompt left the screen (OpenCode clears its input, then can take many seconds on a loaded machine
  * before it draws the session and sends its request). Never presses again once one of these happened.
  */
-async function send(t: RunningTui, fm: FakeModel, text: string): Promise<void> {
+async function send(t: RunningTui, fm: FakeModel, text: string, BUSY: RegExp): Promise<void> {
   for (let press = 0; press < 4; press++) {
     const n = fm.requests.length;
     t.write('\r');
@@ -75,21 +78,24 @@ async function send(t: RunningTui, fm: FakeModel, text: string): Promise<void> {
  * Runs one scenario on the pinned real CLI (seeded throwaway HOME, fake model on loopback, 200x50 pty rendered
  * by the project's Screen) and returns its screens, normalised. Must run in a loopback-only network namespace.
  */
-export async function captureScenario(cli: RealCli, scenario: Scenario, opts: CaptureOptions = {}): Promise<ScenarioCapture> {
+export async function captureScenario(cli: AnyCli, scenario: Scenario, opts: CaptureOptions = {}): Promise<ScenarioCapture> {
   assertLoopbackOnlyNetwork();
   const log = opts.log ?? (() => {});
   const m = MARKERS[cli];
+  const BUSY = busyOf(cli);
+  const { cols, rows } = captureSize(cli);
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'cao-capture-'));
   const cwd = makeCaptureCwd();
   const fm = await startFakeModel({ script: scenario.script });
-  const spec = seedRealCli(cli, { modelUrl: fm.url, cwd, tmpRoot });
+  const seeded = seedRealCli(cli, { modelUrl: fm.url, cwd, tmpRoot });
+  const spec = { ...seeded, args: [...(m.args ?? []), ...seeded.args] };
   const rewrites: Rewrite[] = machineRewrites({ cwd, home: spec.home, tmpRoot });
   const t0 = Date.now();
-  const tui = startRealTui(spec, CAPTURE_COLS, CAPTURE_ROWS);
+  const tui = startRealTui(spec, cols, rows);
   const states: CapturedState[] = [];
   let rawEnd = 0;
   const take = (state: string) => {
-    const text = tui.screen.snapshot().lines.slice(-CAPTURE_ROWS).join('\n') + '\n';
+    const text = tui.screen.snapshot().lines.slice(-rows).join('\n') + '\n';
     // rewritten on the cells: a path drawn in several colours has escapes between its characters
     const ansi = visibleRowsAnsi(tui.screen.term, rewrites).join('\n') + '\n';
     states.push({ state, atMs: Date.now() - t0, text: normalise(text, rewrites), ansi });
@@ -102,13 +108,20 @@ export async function captureScenario(cli: RealCli, scenario: Scenario, opts: Ca
   try {
     log(`  ${cli} ${scenario.id}: starting ${REAL_CLI_VERSIONS[cli].pkg}@${REAL_CLI_VERSIONS[cli].version}`);
     // quiet for a second: TUIs draw their prompt before they have finished starting
+    const start = m.startup;
+    if (start) {
+      await settle(tui, 'the start-up notice or the ready screen', (s) => start.marker.test(s) || ready(s), m.startupMs, 1000);
+      if (!start.marker.test(visible(tui))) throw new Error(`capture: ${cli} showed no start-up notice (${start.state}) this time; screen:\n${visible(tui)}`);
+      if (scenario.id === 'standard') take(start.state);
+      tui.write(start.keys);
+    }
     await settle(tui, 'the ready screen', ready, m.startupMs, 1000);
     if (scenario.id === 'standard') {
       take('idle');
       tui.write(PROMPT);
       await settle(tui, 'the typed prompt', (s) => s.includes(PROMPT), 10_000, 700);
       take('typed');
-      await send(tui, fm, PROMPT);
+      await send(tui, fm, PROMPT, BUSY);
       // the answer is scripted to come 4 s after the request: the busy screen is seen at its steady state
       await settle(tui, 'the busy footer', (s) => BUSY.test(s) && (!m.busySettled || m.busySettled.test(s)), 60_000, 0);
       await sleep(1500);
@@ -123,7 +136,7 @@ export async function captureScenario(cli: RealCli, scenario: Scenario, opts: Ca
       await sleep(500);
       tui.write(QUESTION_PROMPT);
       await settle(tui, 'the typed prompt', (s) => s.includes(QUESTION_PROMPT), 10_000, 500);
-      await send(tui, fm, QUESTION_PROMPT);
+      await send(tui, fm, QUESTION_PROMPT, BUSY);
       const dialog = m.dialog;
       if (!dialog) throw new Error(`capture: ${cli} has no question dialog`);
       await settle(tui, 'the question dialog', (s) => dialog.test(s), 60_000, 1500);
@@ -166,6 +179,6 @@ export async function captureScenario(cli: RealCli, scenario: Scenario, opts: Ca
     }
     await fm.close();
     rmSync(tmpRoot, { recursive: true, force: true });
-    rmSync(cwd, { recursive: true, force: true });
+    rmSync(path.dirname(cwd), { recursive: true, force: true });
   }
 }

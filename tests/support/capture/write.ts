@@ -1,20 +1,30 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REAL_CLI_VERSIONS, type RealCli } from '../real-clis/index.js';
-import { CAPTURE_COLS, CAPTURE_ROWS, type ScenarioCapture } from './run.js';
+import { REAL_CLI_VERSIONS, type AnyCli } from '../real-clis/index.js';
+import { captureSize, type ScenarioCapture } from './run.js';
 
 /** cao-mcp's provider id for each capturable CLI, and the names the capture command accepts for it. */
-export const PROVIDER_OF: Record<RealCli, string> = { claude: 'claude_code', codex: 'codex', gemini: 'gemini_cli', opencode: 'opencode' };
+export const PROVIDER_OF: Record<AnyCli, string> = {
+  claude: 'claude_code',
+  codex: 'codex',
+  gemini: 'gemini_cli',
+  opencode: 'opencode',
+  qwen: 'qwen_code',
+  copilot: 'copilot_cli',
+  kilo: 'kilo_code',
+  droid: 'droid',
+  pi: 'pi',
+};
 
 /** `claude_code` or `claude` → `claude`; undefined for anything else. */
-export function cliOf(name: string): RealCli | undefined {
-  for (const [cli, provider] of Object.entries(PROVIDER_OF) as [RealCli, string][]) if (name === cli || name === provider) return cli;
+export function cliOf(name: string): AnyCli | undefined {
+  for (const [cli, provider] of Object.entries(PROVIDER_OF) as [AnyCli, string][]) if (name === cli || name === provider) return cli;
   return undefined;
 }
 
-export const stateFile = (cli: RealCli, state: string, ansi = false) => `${cli}-${state}${ansi ? '.ansi' : ''}.txt`;
-export const rawFile = (cli: RealCli, scenario: string) => `${cli}-${scenario}.raw.txt`;
-export const provenanceFile = (cli: RealCli) => `${cli}.provenance.json`;
+export const stateFile = (cli: AnyCli, state: string, ansi = false) => `${cli}-${state}${ansi ? '.ansi' : ''}.txt`;
+export const rawFile = (cli: AnyCli, scenario: string) => `${cli}-${scenario}.raw.txt`;
+export const provenanceFile = (cli: AnyCli) => `${cli}.provenance.json`;
 
 export interface ScenarioProvenance {
   description: string;
@@ -27,7 +37,7 @@ export interface ScenarioProvenance {
 }
 
 export interface Provenance {
-  cli: RealCli;
+  cli: AnyCli;
   provider: string;
   package: string;
   version: string;
@@ -59,7 +69,7 @@ export function provenanceWith(prev: Provenance | undefined, c: ScenarioCapture)
     provider: PROVIDER_OF[c.cli],
     package: pkg,
     version,
-    terminal: { cols: CAPTURE_COLS, rows: CAPTURE_ROWS, term: 'xterm-256color' },
+    terminal: { ...captureSize(c.cli), term: 'xterm-256color' },
     rendering:
       'node-pty output rendered by @xterm/headless (src/screen/screen.ts, which answers terminal queries); .txt = the visible rows as text, ' +
       '.ansi.txt = the same rows with SGR colour/attribute escapes (tests/support/capture/ansi.ts), .raw.txt = the pty output up to the last screen',
