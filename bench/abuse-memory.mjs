@@ -48,7 +48,10 @@ function poster(hub) {
 }
 
 async function openSession(post, name) {
-  const r = await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name, version: '1' } } }, { 'X-Cao-Supervisor': name });
+  const r = await post(
+    { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name, version: '1' } } },
+    { 'X-Cao-Supervisor': name },
+  );
   const sid = r.headers.get('mcp-session-id');
   if (!sid) throw new Error(`initialize refused: ${r.status}`);
   const h = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18', 'X-Cao-Supervisor': name };
@@ -61,7 +64,15 @@ async function sendLatency(post, h, n) {
   const out = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    await post({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name: 'send_message', arguments: { receiver_id: 'bench-receiver', message: `m${i}` } } }, h);
+    await post(
+      {
+        jsonrpc: '2.0',
+        id: i + 1,
+        method: 'tools/call',
+        params: { name: 'send_message', arguments: { receiver_id: 'bench-receiver', message: `m${i}` } },
+      },
+      h,
+    );
     out.push(performance.now() - t);
   }
   return summarize(out, 3);
@@ -99,7 +110,9 @@ export async function run({ quick }) {
     await sleep(1000);
     const rssAfterRefused2 = rssMb(proc.pid);
     const sendAfter = await sendLatency(post, sender, 200);
-    log(`2 × ${N} refused session-less POSTs (HTTP ${refusedStatus}): RSS ${rssStart.toFixed(1)} → ${rssAfterRefused.toFixed(1)} → ${rssAfterRefused2.toFixed(1)} MB; send_message median ${sendBefore.median} → ${sendAfter.median} ms`);
+    log(
+      `2 × ${N} refused session-less POSTs (HTTP ${refusedStatus}): RSS ${rssStart.toFixed(1)} → ${rssAfterRefused.toFixed(1)} → ${rssAfterRefused2.toFixed(1)} MB; send_message median ${sendBefore.median} → ${sendAfter.median} ms`,
+    );
 
     const info = async () => (await (await fetch(new URL(`/api/hub?token=${hub.token}`, hub.url))).json()).mcpSessions;
     /** Opens N idle sessions; returns RSS while open and after their expiry (idle time, a sweep, then a pause). */
@@ -122,7 +135,9 @@ export async function run({ quick }) {
     const rssSessionsOpen = r1.open;
     const rssAfterExpiry = r1.expired;
     const left = r2.left;
-    log(`${N} idle sessions: RSS ${r1.open.toFixed(1)} MB while open, ${r1.expired.toFixed(1)} MB past their expiry; another ${N}: ${r2.open.toFixed(1)} / ${r2.expired.toFixed(1)} MB (${left ?? 'unknown'} sessions left)`);
+    log(
+      `${N} idle sessions: RSS ${r1.open.toFixed(1)} MB while open, ${r1.expired.toFixed(1)} MB past their expiry; another ${N}: ${r2.open.toFixed(1)} / ${r2.expired.toFixed(1)} MB (${left ?? 'unknown'} sessions left)`,
+    );
     return writeResult('abuse-memory', {
       cli: process.env.CAO_BENCH_CLI ? 'CAO_BENCH_CLI' : 'dist',
       n: N,

@@ -16,7 +16,10 @@ const long = (n) => Array.from({ length: n }, (_, i) => `${i + 1}. ${WORDS}`).jo
 const KINDS = {
   quick: { rule: { answer: 'quick answer to {{input}}' }, expect: (input) => `quick answer to ${input}` },
   think: { rule: { answer: 'thought about {{input}}', delayMs: 1200 }, expect: (input) => `thought about ${input}` },
-  stream: { rule: { answer: `streamed {{input}}\n${long(12)}`, stream: { chunks: 12, intervalMs: 100 } }, expect: (input) => `streamed ${input}\n${long(12)}` },
+  stream: {
+    rule: { answer: `streamed {{input}}\n${long(12)}`, stream: { chunks: 12, intervalMs: 100 } },
+    expect: (input) => `streamed ${input}\n${long(12)}`,
+  },
   // a streamed answer that stops for 1.5 s after its 3rd piece (the spinner keeps turning)
   pause: {
     rule: { answer: `paused {{input}}\n${long(8)}`, stream: { chunks: 6, intervalMs: 60 }, pauses: [{ afterChunk: 3, ms: 1500 }] },
@@ -43,10 +46,7 @@ const SILENT = {
 function script(kinds, spinnerIntervalMs) {
   return JSON.stringify({
     spinnerIntervalMs,
-    rules: [
-      { match: 'nested quick', answer: 'nested done' },
-      ...Object.entries(kinds).map(([k, v]) => ({ match: `[${k}]`, ...v.rule })),
-    ],
+    rules: [{ match: 'nested quick', answer: 'nested done' }, ...Object.entries(kinds).map(([k, v]) => ({ match: `[${k}]`, ...v.rule }))],
   });
 }
 
@@ -126,7 +126,13 @@ function analyse(runs, events, record, quick, floor) {
     const done = st.find((e) => e.t >= final.t && (e.status === 'idle' || e.status === 'completed'));
     const wrongAnswer = run.r.output !== run.expected;
     if (early.length || wrongAnswer || run.returnedAt < final.t) {
-      falseCompletions.push({ kind: run.kind, id, early: early.map((e) => ({ status: e.status, beforeFinalMs: Math.round(final.t - e.t) })), wrongAnswer, returnedBeforeFinal: run.returnedAt < final.t });
+      falseCompletions.push({
+        kind: run.kind,
+        id,
+        early: early.map((e) => ({ status: e.status, beforeFinalMs: Math.round(final.t - e.t) })),
+        wrongAnswer,
+        returnedBeforeFinal: run.returnedAt < final.t,
+      });
     }
     (detect[run.kind] ??= []).push(done ? done.t - final.t : NaN);
     (ret[run.kind] ??= []).push(run.returnedAt - final.t);
@@ -140,7 +146,12 @@ function analyse(runs, events, record, quick, floor) {
   // floors at the same percentile as the figure they stand under
   const floorP95 = floor.settleMs + floor.ptyRtt.p95;
   const floorP99 = floor.settleMs + floor.ptyRtt.p99;
-  figures.floor = { settleWindowMs: floor.settleMs, ptyRoundTripMs: floor.ptyRtt, p95Ms: Math.round(floorP95 * 100) / 100, p99Ms: Math.round(floorP99 * 100) / 100 };
+  figures.floor = {
+    settleWindowMs: floor.settleMs,
+    ptyRoundTripMs: floor.ptyRtt,
+    p95Ms: Math.round(floorP95 * 100) / 100,
+    p99Ms: Math.round(floorP99 * 100) / 100,
+  };
   const d = figures.detectedAfterFinalFrameMs;
   figures.detectedP95OverFloor = Math.round((d.p95 / floorP95) * 1000) / 1000;
   // the target stays in ms: the floor under it is our own constant (the settle window), not the machine
@@ -160,10 +171,47 @@ function analyse(runs, events, record, quick, floor) {
     target,
     pass: detectPass && correctPass,
     summary: [
-      headline({ id: 'completion.detected', label: `Completion detected after the final frame (p95, n=${d.n})`, value: d.p95, unit: 'ms', better: 'lower', baseline: floorOf('p95', floorP95), ratio: d.p95 / floorP95, ratioOf: 'the floor', target: `≤ ${target.detectedP95Ms} ms (floor is our constant)`, pass: detectPass }),
-      headline({ id: 'completion.detectedP99', label: `Completion detected after the final frame (p99)`, value: d.p99, unit: 'ms', better: 'lower', baseline: floorOf('p99', floorP99), ratio: d.p99 / floorP99, ratioOf: 'the floor' }),
-      headline({ id: 'completion.returned', label: 'handoff returned after the final frame (p95; stops the worker first)', value: figures.handoffReturnedAfterFinalFrameMs.p95, unit: 'ms', better: 'lower', baseline: floorOf('p95', floorP95), ratio: figures.handoffReturnedAfterFinalFrameMs.p95 / floorP95, ratioOf: 'the floor' }),
-      headline({ id: 'completion.false', label: 'False completions + failed handoffs (long tool call, silent thinking, pauses mid-answer)', value: falseCompletions.length + failures.length, unit: `of ${runs.length}`, better: 'lower', target: '0', pass: correctPass }),
+      headline({
+        id: 'completion.detected',
+        label: `Completion detected after the final frame (p95, n=${d.n})`,
+        value: d.p95,
+        unit: 'ms',
+        better: 'lower',
+        baseline: floorOf('p95', floorP95),
+        ratio: d.p95 / floorP95,
+        ratioOf: 'the floor',
+        target: `≤ ${target.detectedP95Ms} ms (floor is our constant)`,
+        pass: detectPass,
+      }),
+      headline({
+        id: 'completion.detectedP99',
+        label: `Completion detected after the final frame (p99)`,
+        value: d.p99,
+        unit: 'ms',
+        better: 'lower',
+        baseline: floorOf('p99', floorP99),
+        ratio: d.p99 / floorP99,
+        ratioOf: 'the floor',
+      }),
+      headline({
+        id: 'completion.returned',
+        label: 'handoff returned after the final frame (p95; stops the worker first)',
+        value: figures.handoffReturnedAfterFinalFrameMs.p95,
+        unit: 'ms',
+        better: 'lower',
+        baseline: floorOf('p95', floorP95),
+        ratio: figures.handoffReturnedAfterFinalFrameMs.p95 / floorP95,
+        ratioOf: 'the floor',
+      }),
+      headline({
+        id: 'completion.false',
+        label: 'False completions + failed handoffs (long tool call, silent thinking, pauses mid-answer)',
+        value: falseCompletions.length + failures.length,
+        unit: `of ${runs.length}`,
+        better: 'lower',
+        target: '0',
+        pass: correctPass,
+      }),
     ],
   });
   console.log(`completion (${runs.length} handoffs; false completions ${falseCompletions.length}; failures ${failures.length})`);
@@ -171,7 +219,9 @@ function analyse(runs, events, record, quick, floor) {
   console.log(line('final frame -> handoff returned (client)', figures.handoffReturnedAfterFinalFrameMs));
   for (const [k, v] of Object.entries(figures.byKind)) console.log(line(`  ${k}: detected`, v.detectedMs));
   console.log(line('baseline: raw pty round trip', floor.ptyRtt));
-  console.log(`  floor p95 = settle window ${floor.settleMs} ms + pty p95 = ${figures.floor.p95Ms} ms; detected p95 = ${figures.detectedP95OverFloor}× the floor (target ≤ ${target.detectedP95Ms} ms)${detectPass ? ' ✓' : ' ✗'}`);
+  console.log(
+    `  floor p95 = settle window ${floor.settleMs} ms + pty p95 = ${figures.floor.p95Ms} ms; detected p95 = ${figures.detectedP95OverFloor}× the floor (target ≤ ${target.detectedP95Ms} ms)${detectPass ? ' ✓' : ' ✗'}`,
+  );
   if (failures.length) log(`  failures: ${JSON.stringify(failures).slice(0, 2000)}`);
   if (falseCompletions.length) log(`  false completions: ${JSON.stringify(falseCompletions).slice(0, 2000)}`);
   return res;

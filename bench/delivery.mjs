@@ -33,7 +33,8 @@ export async function run({ quick }) {
     const boss = await hub.client('delivery-boss');
     events = new EventLog(hub);
     const ids = [];
-    for (let i = 0; i < AGENTS; i++) ids.push((await boss.call('assign', { agent_profile: 'developer', provider: 'mock', message: `warm up ${i}` })).terminal_id);
+    for (let i = 0; i < AGENTS; i++)
+      ids.push((await boss.call('assign', { agent_profile: 'developer', provider: 'mock', message: `warm up ${i}` })).terminal_id);
     // every agent has taken its warm-up task and finished it
     for (const id of ids) {
       await events.waitFor((e) => e.ev === 'input' && e.id === id && e.kind === 'paste', 30_000);
@@ -113,7 +114,13 @@ export async function run({ quick }) {
   const busyFloor = settleMs + pty.max;
   const idle99 = figures.idleSendToPasteMs.p99;
   const busyMax = figures.busyFinalFrameToPasteMs.max;
-  figures.baseline = { httpRoundTripMs: http, ptyRoundTripMs: pty, settleWindowMs: settleMs, idleFloorP99Ms: Math.round(idleFloor * 100) / 100, busyFloorMaxMs: Math.round(busyFloor * 100) / 100 };
+  figures.baseline = {
+    httpRoundTripMs: http,
+    ptyRoundTripMs: pty,
+    settleWindowMs: settleMs,
+    idleFloorP99Ms: Math.round(idleFloor * 100) / 100,
+    busyFloorMaxMs: Math.round(busyFloor * 100) / 100,
+  };
   figures.idleP99OverFloor = Math.round((idle99 / idleFloor) * 1000) / 1000;
   figures.busyMaxOverFloor = Math.round((busyMax / busyFloor) * 1000) / 1000;
   // idle: nothing of ours sets its floor, so the target is a ratio; busy: the settle window (ours) does, so ms
@@ -123,14 +130,45 @@ export async function run({ quick }) {
   const res = writeResult('delivery', {
     quick,
     agents: AGENTS,
-    note: 'idle: from the client (MCP SDK) calling send_message to the hub writing the paste into the pty; busy: a message queued while the agent works, pasted after its turn ends (from the mock\'s final_frame record, and from the hub\'s ready status event). Baselines, measured right before each probe: a bare JSON POST round trip on loopback with node:http to a bare server (one SQLite insert) and a raw pty round trip (write -> cat -> read with node-pty), each in a process of its own. idle floor = HTTP p99 + pty p99; busy floor = the settle window (our constant) + pty max. ratio = figure / floor.',
+    note: "idle: from the client (MCP SDK) calling send_message to the hub writing the paste into the pty; busy: a message queued while the agent works, pasted after its turn ends (from the mock's final_frame record, and from the hub's ready status event). Baselines, measured right before each probe: a bare JSON POST round trip on loopback with node:http to a bare server (one SQLite insert) and a raw pty round trip (write -> cat -> read with node-pty), each in a process of its own. idle floor = HTTP p99 + pty p99; busy floor = the settle window (our constant) + pty max. ratio = figure / floor.",
     figures,
     target,
     pass: idlePass && busyPass,
     summary: [
-      headline({ id: 'delivery.idle', label: `Idle delivery: send_message → bytes in the pty (p99, n=${figures.idleSendToPasteMs.n})`, value: idle99, unit: 'ms', better: 'lower', baseline: { label: 'bare HTTP JSON round trip p99 + raw pty round trip p99', value: idleFloor, unit: 'ms' }, ratio: idle99 / idleFloor, ratioOf: 'the floor', target: `≤ ${target.idleP99OverFloorMax}×`, pass: idlePass }),
-      headline({ id: 'delivery.idleMedian', label: 'Idle delivery (median)', value: idle50, unit: 'ms', better: 'lower', baseline: { label: 'bare HTTP JSON round trip median + raw pty round trip median', value: idleFloorMedian, unit: 'ms' }, ratio: idle50 / idleFloorMedian, ratioOf: 'the floor' }),
-      headline({ id: 'delivery.busy', label: `Busy delivery: agent's final frame → message pasted (max, n=${figures.busyFinalFrameToPasteMs.n})`, value: busyMax, unit: 'ms', better: 'lower', baseline: { label: `settle window ${settleMs} ms + raw pty round trip max`, value: busyFloor, unit: 'ms' }, ratio: busyMax / busyFloor, ratioOf: 'the floor', target: `≤ ${target.busyAfterIdleMs} ms (floor is our constant)`, pass: busyPass }),
+      headline({
+        id: 'delivery.idle',
+        label: `Idle delivery: send_message → bytes in the pty (p99, n=${figures.idleSendToPasteMs.n})`,
+        value: idle99,
+        unit: 'ms',
+        better: 'lower',
+        baseline: { label: 'bare HTTP JSON round trip p99 + raw pty round trip p99', value: idleFloor, unit: 'ms' },
+        ratio: idle99 / idleFloor,
+        ratioOf: 'the floor',
+        target: `≤ ${target.idleP99OverFloorMax}×`,
+        pass: idlePass,
+      }),
+      headline({
+        id: 'delivery.idleMedian',
+        label: 'Idle delivery (median)',
+        value: idle50,
+        unit: 'ms',
+        better: 'lower',
+        baseline: { label: 'bare HTTP JSON round trip median + raw pty round trip median', value: idleFloorMedian, unit: 'ms' },
+        ratio: idle50 / idleFloorMedian,
+        ratioOf: 'the floor',
+      }),
+      headline({
+        id: 'delivery.busy',
+        label: `Busy delivery: agent's final frame → message pasted (max, n=${figures.busyFinalFrameToPasteMs.n})`,
+        value: busyMax,
+        unit: 'ms',
+        better: 'lower',
+        baseline: { label: `settle window ${settleMs} ms + raw pty round trip max`, value: busyFloor, unit: 'ms' },
+        ratio: busyMax / busyFloor,
+        ratioOf: 'the floor',
+        target: `≤ ${target.busyAfterIdleMs} ms (floor is our constant)`,
+        pass: busyPass,
+      }),
     ],
   });
   console.log('delivery');
@@ -140,8 +178,12 @@ export async function run({ quick }) {
   console.log(line('busy: status ready -> paste written', figures.busyStatusToPasteMs));
   console.log(line('baseline: bare HTTP JSON round trip', http));
   console.log(line('baseline: raw pty round trip', pty));
-  console.log(`  idle p99 = ${figures.idleP99OverFloor}× (HTTP p99 + pty p99 = ${figures.baseline.idleFloorP99Ms} ms; target ≤ ${target.idleP99OverFloorMax}×)${idlePass ? ' ✓' : ' ✗'}`);
-  console.log(`  busy max = ${figures.busyMaxOverFloor}× (settle ${settleMs} ms + pty max = ${figures.baseline.busyFloorMaxMs} ms; target ≤ ${target.busyAfterIdleMs} ms)${busyPass ? ' ✓' : ' ✗'}`);
+  console.log(
+    `  idle p99 = ${figures.idleP99OverFloor}× (HTTP p99 + pty p99 = ${figures.baseline.idleFloorP99Ms} ms; target ≤ ${target.idleP99OverFloorMax}×)${idlePass ? ' ✓' : ' ✗'}`,
+  );
+  console.log(
+    `  busy max = ${figures.busyMaxOverFloor}× (settle ${settleMs} ms + pty max = ${figures.baseline.busyFloorMaxMs} ms; target ≤ ${target.busyAfterIdleMs} ms)${busyPass ? ' ✓' : ' ✗'}`,
+  );
   return res;
 }
 

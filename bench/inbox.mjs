@@ -42,7 +42,9 @@ export async function run({ quick }) {
     const sent = senders.reduce((a, s) => a + s.sent, 0);
     const secs = (Math.max(...senders.map((s) => s.lastAt)) - Math.min(...senders.map((s) => s.firstAt))) / 1000;
     const b = { sent, inPerSec: sent / secs, cpuMsPerMessage: st.cpuMs / st.inserts };
-    log(`  inbox baseline (bare HTTP + SQLite insert): ${sent} stored in ${secs.toFixed(2)} s, ${b.cpuMsPerMessage.toFixed(3)} ms of server CPU per message`);
+    log(
+      `  inbox baseline (bare HTTP + SQLite insert): ${sent} stored in ${secs.toFixed(2)} s, ${b.cpuMsPerMessage.toFixed(3)} ms of server CPU per message`,
+    );
     return b;
   };
   try {
@@ -51,13 +53,15 @@ export async function run({ quick }) {
     for (let i = 0; i < AGENTS; i += 5)
       ids.push(
         ...(await Promise.all(
-          Array.from({ length: 5 }, (_, k) => boss.call('assign', { agent_profile: 'developer', provider: 'mock', message: `warm up ${i + k}` }).then((r) => r.terminal_id)),
+          Array.from({ length: 5 }, (_, k) =>
+            boss.call('assign', { agent_profile: 'developer', provider: 'mock', message: `warm up ${i + k}` }).then((r) => r.terminal_id),
+          ),
         )),
       );
     const db = new Database(join(hub.home, 'cao.db'), { readonly: true });
     const open = () => db.prepare(`select count(*) as n from messages where status in ('pending','delivering')`).get().n;
     // warm-up tasks delivered first
-    for (let t = Date.now(); open() > 0 && Date.now() - t < 60_000; ) await sleep(100);
+    for (let t = Date.now(); open() > 0 && Date.now() - t < 60_000;) await sleep(100);
 
     /** SENDERS processes send `total` messages (names prefixed `tag`) and we wait until all are delivered. */
     const phase = async (tag, total, client) => {
@@ -156,21 +160,76 @@ export async function run({ quick }) {
     target,
     pass: cpuPass && intactPass,
     summary: [
-      headline({ id: 'inbox.hubCpu', label: `Inbox: hub CPU per send_message (${figures.messages} messages, 20 agents, 4 lean MCP senders)`, value: figures.hubCpuMsPerMessageWhileStoring, unit: 'ms', better: 'lower', baseline: { label: 'bare HTTP JSON round trip + SQLite insert, same senders', value: baseline.cpuMsPerMessage, unit: 'ms' }, ratio: cpuRatio, ratioOf: 'CPU per message', target: `≤ ${target.hubCpuPerMessageRatioMax}×`, pass: cpuPass }),
-      headline({ id: 'inbox.in', label: 'Inbox: intake (messages acknowledged per second)', value: figures.inPerSec, unit: 'msg/s', better: 'higher', baseline: { label: 'the bare server, same senders', value: baseline.inPerSec, unit: 'msg/s' }, ratio: intakeRatio, ratioOf: 'time per message' }),
-      headline({ id: 'inbox.out', label: 'Inbox: out (typed into the agents per second)', value: figures.outPerSec, unit: 'msg/s', better: 'higher' }),
-      headline({ id: 'inbox.sdkIn', label: `Inbox: intake from 4 MCP SDK client processes (${figures.sdk.messages} messages, as agents send)`, value: figures.sdk.inPerSec, unit: 'msg/s', better: 'higher', baseline: { label: 'the bare server, lean senders', value: baseline.inPerSec, unit: 'msg/s' }, ratio: baseline.inPerSec / figures.sdk.inPerSec, ratioOf: 'time per message' }),
-      headline({ id: 'inbox.lostDup', label: 'Inbox: lost + duplicated + misrouted', value: (figures.lost ?? NaN) + (figures.sdk.lost ?? NaN) + figures.duplicated + misrouted, unit: 'messages', better: 'lower', target: '0', pass: intactPass }),
+      headline({
+        id: 'inbox.hubCpu',
+        label: `Inbox: hub CPU per send_message (${figures.messages} messages, 20 agents, 4 lean MCP senders)`,
+        value: figures.hubCpuMsPerMessageWhileStoring,
+        unit: 'ms',
+        better: 'lower',
+        baseline: { label: 'bare HTTP JSON round trip + SQLite insert, same senders', value: baseline.cpuMsPerMessage, unit: 'ms' },
+        ratio: cpuRatio,
+        ratioOf: 'CPU per message',
+        target: `≤ ${target.hubCpuPerMessageRatioMax}×`,
+        pass: cpuPass,
+      }),
+      headline({
+        id: 'inbox.in',
+        label: 'Inbox: intake (messages acknowledged per second)',
+        value: figures.inPerSec,
+        unit: 'msg/s',
+        better: 'higher',
+        baseline: { label: 'the bare server, same senders', value: baseline.inPerSec, unit: 'msg/s' },
+        ratio: intakeRatio,
+        ratioOf: 'time per message',
+      }),
+      headline({
+        id: 'inbox.out',
+        label: 'Inbox: out (typed into the agents per second)',
+        value: figures.outPerSec,
+        unit: 'msg/s',
+        better: 'higher',
+      }),
+      headline({
+        id: 'inbox.sdkIn',
+        label: `Inbox: intake from 4 MCP SDK client processes (${figures.sdk.messages} messages, as agents send)`,
+        value: figures.sdk.inPerSec,
+        unit: 'msg/s',
+        better: 'higher',
+        baseline: { label: 'the bare server, lean senders', value: baseline.inPerSec, unit: 'msg/s' },
+        ratio: baseline.inPerSec / figures.sdk.inPerSec,
+        ratioOf: 'time per message',
+      }),
+      headline({
+        id: 'inbox.lostDup',
+        label: 'Inbox: lost + duplicated + misrouted',
+        value: (figures.lost ?? NaN) + (figures.sdk.lost ?? NaN) + figures.duplicated + misrouted,
+        unit: 'messages',
+        better: 'lower',
+        target: '0',
+        pass: intactPass,
+      }),
     ],
   });
   console.log(`inbox (${figures.messages} messages, 20 agents, 4 sender processes with a lean MCP client)`);
-  console.log(`  in ${figures.inPerSec} msg/s (stored in ${figures.storedInSec} s); out ${figures.outPerSec} msg/s (all delivered in ${figures.allDeliveredInSec ?? 'n/a'} s)`);
-  console.log(`  lost ${figures.lost ?? `? (${figures.notDeliveredInTime} not delivered in time)`}, duplicated ${figures.duplicated}, misrouted ${misrouted}, refused ${figures.refused}`);
-  console.log(`  send_message round trip under load: median ${figures.sendCallLatencyMs.medianWorstSender} ms, p99 ${figures.sendCallLatencyMs.p99WorstSender} ms (worst sender); sender CPU ${figures.senderCpuMsPerMessage} ms per message; hub CPU ${figures.hubCpuMsPerMessageWhileStoring} ms per message (${Math.round(figures.hubCpuShareWhileStoring * 100)} % of a core) while storing`);
+  console.log(
+    `  in ${figures.inPerSec} msg/s (stored in ${figures.storedInSec} s); out ${figures.outPerSec} msg/s (all delivered in ${figures.allDeliveredInSec ?? 'n/a'} s)`,
+  );
+  console.log(
+    `  lost ${figures.lost ?? `? (${figures.notDeliveredInTime} not delivered in time)`}, duplicated ${figures.duplicated}, misrouted ${misrouted}, refused ${figures.refused}`,
+  );
+  console.log(
+    `  send_message round trip under load: median ${figures.sendCallLatencyMs.medianWorstSender} ms, p99 ${figures.sendCallLatencyMs.p99WorstSender} ms (worst sender); sender CPU ${figures.senderCpuMsPerMessage} ms per message; hub CPU ${figures.hubCpuMsPerMessageWhileStoring} ms per message (${Math.round(figures.hubCpuShareWhileStoring * 100)} % of a core) while storing`,
+  );
   const k = figures.sdk;
-  console.log(`  baseline (bare HTTP + SQLite insert, same senders): ${baseline.cpuMsPerMessage} ms of CPU per message, ${baseline.inPerSec} msg/s in (rounds ${baseline.rounds.map((b) => `${b.cpuMsPerMessage} ms / ${b.inPerSec} msg/s`).join('; ')})`);
-  console.log(`  hub CPU per message = ${figures.hubCpuPerMessageRatio}× the baseline's (target ≤ ${target.hubCpuPerMessageRatioMax}×)${cpuPass ? ' ✓' : ' ✗'}; time per message in = ${figures.intakeTimeRatio}× the baseline's`);
-  console.log(`  ${k.messages} messages from MCP SDK clients: in ${k.inPerSec} msg/s, out ${k.outPerSec} msg/s, lost ${k.lost ?? '?'}; sender CPU ${k.senderCpuMsPerMessage} ms per message; hub CPU ${k.hubCpuMsPerMessageWhileStoring} ms per message (${Math.round(k.hubCpuShareWhileStoring * 100)} % of a core) while storing`);
+  console.log(
+    `  baseline (bare HTTP + SQLite insert, same senders): ${baseline.cpuMsPerMessage} ms of CPU per message, ${baseline.inPerSec} msg/s in (rounds ${baseline.rounds.map((b) => `${b.cpuMsPerMessage} ms / ${b.inPerSec} msg/s`).join('; ')})`,
+  );
+  console.log(
+    `  hub CPU per message = ${figures.hubCpuPerMessageRatio}× the baseline's (target ≤ ${target.hubCpuPerMessageRatioMax}×)${cpuPass ? ' ✓' : ' ✗'}; time per message in = ${figures.intakeTimeRatio}× the baseline's`,
+  );
+  console.log(
+    `  ${k.messages} messages from MCP SDK clients: in ${k.inPerSec} msg/s, out ${k.outPerSec} msg/s, lost ${k.lost ?? '?'}; sender CPU ${k.senderCpuMsPerMessage} ms per message; hub CPU ${k.hubCpuMsPerMessageWhileStoring} ms per message (${Math.round(k.hubCpuShareWhileStoring * 100)} % of a core) while storing`,
+  );
   return res;
 }
 

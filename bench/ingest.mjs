@@ -31,7 +31,9 @@ const crlf = (t) => t.replace(/\r?\n/g, '\r\n');
 function streams() {
   const dir = join(REPO, 'tests', 'fixtures', 'cao');
   if (!existsSync(dir)) throw new Error(`fixtures not found: ${dir}`);
-  const files = readdirSync(dir).filter((f) => f.endsWith('_raw.txt')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('_raw.txt'))
+    .sort();
   if (!files.length) throw new Error(`no *_raw.txt fixtures in ${dir}`);
   return files.map((f) => {
     const raw = readFileSync(join(dir, f), 'utf8');
@@ -124,7 +126,12 @@ export async function run({ quick }) {
   const rounds = quick ? 3 : 5;
   const list = streams();
   const MODES = { xterm: 'xtermMBps', pipeline: 'pipelineMBps', chunk: 'emulatorPlusDetectorMBps' };
-  const per = list.map((s) => ({ file: s.file, bytes: Buffer.byteLength(s.data), detector: s.detector, rates: { xterm: [], pipeline: [], chunk: [] } }));
+  const per = list.map((s) => ({
+    file: s.file,
+    bytes: Buffer.byteLength(s.data),
+    detector: s.detector,
+    rates: { xterm: [], pipeline: [], chunk: [] },
+  }));
   const mix = { xterm: [], pipeline: [], chunk: [] };
   for (const mode of Object.keys(MODES)) for (const s of list) await replay(s, 0.05, mode); // warm-up (JIT), not counted
   for (let r = 0; r < rounds; r++) {
@@ -146,7 +153,9 @@ export async function run({ quick }) {
     for (const [mode, key] of Object.entries(MODES)) row[key] = summarize(row.rates[mode]);
     row.pipelineCostRatio = ratio;
     delete row.rates;
-    log(`  ingest ${row.file}: xterm alone ${row.xtermMBps.median}, pipeline ${row.pipelineMBps.median} (${ratio}× the emulator's cost), detector every chunk ${row.emulatorPlusDetectorMBps.median} MB/s per core`);
+    log(
+      `  ingest ${row.file}: xterm alone ${row.xtermMBps.median}, pipeline ${row.pipelineMBps.median} (${ratio}× the emulator's cost), detector every chunk ${row.emulatorPlusDetectorMBps.median} MB/s per core`,
+    );
   }
   const figures = Object.fromEntries(Object.entries(MODES).map(([mode, key]) => [key, summarize(mix[mode])]));
   const pipelineCost = costRatio('pipeline');
@@ -166,15 +175,37 @@ export async function run({ quick }) {
     target,
     pass,
     summary: [
-      headline({ id: 'ingest.pipeline', label: 'Screen ingest: hub pipeline (emulator + detection on settle), recorded streams, 4 KiB chunks', value: figures.pipelineMBps.median, unit: 'MB/s per CPU s', better: 'higher', baseline, ratio: pipelineCost.ratio, ratioOf: 'CPU per byte', target: `≤ ${target.pipelineCostRatioMax}×`, pass }),
-      headline({ id: 'ingest.chunk', label: '… worst case: detector after every 4 KiB chunk', value: figures.emulatorPlusDetectorMBps.median, unit: 'MB/s per CPU s', better: 'higher', baseline, ratio: chunkCost.ratio, ratioOf: 'CPU per byte' }),
+      headline({
+        id: 'ingest.pipeline',
+        label: 'Screen ingest: hub pipeline (emulator + detection on settle), recorded streams, 4 KiB chunks',
+        value: figures.pipelineMBps.median,
+        unit: 'MB/s per CPU s',
+        better: 'higher',
+        baseline,
+        ratio: pipelineCost.ratio,
+        ratioOf: 'CPU per byte',
+        target: `≤ ${target.pipelineCostRatioMax}×`,
+        pass,
+      }),
+      headline({
+        id: 'ingest.chunk',
+        label: '… worst case: detector after every 4 KiB chunk',
+        value: figures.emulatorPlusDetectorMBps.median,
+        unit: 'MB/s per CPU s',
+        better: 'higher',
+        baseline,
+        ratio: chunkCost.ratio,
+        ratioOf: 'CPU per byte',
+      }),
     ],
   });
   console.log('ingest (MB/s per core; mean over the recorded raw streams, one figure per round)');
   console.log(line('baseline: @xterm/headless alone', figures.xtermMBps, 'MB/s'));
   console.log(line('hub pipeline (emulator + detection on settle)', figures.pipelineMBps, 'MB/s'));
   console.log(line('emulator + detector after every 4 KiB', figures.emulatorPlusDetectorMBps, 'MB/s'));
-  console.log(`  pipeline cost = ${pipelineCost.ratio}× the emulator alone (per round ${pipelineCost.perRound.join(', ')}; target ≤ ${target.pipelineCostRatioMax}×)${pass ? ' ✓' : ' ✗'}`);
+  console.log(
+    `  pipeline cost = ${pipelineCost.ratio}× the emulator alone (per round ${pipelineCost.perRound.join(', ')}; target ≤ ${target.pipelineCostRatioMax}×)${pass ? ' ✓' : ' ✗'}`,
+  );
   console.log(`  detector after every chunk = ${chunkCost.ratio}× the emulator alone`);
   return res;
 }

@@ -105,7 +105,9 @@ for (const name of only) ran.push(await runOne(name));
 const table = summaryTable();
 writeFileSync(join(RESULTS_DIR, 'SUMMARY.md'), table + '\n');
 console.log('\n' + table);
-console.log(`\n${ran.map((r) => `${r.name} ${r.seconds} s${r.code ? ` (exit ${r.code ?? r.signal})` : ''}`).join(', ')}; total ${Math.round((Date.now() - t0) / 1000)} s`);
+console.log(
+  `\n${ran.map((r) => `${r.name} ${r.seconds} s${r.code ? ` (exit ${r.code ?? r.signal})` : ''}`).join(', ')}; total ${Math.round((Date.now() - t0) / 1000)} s`,
+);
 process.exit(ran.some((r) => r.code !== 0) ? 1 : 0);
 
 // ---- the table ----
@@ -132,11 +134,14 @@ function summaryTable() {
     }
   }
   const m = machine();
-  const when = ALL.map((n) => r[n]?.timestamp).filter(Boolean).sort().at(-1);
+  const when = ALL.map((n) => r[n]?.timestamp)
+    .filter(Boolean)
+    .sort()
+    .at(-1);
   const mode = ALL.some((n) => r[n]?.quick) ? ' (some figures from --quick runs)' : '';
   return [
     `Figures from \`npm run bench\` on ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemMB / 1024)} GB, Node ${m.node}, ${when ?? 'never'}${mode}.`,
-    'Ratio = our cost / the baseline\'s, both measured in the same run (lower is better; for latencies, figure / floor).',
+    "Ratio = our cost / the baseline's, both measured in the same run (lower is better; for latencies, figure / floor).",
     '',
     '| Measure | cao-mcp | Baseline, same run | Ratio | Target | Reference designs |',
     '|---|---|---|---|---|---|',
@@ -201,7 +206,10 @@ async function compare(ref, rounds) {
         for (const side of ['A', 'B']) {
           const out = join(tmp, 'results', `${side}${round}`);
           mkdirSync(out, { recursive: true });
-          const r = await runOne(name, { env: { CAO_BENCH_DIST: sides[side], CAO_BENCH_RESULTS: out }, label: ` [${side} round ${round}/${rounds}]` });
+          const r = await runOne(name, {
+            env: { CAO_BENCH_DIST: sides[side], CAO_BENCH_RESULTS: out },
+            label: ` [${side} round ${round}/${rounds}]`,
+          });
           const res = readResultIn(out, name);
           if (r.code !== 0 && !res) failed.push(`${name} ${side}${round}`);
           if (res) runs.push({ side, name, round, summary: res.summary });
@@ -219,7 +227,7 @@ function compareTable(rows, { ref, short, head, rounds }) {
   const m = machine();
   const lines = [
     `A = ${ref} (${short}), B = this checkout (${head}); ${rounds} rounds each, interleaved A B A B, on ${m.cpus} × ${m.cpuModel}, Node ${m.node}${quick ? ', --quick' : ''}.`,
-    'Values and ratios are medians over the rounds. B/A of the value: > 1 = B higher. Ratio = cost over the same run\'s baseline (lower is better);',
+    "Values and ratios are medians over the rounds. B/A of the value: > 1 = B higher. Ratio = cost over the same run's baseline (lower is better);",
     'B/A of the ratio < 1 = B cheaper. A verdict other than "within spread" means no round of A overlaps any round of B (on the ratio',
     `where there is one); two sides that do not differ at all still do that 1 time in ${Math.round(1 / chanceBeyondSpread(rounds, rounds))} with ${rounds} rounds each${rounds < 4 ? ': take a verdict as a lead, not a finding (--rounds 4: 1 in 35)' : ''}.`,
     '',
@@ -228,7 +236,9 @@ function compareTable(rows, { ref, short, head, rounds }) {
   ];
   for (const row of rows) {
     const j = judge(row);
-    lines.push(`| ${row.label} (${row.unit}) | ${num(j.medianA)} | ${num(j.medianB)} | ${j.valueBA ?? '—'} | ${j.ratioA ?? '—'} | ${j.ratioB ?? '—'} | ${j.ratioBA ?? '—'} | ${j.verdict}${j.beyond ? ` (by chance: 1 in ${Math.round(1 / j.chance)})` : ''} |`);
+    lines.push(
+      `| ${row.label} (${row.unit}) | ${num(j.medianA)} | ${num(j.medianB)} | ${j.valueBA ?? '—'} | ${j.ratioA ?? '—'} | ${j.ratioB ?? '—'} | ${j.ratioBA ?? '—'} | ${j.verdict}${j.beyond ? ` (by chance: 1 in ${Math.round(1 / j.chance)})` : ''} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -48,11 +48,9 @@ for (const name of names) {
   }
   console.log(`${name}: installing ${pkg}@${version} into ${prefix} ...`);
   const started = Date.now();
-  const r = spawnSync(
-    'npm',
-    ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${version}`, ...extra],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
+  const r = spawnSync('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', `${pkg}@${version}`, ...extra], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (r.status !== 0 || !existsSync(marker) || !existsSync(binary)) {
     console.error(`${name}: install of ${pkg}@${version} FAILED (exit ${r.status ?? r.signal})`);
     process.exit(1);

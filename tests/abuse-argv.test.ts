@@ -26,7 +26,12 @@ describe('every provider keeps the worker token off the command line', () => {
     const bin = path.join(dir, 'bin', 'cli');
     writeFileSync(bin, "#!/bin/sh\necho '      --no-alt-screen  Disable alternate screen mode'\n");
     chmodSync(bin, 0o755);
-    const env: Record<string, string> = { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`, HOME: dir, KIMI_SHARE_DIR: path.join(dir, 'kimi'), CAO_TOKEN: SECRET };
+    const env: Record<string, string> = {
+      PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`,
+      HOME: dir,
+      KIMI_SHARE_DIR: path.join(dir, 'kimi'),
+      CAO_TOKEN: SECRET,
+    };
     for (const v of ['CAO_CLAUDE_BIN', 'CAO_CODEX_BIN', 'CAO_GEMINI_BIN', 'CAO_OPENCODE_BIN', 'CAO_KIRO_BIN', 'CAO_KIMI_BIN']) env[v] = bin;
     return {
       terminalId: 'abcdef12',
@@ -34,7 +39,12 @@ describe('every provider keeps the worker token off the command line', () => {
       profileName: 'developer',
       systemPrompt: 'Be brief.',
       model: 'some-model',
-      mcp: { name: 'cao', command: process.execPath, args: ['/opt/cao/dist/cli/main.js'], env: { CAO_HUB_URL: 'http://127.0.0.1:1', CAO_TERMINAL_ID: 'abcdef12', CAO_TOKEN: SECRET } },
+      mcp: {
+        name: 'cao',
+        command: process.execPath,
+        args: ['/opt/cao/dist/cli/main.js'],
+        env: { CAO_HUB_URL: 'http://127.0.0.1:1', CAO_TERMINAL_ID: 'abcdef12', CAO_TOKEN: SECRET },
+      },
       runtimeDir: path.join(dir, 'run'),
       env,
       toolTimeoutSec: 600,
@@ -65,8 +75,13 @@ describe('a live mock worker and its MCP server (the forwarder)', () => {
     const s = await startServe(home, { CAO_MOCK_SCRIPT: JSON.stringify(script), CAO_MOCK_RECORD: record });
     const sup = await connectHttp(s.hub, 'sup');
     try {
-      const id = ((await sup.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'report' })) as CallToolResult).structuredContent as { terminal_id: string };
-      await waitFor(() => readRecord(record).filter((r) => r.event === 'tool_result' || r.event === 'answer'), (x) => x.length > 0, 15_000);
+      const id = ((await sup.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'report' })) as CallToolResult)
+        .structuredContent as { terminal_id: string };
+      await waitFor(
+        () => readRecord(record).filter((r) => r.event === 'tool_result' || r.event === 'answer'),
+        (x) => x.length > 0,
+        15_000,
+      );
       const token = tokenOfTerminal(id.terminal_id);
       expect(token).toBeTruthy();
       // the mock CLI and the cao-mcp forwarder it keeps running as its MCP server

@@ -31,7 +31,8 @@ afterAll(async () => {
 
 const idOf = (r: CallToolResult) => (r.structuredContent as { terminal_id: string }).terminal_id;
 const allAgents = async (c: HttpCaller) =>
-  ((await c.call('list_agents', { include_ended: true })).structuredContent as { agents: Array<{ id: string; status: string; ended: boolean }> }).agents;
+  ((await c.call('list_agents', { include_ended: true })).structuredContent as { agents: Array<{ id: string; status: string; ended: boolean }> })
+    .agents;
 const hubInfo = async (s: Serve) => (await (await fetch(new URL(`/api/hub?token=${s.hub.token}`, s.hub.url))).json()) as { mcpSessions: number };
 
 describe('checks before anything is started', () => {
@@ -76,7 +77,9 @@ describe('caps', () => {
       const three = await Promise.all([1, 2, 3].map(() => alice.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'hi' })));
       expect(three.filter((r) => !r.isError)).toHaveLength(2);
       const refused = three.find((r) => r.isError)!;
-      expect(textOf(refused)).toMatch(/worker limit reached: you \(alice\) have 2 workers running and the limit per caller is 2 \(CAO_MAX_WORKERS_PER_CALLER\)/);
+      expect(textOf(refused)).toMatch(
+        /worker limit reached: you \(alice\) have 2 workers running and the limit per caller is 2 \(CAO_MAX_WORKERS_PER_CALLER\)/,
+      );
       expect((await bob.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'hi' })).isError).toBeFalsy();
       const total = await bob.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'hi' });
       expect(textOf(total)).toMatch(/worker limit reached: 3 workers are running in this hub \(CAO_MAX_WORKERS\)/);
@@ -95,14 +98,21 @@ describe('caps', () => {
     const sup = await connectHttp(s.hub, 'sup');
     const asWorker = async (id: string) => {
       const client = new Client({ name: 'w', version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', s.hub.url), { requestInit: { headers: { Authorization: `Bearer ${tokenOfTerminal(id)}` } } }));
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL('/mcp', s.hub.url), {
+          requestInit: { headers: { Authorization: `Bearer ${tokenOfTerminal(id)}` } },
+        }),
+      );
       return client;
     };
     try {
       const d1 = idOf(await sup.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'hi' }));
       await waitFor(() => tokenOfTerminal(d1), Boolean, 10_000);
       const w1 = await asWorker(d1);
-      const d2r = (await w1.callTool({ name: 'assign', arguments: { agent_profile: 'developer', provider: 'mock', message: 'hi' } })) as CallToolResult;
+      const d2r = (await w1.callTool({
+        name: 'assign',
+        arguments: { agent_profile: 'developer', provider: 'mock', message: 'hi' },
+      })) as CallToolResult;
       expect(d2r.isError, textOf(d2r)).toBeFalsy();
       const d2 = idOf(d2r);
       await waitFor(() => tokenOfTerminal(d2), Boolean, 10_000);
@@ -127,14 +137,23 @@ describe('caps', () => {
     expect(full.status).toBe(503);
     expect(JSON.parse(full.text).error.message).toMatch(/too many open MCP sessions \(3, CAO_MAX_SESSIONS\)/);
     expect((await hubInfo(s)).mcpSessions).toBe(3);
-    await waitFor(() => hubInfo(s), (h) => h.mcpSessions === 0, 5000);
-    const gone = await post(s.hub.url, s.hub.token, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-session-id': sids[0]!, 'mcp-protocol-version': '2025-06-18' });
+    await waitFor(
+      () => hubInfo(s),
+      (h) => h.mcpSessions === 0,
+      5000,
+    );
+    const gone = await post(
+      s.hub.url,
+      s.hub.token,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { 'mcp-session-id': sids[0]!, 'mcp-protocol-version': '2025-06-18' },
+    );
     expect(gone.status).toBe(404);
     expect(JSON.parse(gone.text).error.message).toMatch(/unknown MCP session .* \(it ended or expired\)/);
     await openSession(s.hub.url, s.hub.token);
   });
 
-  it("a worker whose MCP session expired gets a new one: its next tool call still works", async () => {
+  it('a worker whose MCP session expired gets a new one: its next tool call still works', async () => {
     const home = mkdtempSync(path.join(tmpdir(), 'cao-abuse-lim-'));
     const record = path.join(home, 'record.jsonl');
     const script = {
@@ -143,7 +162,10 @@ describe('caps', () => {
         { match: 'second', toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'after expiry' } }], answer: 'two' },
       ],
     };
-    const s = { ...(await startServe(home, { CAO_MOCK_SCRIPT: JSON.stringify(script), CAO_MOCK_RECORD: record, CAO_SESSION_IDLE_SECONDS: '1' })), home };
+    const s = {
+      ...(await startServe(home, { CAO_MOCK_SCRIPT: JSON.stringify(script), CAO_MOCK_RECORD: record, CAO_SESSION_IDLE_SECONDS: '1' })),
+      home,
+    };
     serves.push(s);
     const sup = await connectHttp(s.hub, 'sup');
     try {
@@ -151,7 +173,11 @@ describe('caps', () => {
       const { readRecord } = await import('./support/record.js');
       const results = () => readRecord(record).filter((r) => r.event === 'tool_result');
       await waitFor(results, (x) => x.length === 1, 15_000);
-      await waitFor(() => hubInfo(s), (h) => h.mcpSessions === 1, 5000); // the supervisor's own; the worker's expired
+      await waitFor(
+        () => hubInfo(s),
+        (h) => h.mcpSessions === 1,
+        5000,
+      ); // the supervisor's own; the worker's expired
       await sup.call('send_message', { receiver_id: id, message: 'second' });
       const got = await waitFor(results, (x) => x.length === 2, 15_000);
       expect(got[1]).toMatchObject({ tool: 'send_message', isError: false });
@@ -177,7 +203,11 @@ describe('caps', () => {
 
   it('a body over the limit is answered 413 with a JSON error, not a reset; with and without Content-Length', async () => {
     const s = await serveWith({ CAO_MAX_BODY_BYTES: '100000' });
-    const sized = await post(s.hub.url, s.hub.token, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { pad: 'z'.repeat(200_000) } }));
+    const sized = await post(
+      s.hub.url,
+      s.hub.token,
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { pad: 'z'.repeat(200_000) } }),
+    );
     expect(sized.status).toBe(413);
     expect(JSON.parse(sized.text).error).toMatch(/request body larger than 100000 bytes \(CAO_MAX_BODY_BYTES\)/);
     const chunked = await postChunked(s.hub.url, s.hub.token, 3 * 1024 * 1024);
@@ -193,8 +223,18 @@ describe('caps', () => {
     const bob = await connectHttp(s.hub, 'bob');
     try {
       const sid = await openSession(s.hub.url, s.hub.token, { 'X-Cao-Supervisor': 'alice' });
-      const headers = { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18', 'X-Cao-Supervisor': 'alice', 'Content-Type': 'text/plain; charset=application/json' };
-      const r = await post(s.hub.url, s.hub.token, { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'send_message', arguments: { receiver_id: 'bob', message: 'smuggled' } } }, headers);
+      const headers = {
+        'mcp-session-id': sid,
+        'mcp-protocol-version': '2025-06-18',
+        'X-Cao-Supervisor': 'alice',
+        'Content-Type': 'text/plain; charset=application/json',
+      };
+      const r = await post(
+        s.hub.url,
+        s.hub.token,
+        { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'send_message', arguments: { receiver_id: 'bob', message: 'smuggled' } } },
+        headers,
+      );
       expect(r.status).toBe(415);
       expect((await bob.call('read_inbox', {})).structuredContent).toMatchObject({ count: 0 });
     } finally {

@@ -44,7 +44,9 @@ describe('serve-token', () => {
       expect(s.hub.token).toMatch(/^[A-Za-z0-9_-]{32,}$/);
       expect(readFileSync(file, 'utf8').trim()).toBe(s.hub.token);
       expect(statSync(file).mode & 0o777).toBe(0o600);
-      expect(s.stderr()).toMatch(new RegExp(`replaced .*serve-token: ${why === 'weak' ? 'it was too weak' : 'it was readable by others \\(mode 0644\\)'}`));
+      expect(s.stderr()).toMatch(
+        new RegExp(`replaced .*serve-token: ${why === 'weak' ? 'it was too weak' : 'it was readable by others \\(mode 0644\\)'}`),
+      );
     });
   }
 
@@ -64,7 +66,10 @@ describe('worker files', () => {
     expect(existsSync(path.join(home, 'run', id))).toBe(true);
     await sup.call('stop_agent', { terminal_id: id });
     expect(existsSync(path.join(home, 'run', id))).toBe(false);
-    const h = (await sup.call('handoff', { agent_profile: 'developer', provider: 'mock', message: 'hi' })).structuredContent as { terminal_id: string; success: boolean };
+    const h = (await sup.call('handoff', { agent_profile: 'developer', provider: 'mock', message: 'hi' })).structuredContent as {
+      terminal_id: string;
+      success: boolean;
+    };
     expect(h.success).toBe(true);
     expect(existsSync(path.join(home, 'run', h.terminal_id))).toBe(false);
   });
@@ -74,7 +79,11 @@ describe('worker files', () => {
     const { sup } = await serve(home, { CAO_LOG_MAX_BYTES: '20000' });
     const id = idOf(await sup.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'hi' }));
     for (let i = 0; i < 6; i++) {
-      await waitFor(async () => ((await sup.call('read_output', { terminal_id: id })).structuredContent as { status: string }).status, (st) => st === 'completed', 10_000);
+      await waitFor(
+        async () => ((await sup.call('read_output', { terminal_id: id })).structuredContent as { status: string }).status,
+        (st) => st === 'completed',
+        10_000,
+      );
       await sup.call('send_message', { receiver_id: id, message: `turn ${i} ${'p'.repeat(6000)}` });
       await new Promise((r) => setTimeout(r, 1500));
     }
@@ -94,9 +103,16 @@ describe('worker files', () => {
     const parent = idOf(await sup.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'hi', working_directory: project }));
     await waitFor(() => tokenOfTerminal(parent), Boolean, 10_000);
     const client = new Client({ name: 'w', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', hub.url), { requestInit: { headers: { Authorization: `Bearer ${tokenOfTerminal(parent)}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL('/mcp', hub.url), {
+        requestInit: { headers: { Authorization: `Bearer ${tokenOfTerminal(parent)}` } },
+      }),
+    );
     cleanup.push(() => client.close());
-    const r = (await client.callTool({ name: 'assign', arguments: { agent_profile: 'developer', provider: 'mock', message: 'hi', working_directory: 'sub' } })) as CallToolResult;
+    const r = (await client.callTool({
+      name: 'assign',
+      arguments: { agent_profile: 'developer', provider: 'mock', message: 'hi', working_directory: 'sub' },
+    })) as CallToolResult;
     expect(r.isError, textOf(r)).toBeFalsy();
     const agents = ((await sup.call('list_agents', {})).structuredContent as { agents: Array<{ id: string; working_directory: string }> }).agents;
     expect(agents.find((a) => a.id === idOf(r))?.working_directory).toBe(path.join(project, 'sub'));

@@ -52,7 +52,8 @@ describe('capture: normalisation', () => {
 describe('capture: colour rows', () => {
   it('draw the same screen as the stream they were taken from, attributes included', async () => {
     const s = new Screen({ cols: 40, rows: 6 });
-    const stream = '\x1b[1mbold\x1b[0m \x1b[38;5;174mpalette\x1b[0m \x1b[38;2;1;2;3;48;2;9;8;7mrgb\x1b[0m\r\n\x1b[7minv\x1b[27m \x1b[91mbright\x1b[39m 中文 end\r\n\x1b[44m    \x1b[0m';
+    const stream =
+      '\x1b[1mbold\x1b[0m \x1b[38;5;174mpalette\x1b[0m \x1b[38;2;1;2;3;48;2;9;8;7mrgb\x1b[0m\r\n\x1b[7minv\x1b[27m \x1b[91mbright\x1b[39m 中文 end\r\n\x1b[44m    \x1b[0m';
     await s.write(stream);
     const rows = visibleRowsAnsi(s.term);
     expect(rows).toHaveLength(6);
@@ -75,7 +76,14 @@ describe('capture: colour rows', () => {
 
 describe('capture: command line and scenarios', () => {
   it('accepts provider ids and short names', () => {
-    expect(['claude_code', 'claude', 'codex', 'gemini_cli', 'gemini', 'opencode'].map(cliOf)).toEqual(['claude', 'claude', 'codex', 'gemini', 'gemini', 'opencode']);
+    expect(['claude_code', 'claude', 'codex', 'gemini_cli', 'gemini', 'opencode'].map(cliOf)).toEqual([
+      'claude',
+      'claude',
+      'codex',
+      'gemini',
+      'gemini',
+      'opencode',
+    ]);
     const more = ['qwen_code', 'qwen', 'copilot_cli', 'copilot', 'kilo_code', 'kilo', 'droid', 'pi'];
     expect(more.map(cliOf)).toEqual(['qwen', 'qwen', 'copilot', 'copilot', 'kilo', 'kilo', 'droid', 'pi']);
     expect(cliOf('kiro_cli')).toBeUndefined();
@@ -96,12 +104,26 @@ describe('capture: provenance', () => {
   const capture = (id: 'standard' | 'question', recordedAt: string): ScenarioCapture => {
     const scenario = scenariosFor('claude').find((s) => s.id === id)!;
     const states = scenario.states.map((state, i) => ({ state, atMs: i * 1000, text: '', ansi: '' }));
-    return { cli: 'claude', scenario, recordedAt, args: [], states, raw: '', requests: [], rewrites: [{ what: 'working directory', to: CAPTURE_CWD }] };
+    return {
+      cli: 'claude',
+      scenario,
+      recordedAt,
+      args: [],
+      states,
+      raw: '',
+      requests: [],
+      rewrites: [{ what: 'working directory', to: CAPTURE_CWD }],
+    };
   };
 
   it('records CLI, version, terminal, command and script; a re-recorded scenario replaces its own entry only', () => {
     const first = provenanceWith(undefined, capture('standard', '2026-01-01T00:00:00.000Z'));
-    expect(first).toMatchObject({ cli: 'claude', provider: 'claude_code', version: REAL_CLI_VERSIONS.claude.version, terminal: { cols: 200, rows: 50 } });
+    expect(first).toMatchObject({
+      cli: 'claude',
+      provider: 'claude_code',
+      version: REAL_CLI_VERSIONS.claude.version,
+      terminal: { cols: 200, rows: 50 },
+    });
     expect(first.scenarios.standard).toMatchObject({ command: 'npm run capture -- claude standard', raw: 'claude-standard.raw.txt' });
     expect(Object.keys(first.scenarios.standard.states)).toEqual(['idle', 'typed', 'processing', 'answered', 'idle-after']);
     const both = provenanceWith(first, capture('question', '2026-01-02T00:00:00.000Z'));
@@ -123,7 +145,9 @@ describe('capture: provenance', () => {
       }
     }
     for (const f of readdirSync(dir)) {
-      expect(readFileSync(path.join(dir, f), 'utf8'), f).not.toMatch(/\/tmp\/ca[A-Za-z0-9]{6}|\/tmp\/[0-9a-f]{4}\/prj|cao-capture-[A-Za-z0-9]{6}|\/root\b/);
+      expect(readFileSync(path.join(dir, f), 'utf8'), f).not.toMatch(
+        /\/tmp\/ca[A-Za-z0-9]{6}|\/tmp\/[0-9a-f]{4}\/prj|cao-capture-[A-Za-z0-9]{6}|\/root\b/,
+      );
     }
   });
 });

@@ -21,7 +21,11 @@ const execP = promisify(execFile);
 
 const SCRIPT = {
   rules: [
-    { match: 'ask first', delayMs: 100, question: { text: 'Allow write to out.txt?', options: ['Yes', 'No'], answers: { '1': 'wrote it', '2': 'did not write' } } },
+    {
+      match: 'ask first',
+      delayMs: 100,
+      question: { text: 'Allow write to out.txt?', options: ['Yes', 'No'], answers: { '1': 'wrote it', '2': 'did not write' } },
+    },
     { match: 'slow please', delayMs: 200, stream: { chunks: 4, intervalMs: 250 }, answer: 'slow answer line one\nslow answer line two' },
   ],
   default: { answer: 'got it: {{input}}' },
@@ -180,9 +184,7 @@ describe('cao-mcp attach', () => {
 describe('the attach view paints cells, not bytes', () => {
   it('keeps colours, attributes and wide characters; cuts a wide character at the edge', async () => {
     const src = new Terminal({ cols: 40, rows: 3, allowProposedApi: true });
-    await new Promise<void>((r) =>
-      src.write('\x1b[1;31mred\x1b[0m \x1b[38;2;10;20;30;48;5;200mrgb\x1b[0m \x1b[4;7mul\x1b[0m 宽字 \x1b[92mhi', r),
-    );
+    await new Promise<void>((r) => src.write('\x1b[1;31mred\x1b[0m \x1b[38;2;10;20;30;48;5;200mrgb\x1b[0m \x1b[4;7mul\x1b[0m 宽字 \x1b[92mhi', r));
     const line = src.buffer.active.getLine(0)!;
     const { text, width } = renderLine(line, 40, src.buffer.active.getNullCell());
     const dst = new Terminal({ cols: 40, rows: 3, allowProposedApi: true });
@@ -194,7 +196,17 @@ describe('the attach view paints cells, not bytes', () => {
     for (let x = 0; x < width; x++) {
       const ca = a.getCell(x)!;
       const cb = b.getCell(x)!;
-      const attrs = (c: typeof ca) => [c.getChars(), c.getWidth(), c.isBold(), c.isUnderline(), c.isInverse(), c.getFgColorMode(), c.getFgColor(), c.getBgColorMode(), c.getBgColor()];
+      const attrs = (c: typeof ca) => [
+        c.getChars(),
+        c.getWidth(),
+        c.isBold(),
+        c.isUnderline(),
+        c.isInverse(),
+        c.getFgColorMode(),
+        c.getFgColor(),
+        c.getBgColorMode(),
+        c.getBgColor(),
+      ];
       expect(attrs(cb), `cell ${x}`).toEqual(attrs(ca));
     }
     // Cropped in the middle of 宽: a space instead of half a character.
@@ -217,7 +229,9 @@ describe('cao-mcp ls and inbox', () => {
     expect(stdout).toMatch(/^ID\s+PROFILE\s+PROVIDER\s+STATUS\s+CREATOR\s+AGE\s+PENDING$/m);
     expect(stdout).toMatch(new RegExp(`^${quiet}\\s+reviewer\\s+mock\\s+completed\\s+supervisor\\s+\\d+s\\s+0$`, 'm'));
     expect(stdout).toMatch(new RegExp(`^${asking}\\s+developer\\s+mock\\s+⚠ WAITING FOR ANSWER\\s+supervisor\\s+\\d+s\\s+1$`, 'm'));
-    expect(stdout).toMatch(new RegExp(`⚠ ${asking} \\(developer\\) is waiting for an answer:\\n\\s+Allow write to out\\.txt\\?\\n\\s+1\\. Yes\\n\\s+2\\. No`));
+    expect(stdout).toMatch(
+      new RegExp(`⚠ ${asking} \\(developer\\) is waiting for an answer:\\n\\s+Allow write to out\\.txt\\?\\n\\s+1\\. Yes\\n\\s+2\\. No`),
+    );
     expect(stdout).not.toMatch(/\x1b\[/); // no colours when not on a terminal
 
     const j = JSON.parse((await execP(process.execPath, [CLI, 'ls', '--json'], { env: env() })).stdout) as { hubs: unknown[]; agents: AgentView[] };
@@ -230,7 +244,9 @@ describe('cao-mcp ls and inbox', () => {
     await sup!.call('stop_agent', { terminal_id: quiet });
     const ended = (await execP(process.execPath, [CLI, 'ls'], { env: env() })).stdout;
     expect(ended).not.toContain(quiet);
-    expect((await execP(process.execPath, [CLI, 'ls', '--all'], { env: env() })).stdout).toMatch(new RegExp(`${quiet}\\s+reviewer\\s+mock\\s+exited`));
+    expect((await execP(process.execPath, [CLI, 'ls', '--all'], { env: env() })).stdout).toMatch(
+      new RegExp(`${quiet}\\s+reviewer\\s+mock\\s+exited`),
+    );
   });
 
   it('inbox: messages with their states, filters, JSON', async () => {
@@ -239,7 +255,9 @@ describe('cao-mcp ls and inbox', () => {
     await sup!.call('send_message', { receiver_id: id, message: 'queued while it asks' });
     const { stdout } = await execP(process.execPath, [CLI, 'inbox', '--to', id], { env: env() });
     expect(stdout).toMatch(/^ID\s+TIME\s+FROM\s+TO\s+STATE\s+MESSAGE$/m);
-    expect(stdout).toMatch(new RegExp(`^\\d+\\s+\\d\\d:\\d\\d:\\d\\d\\s+supervisor\\s+${id}\\s+delivered\\s+ask first \\[Assigned by the supervisor`, 'm'));
+    expect(stdout).toMatch(
+      new RegExp(`^\\d+\\s+\\d\\d:\\d\\d:\\d\\d\\s+supervisor\\s+${id}\\s+delivered\\s+ask first \\[Assigned by the supervisor`, 'm'),
+    );
     expect(stdout).toMatch(new RegExp(`^\\d+\\s+\\d\\d:\\d\\d:\\d\\d\\s+supervisor\\s+${id}\\s+pending\\s+queued while it asks$`, 'm'));
     expect(stdout).toMatch(new RegExp(`pending: ${id} 1`));
     const pend = JSON.parse((await execP(process.execPath, [CLI, 'inbox', '--to', id, '--state', 'pending', '--json'], { env: env() })).stdout) as {
@@ -262,12 +280,26 @@ describe('cao-mcp ls and inbox', () => {
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor(() => out, (o) => /delivered/.test(o), 10_000); // the task, already delivered
+      await waitFor(
+        () => out,
+        (o) => /delivered/.test(o),
+        10_000,
+      ); // the task, already delivered
       await new Promise((r) => setTimeout(r, 300)); // the event stream is open
       await sup!.call('send_message', { receiver_id: id, message: 'followed message' });
-      const o = await waitFor(() => out, (x) => /pending → delivering|delivering → delivered/.test(x), 10_000);
+      const o = await waitFor(
+        () => out,
+        (x) => /pending → delivering|delivering → delivered/.test(x),
+        10_000,
+      );
       expect(o).toMatch(new RegExp(`#\\d+ \\d\\d:\\d\\d:\\d\\d  supervisor → ${id}  (pending|delivering|delivered)  followed message`));
-      expect(await waitFor(() => out, (x) => /→ delivered/.test(x), 10_000)).toMatch(/delivering → delivered|pending → delivered/);
+      expect(
+        await waitFor(
+          () => out,
+          (x) => /→ delivered/.test(x),
+          10_000,
+        ),
+      ).toMatch(/delivering → delivered|pending → delivered/);
     } finally {
       p.kill('SIGINT');
     }
@@ -277,7 +309,11 @@ describe('cao-mcp ls and inbox', () => {
   it('finds hubs through their records: stale ones ignored, several told apart, none explained', async () => {
     // A record left by a hub that died (its pid is gone) is ignored and removed.
     const stale = join(home, 'hubs', '999999.json');
-    writeFileSync(stale, JSON.stringify({ hubId: '999999.dead', pid: 999999, url: 'http://127.0.0.1:9', token: 'x', mode: 'serve', startedAt: Date.now(), cwd: '/' }), { mode: 0o600 });
+    writeFileSync(
+      stale,
+      JSON.stringify({ hubId: '999999.dead', pid: 999999, url: 'http://127.0.0.1:9', token: 'x', mode: 'serve', startedAt: Date.now(), cwd: '/' }),
+      { mode: 0o600 },
+    );
     const one = await execP(process.execPath, [CLI, 'dashboard'], { env: env() });
     expect(one.stdout.trim()).toBe(`${serve!.hub.url}/?token=${serve!.hub.token}`);
 
@@ -305,7 +341,9 @@ describe('cao-mcp ls and inbox', () => {
       await stopProc(second.proc);
     }
     const emptyHome = mkdtempSync(join(tmpdir(), 'cao-nohub-'));
-    const none = await execP(process.execPath, [CLI, 'ls'], { env: { ...env(), CAO_HOME: emptyHome } }).catch((e: { code: number; stderr: string }) => e);
+    const none = await execP(process.execPath, [CLI, 'ls'], { env: { ...env(), CAO_HOME: emptyHome } }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect((none as { code: number }).code).toBe(1);
     expect((none as { stderr: string }).stderr).toMatch(/no running cao-mcp hub found/);
     rmSync(emptyHome, { recursive: true, force: true });

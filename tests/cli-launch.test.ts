@@ -26,7 +26,12 @@ const SCRIPT = {
       toolCalls: [{ server: 'cao', tool: 'assign', arguments: { agent_profile: 'developer', provider: 'mock', message: 'report back when done' } }],
       answer: 'Assigned it to a developer.',
     },
-    { match: 'report back', delayMs: 300, toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'worker finished the thing' } }], answer: 'sent' },
+    {
+      match: 'report back',
+      delayMs: 300,
+      toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'worker finished the thing' } }],
+      answer: 'sent',
+    },
   ],
   default: { answer: 'got it: {{input}}' },
 };
@@ -55,7 +60,11 @@ function launch(env: Record<string, string>, cwd: string, cols = 100, rows = 30)
 }
 
 async function hubOf(home: string): Promise<HubClient> {
-  const recs = await waitFor(() => hubRecords(home), (r) => r.length > 0, 10_000);
+  const recs = await waitFor(
+    () => hubRecords(home),
+    (r) => r.length > 0,
+    10_000,
+  );
   expect(recs).toHaveLength(1);
   return new HubClient(recs[0] as unknown as HubRecord);
 }
@@ -84,7 +93,11 @@ describe('cao-mcp launch: a supervisor in the user’s terminal', () => {
     expect(sup.status).toBe('starting');
     t.write('1');
     await t.waitForScreen('? for shortcuts');
-    await waitFor(() => agents(hub), (xs) => xs[0]?.status === 'idle', 10_000);
+    await waitFor(
+      () => agents(hub),
+      (xs) => xs[0]?.status === 'idle',
+      10_000,
+    );
 
     // Keys.
     t.write('hello there');
@@ -101,7 +114,11 @@ describe('cao-mcp launch: a supervisor in the user’s terminal', () => {
 
     // Resize: the agent's pty and the hub's screen follow the user's terminal.
     t.resize(120, 36);
-    await waitFor(() => agents(hub), (xs) => xs[0]?.cols === 120 && xs[0]?.rows === 36, 5000);
+    await waitFor(
+      () => agents(hub),
+      (xs) => xs[0]?.cols === 120 && xs[0]?.rows === 36,
+      5000,
+    );
     sup = (await agents(hub))[0];
     expect([sup.cols, sup.rows]).toEqual([120, 36]);
     // The mock repaints at the new width: its input box rules are now 120 wide.
@@ -137,7 +154,13 @@ describe('cao-mcp launch: a supervisor in the user’s terminal', () => {
     expect(exit.exitCode).toBe(0);
     expect(t.raw).toMatch(/Mock Agent exited with code 0; stopping the hub and 1 worker…/);
     expect(t.raw).toMatch(/hub stopped\./);
-    expect(await waitFor(() => pidsWithEnv('CAO_TERMINAL_ID', worker.id), (p) => p.length === 0, 5000)).toEqual([]);
+    expect(
+      await waitFor(
+        () => pidsWithEnv('CAO_TERMINAL_ID', worker.id),
+        (p) => p.length === 0,
+        5000,
+      ),
+    ).toEqual([]);
     expect(pidsWithEnv('CAO_TERMINAL_ID', sup.id)).toEqual([]);
     expect(hubRecords(home)).toEqual([]);
     // The terminal is given back: bracketed paste off, cursor shown, after the agent's last frame.
@@ -154,13 +177,24 @@ describe('cao-mcp launch: a supervisor in the user’s terminal', () => {
     await t.waitForScreen('? for shortcuts');
     const hub = await hubOf(home);
     t.write('delegate the work\r');
-    const xs = await waitFor(() => agents(hub), (a) => a.length === 2, 20_000);
+    const xs = await waitFor(
+      () => agents(hub),
+      (a) => a.length === 2,
+      20_000,
+    );
     const ids = xs.map((a) => a.id);
     expect(ids.every((id) => pidsWithEnv('CAO_TERMINAL_ID', id).length > 0)).toBe(true);
     process.kill(t.pid, 'SIGHUP');
     const exit = await t.waitExit(20_000);
     expect(exit.exitCode).not.toBe(0);
-    for (const id of ids) expect(await waitFor(() => pidsWithEnv('CAO_TERMINAL_ID', id), (p) => p.length === 0, 5000)).toEqual([]);
+    for (const id of ids)
+      expect(
+        await waitFor(
+          () => pidsWithEnv('CAO_TERMINAL_ID', id),
+          (p) => p.length === 0,
+          5000,
+        ),
+      ).toEqual([]);
     expect(hubRecords(home)).toEqual([]);
   });
 

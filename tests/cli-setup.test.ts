@@ -1,5 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser';
@@ -57,7 +69,8 @@ const CASES: Case[] = [
     entry: (d) => d.mcpServers?.cao,
     expected: { type: 'stdio', command: 'npx', args: ['-y', 'cao-mcp'], env: {}, timeout: MS },
     parse: (t) => JSON.parse(t),
-    existing: '{\n  "numStartups": 3,\n  "mcpServers": {\n    "other": { "type": "stdio", "command": "foo", "args": [], "env": { "K": "v" } }\n  },\n  "projects": { "/w": { "hasTrustDialogAccepted": true } }\n}\n',
+    existing:
+      '{\n  "numStartups": 3,\n  "mcpServers": {\n    "other": { "type": "stdio", "command": "foo", "args": [], "env": { "K": "v" } }\n  },\n  "projects": { "/w": { "hasTrustDialogAccepted": true } }\n}\n',
     kept: ['"numStartups": 3', '"other": { "type": "stdio", "command": "foo", "args": [], "env": { "K": "v" } }'],
     keptValues: (d) => [d.numStartups, d.mcpServers.other, d.projects],
     corrupt: { text: '{\n  "a": 1,\n  "b": \n}\n', at: '.claude.json:4:1' },
@@ -68,8 +81,15 @@ const CASES: Case[] = [
     entry: (d) => d.mcp_servers?.cao,
     expected: { command: 'npx', args: ['-y', 'cao-mcp'], tool_timeout_sec: 3660, startup_timeout_sec: 60 },
     parse: (t) => parseToml(t),
-    existing: '# my codex config\nmodel = "o3"  # the model\n\n[mcp_servers.other]\ncommand = "foo" # other server\nargs = ["a"]\n\n[mcp_servers.other.env]\nK = "v"\n\n[tui]\nshow_tooltips = false\n',
-    kept: ['# my codex config', 'model = "o3"  # the model', 'command = "foo" # other server', '[mcp_servers.other.env]\nK = "v"', '[tui]\nshow_tooltips = false'],
+    existing:
+      '# my codex config\nmodel = "o3"  # the model\n\n[mcp_servers.other]\ncommand = "foo" # other server\nargs = ["a"]\n\n[mcp_servers.other.env]\nK = "v"\n\n[tui]\nshow_tooltips = false\n',
+    kept: [
+      '# my codex config',
+      'model = "o3"  # the model',
+      'command = "foo" # other server',
+      '[mcp_servers.other.env]\nK = "v"',
+      '[tui]\nshow_tooltips = false',
+    ],
     keptValues: (d) => [d.model, d.mcp_servers.other, d.tui],
     corrupt: { text: 'model = "o3"\n[tui\nshow_tooltips = false\n', at: 'config.toml:2:' },
   },
@@ -79,7 +99,8 @@ const CASES: Case[] = [
     entry: (d) => d.mcpServers?.cao,
     expected: { command: 'npx', args: ['-y', 'cao-mcp'], timeout: MS },
     parse: jsonc,
-    existing: '{\n  // my settings\n  "ui": { "hideTips": true }, // no tips\n  "mcpServers": {\n    /* other */ "other": { "command": "foo", "trust": true }\n  }\n}\n',
+    existing:
+      '{\n  // my settings\n  "ui": { "hideTips": true }, // no tips\n  "mcpServers": {\n    /* other */ "other": { "command": "foo", "trust": true }\n  }\n}\n',
     kept: ['// my settings', '// no tips', '/* other */ "other": { "command": "foo", "trust": true }'],
     keptValues: (d) => [d.ui, d.mcpServers.other],
     corrupt: { text: '{\n  "ui": { "hideTips": true },\n}\n', at: 'settings.json:3:1' },
@@ -90,7 +111,8 @@ const CASES: Case[] = [
     entry: (d) => d.mcp?.cao,
     expected: { type: 'local', command: ['npx', '-y', 'cao-mcp'], enabled: true, timeout: MS },
     parse: jsonc,
-    existing: '{\n  "$schema": "https://opencode.ai/config.json",\n  // keep me\n  "autoupdate": false,\n  "mcp": {\n    "other": { "type": "remote", "url": "http://127.0.0.1:1/mcp" }, // remote one\n  },\n}\n',
+    existing:
+      '{\n  "$schema": "https://opencode.ai/config.json",\n  // keep me\n  "autoupdate": false,\n  "mcp": {\n    "other": { "type": "remote", "url": "http://127.0.0.1:1/mcp" }, // remote one\n  },\n}\n',
     kept: ['// keep me', '"other": { "type": "remote", "url": "http://127.0.0.1:1/mcp" }, // remote one'],
     keptValues: (d) => [d.$schema, d.autoupdate, d.mcp.other],
     corrupt: { text: '{\n  "autoupdate": false\n  "share": "disabled"\n}\n', at: 'opencode.json:3:3' },
@@ -111,7 +133,7 @@ const CASES: Case[] = [
 describe('cao-mcp setup', () => {
   for (const c of CASES) {
     describe(c.client, () => {
-      it('creates the file (0600) with the entry and the client\'s timeout', () => {
+      it("creates the file (0600) with the entry and the client's timeout", () => {
         const home = newHome();
         const r = setup(home, [c.client]);
         expect(r.code, r.stderr).toBe(0);
@@ -199,7 +221,10 @@ describe('cao-mcp setup', () => {
   it('codex: tool_timeout_sec is a float, and an integer one (ignored by Codex) is replaced', () => {
     const home = newHome();
     const file = join(home, '.codex', 'config.toml');
-    write(file, '[mcp_servers.cao]\ncommand = "npx"\nargs = ["-y", "cao-mcp"]\ntool_timeout_sec = 3660\nstartup_timeout_sec = 60.0\n\n[mcp_servers.cao.env]\nA = "1"\n');
+    write(
+      file,
+      '[mcp_servers.cao]\ncommand = "npx"\nargs = ["-y", "cao-mcp"]\ntool_timeout_sec = 3660\nstartup_timeout_sec = 60.0\n\n[mcp_servers.cao.env]\nA = "1"\n',
+    );
     expect(setup(home, ['codex']).code).toBe(0);
     const text = readFileSync(file, 'utf8');
     expect(text).toMatch(/^tool_timeout_sec = 3660\.0$/m);
@@ -212,7 +237,8 @@ describe('cao-mcp setup', () => {
   it('codex: a table header inside a multi-line string is not taken for one; CRLF files stay CRLF', () => {
     const home = newHome();
     const file = join(home, '.codex', 'config.toml');
-    const text = 'developer_instructions = """\r\n[mcp_servers.cao]\r\nnot a table\r\n"""\r\n\r\n[mcp_servers.cao] # mine\r\ncommand = "old"\r\n\r\n[tui]\r\nshow_tooltips = false\r\n';
+    const text =
+      'developer_instructions = """\r\n[mcp_servers.cao]\r\nnot a table\r\n"""\r\n\r\n[mcp_servers.cao] # mine\r\ncommand = "old"\r\n\r\n[tui]\r\nshow_tooltips = false\r\n';
     write(file, text);
     const r = setup(home, ['codex']);
     expect(r.code, r.stderr).toBe(0);

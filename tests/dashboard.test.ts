@@ -18,7 +18,9 @@ const SCRIPT = {
       match: 'Review',
       delayMs: 500,
       stream: { chunks: 8, intervalMs: 800 },
-      toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'Review done: the change is good, two nits in tests/parser.test.ts.' } }],
+      toolCalls: [
+        { server: 'cao', tool: 'send_message', arguments: { message: 'Review done: the change is good, two nits in tests/parser.test.ts.' } },
+      ],
       answer:
         'Review of the parser change:\n- escaped quotes are handled in the tokenizer\n- the error message names the column\n- nit: tests/parser.test.ts repeats one case\n- nit: a comment still says "TODO"\nVerdict: approve after the nits.',
     },
@@ -65,11 +67,19 @@ beforeAll(async () => {
   });
   let err = '';
   serve.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const recs = await waitFor(() => hubRecords(home), (r) => r.length > 0, 15_000);
+  const recs = await waitFor(
+    () => hubRecords(home),
+    (r) => r.length > 0,
+    15_000,
+  );
   if (!recs.length) throw new Error(`serve did not start:\n${err}`);
   hub = recs[0];
   // The hub prints the dashboard link, token included.
-  await waitFor(() => err, (e) => e.includes('cao-mcp dashboard:'), 5000);
+  await waitFor(
+    () => err,
+    (e) => e.includes('cao-mcp dashboard:'),
+    5000,
+  );
   expect(err).toContain(`cao-mcp dashboard: ${hub.url}/?token=${hub.token}`);
   sup = await connectHttp(hub, 'supervisor');
 });
@@ -81,7 +91,10 @@ afterAll(async () => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-function raw(path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+function raw(
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, hub.url), { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -109,7 +122,11 @@ async function assign(profile: string, message: string): Promise<string> {
 }
 
 /** Status of an agent's row in the page's table. */
-const rowStatus = (page: Page, id: string) => page.locator(`#agents-body tr[data-id="${id}"]`).getAttribute('data-status', { timeout: 2000 }).catch(() => null);
+const rowStatus = (page: Page, id: string) =>
+  page
+    .locator(`#agents-body tr[data-id="${id}"]`)
+    .getAttribute('data-status', { timeout: 2000 })
+    .catch(() => null);
 
 async function waitRow(page: Page, id: string, status: string, ms = 20_000): Promise<void> {
   await page.waitForSelector(`#agents-body tr[data-id="${id}"][data-status="${status}"]`, { timeout: ms });
@@ -182,7 +199,9 @@ describe('dashboard in Chromium', () => {
     expect(await card.locator('pre').innerText()).toMatch(/Allow write to src\/parser\.ts\?/);
     expect(await card.locator('button.opt').allInnerTexts()).toEqual(['1. Yes', "2. Yes, and don't ask again", '3. No']);
     // The first live agent's screen is shown: the developer's dialog.
-    await page.waitForFunction(() => document.querySelector('#term .xterm-rows')?.textContent?.includes('Enter to confirm'), null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('#term .xterm-rows')?.textContent?.includes('Enter to confirm'), null, {
+      timeout: 10_000,
+    });
     expect(await page.locator('#screen-title').innerText()).toContain(dev);
     // The timeline: the three tasks delivered, the tester's report waiting in the supervisor's inbox.
     await page.waitForSelector('#timeline li[data-state="pending"]', { timeout: 10_000 });
@@ -204,7 +223,9 @@ describe('dashboard in Chromium', () => {
 
     // The reviewer's screen, live: its answer grows while it streams.
     await page.locator(`#agents-body tr[data-id="${rev}"]`).click();
-    await page.waitForFunction(() => document.querySelector('#term .xterm-rows')?.textContent?.includes('Review the parser change'), null, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('#term .xterm-rows')?.textContent?.includes('Review the parser change'), null, {
+      timeout: 10_000,
+    });
     const grew: number[] = [];
     for (let i = 0; i < 30 && (await rowStatus(page, rev)) === 'processing'; i++) {
       const text = await screenText(page);
@@ -221,7 +242,11 @@ describe('dashboard in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('#term .xterm-rows')?.textContent?.includes('Allow write'), null, { timeout: 10_000 });
     await card.locator('button.opt', { hasText: '1. Yes' }).click();
     await waitRow(page, dev, 'completed', 20_000);
-    await page.waitForFunction(() => document.querySelector('#term .xterm-rows')?.textContent?.includes('the tokenizer now handles escaped quotes'), null, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => document.querySelector('#term .xterm-rows')?.textContent?.includes('the tokenizer now handles escaped quotes'),
+      null,
+      { timeout: 10_000 },
+    );
     await page.waitForSelector(`#question-list .question[data-id="${dev}"]`, { state: 'detached', timeout: 5000 });
     expect(await page.locator('#questions').isHidden()).toBe(true);
     await page.waitForFunction(() => document.getElementById('timeline')?.textContent?.includes('parser fix: Yes'), null, { timeout: 10_000 });
@@ -238,7 +263,9 @@ describe('dashboard in Chromium', () => {
     await page.locator('#term').click();
     await page.keyboard.type('hello from the page');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.querySelector('#term .xterm-rows')?.textContent?.includes('got it: hello from the page'), null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('#term .xterm-rows')?.textContent?.includes('got it: hello from the page'), null, {
+      timeout: 15_000,
+    });
     expect(inputsOf(record, tst).filter((x) => x === 'hello from the page')).toHaveLength(1);
 
     // Everything above arrived without a reload, and each status change was seen as it happened.
@@ -263,7 +290,9 @@ describe('dashboard: who may open it', () => {
     for (const path of ['/', '/api/agents', '/api/events', '/api/messages', '/dashboard/app.js', '/dashboard/xterm.js'])
       expect((await raw(path)).status, path).toBe(401);
     expect((await raw('/?token=wrong-token')).status).toBe(401);
-    expect((await raw('/api/agents/abcdef12/answer', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"answer":"1"}' })).status).toBe(401);
+    expect(
+      (await raw('/api/agents/abcdef12/answer', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"answer":"1"}' })).status,
+    ).toBe(401);
     const t = `token=${encodeURIComponent(hub.token)}`;
     expect((await raw(`/?${t}`)).status).toBe(200);
     expect((await raw(`/api/events?${t}`)).body).toMatch(/event: hello/);
@@ -272,7 +301,9 @@ describe('dashboard: who may open it', () => {
     expect((await raw(`/api/agents?${t}`, { headers: { origin: 'http://evil.example' } })).status).toBe(403);
     expect((await raw(`/api/agents?${t}`, { headers: { origin: `http://localhost:${new URL(hub.url).port}` } })).status).toBe(200);
     // A plain form post (no JSON content type) cannot answer for anyone.
-    expect((await raw(`/api/agents/abcdef12/answer?${t}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"answer":"1"}' })).status).toBe(415);
+    expect(
+      (await raw(`/api/agents/abcdef12/answer?${t}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"answer":"1"}' })).status,
+    ).toBe(415);
     // A worker's own token opens its MCP forwarding, not the dashboard.
     const id = await assign('developer', 'say hi');
     const mcp = JSON.parse(readFileSync(join(home, 'run', id, 'mock-mcp.json'), 'utf8')) as { mcpServers: { cao: { env: Record<string, string> } } };
@@ -285,7 +316,11 @@ describe('dashboard: who may open it', () => {
   it('a stdio hub prints the dashboard address without its token (its stderr lands in the client’s logs)', async () => {
     const session = await startCao();
     try {
-      const err = await waitFor(() => session.stderr(), (e) => e.includes('cao-mcp dashboard:'), 5000);
+      const err = await waitFor(
+        () => session.stderr(),
+        (e) => e.includes('cao-mcp dashboard:'),
+        5000,
+      );
       const [rec] = hubRecords(session.home);
       expect(err).toContain(`cao-mcp dashboard: ${rec.url}/  (run \`cao-mcp dashboard\` for the link with its token)`);
       expect(err).not.toContain(rec.token);

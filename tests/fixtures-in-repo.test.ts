@@ -30,9 +30,11 @@ describe('test data lives in the repository', () => {
     const found: string[] = [];
     for (const dir of ['tests', 'bench', 'scripts']) {
       for (const f of files(path.join(repoRoot, dir))) {
-        readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-          if (OUTSIDE.some((re) => re.test(line))) found.push(`${path.relative(repoRoot, f)}:${i + 1}: ${line.trim()}`);
-        });
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            if (OUTSIDE.some((re) => re.test(line))) found.push(`${path.relative(repoRoot, f)}:${i + 1}: ${line.trim()}`);
+          });
       }
     }
     expect(found).toEqual([]);

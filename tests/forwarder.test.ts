@@ -26,7 +26,7 @@ async function forwarder(env: Record<string, string>): Promise<{ code: number; s
   }
 }
 
-describe('worker mode: a worker\'s own cao-mcp forwards to its hub, and only with valid credentials', () => {
+describe("worker mode: a worker's own cao-mcp forwards to its hub, and only with valid credentials", () => {
   it('names the missing variables when only some are set', async () => {
     const r = await forwarder({ CAO_TERMINAL_ID: 'abcdef12' });
     expect(r.code).not.toBe(0);

@@ -15,7 +15,25 @@ import type { Hub as HubType } from '../src/hub/hub.js';
 /** Strings rich in what an attacker would send: escapes, C0/C1 controls, bidi and zero-width characters, surrogates. */
 const nasty = fc.string({
   unit: fc.oneof(
-    fc.constantFrom('\x1b', '\x1b[', '\x1b]', '\x1bP', '\x07', '\x9b', '\r', '\n', '\t', '\x00', '\x7f', '[201~', '\u202e', '\u2066', '\u200b', '\ufeff', '\u061c'),
+    fc.constantFrom(
+      '\x1b',
+      '\x1b[',
+      '\x1b]',
+      '\x1bP',
+      '\x07',
+      '\x9b',
+      '\r',
+      '\n',
+      '\t',
+      '\x00',
+      '\x7f',
+      '[201~',
+      '\u202e',
+      '\u2066',
+      '\u200b',
+      '\ufeff',
+      '\u061c',
+    ),
     fc.integer({ min: 0, max: 0x9f }).map((c) => String.fromCharCode(c)),
     fc.string({ unit: 'grapheme', maxLength: 2 }),
     fc.string({ unit: 'binary', maxLength: 2 }),
@@ -83,10 +101,44 @@ const counts = () => ({
   workers: hub.store.listTerminals({ includeEnded: true, kind: 'worker' }).length,
 });
 
-const TOOLS = ['handoff', 'assign', 'send_message', 'read_inbox', 'list_agents', 'read_output', 'answer_question', 'stop_agent', 'list_profiles'] as const;
-const KEYS = ['agent_profile', 'message', 'timeout', 'working_directory', 'provider', 'model', 'receiver_id', 'wait_seconds', 'limit', 'include_ended', 'terminal_id', 'mode', 'answer'];
+const TOOLS = [
+  'handoff',
+  'assign',
+  'send_message',
+  'read_inbox',
+  'list_agents',
+  'read_output',
+  'answer_question',
+  'stop_agent',
+  'list_profiles',
+] as const;
+const KEYS = [
+  'agent_profile',
+  'message',
+  'timeout',
+  'working_directory',
+  'provider',
+  'model',
+  'receiver_id',
+  'wait_seconds',
+  'limit',
+  'include_ended',
+  'terminal_id',
+  'mode',
+  'answer',
+];
 const REAL_PROFILES = new Set(['developer', 'reviewer', 'code_supervisor']);
-const value = fc.oneof(nasty, fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }), fc.constantFrom('mock', 'codex', '-x', '..', '/', 'abcdef12', 'supervisor', 'screen'));
+const value = fc.oneof(
+  nasty,
+  fc.string(),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+  fc.constantFrom('mock', 'codex', '-x', '..', '/', 'abcdef12', 'supervisor', 'screen'),
+);
 
 describe('fuzz: the tool input schemas (an MCP client in process)', () => {
   it('random arguments to every tool: a result or a clear error, never an internal error, and nothing stored', async () => {
@@ -142,10 +194,14 @@ function send(method: string, p: string, headers: Record<string, string>, body: 
     const req = request({ host: u.hostname, port: u.port, path: p, method, headers: all, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
+      );
       // an SSE answer (a GET stream) stays open: one event is enough
       if (String(res.headers['content-type']).includes('text/event-stream')) setTimeout(() => res.destroy(), 50);
-      res.on('close', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('close', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     req.on('error', reject);
     req.end(body ?? undefined);
@@ -179,7 +235,13 @@ describe('fuzz: the HTTP front', () => {
     const headers = fc.record(
       {
         authorization: fc.constantFrom(`Bearer ${token}`, 'Bearer nope', `Basic ${token}`, 'Bearer '),
-        'content-type': fc.constantFrom('application/json', 'text/plain; charset=application/json', 'application/json; charset=utf-8', 'multipart/form-data', ''),
+        'content-type': fc.constantFrom(
+          'application/json',
+          'text/plain; charset=application/json',
+          'application/json; charset=utf-8',
+          'multipart/form-data',
+          '',
+        ),
         accept: fc.constantFrom('application/json, text/event-stream', 'application/json', 'text/event-stream', '*/*'),
         'mcp-session-id': fc.constantFrom('00000000-0000-0000-0000-000000000000', 'x', ''),
         'mcp-protocol-version': fc.constantFrom('2025-06-18', '1999-01-01'),
@@ -188,7 +250,19 @@ describe('fuzz: the HTTP front', () => {
       },
       { requiredKeys: [] },
     );
-    const paths = fc.constantFrom('/mcp', '/mcp?token=' + token, '/', '/?token=' + token, '/api/agents?token=' + token, '/api/agents/abcdef12/answer?token=' + token, '/api/agents/abcdef12/input?token=' + token, '/api/messages?limit=-1&token=' + token, '/healthz', '/nope', '/api/events?token=nope');
+    const paths = fc.constantFrom(
+      '/mcp',
+      '/mcp?token=' + token,
+      '/',
+      '/?token=' + token,
+      '/api/agents?token=' + token,
+      '/api/agents/abcdef12/answer?token=' + token,
+      '/api/agents/abcdef12/input?token=' + token,
+      '/api/messages?limit=-1&token=' + token,
+      '/healthz',
+      '/nope',
+      '/api/events?token=nope',
+    );
     const statuses = new Set([200, 202, 400, 401, 403, 404, 405, 406, 409, 410, 413, 415, 503]);
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'PATCH'), paths, headers, body, async (method, p, h, b) => {

@@ -9,7 +9,13 @@ const SCRIPT = {
     { match: 'say ping', answer: 'PONG-42', delayMs: 200 },
     { match: 'multi', answer: 'line one\nline two\n\nline four', delayMs: 100, stream: { chunks: 3, intervalMs: 100 } },
     { match: 'very slow', answer: 'never shown', delayMs: 20_000 },
-    { match: 'partial then slow', answer: 'first part', delayMs: 100, stream: { chunks: 2, intervalMs: 100 }, pauses: [{ afterChunk: 1, ms: 20_000 }] },
+    {
+      match: 'partial then slow',
+      answer: 'first part',
+      delayMs: 100,
+      stream: { chunks: 2, intervalMs: 100 },
+      pauses: [{ afterChunk: 1, ms: 20_000 }],
+    },
     { match: 'crash please', crash: { afterMs: 300, exitCode: 7, partial: 'half an answer' } },
   ],
   default: { answer: 'default: {{input}}' },
@@ -28,16 +34,39 @@ describe('cao-mcp over stdio: handoff to a mock worker', () => {
     s = await start();
     const { tools } = await s.client.listTools();
     const names = tools.map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(['handoff', 'assign', 'send_message', 'read_inbox', 'list_agents', 'read_output', 'answer_question', 'stop_agent', 'list_profiles']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'handoff',
+        'assign',
+        'send_message',
+        'read_inbox',
+        'list_agents',
+        'read_output',
+        'answer_question',
+        'stop_agent',
+        'list_profiles',
+      ]),
+    );
     const handoff = tools.find((t) => t.name === 'handoff')!;
-    expect(Object.keys(handoff.inputSchema.properties ?? {}).sort()).toEqual(['agent_profile', 'message', 'model', 'provider', 'timeout', 'working_directory']);
+    expect(Object.keys(handoff.inputSchema.properties ?? {}).sort()).toEqual([
+      'agent_profile',
+      'message',
+      'model',
+      'provider',
+      'timeout',
+      'working_directory',
+    ]);
     expect(handoff.inputSchema.required?.sort()).toEqual(['agent_profile', 'message']);
   });
 
   it('returns exactly the scripted answer, with progress, and leaves no worker process', async () => {
     s = await start();
     const progress: string[] = [];
-    const r = await s.call('handoff', { agent_profile: 'developer', provider: 'mock', message: 'please say ping' }, { onprogress: (p) => progress.push(p.message ?? '') });
+    const r = await s.call(
+      'handoff',
+      { agent_profile: 'developer', provider: 'mock', message: 'please say ping' },
+      { onprogress: (p) => progress.push(p.message ?? '') },
+    );
     const sc = r.structuredContent as Record<string, unknown>;
     expect(r.isError).toBeFalsy();
     expect(sc.success).toBe(true);
@@ -47,7 +76,11 @@ describe('cao-mcp over stdio: handoff to a mock worker', () => {
     expect(typeof sc.duration_ms).toBe('number');
     expect(JSON.parse(textOf(r))).toEqual(sc);
     expect(progress.length).toBeGreaterThan(0);
-    const left = await waitFor(() => pidsWithEnv('CAO_TERMINAL_ID', sc.terminal_id as string), (p) => p.length === 0, 5000);
+    const left = await waitFor(
+      () => pidsWithEnv('CAO_TERMINAL_ID', sc.terminal_id as string),
+      (p) => p.length === 0,
+      5000,
+    );
     expect(left).toEqual([]);
   });
 
@@ -70,7 +103,12 @@ describe('cao-mcp over stdio: handoff to a mock worker', () => {
     const agents = (list.structuredContent as { agents: Array<{ id: string; status: string }> }).agents;
     expect(agents.find((a) => a.id === id)?.status).toBe('processing');
     await s.call('stop_agent', { terminal_id: id });
-    expect(await waitFor(() => pidsWithEnv('CAO_TERMINAL_ID', id), (p) => p.length === 0)).toEqual([]);
+    expect(
+      await waitFor(
+        () => pidsWithEnv('CAO_TERMINAL_ID', id),
+        (p) => p.length === 0,
+      ),
+    ).toEqual([]);
   });
 
   it('ends at once with a clear error when the worker crashes mid-task', async () => {

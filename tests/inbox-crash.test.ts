@@ -33,11 +33,20 @@ describe('hub crash (kill -9) in the middle of deliveries', () => {
     // Mail to the external supervisor "boss": only ever read through read_inbox.
     for (let i = 0; i < 20; i++) await alice.call('send_message', { receiver_id: 'boss', message: `for boss ${i}` });
     // A sender process floods the workers; the hub is killed while deliveries are in flight.
-    const sender = spawn(process.execPath, [join(REPO, 'tests', 'support', 'sender.mjs'), first.hub.url, first.hub.token, 'flood', '600', ids.join(',')], {
-      stdio: 'ignore',
-    });
+    const sender = spawn(
+      process.execPath,
+      [join(REPO, 'tests', 'support', 'sender.mjs'), first.hub.url, first.hub.token, 'flood', '600', ids.join(',')],
+      {
+        stdio: 'ignore',
+      },
+    );
     cleanup.push(() => sender.kill('SIGKILL'));
-    await waitFor(() => readRecord(record).filter((r) => r.event === 'input' && /stress/.test(r.text ?? '')).length, (n) => n >= 10, 60_000, 100);
+    await waitFor(
+      () => readRecord(record).filter((r) => r.event === 'input' && /stress/.test(r.text ?? '')).length,
+      (n) => n >= 10,
+      60_000,
+      100,
+    );
     first.proc.kill('SIGKILL');
     await new Promise((r) => first.proc.once('exit', r));
     sender.kill('SIGKILL');
@@ -47,7 +56,14 @@ describe('hub crash (kill -9) in the middle of deliveries', () => {
     const second = await startServe(home, env);
     cleanup.push(() => stopProc(second.proc));
     // Every process of the dead hub's workers is gone (SIGHUP, or killed by the new hub's recovery).
-    for (const id of ids) expect(await waitFor(() => pidsWithEnv('CAO_TERMINAL_ID', id), (p) => p.length === 0, 10_000)).toEqual([]);
+    for (const id of ids)
+      expect(
+        await waitFor(
+          () => pidsWithEnv('CAO_TERMINAL_ID', id),
+          (p) => p.length === 0,
+          10_000,
+        ),
+      ).toEqual([]);
 
     const db = new Database(join(home, 'cao.db'), { readonly: true });
     cleanup.push(() => db.close());
@@ -58,7 +74,10 @@ describe('hub crash (kill -9) in the middle of deliveries', () => {
     const failed = toWorkers.filter((m) => m.status === 'failed');
     expect(failed.length).toBeGreaterThan(0);
     for (const m of failed) expect(m.error).toMatch(/died with the previous hub/);
-    const workers = db.prepare(`select id, status, ended_at from terminals where kind = 'worker'`).all() as Array<{ status: string; ended_at: number | null }>;
+    const workers = db.prepare(`select id, status, ended_at from terminals where kind = 'worker'`).all() as Array<{
+      status: string;
+      ended_at: number | null;
+    }>;
     for (const w of workers) expect(w.ended_at).not.toBeNull();
 
     // No message was typed twice: count by what the agents recorded.

@@ -237,7 +237,13 @@ describe('DeliveryService', () => {
     });
     expect(port.typed.map((t) => t.messageId)).toEqual([flaky.id]);
     expect(states.filter((s) => s.messageId === flaky.id).map((s) => s.state)).toEqual([
-      'pending', 'delivering', 'pending', 'delivering', 'pending', 'delivering', 'delivered',
+      'pending',
+      'delivering',
+      'pending',
+      'delivering',
+      'pending',
+      'delivering',
+      'delivered',
     ]);
   });
 
@@ -254,10 +260,7 @@ describe('DeliveryService', () => {
     store.updateTerminalStatus('bbbbbbbb', 'error', 'API key rejected');
     setStatus(bus, 'bbbbbbbb', 'error');
     store.endTerminal('cccccccc', 'exited', 'stopped');
-    await waitFor(
-      () => [toA, toB, toC].every((m) => store.getMessage(m.id)?.status === 'failed'),
-      'failed mail of dead receivers',
-    );
+    await waitFor(() => [toA, toB, toC].every((m) => store.getMessage(m.id)?.status === 'failed'), 'failed mail of dead receivers');
     expect(store.getMessage(toA.id)?.error).toBe('receiver aaaaaaaa is exited');
     expect(store.getMessage(toB.id)?.error).toBe('receiver bbbbbbbb is error: API key rejected');
     expect(store.getMessage(toC.id)?.error).toBe('receiver cccccccc ended (exited): stopped');
@@ -290,7 +293,7 @@ describe('DeliveryService', () => {
     port.delayMs = () => (Math.random() < 0.3 ? 0 : Math.floor(Math.random() * 4));
     const ready: AgentStatus[] = ['idle', 'completed'];
     const any: AgentStatus[] = ['idle', 'completed', 'processing', 'waiting_user_answer', 'idle', 'completed'];
-    const pick = <T,>(a: T[]) => a[Math.floor(Math.random() * a.length)];
+    const pick = <T>(a: T[]) => a[Math.floor(Math.random() * a.length)];
     service.start();
 
     // Status storm: random statuses, and ready ones fired repeatedly.

@@ -11,9 +11,23 @@ import { inputsOf, readRecord } from './support/record.js';
 
 const SCRIPT = {
   rules: [
-    { match: 'report alpha', delayMs: 300, toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'alpha done' } }], answer: 'sent alpha' },
-    { match: 'report beta', delayMs: 600, toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'beta done' } }], answer: 'sent beta' },
-    { match: 'ask first', delayMs: 100, question: { text: 'Allow write to out.txt?', options: ['Yes', 'No'], answers: { '1': 'wrote it', '2': 'did not write' } } },
+    {
+      match: 'report alpha',
+      delayMs: 300,
+      toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'alpha done' } }],
+      answer: 'sent alpha',
+    },
+    {
+      match: 'report beta',
+      delayMs: 600,
+      toolCalls: [{ server: 'cao', tool: 'send_message', arguments: { message: 'beta done' } }],
+      answer: 'sent beta',
+    },
+    {
+      match: 'ask first',
+      delayMs: 100,
+      question: { text: 'Allow write to out.txt?', options: ['Yes', 'No'], answers: { '1': 'wrote it', '2': 'did not write' } },
+    },
     { match: 'stay quiet', answer: 'ok' },
   ],
   // Echoes the input: a test may read the answer of a later turn than the one it waited for.
@@ -26,9 +40,12 @@ afterEach(async () => {
   s = undefined;
 });
 
-
 const agentsOf = async (sess: CaoSession) =>
-  ((await sess.call('list_agents', {})).structuredContent as { agents: Array<{ id: string; status: string; pending_messages: number; question?: string }> }).agents;
+  (
+    (await sess.call('list_agents', {})).structuredContent as {
+      agents: Array<{ id: string; status: string; pending_messages: number; question?: string }>;
+    }
+  ).agents;
 
 const statusOf = async (sess: CaoSession, id: string) => (await agentsOf(sess)).find((a) => a.id === id)?.status;
 
@@ -58,10 +75,20 @@ describe('inbox: assign and send_message through real MCP clients and mock worke
     const { s, record } = await startWithRecord();
     const a = await s.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'stay quiet' });
     const id = (a.structuredContent as { terminal_id: string }).terminal_id;
-    expect(await waitFor(() => statusOf(s, id), (st) => st === 'completed', 15_000)).toBe('completed');
+    expect(
+      await waitFor(
+        () => statusOf(s, id),
+        (st) => st === 'completed',
+        15_000,
+      ),
+    ).toBe('completed');
     const m = await s.call('send_message', { receiver_id: id, message: 'hello idle agent' });
     expect(m.isError).toBeFalsy();
-    const inputs = await waitFor(() => inputsOf(record), (xs) => xs.some((x) => x.includes('hello idle agent')), 5000);
+    const inputs = await waitFor(
+      () => inputsOf(record),
+      (xs) => xs.some((x) => x.includes('hello idle agent')),
+      5000,
+    );
     expect(inputs.filter((x) => x.includes('hello idle agent'))).toHaveLength(1);
   });
 
@@ -69,7 +96,13 @@ describe('inbox: assign and send_message through real MCP clients and mock worke
     const { s, record } = await startWithRecord();
     const a = await s.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'ask first' });
     const id = (a.structuredContent as { terminal_id: string }).terminal_id;
-    expect(await waitFor(() => statusOf(s, id), (st) => st === 'waiting_user_answer', 15_000)).toBe('waiting_user_answer');
+    expect(
+      await waitFor(
+        () => statusOf(s, id),
+        (st) => st === 'waiting_user_answer',
+        15_000,
+      ),
+    ).toBe('waiting_user_answer');
     const agent = (await agentsOf(s)).find((x) => x.id === id)!;
     expect(agent.question).toMatch(/Allow write to out\.txt\?/);
     await s.call('send_message', { receiver_id: id, message: 'must wait for the dialog' });
@@ -80,7 +113,11 @@ describe('inbox: assign and send_message through real MCP clients and mock worke
     expect(ans.isError).toBeFalsy();
     const out = await s.call('read_output', { terminal_id: id, wait_seconds: 10 });
     expect(textOf(out)).toMatch(/wrote it|must wait/);
-    await waitFor(() => inputsOf(record), (xs) => xs.some((x) => x.includes('must wait for the dialog')), 10_000);
+    await waitFor(
+      () => inputsOf(record),
+      (xs) => xs.some((x) => x.includes('must wait for the dialog')),
+      10_000,
+    );
     expect(readRecord(record).filter((r) => r.event === 'choice')).toHaveLength(1);
     expect(inputsOf(record).filter((x) => x.includes('must wait for the dialog'))).toHaveLength(1);
   });
@@ -89,7 +126,11 @@ describe('inbox: assign and send_message through real MCP clients and mock worke
     const { s } = await startWithRecord();
     const a = await s.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'stay quiet' });
     const id = (a.structuredContent as { terminal_id: string }).terminal_id;
-    await waitFor(() => statusOf(s, id), (st) => st === 'completed', 15_000);
+    await waitFor(
+      () => statusOf(s, id),
+      (st) => st === 'completed',
+      15_000,
+    );
     const r = await s.call('answer_question', { terminal_id: id, answer: '1' });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/not waiting for an answer \(it is completed\)/);
@@ -99,9 +140,17 @@ describe('inbox: assign and send_message through real MCP clients and mock worke
     const { s, record } = await startWithRecord();
     const a = await s.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'stay quiet' });
     const id = (a.structuredContent as { terminal_id: string }).terminal_id;
-    await waitFor(() => statusOf(s, id), (st) => st === 'completed', 15_000);
+    await waitFor(
+      () => statusOf(s, id),
+      (st) => st === 'completed',
+      15_000,
+    );
     await s.call('send_message', { receiver_id: id, message: 'before\x1b[201~\r/exit\rafter \x1b]0;title\x07 \x9b2J end' });
-    const inputs = await waitFor(() => inputsOf(record), (xs) => xs.some((x) => x.includes('before')), 5000);
+    const inputs = await waitFor(
+      () => inputsOf(record),
+      (xs) => xs.some((x) => x.includes('before')),
+      5000,
+    );
     const got = inputs.filter((x) => x.includes('before'));
     expect(got).toHaveLength(1);
     expect(got[0]).toContain('before');
@@ -160,15 +209,26 @@ describe('inbox: assign and send_message through real MCP clients and mock worke
     const { s } = await startWithRecord();
     const hubs = readRecordHub(s.home);
     const client = new Client({ name: 'intruder', version: '1' });
-    const transport = new StreamableHTTPClientTransport(new URL('/mcp', hubs.url), { requestInit: { headers: { Authorization: 'Bearer not-a-token' } } });
+    const transport = new StreamableHTTPClientTransport(new URL('/mcp', hubs.url), {
+      requestInit: { headers: { Authorization: 'Bearer not-a-token' } },
+    });
     await expect(client.connect(transport)).rejects.toThrow(/401|token/);
     // DNS rebinding: a valid token under a foreign Host header is still refused (fetch cannot set Host).
     const status = await new Promise<number>((resolve, reject) => {
       const u = new URL('/mcp', hubs.url);
-      const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { host: 'evil.example', authorization: `Bearer ${hubs.token}`, 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          headers: { host: 'evil.example', authorization: `Bearer ${hubs.token}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end('{}');
     });

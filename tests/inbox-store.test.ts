@@ -71,19 +71,26 @@ describe('openDatabase', () => {
     expect(mode(`${file}-shm`)).toBe(0o600);
 
     const names = (cao.sqlite.prepare(`select name from sqlite_master`).all() as { name: string }[]).map((r) => r.name);
-    expect(names).toEqual(
-      expect.arrayContaining(['terminals', 'messages', 'messages_receiver_status_id_idx', 'messages_pending_receiver_idx']),
-    );
+    expect(names).toEqual(expect.arrayContaining(['terminals', 'messages', 'messages_receiver_status_id_idx', 'messages_pending_receiver_idx']));
     const cols = (cao.sqlite.prepare(`pragma table_info(messages)`).all() as { name: string }[]).map((c) => c.name);
     expect(cols).toEqual(['id', 'sender_id', 'receiver_id', 'body', 'status', 'attempts', 'error', 'created_at', 'delivered_at', 'kind']);
     const tcols = (cao.sqlite.prepare(`pragma table_info(terminals)`).all() as { name: string }[]).map((c) => c.name);
     expect(tcols).toEqual([
-      'id', 'kind', 'provider', 'profile', 'creator_id', 'working_directory', 'pid', 'hub_id', 'status', 'created_at', 'ended_at', 'last_error',
+      'id',
+      'kind',
+      'provider',
+      'profile',
+      'creator_id',
+      'working_directory',
+      'pid',
+      'hub_id',
+      'status',
+      'created_at',
+      'ended_at',
+      'last_error',
     ]);
     // CHECK constraints guard the enums even against raw SQL.
-    expect(() =>
-      cao.sqlite.prepare(`insert into terminals (id, kind, status, created_at) values ('x', 'robot', 'idle', 1)`).run(),
-    ).toThrow(/CHECK/);
+    expect(() => cao.sqlite.prepare(`insert into terminals (id, kind, status, created_at) values ('x', 'robot', 'idle', 1)`).run()).toThrow(/CHECK/);
   });
 
   it('applies migrations once, keeps data across reopen, and does not chmod a directory it did not create', () => {
@@ -415,7 +422,14 @@ describe('claim, order, retry', () => {
       error: 'gave up after 1 attempts: dialog appeared',
     });
     expect(events.map((e) => (e.e as BusEvents['message:state']).state)).toEqual([
-      'delivering', 'pending', 'delivering', 'pending', 'delivering', 'failed', 'delivering', 'failed',
+      'delivering',
+      'pending',
+      'delivering',
+      'pending',
+      'delivering',
+      'failed',
+      'delivering',
+      'failed',
     ]);
   });
 
@@ -572,14 +586,11 @@ describe('external inbox and queries', () => {
 
   it('the sweep and claim queries use the indexes (no table scan)', () => {
     const cao = open();
-    const plan = (q: string) =>
-      (cao.sqlite.prepare(`explain query plan ${q}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
-    expect(plan(`select distinct receiver_id from messages where status = 'pending'`)).toMatch(
-      /USING COVERING INDEX messages_pending_receiver_idx/,
+    const plan = (q: string) => (cao.sqlite.prepare(`explain query plan ${q}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(plan(`select distinct receiver_id from messages where status = 'pending'`)).toMatch(/USING COVERING INDEX messages_pending_receiver_idx/);
+    expect(plan(`select id from messages where receiver_id = 'x' and status = 'pending' order by id limit 1`)).toMatch(
+      /USING COVERING INDEX messages_receiver_status_id_idx/,
     );
-    expect(
-      plan(`select id from messages where receiver_id = 'x' and status = 'pending' order by id limit 1`),
-    ).toMatch(/USING COVERING INDEX messages_receiver_status_id_idx/);
     expect(plan(`select 1 from messages where receiver_id = 'x' and status = 'delivering'`)).toMatch(
       /USING COVERING INDEX messages_receiver_status_id_idx/,
     );

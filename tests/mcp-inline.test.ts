@@ -24,13 +24,22 @@ beforeAll(async () => {
   };
   let session: Record<string, string> = {};
   post = async (body, headers = {}) => {
-    const r = await fetch(new URL('/mcp', serve.hub.url), { method: 'POST', headers: { ...base, ...session, ...headers }, body: JSON.stringify(body) });
+    const r = await fetch(new URL('/mcp', serve.hub.url), {
+      method: 'POST',
+      headers: { ...base, ...session, ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() };
   };
   const init = await fetch(new URL('/mcp', serve.hub.url), {
     method: 'POST',
     headers: base,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'alice', version: '1' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'alice', version: '1' } },
+    }),
   });
   await init.text();
   session = { 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-06-18' };
@@ -45,7 +54,13 @@ afterAll(async () => {
 
 /** The JSON-RPC message of a response, whether sent as JSON or as one SSE event. */
 function message(r: { type: string; text: string }): { id?: unknown; result?: Record<string, unknown>; error?: { message: string } } {
-  if (r.type.includes('text/event-stream')) return JSON.parse(r.text.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
+  if (r.type.includes('text/event-stream'))
+    return JSON.parse(
+      r.text
+        .split('\n')
+        .find((l) => l.startsWith('data: '))!
+        .slice(6),
+    );
   return JSON.parse(r.text);
 }
 

@@ -8,16 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScreenSnapshot } from '../src/screen/snapshot.js';
 import { waitFor } from './support/procs.js';
-import {
-  PtyRun,
-  bottom,
-  buildMockAgent,
-  readJsonLines,
-  scratchDir,
-  sleep,
-  writeTestMcpServer,
-  type RunOptions,
-} from './fixtures/mock/harness.js';
+import { PtyRun, bottom, buildMockAgent, readJsonLines, scratchDir, sleep, writeTestMcpServer, type RunOptions } from './fixtures/mock/harness.js';
 
 let agentJs = '';
 let cleanupBuild = () => {};
@@ -69,16 +60,25 @@ describe('mock agent in a real pty', () => {
     const b = bottom(s, 4);
     expect(b).toEqual(['─'.repeat(120), '❯', '─'.repeat(120), '  ? for shortcuts']);
     // the mock records `ready` once its idle screen is written, which can be a moment after we see it
-    expect(await waitFor(() => events(record, 'ready'), (e) => e.length > 0, 2000)).toHaveLength(1);
+    expect(
+      await waitFor(
+        () => events(record, 'ready'),
+        (e) => e.length > 0,
+        2000,
+      ),
+    ).toHaveLength(1);
     expect(events(record, 'terminal_reply')).toHaveLength(1); // Screen answered ESC[6n
   }, 20_000);
 
   it('shows the system prompt, and a paste only fills the box: the separate Enter submits', async () => {
     const prompt = join(dir, 'prompt.md');
     writeFileSync(prompt, 'You are the reviewer.\nCheck everything twice.');
-    const { run, record } = start({ rules: [{ match: 'ping', answer: 'PONG for {{input}}' }] }, {
-      args: [agentJs, '--system-prompt-file', prompt],
-    });
+    const { run, record } = start(
+      { rules: [{ match: 'ping', answer: 'PONG for {{input}}' }] },
+      {
+        args: [agentJs, '--system-prompt-file', prompt],
+      },
+    );
     let s = await run.waitFor(isIdle, 10_000, 'idle');
     expect(s.lines.join('\n')).toContain('system prompt: You are the reviewer. Check everything twice.');
     run.paste('say ping\nand more');
@@ -144,7 +144,7 @@ describe('mock agent in a real pty', () => {
       expect(s.lines.join('\n')).not.toContain('Worked for');
     }
     s = await run.waitFor(isIdle, 5000, 'idle after stream');
-    expect(s.lines.join("\n")).toMatch(new RegExp(`● ${answer}\\n\\n✻ Worked for [23]s`));
+    expect(s.lines.join('\n')).toMatch(new RegExp(`● ${answer}\\n\\n✻ Worked for [23]s`));
     const glyphs = new Set([...run.raw.slice(rawBefore).matchAll(/([·✢✶✻✽*]) Thinking…/gu)].map((m) => m[1]));
     expect(glyphs.size).toBeGreaterThanOrEqual(5);
     const final = events(record, 'final_frame');
@@ -200,7 +200,12 @@ describe('mock agent in a real pty', () => {
     const a = start(script);
     let s = await a.run.waitForText('Enter to confirm');
     expect(s.lines.join('\n')).not.toContain('Mock Agent v1');
-    expect(bottom(s, 4)).toEqual([' Do you trust the files in this folder?', ' ❯ 1. Yes, proceed', '   2. No, exit', ' Enter to confirm · Esc to cancel']);
+    expect(bottom(s, 4)).toEqual([
+      ' Do you trust the files in this folder?',
+      ' ❯ 1. Yes, proceed',
+      '   2. No, exit',
+      ' Enter to confirm · Esc to cancel',
+    ]);
     a.run.write('1');
     s = await a.run.waitFor(isIdle, 5000, 'idle');
     expect(s.lines.join('\n')).not.toContain('trust the files');

@@ -58,7 +58,14 @@ async function launch(script: unknown, extra: Partial<LaunchContext> = {}): Prom
   const ctx = context(script, extra);
   const spec = await p.launch(ctx);
   expect(spec.args[0]).toBe(distFile('mock/agent.js'));
-  const run = new PtyRun(agentJs, { command: spec.command, args: [agentJs, ...spec.args.slice(1)], env: spec.env, cwd: spec.cwd, cols: p.cols, rows: p.rows });
+  const run = new PtyRun(agentJs, {
+    command: spec.command,
+    args: [agentJs, ...spec.args.slice(1)],
+    env: spec.env,
+    cwd: spec.cwd,
+    cols: p.cols,
+    rows: p.rows,
+  });
   runs.push(run);
   return { run, spec, ctx };
 }
@@ -85,7 +92,14 @@ async function submit(run: PtyRun, text: string): Promise<void> {
 
 /** The same snapshot with every row right-trimmed and no wrapped flags (the plain-text view). */
 function trimmed(s: ScreenSnapshot): ScreenSnapshot {
-  return { lines: s.lines.map((l) => l.trimEnd()), viewportTop: s.viewportTop, cols: s.cols, rows: s.rows, cursorLine: s.cursorLine, altScreen: s.altScreen };
+  return {
+    lines: s.lines.map((l) => l.trimEnd()),
+    viewportTop: s.viewportTop,
+    cols: s.cols,
+    rows: s.rows,
+    cursorLine: s.cursorLine,
+    altScreen: s.altScreen,
+  };
 }
 
 describe('mock provider launch', () => {
@@ -152,7 +166,13 @@ describe('mock provider on live mock screens', () => {
 
   it('waiting on a scripted question: pendingQuestion, answerKeys, and a choice-dependent answer', async () => {
     const { run } = await launch({
-      rules: [{ match: 'write', delayMs: 100, question: { text: 'Allow write to out.txt?', options: ['Yes', 'No'], answers: { '1': 'written', '2': 'skipped the write' } } }],
+      rules: [
+        {
+          match: 'write',
+          delayMs: 100,
+          question: { text: 'Allow write to out.txt?', options: ['Yes', 'No'], answers: { '1': 'written', '2': 'skipped the write' } },
+        },
+      ],
     });
     await until(run, 'idle');
     await submit(run, 'write the file');
@@ -176,7 +196,12 @@ describe('mock provider on live mock screens', () => {
     const answer = `short first line\n${long}\nlast line`;
     // `single` wraps with its space at the start of row 2
     const single = `${'x'.repeat(118)} ${'y'.repeat(200)}`;
-    const { run } = await launch({ rules: [{ match: 'single', answer: single }, { match: 'long', answer }] });
+    const { run } = await launch({
+      rules: [
+        { match: 'single', answer: single },
+        { match: 'long', answer },
+      ],
+    });
     await until(run, 'idle');
     await submit(run, 'long answer please');
     let s = await until(run, 'completed');
@@ -196,7 +221,11 @@ describe('mock provider on live mock screens', () => {
     const { run, ctx } = await launch({
       rules: [
         { match: 'first', answer: 'FIRST-ANSWER' },
-        { match: 'report', toolCalls: [{ tool: 'send_message', arguments: { message: 'result: {{input}}' } }], answer: 'Reported.\nTool said: {{result}}' },
+        {
+          match: 'report',
+          toolCalls: [{ tool: 'send_message', arguments: { message: 'result: {{input}}' } }],
+          answer: 'Reported.\nTool said: {{result}}',
+        },
       ],
     });
     await until(run, 'idle');
@@ -280,7 +309,23 @@ describe('mock provider on plain screens', () => {
     expect(mockDetect(snapshotFromText(''))).toBe('unknown');
     expect(mockDetect(snapshotFromText('user@host:~$ ls\nfile.txt\nuser@host:~$'))).toBe('unknown');
     const rule = '─'.repeat(60);
-    const stale = [' Allow write?', ' ❯ 1. Yes', '   2. No', ' Enter to confirm · Esc to cancel', '', '❯ go', '', '● done', '', '✻ Worked for 1s', '', rule, '❯', rule, '  ? for shortcuts'];
+    const stale = [
+      ' Allow write?',
+      ' ❯ 1. Yes',
+      '   2. No',
+      ' Enter to confirm · Esc to cancel',
+      '',
+      '❯ go',
+      '',
+      '● done',
+      '',
+      '✻ Worked for 1s',
+      '',
+      rule,
+      '❯',
+      rule,
+      '  ? for shortcuts',
+    ];
     const s = snapshotFromText(stale.join('\n'), 60);
     expect(mockDetect(s)).toBe('completed');
     expect(mockPendingQuestion(s)).toBeNull();

@@ -86,11 +86,7 @@ describe('StatusMonitor with a fast agent', () => {
     r.monitor.noteSubmitting();
     const t0 = Date.now();
     // echo + busy frame, answer, final frame: one pty read
-    r.out(
-      frame(['❯ second'], busyLive, 4) +
-        frame(['', '● second answer'], busyLive, 6) +
-        frame(['', '✻ Worked for 1s'], idleLive([]), 6),
-    );
+    r.out(frame(['❯ second'], busyLive, 4) + frame(['', '● second answer'], busyLive, 6) + frame(['', '✻ Worked for 1s'], idleLive([]), 6));
     await waitFor(() => r.monitor.status === 'completed', 'second turn completed');
     expect(Date.now() - t0).toBeLessThan(1000); // not the 2 s fallback
     expect(r.statuses.map((s) => s.status)).toEqual(['completed', 'processing', 'completed']);

@@ -160,7 +160,10 @@ describe('SnapshotCache', () => {
       reads++;
       return getLine(y);
     };
-    Object.defineProperty(screen.term.buffer, 'active', { get: () => Object.assign(Object.create(Object.getPrototypeOf(buf)), buf, { getLine: spy }), configurable: true });
+    Object.defineProperty(screen.term.buffer, 'active', {
+      get: () => Object.assign(Object.create(Object.getPrototypeOf(buf)), buf, { getLine: spy }),
+      configurable: true,
+    });
     // a spinner frame: redraws the bottom three rows, nothing scrolls
     await screen.write('\x1b[2A\x1b[J✶ Thinking… (1s)\r\n\r\nfooter');
     check(screen, cache, 310, 'after a frame');

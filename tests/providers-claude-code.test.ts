@@ -16,7 +16,6 @@ if (!existsSync(path.join(fixtures, 'real')) || !existsSync(path.join(fixtures, 
 }
 const read = (rel: string) => readFileSync(path.join(fixtures, rel), 'utf8');
 
-
 const p = claudeCodeProvider;
 const RULE = '─'.repeat(120);
 const screen = (rows: string[]) => snapshotFromText(rows.join('\n'));
@@ -322,7 +321,15 @@ describe('claude_code: launch', () => {
     expect(path.dirname(file)).toBe(path.join(dir, 'run'));
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
-      mcpServers: { cao: { command: '/usr/bin/node', args: ['/opt/cao/dist/cli/main.js'], env: { CAO_TERMINAL_ID: 't1', CAO_TOKEN: 'secret' }, type: 'stdio', alwaysLoad: true } },
+      mcpServers: {
+        cao: {
+          command: '/usr/bin/node',
+          args: ['/opt/cao/dist/cli/main.js'],
+          env: { CAO_TERMINAL_ID: 't1', CAO_TOKEN: 'secret' },
+          type: 'stdio',
+          alwaysLoad: true,
+        },
+      },
     });
     expect(spec.args).toContain('--strict-mcp-config');
     expect(spec.args).toContain('--dangerously-skip-permissions');

@@ -83,7 +83,22 @@ describe('codex: synthetic screens for cases the captures lack', () => {
   ];
 
   it('a stale (answered) approval above a later answer does not count → completed', () => {
-    const s = screen(['› clean up', '', '• Ran rm -rf build', '  └ (no output)', '', ...approval, '', '› now say pong', '', '• PONG-9', '', '  Worked for 2s • 07:31', '', ...composer()]);
+    const s = screen([
+      '› clean up',
+      '',
+      '• Ran rm -rf build',
+      '  └ (no output)',
+      '',
+      ...approval,
+      '',
+      '› now say pong',
+      '',
+      '• PONG-9',
+      '',
+      '  Worked for 2s • 07:31',
+      '',
+      ...composer(),
+    ]);
     expect(p.detect(s)).toBe('completed');
     expect(p.pendingQuestion(s)).toBeNull();
     expect(p.extractLastAnswer(s)).toBe('PONG-9');
@@ -158,9 +173,25 @@ describe('codex: synthetic screens for cases the captures lack', () => {
   });
 
   it('a startup warning is not an error; a warning during a turn does not end it', () => {
-    const start = screen(['  >_ OpenAI Codex (v0.169.0)', '', '⚠ Model metadata for `gpt-6-sol` not found. Defaulting to fallback metadata.', '', ...composer()]);
+    const start = screen([
+      '  >_ OpenAI Codex (v0.169.0)',
+      '',
+      '⚠ Model metadata for `gpt-6-sol` not found. Defaulting to fallback metadata.',
+      '',
+      ...composer(),
+    ]);
     expect(p.detect(start)).toBe('idle');
-    const retry = screen(['› q', '', '⚠ stream error: connection reset; retrying 1/5 in 200ms…', '', '• A', '', '  Worked for 1s • 07:31', '', ...composer()]);
+    const retry = screen([
+      '› q',
+      '',
+      '⚠ stream error: connection reset; retrying 1/5 in 200ms…',
+      '',
+      '• A',
+      '',
+      '  Worked for 1s • 07:31',
+      '',
+      ...composer(),
+    ]);
     expect(p.detect(retry)).toBe('completed');
     expect(p.extractLastAnswer(retry)).toBe('A');
   });
@@ -171,9 +202,27 @@ describe('codex: synthetic screens for cases the captures lack', () => {
     expect(p.detect(loading)).toBe('unknown');
     const noModel = screen(['  >_ OpenAI Codex (v0.169.0)', '     /home/dev/prj', '', '› Ask Codex to do anything', '', '  ? for shortcuts']);
     expect(p.detect(noModel)).toBe('unknown');
-    const queued = screen(['  >_ OpenAI Codex (v0.169.0)', '     /home/dev/prj', '  permissions: YOLO mode', '', '› please report back', '', '  GPT-6-Sol default Fast · /home/dev/prj', '  Waiting for startup  · esc cancel']);
+    const queued = screen([
+      '  >_ OpenAI Codex (v0.169.0)',
+      '     /home/dev/prj',
+      '  permissions: YOLO mode',
+      '',
+      '› please report back',
+      '',
+      '  GPT-6-Sol default Fast · /home/dev/prj',
+      '  Waiting for startup  · esc cancel',
+    ]);
     expect(p.detect(queued)).toBe('processing');
-    const ready = screen(['  >_ OpenAI Codex (v0.169.0)', '     /home/dev/prj', '  permissions: YOLO mode', '', '› Ask Codex to do anything', '', '  GPT-6-Sol default Fast · /home/dev/prj', '  ← for agents · ? for shortcuts']);
+    const ready = screen([
+      '  >_ OpenAI Codex (v0.169.0)',
+      '     /home/dev/prj',
+      '  permissions: YOLO mode',
+      '',
+      '› Ask Codex to do anything',
+      '',
+      '  GPT-6-Sol default Fast · /home/dev/prj',
+      '  ← for agents · ? for shortcuts',
+    ]);
     expect(p.detect(ready)).toBe('idle');
   });
 
@@ -269,7 +318,12 @@ describe('codex: launch', () => {
     workingDirectory: dir,
     profileName: 'dev',
     systemPrompt: 'Be brief.\n"quoted" \\ back\nmodel = "evil"\n[mcp_servers.x]\ncommand = "rm"',
-    mcp: { name: 'cao', command: '/usr/bin/node', args: ['/opt/cao/main.js', 'a"b'], env: { CAO_TERMINAL_ID: 't1', CAO_TOKEN: 'secret-token-value' } },
+    mcp: {
+      name: 'cao',
+      command: '/usr/bin/node',
+      args: ['/opt/cao/main.js', 'a"b'],
+      env: { CAO_TERMINAL_ID: 't1', CAO_TOKEN: 'secret-token-value' },
+    },
     runtimeDir: path.join(dir, 'run'),
     env: { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`, HOME: dir, ARGS_OUT: argsOut },
     toolTimeoutSec: 600,
@@ -343,7 +397,9 @@ describe('codex: launch', () => {
   it('a fractional timeout stays a float; an unusable server name is refused', async () => {
     fakeCodex(true);
     expect(cValue((await p.launch(ctx({ toolTimeoutSec: 90.5 }))).args, 'mcp_servers.cao.tool_timeout_sec')).toBe('90.5');
-    await expect(Promise.resolve().then(() => p.launch(ctx({ mcp: { name: 'a.b', command: 'x', args: [], env: {} } })))).rejects.toThrow(/not usable/);
+    await expect(Promise.resolve().then(() => p.launch(ctx({ mcp: { name: 'a.b', command: 'x', args: [], env: {} } })))).rejects.toThrow(
+      /not usable/,
+    );
   });
 
   it('has input, exit and size settings', () => {

@@ -73,7 +73,10 @@ describe('gemini_cli: dialogs', () => {
     expect(p.answerKeys!('no', waiting)).toEqual(['\x1b[B', '\x1b[B', '\r']);
     expect(p.answerKeys!('yes', waiting)).toEqual(['\r']);
     // from a moved selection, up again
-    const moved = screen([...userBox('run shell'), ...box(['Allow execution of [Shell]?', '', '  1. Allow once', '● 2. Allow for this session', '  3. No'])]);
+    const moved = screen([
+      ...userBox('run shell'),
+      ...box(['Allow execution of [Shell]?', '', '  1. Allow once', '● 2. Allow for this session', '  3. No']),
+    ]);
     expect(p.answerKeys!('1', moved)).toEqual(['\x1b[A', '\r']);
   });
 
@@ -83,14 +86,28 @@ describe('gemini_cli: dialogs', () => {
   });
 
   it('a stale confirmation in scrollback does not count once the composer is back', () => {
-    const s = screen([...banner, ...userBox('run shell'), ...shellConfirm, ...doneShell, '✦ SHELL-DONE', '', ...userBox('again'), '✦ SECOND', '', ...composer()]);
+    const s = screen([
+      ...banner,
+      ...userBox('run shell'),
+      ...shellConfirm,
+      ...doneShell,
+      '✦ SHELL-DONE',
+      '',
+      ...userBox('again'),
+      '✦ SECOND',
+      '',
+      ...composer(),
+    ]);
     expect(p.detect(s)).toBe('completed');
     expect(p.pendingQuestion(s)).toBeNull();
     expect(p.extractLastAnswer(s)).toBe('SECOND');
   });
 
   it('the folder-trust dialog is a known startup dialog, dismissed with Enter (first option: trust)', () => {
-    const s = screen([...banner, ...box(['Do you trust the files in this folder?', '', '● 1. Trust folder (prj)', '  2. Trust parent folder (dev)', "  3. Don't trust"])]);
+    const s = screen([
+      ...banner,
+      ...box(['Do you trust the files in this folder?', '', '● 1. Trust folder (prj)', '  2. Trust parent folder (dev)', "  3. Don't trust"]),
+    ]);
     expect(p.detect(s)).toBe('waiting_user_answer');
     const d = p.startupDialogs.find((x) => x.match(s));
     expect(d?.id).toBe('gemini-folder-trust');
@@ -162,7 +179,18 @@ describe('gemini_cli: turns', () => {
   });
 
   it('yolo mode draws `*` as the prompt and a YOLO row: still idle / completed', () => {
-    const yolo = (rows: string[]) => screen([...rows, right('? for shortcuts'), rule('─'), ' YOLO Ctrl+Y', rule('▄'), ' *   Type your message or @path/to/file', rule('▀'), ' workspace (/directory)', ' /x']);
+    const yolo = (rows: string[]) =>
+      screen([
+        ...rows,
+        right('? for shortcuts'),
+        rule('─'),
+        ' YOLO Ctrl+Y',
+        rule('▄'),
+        ' *   Type your message or @path/to/file',
+        rule('▀'),
+        ' workspace (/directory)',
+        ' /x',
+      ]);
     expect(p.detect(yolo(banner))).toBe('idle');
     expect(p.detect(yolo([...userBox('say ping'), '✦ PONG-1', '']))).toBe('completed');
   });
@@ -172,7 +200,19 @@ describe('gemini_cli: turns', () => {
     expect(p.inputPending!(screen([...banner, ...composer(undefined, '*   Type your message or @path/to/file')]))).toBe(false);
     expect(p.inputPending!(screen([...banner, ...composer(undefined, '>')]))).toBe(false);
     // seen live: the task pasted, the Enter lost, the status idle for good
-    const stuck = [...banner, right('? for shortcuts'), rule('─'), ' YOLO Ctrl+Y', rule('▄'), ' * do the first task', '   [Assigned by the supervisor.]', '', rule('▀'), ' workspace (/directory)', ' /x'];
+    const stuck = [
+      ...banner,
+      right('? for shortcuts'),
+      rule('─'),
+      ' YOLO Ctrl+Y',
+      rule('▄'),
+      ' * do the first task',
+      '   [Assigned by the supervisor.]',
+      '',
+      rule('▀'),
+      ' workspace (/directory)',
+      ' /x',
+    ];
     expect(p.inputPending!(screen(stuck))).toBe(true);
     expect(p.inputPending!(screen([...userBox('say ping'), '✦ PONG-1', '', ...composer()]))).toBe(false);
   });
@@ -190,7 +230,12 @@ describe('gemini_cli: launch', () => {
     workingDirectory: path.join(tmp, 'work'),
     profileName: 'developer',
     systemPrompt: 'You are the "developer" profile.\nUse $HOME carefully.',
-    mcp: { name: 'cao', command: '/usr/bin/node', args: ['/opt/cao/dist/cli/main.js'], env: { CAO_TERMINAL_ID: 'term-g1', CAO_HUB_TOKEN: 'tok-123' } },
+    mcp: {
+      name: 'cao',
+      command: '/usr/bin/node',
+      args: ['/opt/cao/dist/cli/main.js'],
+      env: { CAO_TERMINAL_ID: 'term-g1', CAO_HUB_TOKEN: 'tok-123' },
+    },
     runtimeDir: path.join(tmp, 'run', 'term-g1'),
     env: { HOME: home, PATH: '/usr/bin:/bin' },
     toolTimeoutSec: 900,

@@ -202,7 +202,12 @@ describe('kimi_cli: launch', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('runs kimi --yolo with an agent file that extends the default agent and appends the profile', () => {
-    const spec = p.launch(ctx({ env: { HOME: home, CAO_KIMI_BIN: '/opt/bin/kimi', TERM: 'tmux-256color' } })) as { command: string; args: string[]; env: Record<string, string>; cwd: string };
+    const spec = p.launch(ctx({ env: { HOME: home, CAO_KIMI_BIN: '/opt/bin/kimi', TERM: 'tmux-256color' } })) as {
+      command: string;
+      args: string[];
+      env: Record<string, string>;
+      cwd: string;
+    };
     expect(spec.command).toBe('/opt/bin/kimi');
     expect(spec.args[0]).toBe('--yolo');
     expect(spec.env.TERM).toBe('xterm-256color');
@@ -218,7 +223,9 @@ describe('kimi_cli: launch', () => {
     expect(first.args.filter((a) => a === '--mcp-config-file')).toHaveLength(1);
     const mcpFile = first.args[first.args.indexOf('--mcp-config-file') + 1];
     expect(JSON.parse(readFileSync(mcpFile, 'utf8'))).toEqual({
-      mcpServers: { cao: { command: '/usr/bin/node', args: ['/opt/cao/dist/cli/main.js'], env: { CAO_TERMINAL_ID: 'term-k1', CAO_HUB_TOKEN: 'tok-k' } } },
+      mcpServers: {
+        cao: { command: '/usr/bin/node', args: ['/opt/cao/dist/cli/main.js'], env: { CAO_TERMINAL_ID: 'term-k1', CAO_HUB_TOKEN: 'tok-k' } },
+      },
     });
     mkdirSync(path.join(home, '.kimi'), { recursive: true });
     writeFileSync(path.join(home, '.kimi', 'mcp.json'), '{"mcpServers":{}}');

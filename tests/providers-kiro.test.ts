@@ -77,7 +77,8 @@ const expected: Record<string, { status: string; answer?: string | null }> = {
   'kiro_trust_all_tools_dialog_active.txt': { status: 'waiting_user_answer' },
   'kiro_trust_all_tools_dialog_in_scrollback.txt': {
     status: 'completed',
-    answer: 'Here is the information you requested.\n\nLine 1 of response\nLine 2 of response\nLine 3 of response\nLine 4 of response\nLine 5 of response',
+    answer:
+      'Here is the information you requested.\n\nLine 1 of response\nLine 2 of response\nLine 3 of response\nLine 4 of response\nLine 5 of response',
   },
   'kiro_trust_all_tools_dialog_stale.txt': { status: 'idle', answer: null },
 };
@@ -107,7 +108,9 @@ describe('kiro_cli: cao captures', () => {
 
   it('a permission prompt is live even when the text typed at it wraps (narrow terminal)', async () => {
     const s = await renderRaw(crlf(read('kiro_cli_permission_active_injection.txt')), 120, 40);
-    const textRows = read('kiro_cli_permission_active_injection.txt').split('\n').filter((l) => l.trim()).length;
+    const textRows = read('kiro_cli_permission_active_injection.txt')
+      .split('\n')
+      .filter((l) => l.trim()).length;
     expect(s.lines.filter((l) => l.trim()).length).toBeGreaterThan(textRows); // the injected text wrapped
     expect(p.detect(s)).toBe('waiting_user_answer');
   });
@@ -176,8 +179,10 @@ describe('kiro_cli: synthetic screens for cases the captures lack', () => {
     expect(p.extractLastAnswer(s)).toBe('Second answer.\n\nWith a second paragraph.');
   });
 
-  it('legacy: an earlier turn\'s answer does not make a later, answer-less turn completed', () => {
-    const s = snapshotFromText(['[dev] 10% λ > q1', '', '> A1', '', '[dev] 11% λ > /tools', '', 'Tool  Permission', 'read  trusted', '', '[dev] 11% λ > '].join('\n'));
+  it("legacy: an earlier turn's answer does not make a later, answer-less turn completed", () => {
+    const s = snapshotFromText(
+      ['[dev] 10% λ > q1', '', '> A1', '', '[dev] 11% λ > /tools', '', 'Tool  Permission', 'read  trusted', '', '[dev] 11% λ > '].join('\n'),
+    );
     expect(p.detect(s)).toBe('idle');
     expect(p.extractLastAnswer(s)).toBeNull();
   });
@@ -195,7 +200,9 @@ describe('kiro_cli: synthetic screens for cases the captures lack', () => {
   });
 
   it('an error message instead of an answer → error', () => {
-    const s = snapshotFromText(['[dev] 10% λ > q', '', 'Kiro is having trouble responding right now. Please try again.', '', '[dev] 10% λ > '].join('\n'));
+    const s = snapshotFromText(
+      ['[dev] 10% λ > q', '', 'Kiro is having trouble responding right now. Please try again.', '', '[dev] 10% λ > '].join('\n'),
+    );
     expect(p.detect(s)).toBe('error');
   });
 

@@ -25,7 +25,13 @@ const side = (main: string, text: string) => main.padEnd(SIDE) + text;
 const sidebar = ['Fake title', '', 'Context', '2,469 tokens', '0% used', '$0.00 spent', '', 'LSP', 'LSPs are disabled'];
 const idleFooter = side('   /home/dev/prj/work-opencode', '2.5K  ctrl+p commands    • OpenCode 1.18.33');
 const busyFooter = side('   ⬝⬝⬝⬝■■■⬝  esc interrupt', 'tab agents  ctrl+p commands    • OpenCode 1.18.33');
-const inputBox = (draft = '') => ['  ┃', draft ? `  ┃  ${draft}` : '  ┃', '  ┃', side('  ┃  Build · Fake Model Fake', '/home/dev/prj/work-opencode'), '  ╹' + '▀'.repeat(153)];
+const inputBox = (draft = '') => [
+  '  ┃',
+  draft ? `  ┃  ${draft}` : '  ┃',
+  '  ┃',
+  side('  ┃  Build · Fake Model Fake', '/home/dev/prj/work-opencode'),
+  '  ╹' + '▀'.repeat(153),
+];
 const user = (text: string) => ['  ┃', `  ┃  ${text}`, '  ┃', ''];
 const done = (dur = '3.2s') => [`     ▣  Build · Fake Model · ${dur}`, ''];
 const running = ['     ▣  Build · Fake Model', ''];
@@ -274,7 +280,12 @@ describe('opencode: launch', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('points OPENCODE_CONFIG at a per-terminal file with our MCP server (local, command array, timeout in ms)', () => {
-    const spec = p.launch(ctx({ env: { PATH: '/usr/bin', CAO_OPENCODE_BIN: '/opt/bin/opencode' } })) as { command: string; args: string[]; env: Record<string, string>; cwd: string };
+    const spec = p.launch(ctx({ env: { PATH: '/usr/bin', CAO_OPENCODE_BIN: '/opt/bin/opencode' } })) as {
+      command: string;
+      args: string[];
+      env: Record<string, string>;
+      cwd: string;
+    };
     expect(spec.command).toBe('/opt/bin/opencode');
     expect(spec.args).toEqual(['--auto']);
     expect(spec.cwd).toBe(path.join(tmp, 'work'));
@@ -302,7 +313,10 @@ describe('opencode: launch', () => {
 
   it('layers over a config the user already points OPENCODE_CONFIG at (JSONC), keeping their instructions', () => {
     const mine = path.join(tmp, 'mine.jsonc');
-    writeFileSync(mine, '{\n  // user config\n  "theme": "dark",\n  "instructions": ["STYLE.md"],\n  "mcp": { "other": { "type": "local", "command": ["x"] } },\n}\n');
+    writeFileSync(
+      mine,
+      '{\n  // user config\n  "theme": "dark",\n  "instructions": ["STYLE.md"],\n  "mcp": { "other": { "type": "local", "command": ["x"] } },\n}\n',
+    );
     const spec = p.launch(ctx({ env: { OPENCODE_CONFIG: mine }, runtimeDir: path.join(tmp, 'run', 'o2') })) as { env: Record<string, string> };
     expect(spec.env.OPENCODE_CONFIG).not.toBe(mine);
     const cfg = JSON.parse(readFileSync(spec.env.OPENCODE_CONFIG, 'utf8'));

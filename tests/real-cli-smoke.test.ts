@@ -4,8 +4,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeModel, type FakeModel } from './support/fake-model/index.js';
 import {
-  RECORD_MCP_SERVER, REAL_CLIS, REAL_CLI_VERSIONS, assertLoopbackOnlyNetwork, binPath, seedRealCli,
-  startRealTui, waitNoProcessesWithEnv, type LaunchSpec, type RealCli, type RunningTui, type SeedOptions,
+  RECORD_MCP_SERVER,
+  REAL_CLIS,
+  REAL_CLI_VERSIONS,
+  assertLoopbackOnlyNetwork,
+  binPath,
+  seedRealCli,
+  startRealTui,
+  waitNoProcessesWithEnv,
+  type LaunchSpec,
+  type RealCli,
+  type RunningTui,
+  type SeedOptions,
 } from './support/real-clis/index.js';
 
 // Real Claude Code, Codex, Gemini CLI and OpenCode, in a real pty, rendered by our Screen, against the fake model.
@@ -23,7 +33,11 @@ const QUIET_MS = 1000;
 /** The last `n` non-blank visible rows. */
 function bottom(tui: RunningTui, n: number): string {
   const snap = tui.screen.snapshot();
-  return snap.lines.slice(snap.viewportTop).filter((l) => l.trim()).slice(-n).join('\n');
+  return snap.lines
+    .slice(snap.viewportTop)
+    .filter((l) => l.trim())
+    .slice(-n)
+    .join('\n');
 }
 const visible = (tui: RunningTui) => {
   const snap = tui.screen.snapshot();
@@ -49,7 +63,10 @@ const SCREENS: Record<RealCli, CliScreens> = {
     idle: (t) => /^❯\s*$/m.test(bottom(t, 6)) && /\? for shortcuts/.test(bottom(t, 3)) && !BUSY.test(bottom(t, 4)),
     answerLine: (a) => new RegExp(`^● ${a}$`, 'm'),
     finished: /^✻ \S+ for \d+s/m,
-    markers: { idle: [/^ ?▐▛███▜▌ {3}Claude Code v2\.1\.197/m, /^❯\s*$/m, /\? for shortcuts/], answered: [/^❯ say ping/m, /^● PONG-\d+$/m, /^✻ \S+ for \d+s/m] },
+    markers: {
+      idle: [/^ ?▐▛███▜▌ {3}Claude Code v2\.1\.197/m, /^❯\s*$/m, /\? for shortcuts/],
+      answered: [/^❯ say ping/m, /^● PONG-\d+$/m, /^✻ \S+ for \d+s/m],
+    },
     mcpToolName: 'mcp__cao__send_message',
     startupMs: 60_000,
   },
@@ -57,7 +74,10 @@ const SCREENS: Record<RealCli, CliScreens> = {
     idle: (t) => /› Ask Codex to do anything/.test(bottom(t, 6)) && !BUSY.test(visible(t)),
     answerLine: (a) => new RegExp(`^• ${a}$`, 'm'),
     finished: /Worked for .*\d+s/,
-    markers: { idle: [/OpenAI Codex \(v0\.169\.0\)/, /› Ask Codex to do anything/, /\? for shortcuts/], answered: [/^› say ping/m, /^• PONG-\d+$/m, /Worked for/] },
+    markers: {
+      idle: [/OpenAI Codex \(v0\.169\.0\)/, /› Ask Codex to do anything/, /\? for shortcuts/],
+      answered: [/^› say ping/m, /^• PONG-\d+$/m, /Worked for/],
+    },
     // code mode: the model reaches the deferred MCP tool through `exec` (looked up by suffix at run time)
     mcpToolName: 'mcp__*__send_message',
     startupMs: 60_000,
@@ -110,7 +130,13 @@ interface Session {
   save: (name: string) => string;
 }
 
-async function withSession(cli: RealCli, tag: string, seed: Partial<SeedOptions>, script: Parameters<typeof startFakeModel>[0], body: (s: Session) => Promise<void>): Promise<void> {
+async function withSession(
+  cli: RealCli,
+  tag: string,
+  seed: Partial<SeedOptions>,
+  script: Parameters<typeof startFakeModel>[0],
+  body: (s: Session) => Promise<void>,
+): Promise<void> {
   preflight(cli);
   const fm = await startFakeModel(script);
   const cwd = path.join(tmpRoot, `${cli}-${tag}-work`);
@@ -202,10 +228,15 @@ for (const cli of REAL_CLIS) {
         const sent = Date.now();
         t.enterPresses = await prompt(s, 'say ping');
         let sawBusy = false;
-        await until(s.tui, `${pong} and the end of the turn`, () => {
-          if (BUSY.test(visible(s.tui))) sawBusy = true;
-          return sc.answerLine(pong).test(s.tui.text()) && sc.finished.test(s.tui.text()) && !BUSY.test(visible(s.tui));
-        }, 60_000);
+        await until(
+          s.tui,
+          `${pong} and the end of the turn`,
+          () => {
+            if (BUSY.test(visible(s.tui))) sawBusy = true;
+            return sc.answerLine(pong).test(s.tui.text()) && sc.finished.test(s.tui.text()) && !BUSY.test(visible(s.tui));
+          },
+          60_000,
+        );
         t.promptToAnswered = Date.now() - sent;
         expect(sawBusy, `${cli} showed a busy footer while the model was answering`).toBe(true);
         const answered = s.save('answered');

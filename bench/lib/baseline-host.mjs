@@ -14,7 +14,9 @@ const dir = mkdtempSync(join(tmpdir(), 'cao-bench-baseline-'));
 const db = new Database(join(dir, 'baseline.db'));
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
-db.exec(`create table messages (id text primary key, sender text not null, receiver text not null, body text not null, status text not null, created_at integer not null)`);
+db.exec(
+  `create table messages (id text primary key, sender text not null, receiver text not null, body text not null, status text not null, created_at integer not null)`,
+);
 const insert = db.prepare(`insert into messages (id, sender, receiver, body, status, created_at) values (?, ?, ?, ?, 'pending', ?)`);
 let inserts = 0;
 
@@ -34,7 +36,13 @@ const server = http.createServer((req, res) => {
   req.on('data', (d) => (text += d));
   req.on('end', () => {
     const msg = JSON.parse(text);
-    if (msg.method === 'initialize') return json(res, 200, { jsonrpc: '2.0', id: msg.id, result: { protocolVersion: msg.params.protocolVersion } }, { 'mcp-session-id': randomUUID() });
+    if (msg.method === 'initialize')
+      return json(
+        res,
+        200,
+        { jsonrpc: '2.0', id: msg.id, result: { protocolVersion: msg.params.protocolVersion } },
+        { 'mcp-session-id': randomUUID() },
+      );
     if (msg.id === undefined) return res.writeHead(202).end();
     const a = msg.params?.arguments ?? {};
     const id = randomUUID();

@@ -50,17 +50,32 @@ export async function startBaselineServer() {
   /** ms for one JSON-RPC tools/call POST and its JSON answer (one insert on the other side). */
   const roundTrip = () =>
     new Promise((resolve, reject) => {
-      const data = JSON.stringify({ jsonrpc: '2.0', id: ++id, method: 'tools/call', params: { name: 'send_message', arguments: { receiver_id: 'r', message: `probe ${id}` } } });
-      const t0 = now();
-      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (text += d));
-        res.on('end', () => {
-          JSON.parse(text);
-          resolve(now() - t0);
-        });
+      const data = JSON.stringify({
+        jsonrpc: '2.0',
+        id: ++id,
+        method: 'tools/call',
+        params: { name: 'send_message', arguments: { receiver_id: 'r', message: `probe ${id}` } },
       });
+      const t0 = now();
+      const req = http.request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          agent,
+          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => (text += d));
+          res.on('end', () => {
+            JSON.parse(text);
+            resolve(now() - t0);
+          });
+        },
+      );
       req.on('error', reject);
       req.end(data);
     });

@@ -50,11 +50,7 @@ function stats() {
     eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), mean: ms(eld.mean), n: eld.count, resolutionMs: ELD_RES_MS },
     perSecond: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Math.round(((v - countsMark[k]) / wall) * 1000)])),
     terminals: hub.orch.liveTerminals().length,
-    statuses: Object.fromEntries(
-      Object.entries(
-        hub.orch.liveTerminals().reduce((a, t) => ((a[t.status] = (a[t.status] ?? 0) + 1), a), {}),
-      ),
-    ),
+    statuses: Object.fromEntries(Object.entries(hub.orch.liveTerminals().reduce((a, t) => ((a[t.status] = (a[t.status] ?? 0) + 1), a), {}))),
   };
 }
 

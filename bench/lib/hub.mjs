@@ -13,7 +13,15 @@ export async function startHub({ env = {}, collect = true, execArgv = [] } = {})
   const child = fork(process.env.BENCH_HOST || join(BENCH_DIR, 'lib', 'hub-host.mjs'), [], {
     cwd: REPO,
     // benchmarks measure the hub at scale (100 agents from one caller), not its default caps
-    env: { ...process.env, CAO_MAX_WORKERS: '1000', CAO_MAX_WORKERS_PER_CALLER: '1000', CAO_HOME: home, CAO_MOCK_RECORD: record, BENCH_COLLECT: collect ? '1' : '0', ...env },
+    env: {
+      ...process.env,
+      CAO_MAX_WORKERS: '1000',
+      CAO_MAX_WORKERS_PER_CALLER: '1000',
+      CAO_HOME: home,
+      CAO_MOCK_RECORD: record,
+      BENCH_COLLECT: collect ? '1' : '0',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     execArgv: [...execArgv, ...(process.env.BENCH_HUB_NODE_ARGS ? process.env.BENCH_HUB_NODE_ARGS.split(' ') : [])],
   });

@@ -71,7 +71,16 @@ export function collate(runs) {
   const rows = new Map();
   for (const run of runs)
     for (const h of run.summary ?? []) {
-      if (!rows.has(h.id)) rows.set(h.id, { id: h.id, label: h.label, unit: h.unit, better: h.better, ratioOf: h.ratioOf, A: { values: [], ratios: [] }, B: { values: [], ratios: [] } });
+      if (!rows.has(h.id))
+        rows.set(h.id, {
+          id: h.id,
+          label: h.label,
+          unit: h.unit,
+          better: h.better,
+          ratioOf: h.ratioOf,
+          A: { values: [], ratios: [] },
+          B: { values: [], ratios: [] },
+        });
       const side = rows.get(h.id)[run.side];
       side.values.push(h.value);
       side.ratios.push(h.ratio);
@@ -98,5 +107,15 @@ export function judge(row) {
   const verdict = !beyond ? 'within spread' : bBetter ? 'B better' : 'B worse';
   const used = hasRatio ? [row.A.ratios, row.B.ratios] : [row.A.values, row.B.values];
   const chance = chanceBeyondSpread(used[0].filter(Number.isFinite).length, used[1].filter(Number.isFinite).length);
-  return { medianA: mA, medianB: mB, valueBA: r3(valueBA), ratioA: r3(rA), ratioB: r3(rB), ratioBA: r3(ratioBA), beyond, verdict, chance: r3(chance) };
+  return {
+    medianA: mA,
+    medianB: mB,
+    valueBA: r3(valueBA),
+    ratioA: r3(rA),
+    ratioB: r3(rB),
+    ratioBA: r3(ratioBA),
+    beyond,
+    verdict,
+    chance: r3(chance),
+  };
 }

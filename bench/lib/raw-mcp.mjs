@@ -16,7 +16,14 @@ export async function rawConnect(url, token, name, { sockets = 16 } = {}) {
     new Promise((resolve, reject) => {
       const data = JSON.stringify(body);
       const req = http.request(
-        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { ...headers, 'Content-Length': Buffer.byteLength(data) } },
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'Content-Length': Buffer.byteLength(data) },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');

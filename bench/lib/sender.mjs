@@ -8,7 +8,8 @@ const [url, token, name, countArg, receiversArg, client = 'sdk'] = process.argv.
 const count = Number(countArg);
 const receivers = receiversArg.split(',');
 // the SDK is only loaded when it is used (its start-up alone costs a few hundred ms of CPU)
-const c = client === 'raw' ? await (await import('./raw-mcp.mjs')).rawConnect(url, token, name) : await (await import('./hub.mjs')).connect(url, token, name);
+const c =
+  client === 'raw' ? await (await import('./raw-mcp.mjs')).rawConnect(url, token, name) : await (await import('./hub.mjs')).connect(url, token, name);
 const perReceiver = new Map(receivers.map((r) => [r, []]));
 for (let i = 0; i < count; i++) perReceiver.get(receivers[i % receivers.length]).push(i);
 let sent = 0;
@@ -34,5 +35,8 @@ await Promise.all(
 );
 const lastAt = now();
 const cpu = process.cpuUsage(cpu0);
-process.stdout.write(JSON.stringify({ name, sent, failed, firstAt, lastAt, cpuMs: Math.round((cpu.user + cpu.system) / 1000), latencies: summarize(lat), errors }) + '\n');
+process.stdout.write(
+  JSON.stringify({ name, sent, failed, firstAt, lastAt, cpuMs: Math.round((cpu.user + cpu.system) / 1000), latencies: summarize(lat), errors }) +
+    '\n',
+);
 await c.close();

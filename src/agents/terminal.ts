@@ -59,10 +59,7 @@ export class Terminal {
     let pty: PtyProcess | null = null;
     this.feed = new ScreenFeed(this.bus, this.id, { cols, rows, reply: (d) => pty?.write(d) });
     this.monitor = new StatusMonitor(this.bus, this.id, this.feed, this.provider);
-    pty = new PtyProcess(
-      { ...init.launch, cols, rows },
-      (data) => this.bus.emit('output', { terminalId: this.id, data }),
-    );
+    pty = new PtyProcess({ ...init.launch, cols, rows }, (data) => this.bus.emit('output', { terminalId: this.id, data }));
     this.pty = pty;
     void pty.exit.then((e) => {
       this.exitInfo = e;

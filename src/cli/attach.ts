@@ -23,7 +23,8 @@ export async function runAttach(argv: string[]): Promise<void> {
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new Error(`give exactly one agent id (see \`cao-mcp ls\`)\n\n${ATTACH_HELP}`);
   const { stdin, stdout, stderr } = process;
-  if (!stdin.isTTY || !stdout.isTTY) throw new Error('attach shows a live screen: run it in an interactive terminal (stdin and stdout must be a TTY)');
+  if (!stdin.isTTY || !stdout.isTTY)
+    throw new Error('attach shows a live screen: run it in an interactive terminal (stdin and stdout must be a TTY)');
   const write = !!values.write;
 
   stderr.write(`cao-mcp: looking for agent ${id}…\n`);
@@ -79,7 +80,9 @@ function attachLoop(client: HubClient, agent: AgentView, write: boolean): Promis
       if (keys) {
         if (write) {
           // One request after the other: keys arrive in the order they were typed.
-          inputChain = inputChain.then(() => client.post(`${agentPath}/input`, { data: keys }).catch((e: Error) => view.notice(`not sent: ${e.message}`)));
+          inputChain = inputChain.then(() =>
+            client.post(`${agentPath}/input`, { data: keys }).catch((e: Error) => view.notice(`not sent: ${e.message}`)),
+          );
         } else view.notice('read-only: keys are not sent (attach with --write to type) · Ctrl-] detach');
       }
       if (cut >= 0) finish(0, `detached from ${agent.id}`);
@@ -98,10 +101,12 @@ function attachLoop(client: HubClient, agent: AgentView, write: boolean): Promis
       for (const s of SIGNALS) process.off(s, onSignal);
       // Give the agent its own size back (best effort; it may be gone).
       const restore = write && original && sentSize ? client.post(`${agentPath}/resize`, original).catch(() => undefined) : Promise.resolve();
-      void inputChain.then(() => restore).finally(() => {
-        stderr.write(`cao-mcp: ${message}\n`);
-        resolve(code);
-      });
+      void inputChain
+        .then(() => restore)
+        .finally(() => {
+          stderr.write(`cao-mcp: ${message}\n`);
+          resolve(code);
+        });
     };
     const onSignal = (sig: NodeJS.Signals) => finish(sig === 'SIGINT' ? 130 : 0, `detached (${sig})`);
     const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];

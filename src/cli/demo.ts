@@ -40,7 +40,12 @@ export async function runDemo(_argv: string[]): Promise<void> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [distFile('cli/main.js')],
-    env: { ...(process.env as Record<string, string>), CAO_HOME: home, CAO_MOCK_SCRIPT: JSON.stringify(DEMO_SCRIPT), CAO_SUPERVISOR_ID: 'demo-supervisor' },
+    env: {
+      ...(process.env as Record<string, string>),
+      CAO_HOME: home,
+      CAO_MOCK_SCRIPT: JSON.stringify(DEMO_SCRIPT),
+      CAO_SUPERVISOR_ID: 'demo-supervisor',
+    },
     stderr: 'pipe',
   });
   const client = new Client({ name: 'cao-demo-supervisor', version: '1.0.0' });

@@ -81,7 +81,12 @@ function stateCell(s: string, p: Paint): string {
 }
 
 /** Prints new messages and state changes from the hub's event stream until interrupted. */
-async function follow(client: HubClient, shown: MessageView[], f: { to?: string; from?: string; state?: string; json?: boolean }, p: Paint): Promise<void> {
+async function follow(
+  client: HubClient,
+  shown: MessageView[],
+  f: { to?: string; from?: string; state?: string; json?: boolean },
+  p: Paint,
+): Promise<void> {
   const known = new Map(shown.map((m) => [m.id, m.state]));
   const wanted = (m: MessageView) => (!f.to || m.receiver === f.to) && (!f.from || m.sender === f.from) && (!f.state || m.state === f.state);
   const print = (m: MessageView) => {

@@ -28,8 +28,7 @@ async function main(argv: string[]): Promise<void> {
     const id = process.env[ENV_TERMINAL_ID];
     const token = process.env[ENV_TOKEN];
     if (hub || id || token) {
-      if (!hub || !id || !token)
-        throw new Error(`worker mode needs all of ${ENV_HUB_URL}, ${ENV_TERMINAL_ID} and ${ENV_TOKEN} (some are missing)`);
+      if (!hub || !id || !token) throw new Error(`worker mode needs all of ${ENV_HUB_URL}, ${ENV_TERMINAL_ID} and ${ENV_TOKEN} (some are missing)`);
       const { runForwarder } = await import('../mcp/forwarder.js');
       return runForwarder(hub, id, token);
     }

@@ -17,7 +17,8 @@ export function serveToken(file = join(caoHome(), 'serve-token')): string {
   if (existsSync(file)) {
     const t = readFileSync(file, 'utf8').trim();
     const mode = statSync(file).mode & 0o777;
-    const why = mode & 0o077 ? `it was readable by others (mode ${mode.toString(8).padStart(4, '0')})` : !STRONG_TOKEN_RE.test(t) ? 'it was too weak' : '';
+    const why =
+      mode & 0o077 ? `it was readable by others (mode ${mode.toString(8).padStart(4, '0')})` : !STRONG_TOKEN_RE.test(t) ? 'it was too weak' : '';
     if (!why) return t;
     process.stderr.write(`cao-mcp: replaced ${file}: ${why}; give your clients the new token\n`);
     rmSync(file, { force: true });

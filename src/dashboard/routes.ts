@@ -61,7 +61,9 @@ export function dashboardRoutes(deps: DashboardDeps): RouteHandler {
     const ours = path === '/' || path === '/index.html' || path.startsWith('/dashboard/') || path.startsWith('/api/');
     if (!ours) return false;
     if (!caller || caller.kind !== 'external') {
-      sendJson(res, 401, { error: 'missing or invalid token: open the dashboard with the URL the hub printed (…/?token=…), or run `cao-mcp dashboard`' });
+      sendJson(res, 401, {
+        error: 'missing or invalid token: open the dashboard with the URL the hub printed (…/?token=…), or run `cao-mcp dashboard`',
+      });
       return true;
     }
     try {
@@ -243,4 +245,3 @@ function clampInt(v: string | null, min: number, max: number, dflt: number): num
   if (!Number.isFinite(n)) return dflt;
   return Math.min(max, Math.max(min, Math.floor(n)));
 }
-

@@ -128,7 +128,14 @@ export class HubHttpServer {
       return rpcError(res, 503, -32000, `too many open MCP sessions (${this.limits.maxSessions}, CAO_MAX_SESSIONS); close one or try again later`);
     if (caller.kind === 'external') this.orch.store.ensureExternal(caller.id);
     const { server, dispose, callInline } = createMcpServer(this.orch, caller);
-    const session: Session = { transport: null as unknown as StreamableHTTPServerTransport, caller, dispose, callInline, lastActive: Date.now(), open: 0 };
+    const session: Session = {
+      transport: null as unknown as StreamableHTTPServerTransport,
+      caller,
+      dispose,
+      callInline,
+      lastActive: Date.now(),
+      open: 0,
+    };
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {

@@ -73,7 +73,15 @@ export class Hub {
         bus: this.bus,
         store: this.store,
         orch: this.orch,
-        hub: () => ({ hubId: this.id, pid: process.pid, mode: opts.mode, url: this.url, startedAt, cwd: process.cwd(), mcpSessions: this.http.sessionCount }),
+        hub: () => ({
+          hubId: this.id,
+          pid: process.pid,
+          mode: opts.mode,
+          url: this.url,
+          startedAt,
+          cwd: process.cwd(),
+          mcpSessions: this.http.sessionCount,
+        }),
       }),
     );
     this.delivery = new DeliveryService(

@@ -146,7 +146,10 @@ export class Orchestrator {
       );
     const startingTotal = [...this.starting.values()].reduce((a, b) => a + b, 0);
     if (this.terminals.size + startingTotal >= maxWorkers)
-      throw new ToolError(`worker limit reached: ${maxWorkers} workers are running in this hub (CAO_MAX_WORKERS); stop one with stop_agent first`, 'worker_limit');
+      throw new ToolError(
+        `worker limit reached: ${maxWorkers} workers are running in this hub (CAO_MAX_WORKERS); stop one with stop_agent first`,
+        'worker_limit',
+      );
     let mine = this.starting.get(caller.id) ?? 0;
     for (const t of this.terminals.values()) if (t.creatorId === caller.id) mine++;
     if (mine >= maxWorkersPerCaller)
@@ -366,7 +369,12 @@ export class Orchestrator {
         const code = t.exitInfo ? ` with code ${t.exitInfo.exitCode}` : '';
         const partial = t.lastAnswer() ?? '';
         await this.stopWorker(t.id, end === 'error' ? 'worker error' : 'exited');
-        return result(false, `Handoff failed: ${who} ${end === 'exited' ? `exited${code}` : 'reported an error'} before finishing.\n${tail}`, partial, end);
+        return result(
+          false,
+          `Handoff failed: ${who} ${end === 'exited' ? `exited${code}` : 'reported an error'} before finishing.\n${tail}`,
+          partial,
+          end,
+        );
       }
       if (end === 'waiting_user_answer') {
         const q = t.pendingQuestion() ?? lastLines(t.screenText(true), 12);
@@ -433,20 +441,30 @@ export class Orchestrator {
       row = this.store.enqueue(caller.id, t.id, task, 'task');
     } catch (e) {
       await this.stopWorker(t.id, 'task could not be queued');
-      throw new ToolError(`worker ${t.id} was started but its task could not be queued (${(e as Error).message}); the worker was stopped`, 'task_not_queued');
+      throw new ToolError(
+        `worker ${t.id} was started but its task could not be queued (${(e as Error).message}); the worker was stopped`,
+        'task_not_queued',
+      );
     }
-    void this.startupWorker(t)
-      .catch(async (e: Error) => {
-        const why = e.message;
-        await this.stopWorker(t.id, 'startup failed');
-        this.notify(caller.id, t.id, `Worker ${t.id} (${profile.name}, ${t.provider.id}) failed to start, so it never received the task you assigned:\n${why}`);
-      });
+    void this.startupWorker(t).catch(async (e: Error) => {
+      const why = e.message;
+      await this.stopWorker(t.id, 'startup failed');
+      this.notify(
+        caller.id,
+        t.id,
+        `Worker ${t.id} (${profile.name}, ${t.provider.id}) failed to start, so it never received the task you assigned:\n${why}`,
+      );
+    });
     // If the task message ends up failed (never typed), tell the assigner.
     const onState = (e: BusEvents['message:state']) => {
       if (e.messageId !== row.id) return;
       if (e.state === 'delivered' || e.state === 'failed') this.bus.off('message:state', onState);
       if (e.state === 'failed' && !this.shuttingDown && this.terminals.has(t.id))
-        this.notify(caller.id, t.id, `Worker ${t.id} (${profile.name}) never took the task you assigned: ${e.error ?? 'delivery failed'}. It was left running; stop it with stop_agent("${t.id}").`);
+        this.notify(
+          caller.id,
+          t.id,
+          `Worker ${t.id} (${profile.name}) never took the task you assigned: ${e.error ?? 'delivery failed'}. It was left running; stop it with stop_agent("${t.id}").`,
+        );
     };
     this.bus.on('message:state', onState);
     return { terminal_id: t.id, provider: t.provider.id, profile: profile.name };
@@ -597,7 +615,10 @@ export class Orchestrator {
     const snap = t.monitor.detectSnapshot();
     const keys = t.provider.answerKeys?.(answer, snap) ?? [answer, t.provider.input.submitKey];
     if (!keys.length)
-      throw new ToolError(`"${answer}" is not one of the options of agent ${t.id}'s question; nothing was typed.\n${t.pendingQuestion() ?? ''}`, 'bad_answer');
+      throw new ToolError(
+        `"${answer}" is not one of the options of agent ${t.id}'s question; nothing was typed.\n${t.pendingQuestion() ?? ''}`,
+        'bad_answer',
+      );
     await sendKeys(t, keys);
     await t.waitForStatus((s) => s !== 'waiting_user_answer', 3000).catch(() => undefined);
     return { terminal_id: t.id, status: t.status };

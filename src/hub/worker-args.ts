@@ -22,6 +22,7 @@ export function checkModel(model: string | undefined, where: string): string | u
 export function checkArgv(command: string, args: string[], secrets: string[]): void {
   for (const a of [command, ...args]) {
     if (secrets.some((s) => s && a.includes(s))) throw new Error('refusing to start a worker with a secret on its command line');
-    if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(a)) throw new Error(`refusing a command-line argument with a control character: ${JSON.stringify(a.slice(0, 80))}`);
+    if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(a))
+      throw new Error(`refusing a command-line argument with a control character: ${JSON.stringify(a.slice(0, 80))}`);
   }
 }

@@ -7,7 +7,6 @@ export const ENV_HUB_URL = 'CAO_HUB_URL';
 export const ENV_TERMINAL_ID = 'CAO_TERMINAL_ID';
 export const ENV_TOKEN = 'CAO_TOKEN';
 
-
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }

@@ -86,8 +86,7 @@ export class DeliveryService {
     this.maxAttempts = opts.maxAttempts ?? 3;
     this.readyGraceMs = opts.readyGraceMs ?? 2000;
     this.onError =
-      opts.onError ??
-      ((err, id) => process.stderr.write(`cao-mcp delivery to ${id}: ${err instanceof Error ? err.stack : String(err)}\n`));
+      opts.onError ?? ((err, id) => process.stderr.write(`cao-mcp delivery to ${id}: ${err instanceof Error ? err.stack : String(err)}\n`));
   }
 
   start(): void {

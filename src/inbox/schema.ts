@@ -68,7 +68,9 @@ export const messages = sqliteTable(
     // Claim / per-receiver order: oldest pending of one receiver, "is one in flight?".
     index('messages_receiver_status_id_idx').on(t.receiverId, t.status, t.id),
     // The once-a-second sweep reads only this small partial index (open mail, not the history).
-    index('messages_pending_receiver_idx').on(t.receiverId).where(sql`status = 'pending'`),
+    index('messages_pending_receiver_idx')
+      .on(t.receiverId)
+      .where(sql`status = 'pending'`),
   ],
 );
 

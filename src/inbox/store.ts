@@ -164,11 +164,7 @@ export class InboxStore {
             .get()!;
           return { row: reopened, created: true };
         }
-        const inserted = tx
-          .insert(terminals)
-          .values({ id: name, kind: 'external', status: 'idle', createdAt: Date.now() })
-          .returning()
-          .get();
+        const inserted = tx.insert(terminals).values({ id: name, kind: 'external', status: 'idle', createdAt: Date.now() }).returning().get();
         return { row: inserted, created: true };
       },
       { behavior: 'immediate' },
@@ -198,10 +194,7 @@ export class InboxStore {
           .returning()
           .get();
         if (!row) return null;
-        const failed =
-          row.kind === 'worker'
-            ? this.failWhere(tx, eq(messages.receiverId, id), ['pending'], endedReason(id, status, reason))
-            : [];
+        const failed = row.kind === 'worker' ? this.failWhere(tx, eq(messages.receiverId, id), ['pending'], endedReason(id, status, reason)) : [];
         return { row, failed };
       },
       { behavior: 'immediate' },
@@ -243,29 +236,13 @@ export class InboxStore {
         const stale = tx
           .select({ id: terminals.id, pid: terminals.pid, hubId: terminals.hubId })
           .from(terminals)
-          .where(
-            and(
-              eq(terminals.kind, 'worker'),
-              isNull(terminals.endedAt),
-              or(isNull(terminals.hubId), ne(terminals.hubId, currentHubId)),
-            ),
-          )
+          .where(and(eq(terminals.kind, 'worker'), isNull(terminals.endedAt), or(isNull(terminals.hubId), ne(terminals.hubId, currentHubId))))
           .all()
           .filter((t) => !(t.hubId !== null && isHubAlive?.(t.hubId)));
         const failed: StateEvent[] = [];
         for (const t of stale) {
-          tx.update(terminals)
-            .set({ endedAt: now, status: 'exited', lastError: 'hub restarted' })
-            .where(eq(terminals.id, t.id))
-            .run();
-          failed.push(
-            ...this.failWhere(
-              tx,
-              eq(messages.receiverId, t.id),
-              ['pending', 'delivering'],
-              `receiver ${t.id} died with the previous hub`,
-            ),
-          );
+          tx.update(terminals).set({ endedAt: now, status: 'exited', lastError: 'hub restarted' }).where(eq(terminals.id, t.id)).run();
+          failed.push(...this.failWhere(tx, eq(messages.receiverId, t.id), ['pending', 'delivering'], `receiver ${t.id} died with the previous hub`));
         }
         return { ended: stale, failed };
       },
@@ -359,9 +336,7 @@ export class InboxStore {
   releaseForRetry(id: number, error: string, maxAttempts = 3): MessageRow | null {
     const row = this.q.releaseForRetry.get({ id, error, maxAttempts });
     if (row) {
-      this.emitStates([
-        { messageId: row.id, receiverId: row.receiverId, state: row.status, error: row.error ?? undefined },
-      ]);
+      this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: row.status, error: row.error ?? undefined }]);
     }
     return row ?? null;
   }
@@ -388,17 +363,10 @@ export class InboxStore {
     const n = Math.max(1, Math.floor(limit));
     const rows = this.db.transaction(
       (tx) => {
-        const receiver = tx
-          .select({ kind: terminals.kind })
-          .from(terminals)
-          .where(eq(terminals.id, receiverId))
-          .get();
+        const receiver = tx.select({ kind: terminals.kind }).from(terminals).where(eq(terminals.id, receiverId)).get();
         if (!receiver) throw new InboxError('receiver_not_found', `receiver ${receiverId} does not exist`);
         if (receiver.kind !== 'external') {
-          throw new InboxError(
-            'not_external',
-            `${receiverId} is a worker terminal: its messages are typed into it, not read from the inbox`,
-          );
+          throw new InboxError('not_external', `${receiverId} is a worker terminal: its messages are typed into it, not read from the inbox`);
         }
         const oldest = tx
           .select({ id: messages.id })
@@ -406,12 +374,7 @@ export class InboxStore {
           .where(and(eq(messages.receiverId, receiverId), eq(messages.status, 'pending')))
           .orderBy(asc(messages.id))
           .limit(n);
-        return tx
-          .update(messages)
-          .set({ status: 'delivered', deliveredAt: Date.now() })
-          .where(inArray(messages.id, oldest))
-          .returning()
-          .all();
+        return tx.update(messages).set({ status: 'delivered', deliveredAt: Date.now() }).where(inArray(messages.id, oldest)).returning().all();
       },
       { behavior: 'immediate' },
     );
@@ -438,9 +401,7 @@ export class InboxStore {
     if (opts.receiverId !== undefined) where.push(eq(messages.receiverId, opts.receiverId));
     if (opts.senderId !== undefined) where.push(eq(messages.senderId, opts.senderId));
     if (opts.status !== undefined) {
-      where.push(
-        Array.isArray(opts.status) ? inArray(messages.status, opts.status) : eq(messages.status, opts.status),
-      );
+      where.push(Array.isArray(opts.status) ? inArray(messages.status, opts.status) : eq(messages.status, opts.status));
     }
     if (opts.afterId !== undefined) where.push(gt(messages.id, opts.afterId));
     return this.db
@@ -458,12 +419,7 @@ export class InboxStore {
 
   // ------------------------------------------------------------------ helpers
 
-  private failWhere(
-    tx: Pick<CaoDrizzle, 'update'>,
-    where: SQL,
-    from: MessageState[],
-    reason: string,
-  ): StateEvent[] {
+  private failWhere(tx: Pick<CaoDrizzle, 'update'>, where: SQL, from: MessageState[], reason: string): StateEvent[] {
     return tx
       .update(messages)
       .set({ status: 'failed', error: reason })
@@ -496,13 +452,19 @@ function endedReason(id: string, status: AgentStatus, reason?: string): string {
 const p = sql.placeholder;
 
 function prepareStatements(db: CaoDrizzle) {
-  const byReceiver = (status: MessageState) =>
-    and(eq(messages.receiverId, p('receiverId')), eq(messages.status, status));
+  const byReceiver = (status: MessageState) => and(eq(messages.receiverId, p('receiverId')), eq(messages.status, status));
   const oldestPending = db.select({ id: messages.id }).from(messages).where(byReceiver('pending')).orderBy(asc(messages.id)).limit(1);
-  const inFlight = db.select({ one: sql`1` }).from(messages).where(byReceiver('delivering'));
+  const inFlight = db
+    .select({ one: sql`1` })
+    .from(messages)
+    .where(byReceiver('delivering'));
   const giveUp = sql`${messages.attempts} + 1 >= ${p('maxAttempts')}`;
   return {
-    terminalById: db.select().from(terminals).where(eq(terminals.id, p('id'))).prepare(),
+    terminalById: db
+      .select()
+      .from(terminals)
+      .where(eq(terminals.id, p('id')))
+      .prepare(),
     // status changes come with every turn of every agent
     setStatus: db
       .update(terminals)

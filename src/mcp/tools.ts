@@ -78,7 +78,12 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
                 void extra
                   .sendNotification({
                     method: 'notifications/progress',
-                    params: { progressToken: token, progress: Math.round(p.elapsedMs / 1000), total: Math.round(p.totalMs / 1000), message: p.message },
+                    params: {
+                      progressToken: token,
+                      progress: Math.round(p.elapsedMs / 1000),
+                      total: Math.round(p.totalMs / 1000),
+                      message: p.message,
+                    },
                   })
                   .catch(() => undefined),
           extra.signal,
@@ -116,7 +121,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     {
       title: 'Read your inbox',
       description:
-        'Returns messages sent to you (oldest first) and marks them delivered. For an agent that cao-mcp did not start (e.g. the user\'s own Claude Code), this is how messages from workers arrive. wait_seconds: wait up to that long for a first message.',
+        "Returns messages sent to you (oldest first) and marks them delivered. For an agent that cao-mcp did not start (e.g. the user's own Claude Code), this is how messages from workers arrive. wait_seconds: wait up to that long for a first message.",
       inputSchema: {
         wait_seconds: z.number().min(0).max(3600).optional().describe('Wait up to this many seconds for a message (default 0).'),
         limit: z.number().int().min(1).max(200).optional(),
@@ -133,7 +138,8 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     'list_agents',
     {
       title: 'List worker agents',
-      description: 'Lists worker agents with id, profile, provider, status, creator, age and pending messages (and the question of any that waits for an answer).',
+      description:
+        'Lists worker agents with id, profile, provider, status, creator, age and pending messages (and the question of any that waits for an answer).',
       inputSchema: { include_ended: z.boolean().optional() },
     },
     async (args) => run(async () => structured({ agents: orch.listAgents(caller, args) })),
@@ -144,7 +150,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     {
       title: "Read an agent's output",
       description:
-        "Returns an agent's last answer (mode \"last\", default), its visible screen (\"screen\") or all it kept (\"full\"), with its status. wait_seconds: first wait up to that long for it to finish its turn or ask a question. Only for agents you created (or their descendants).",
+        'Returns an agent\'s last answer (mode "last", default), its visible screen ("screen") or all it kept ("full"), with its status. wait_seconds: first wait up to that long for it to finish its turn or ask a question. Only for agents you created (or their descendants).',
       inputSchema: {
         terminal_id: z.string(),
         mode: z.enum(['last', 'screen', 'full']).optional(),
@@ -169,7 +175,8 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     'stop_agent',
     {
       title: 'Stop a worker agent',
-      description: 'Exits a worker agent and ends all its processes. Its undelivered messages are marked failed. Only for agents you created (or their descendants).',
+      description:
+        'Exits a worker agent and ends all its processes. Its undelivered messages are marked failed. Only for agents you created (or their descendants).',
       inputSchema: { terminal_id: z.string() },
     },
     async (args) => run(async () => structured({ success: true, ...(await orch.stopAgent(caller, args)) })),

@@ -4,23 +4,10 @@
  * Escape key only after a short quiet time.
  */
 
-export type KeyName =
-  | 'enter'
-  | 'backspace'
-  | 'up'
-  | 'down'
-  | 'left'
-  | 'right'
-  | 'escape'
-  | 'ctrl-c'
-  | 'ctrl-d'
-  | 'ctrl-u'
-  | 'tab';
+export type KeyName = 'enter' | 'backspace' | 'up' | 'down' | 'left' | 'right' | 'escape' | 'ctrl-c' | 'ctrl-d' | 'ctrl-u' | 'tab';
 
 export type KeyEvent =
-  | { type: 'text'; text: string; paste: boolean }
-  | { type: 'key'; name: KeyName }
-  | { type: 'cursor-report'; row: number; col: number };
+  { type: 'text'; text: string; paste: boolean } | { type: 'key'; name: KeyName } | { type: 'cursor-report'; row: number; col: number };
 
 const PASTE_START = '\x1b[200~';
 const PASTE_END = '\x1b[201~';

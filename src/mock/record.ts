@@ -3,17 +3,7 @@ import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export type RecordEvent =
-  | 'start'
-  | 'terminal_reply'
-  | 'ready'
-  | 'input'
-  | 'ignored_input'
-  | 'choice'
-  | 'tool_result'
-  | 'final_frame'
-  | 'interrupted'
-  | 'crash'
-  | 'exit';
+  'start' | 'terminal_reply' | 'ready' | 'input' | 'ignored_input' | 'choice' | 'tool_result' | 'final_frame' | 'interrupted' | 'crash' | 'exit';
 
 export class Recorder {
   constructor(private readonly file: string | undefined) {}
@@ -22,7 +12,13 @@ export class Recorder {
     if (!this.file) return;
     // `terminal`: the cao-mcp terminal id when a hub started this agent (tests map records to receivers).
     const terminal = process.env.CAO_TERMINAL_ID;
-    const line = JSON.stringify({ t: performance.timeOrigin + performance.now(), pid: process.pid, ...(terminal ? { terminal } : {}), event, ...fields });
+    const line = JSON.stringify({
+      t: performance.timeOrigin + performance.now(),
+      pid: process.pid,
+      ...(terminal ? { terminal } : {}),
+      event,
+      ...fields,
+    });
     try {
       appendFileSync(this.file, line + '\n');
     } catch {

@@ -53,9 +53,7 @@ const toolCallSchema = z.strictObject({
 const turnFields = {
   answer: z.string().optional(),
   delayMs: z.number().int().nonnegative().default(0),
-  stream: z
-    .strictObject({ chunks: z.number().int().positive(), intervalMs: z.number().int().nonnegative() })
-    .optional(),
+  stream: z.strictObject({ chunks: z.number().int().positive(), intervalMs: z.number().int().nonnegative() }).optional(),
   pauses: z.array(z.strictObject({ afterChunk: z.number().int().positive(), ms: z.number().int().nonnegative() })).default([]),
   question: questionSchema.optional(),
   toolCalls: z.array(toolCallSchema).default([]),

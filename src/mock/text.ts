@@ -25,12 +25,7 @@ function isWide(cp: number): boolean {
 
 /** Zero-width: combining marks, joiners, variation selectors. */
 function isZeroWidth(cp: number): boolean {
-  return (
-    (cp >= 0x0300 && cp <= 0x036f) ||
-    (cp >= 0x200b && cp <= 0x200f) ||
-    (cp >= 0xfe00 && cp <= 0xfe0f) ||
-    cp === 0x2060
-  );
+  return (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0xfe00 && cp <= 0xfe0f) || cp === 0x2060;
 }
 
 export function charWidth(ch: string): number {

@@ -32,7 +32,12 @@ export function banner(b: BannerInfo, cols: number): string[] {
 
 /** `❯ first line`, further lines indented two spaces (static: the terminal wraps long lines). */
 export function echoBlock(input: string): string[] {
-  return ['', ...printable(input).split('\n').map((l, i) => (i === 0 ? `❯ ${l}` : `  ${l}`))];
+  return [
+    '',
+    ...printable(input)
+      .split('\n')
+      .map((l, i) => (i === 0 ? `❯ ${l}` : `  ${l}`)),
+  ];
 }
 
 /** Answer lines: `● ` on the first, two spaces on the rest. */

@@ -55,7 +55,14 @@ const TOOL_RESULT_RE = /^[ \u00a0]+(?:⎿|.*\(ctrl\+[a-z] to expand\)\s*$)/u;
 const ERROR_RE = /^[ \u00a0]*⎿?[ \u00a0]*(?:API Error\b|Invalid API key|Credit balance is too low|Please run \/login)/u;
 
 /** Variables a parent Claude Code session sets that make a nested `claude` refuse to start or misbehave. */
-const NESTED_SESSION_VARS = ['CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT', 'CLAUDE_CODE_SSE_PORT', 'CLAUDE_PROJECT_DIR', 'CLAUDE_ENV_FILE', 'CLAUDE_CODE_SESSION_ID'];
+const NESTED_SESSION_VARS = [
+  'CLAUDECODE',
+  'CLAUDE_CODE_ENTRYPOINT',
+  'CLAUDE_CODE_SSE_PORT',
+  'CLAUDE_PROJECT_DIR',
+  'CLAUDE_ENV_FILE',
+  'CLAUDE_CODE_SESSION_ID',
+];
 
 interface InputBox {
   top: number;
@@ -85,7 +92,10 @@ export function claudeDraft(screen: ScreenSnapshot): string | null {
   if (!box) return null;
   const rows = screen.lines.slice(box.prompt, box.bottom);
   rows[0] = rows[0].replace(PROMPT_RE, '');
-  return rows.map((r) => r.trim()).filter(Boolean).join('\n');
+  return rows
+    .map((r) => r.trim())
+    .filter(Boolean)
+    .join('\n');
 }
 
 /** A dialog drawn where the input box would be: a numbered menu (or a "Press Enter" notice) with no box below it. */

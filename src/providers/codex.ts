@@ -221,7 +221,10 @@ export const codexStartupDialogs: StartupDialog[] = [
   {
     // "✨ Update available! 0.1 -> 0.2" › 1. Update now / 2. Skip / 3. Skip until next version
     id: 'codex.update',
-    match: (s) => /Update available!/u.test(dialogText(s) || bottomText(s)) && /Skip until next version/u.test(dialogText(s) || bottomText(s)) && codexComposer(s) < 0,
+    match: (s) =>
+      /Update available!/u.test(dialogText(s) || bottomText(s)) &&
+      /Skip until next version/u.test(dialogText(s) || bottomText(s)) &&
+      codexComposer(s) < 0,
     keys: ['3', '\r'],
   },
   {
@@ -233,7 +236,10 @@ export const codexStartupDialogs: StartupDialog[] = [
   {
     // migration notice without a choice: "Codex just got an upgrade … Press enter to continue"
     id: 'codex.model-migration-notice',
-    match: (s) => codexComposer(s) < 0 && /We recommend switching from|just got an upgrade/u.test(bottomText(s, 30)) && /Press enter to continue/iu.test(bottomText(s, 4)),
+    match: (s) =>
+      codexComposer(s) < 0 &&
+      /We recommend switching from|just got an upgrade/u.test(bottomText(s, 30)) &&
+      /Press enter to continue/iu.test(bottomText(s, 4)),
     keys: ['\r'],
   },
 ];

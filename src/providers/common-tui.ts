@@ -108,7 +108,12 @@ export function pickOption(answer: string, labels: string[]): number {
     const n = Number(num[1]);
     return n >= 1 && n <= labels.length ? n - 1 : -1;
   }
-  const norm = labels.map((l) => l.toLowerCase().replace(/\s*\([^)]*\)\s*$/, '').trim());
+  const norm = labels.map((l) =>
+    l
+      .toLowerCase()
+      .replace(/\s*\([^)]*\)\s*$/, '')
+      .trim(),
+  );
   const unique = (pred: (l: string) => boolean) => {
     const hits = norm.map((l, i) => (pred(l) ? i : -1)).filter((i) => i >= 0);
     return hits.length === 1 ? hits[0] : -1;

@@ -192,7 +192,12 @@ function dialogText(s: ScreenSnapshot): string[] | null {
 
 function pendingQuestion(s: ScreenSnapshot): string | null {
   const rows = dialogText(s);
-  return rows ? rows.map((r) => r.trim()).filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== '')).join('\n') : null;
+  return rows
+    ? rows
+        .map((r) => r.trim())
+        .filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== ''))
+        .join('\n')
+    : null;
 }
 
 /**
@@ -206,7 +211,10 @@ function answerKeys(answer: string, s: ScreenSnapshot): string[] {
     const m = OPTION_RE.exec(r);
     if (m) options.push({ label: m[3].trim(), selected: Boolean(m[1]) });
   }
-  const want = pickOption(answer, options.map((o) => o.label));
+  const want = pickOption(
+    answer,
+    options.map((o) => o.label),
+  );
   const current = options.findIndex((o) => o.selected);
   if (want < 0 || current < 0) return [];
   const delta = want - current;

@@ -30,7 +30,8 @@ const USER_RE = /^(?:\w+@[\w.-]+)?[✨💫] \S/u;
 const BULLET_RE = /^[•●] /u;
 const SPINNER_RE = /^\s*(?:[\u2801-\u28ff]|[🌑🌒🌓🌔🌕🌖🌗🌘])\s*\S/u;
 /** Spinners that only mean "starting up", not "a turn is running". */
-const BOOT_RE = /MCP Servers|\(connecting\)|Resolving dependencies|connecting to mcp servers|Loading configuration|Loading agent|Restoring conversation/i;
+const BOOT_RE =
+  /MCP Servers|\(connecting\)|Resolving dependencies|connecting to mcp servers|Loading configuration|Loading agent|Restoring conversation/i;
 const ERROR_RE = /^(?:Error:|ERROR:|Traceback \(most recent call last\):|ConnectionError:|APIError:)/;
 const PANEL_TOP_RE = /^\s*╭─+\s*(approval|question)\b/iu;
 const PANEL_OPTION_RE = /^[\s│]*(→\s*)?\[(\d+)\]\s+(.*?)[\s│]*$/u;
@@ -120,9 +121,12 @@ function panelRows(s: ScreenSnapshot): string[] | null {
   const r = regions(s);
   if (!r.panel) return null;
   return trimBlankEdges(
-    r.lines
-      .slice(r.panel.from + 1, r.panel.to)
-      .map((l) => l.replace(/^\s*│ ?/u, '').replace(/\s*│\s*$/u, '').trimEnd()),
+    r.lines.slice(r.panel.from + 1, r.panel.to).map((l) =>
+      l
+        .replace(/^\s*│ ?/u, '')
+        .replace(/\s*│\s*$/u, '')
+        .trimEnd(),
+    ),
   );
 }
 
@@ -140,7 +144,10 @@ function pendingQuestion(s: ScreenSnapshot): string | null {
 /** Kimi's panels pick and submit on a digit (`[1]`…); an answer that is none of the options types nothing. */
 function answerKeys(answer: string, s: ScreenSnapshot): string[] {
   const options = (panelRows(s) ?? []).map((l) => PANEL_OPTION_RE.exec(l)).filter((m): m is RegExpExecArray => m !== null);
-  const idx = pickOption(answer, options.map((m) => m[3]));
+  const idx = pickOption(
+    answer,
+    options.map((m) => m[3]),
+  );
   return idx >= 0 ? [options[idx][2]] : [];
 }
 
@@ -162,7 +169,9 @@ function writeFiles(ctx: LaunchContext): { agentFile: string | null; mcpFile: st
   if (!prompt) return { agentFile: null, mcpFile };
   const agentFile = join(ctx.runtimeDir, 'kimi-agent.yaml');
   // JSON strings are valid YAML scalars; the value is inserted verbatim (Kimi templates only the prompt file).
-  const yaml = ['version: 1', 'agent:', '  extend: default', '  system_prompt_args:', `    ROLE_ADDITIONAL: ${JSON.stringify(prompt)}`, ''].join('\n');
+  const yaml = ['version: 1', 'agent:', '  extend: default', '  system_prompt_args:', `    ROLE_ADDITIONAL: ${JSON.stringify(prompt)}`, ''].join(
+    '\n',
+  );
   writePrivateFile(agentFile, yaml);
   return { agentFile, mcpFile };
 }

@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import type { DetectedStatus } from '../status/types.js';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
-import { cleanAnswer, continuesPrevious, isBlank, isRule, lastNonBlankIndex, lastNonBlankIndices, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
+import {
+  cleanAnswer,
+  continuesPrevious,
+  isBlank,
+  isRule,
+  lastNonBlankIndex,
+  lastNonBlankIndices,
+  resolveBinary,
+  trimBlankEdges,
+  writePrivateJson,
+} from './common/index.js';
 
 /*
  * Kiro CLI (not installable here: verified on captured screens only). Two UIs:

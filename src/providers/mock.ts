@@ -115,16 +115,18 @@ export function mockLastAnswer(screen: ScreenSnapshot): string | null {
   let end = turnEnd(lines, box);
   if (dlg >= 0) {
     // a dialog is drawn under the turn: cut at its top rule
-    for (let i = dlg; i >= 0; i--) if (isRule(lines[i])) {
-      end = i;
-      break;
-    }
+    for (let i = dlg; i >= 0; i--)
+      if (isRule(lines[i])) {
+        end = i;
+        break;
+      }
   }
   let echo = -1;
-  for (let i = end - 1; i >= 0; i--) if (USER_ECHO_RE.test(lines[i])) {
-    echo = i;
-    break;
-  }
+  for (let i = end - 1; i >= 0; i--)
+    if (USER_ECHO_RE.test(lines[i])) {
+      echo = i;
+      break;
+    }
   const rows = logicalLines(screen, echo + 1, end);
   const blocks: string[][] = [];
   let current: string[] | null = null;

@@ -13,7 +13,21 @@ import { droidProvider } from './droid.js';
 import { piProvider } from './pi.js';
 
 const providers = new Map<ProviderId, Provider>();
-for (const p of [mockProvider, claudeCodeProvider, codexProvider, geminiCliProvider, opencodeProvider, kiroCliProvider, kimiCliProvider, qwenCodeProvider, copilotCliProvider, kiloCodeProvider, droidProvider, piProvider]) providers.set(p.id, p);
+for (const p of [
+  mockProvider,
+  claudeCodeProvider,
+  codexProvider,
+  geminiCliProvider,
+  opencodeProvider,
+  kiroCliProvider,
+  kimiCliProvider,
+  qwenCodeProvider,
+  copilotCliProvider,
+  kiloCodeProvider,
+  droidProvider,
+  piProvider,
+])
+  providers.set(p.id, p);
 
 export function getProvider(id: ProviderId): Provider {
   const p = providers.get(id);

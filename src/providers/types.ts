@@ -1,7 +1,20 @@
 import type { DetectedStatus } from '../status/types.js';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 
-export const PROVIDER_IDS = ['mock', 'claude_code', 'codex', 'gemini_cli', 'opencode', 'kiro_cli', 'kimi_cli', 'qwen_code', 'copilot_cli', 'kilo_code', 'droid', 'pi'] as const;
+export const PROVIDER_IDS = [
+  'mock',
+  'claude_code',
+  'codex',
+  'gemini_cli',
+  'opencode',
+  'kiro_cli',
+  'kimi_cli',
+  'qwen_code',
+  'copilot_cli',
+  'kilo_code',
+  'droid',
+  'pi',
+] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** How a worker reaches cao-mcp: a stdio MCP server command, with the env that makes it forward to the hub. */

@@ -99,8 +99,15 @@ export class SnapshotCache {
     // Viewport rows can come from the cache too when nothing scrolled and the emulator said which rows it wrote.
     const dirty = this.dirty;
     const viewportKnown =
-      this.valid && store !== null && this.dirtyKnown && !this.scrolled && this.trimmed === 0 && baseY === this.viewTop &&
-      total === this.total && buf.viewportY === baseY && dirty !== null;
+      this.valid &&
+      store !== null &&
+      this.dirtyKnown &&
+      !this.scrolled &&
+      this.trimmed === 0 &&
+      baseY === this.viewTop &&
+      total === this.total &&
+      buf.viewportY === baseY &&
+      dirty !== null;
     if (viewportKnown && start === this.first) return this.refreshInPlace(start, baseY, dirty);
     const lines: string[] = new Array(total - start);
     const wrapped: boolean[] = new Array(total - start);

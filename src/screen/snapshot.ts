@@ -18,7 +18,10 @@ export interface ScreenSnapshot {
 
 /** Builds a snapshot from plain text (captured fixture, tests): every line is visible. */
 export function snapshotFromText(text: string, cols = 200): ScreenSnapshot {
-  const lines = text.replace(/\r\n/g, '\n').split('\n').map((l) => l.replace(/\s+$/u, ''));
+  const lines = text
+    .replace(/\r\n/g, '\n')
+    .split('\n')
+    .map((l) => l.replace(/\s+$/u, ''));
   while (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   return { lines, viewportTop: 0, cols, rows: lines.length, cursorLine: lines.length - 1, altScreen: false };
 }

@@ -148,10 +148,13 @@ export class StatusMonitor {
 
   private recheckLater(ms: number): void {
     if (this.guardTimer) return;
-    this.guardTimer = setTimeout(() => {
-      this.guardTimer = null;
-      this.evaluate(true);
-    }, Math.max(20, ms));
+    this.guardTimer = setTimeout(
+      () => {
+        this.guardTimer = null;
+        this.evaluate(true);
+      },
+      Math.max(20, ms),
+    );
   }
 
   private set(status: AgentStatus, reason: string): void {

@@ -1,13 +1,5 @@
 /** Every status a terminal can be in. See DESIGN.md "Statuses". */
-export const AGENT_STATUSES = [
-  'starting',
-  'idle',
-  'processing',
-  'completed',
-  'waiting_user_answer',
-  'error',
-  'exited',
-] as const;
+export const AGENT_STATUSES = ['starting', 'idle', 'processing', 'completed', 'waiting_user_answer', 'error', 'exited'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
 /** What a provider detector may say about one rendered screen. `unknown` = no signal (never overwrites a known status). */

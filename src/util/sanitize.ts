@@ -41,5 +41,7 @@ export function neutraliseForTerminal(text: string): string {
 
 /** neutraliseForTerminal() on one line: newlines and tabs become single spaces (a dialog's text field takes one line). */
 export function neutraliseOneLine(text: string): string {
-  return neutraliseForTerminal(text).replace(/[\t\n]+/g, ' ').trim();
+  return neutraliseForTerminal(text)
+    .replace(/[\t\n]+/g, ' ')
+    .trim();
 }

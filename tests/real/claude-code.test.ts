@@ -8,7 +8,19 @@ defineCliSuite({
     kind: 'dialog',
     toolCall: {
       name: 'AskUserQuestion',
-      arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', multiSelect: false, options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+      arguments: {
+        questions: [
+          {
+            question: 'Which colour should the button be?',
+            header: 'Colour',
+            multiSelect: false,
+            options: [
+              { label: 'Red', description: 'warm' },
+              { label: 'Blue', description: 'cool' },
+            ],
+          },
+        ],
+      },
     },
     question: /Which colour should the button be\?/,
   },

@@ -14,12 +14,27 @@ defineCliSuite({
       {
         toolCall: {
           name: 'request_user_input',
-          arguments: { questions: [{ id: 'colour', header: 'Colour', question: 'Which colour should the button be?', options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+          arguments: {
+            questions: [
+              {
+                id: 'colour',
+                header: 'Colour',
+                question: 'Which colour should the button be?',
+                options: [
+                  { label: 'Red', description: 'warm' },
+                  { label: 'Blue', description: 'cool' },
+                ],
+              },
+            ],
+          },
         },
         result: /request_user_input is unavailable in Default mode/,
       },
       {
-        toolCall: { name: 'request_user_input_async', arguments: { questions: [{ title: 'Which colour should the button be?', options: ['Red', 'Blue'] }] } },
+        toolCall: {
+          name: 'request_user_input_async',
+          arguments: { questions: [{ title: 'Which colour should the button be?', options: ['Red', 'Blue'] }] },
+        },
         result: /"accepted":\s*true/,
       },
     ],

@@ -18,7 +18,10 @@ describe(`mixed chain: claude_code ${versionOf('claude')} supervisor → codex $
         // the supervisor's task: handoff to a Codex developer, then report what came back
         mcpCall(
           'claude',
-          { name: 'handoff', arguments: { agent_profile: 'developer', provider: 'codex', message: 'codex chain task: say the chain answer', timeout: 300 } },
+          {
+            name: 'handoff',
+            arguments: { agent_profile: 'developer', provider: 'codex', message: 'codex chain task: say the chain answer', timeout: 300 },
+          },
           { toolCall: { name: 'send_message', arguments: { message: REPORT } }, afterTool: 'SUPERVISOR-DONE' },
           'coordinate the chain',
         ),
@@ -47,7 +50,12 @@ describe(`mixed chain: claude_code ${versionOf('claude')} supervisor → codex $
       const callId = (call!.answer as { toolCall: { callId: string } }).toolCall.callId;
       const result = h.fm.log.find((e) => e.api === 'anthropic' && e.toolResult?.callId === callId);
       // (Claude Code passes the tool's structured content on, as JSON)
-      expect(JSON.parse(result?.toolResult?.text ?? 'null')).toMatchObject({ success: true, output: CODEX_ANSWER, provider: 'codex', terminal_id: expect.any(String) });
+      expect(JSON.parse(result?.toolResult?.text ?? 'null')).toMatchObject({
+        success: true,
+        output: CODEX_ANSWER,
+        provider: 'codex',
+        terminal_id: expect.any(String),
+      });
 
       // the Codex worker was the supervisor's, and the handoff ended it with all its processes
       const workers = await h.agents(true);

@@ -8,7 +8,18 @@ defineCliSuite({
     kind: 'dialog',
     toolCall: {
       name: 'question',
-      arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+      arguments: {
+        questions: [
+          {
+            question: 'Which colour should the button be?',
+            header: 'Colour',
+            options: [
+              { label: 'Red', description: 'warm' },
+              { label: 'Blue', description: 'cool' },
+            ],
+          },
+        ],
+      },
     },
     question: /Which colour should the button be\?/,
   },

@@ -8,7 +8,16 @@ import { waitFor } from '../support/procs.js';
 import { RESULTS_DIR } from './support/hub.js';
 import { startFakeModel, type FakeModel } from '../support/fake-model/index.js';
 import {
-  RECORD_MCP_SERVER, REAL_CLI_VERSIONS, assertLoopbackOnlyNetwork, binPath, pidsWithEnv, seedRealCli, startRealTui, waitNoProcessesWithEnv, type LaunchSpec, type RealCli,
+  RECORD_MCP_SERVER,
+  REAL_CLI_VERSIONS,
+  assertLoopbackOnlyNetwork,
+  binPath,
+  pidsWithEnv,
+  seedRealCli,
+  startRealTui,
+  waitNoProcessesWithEnv,
+  type LaunchSpec,
+  type RealCli,
 } from '../support/real-clis/index.js';
 
 // `cao-mcp setup <client> --local` on the real CLIs: each one, in a throwaway HOME seeded as the harness does, must
@@ -64,7 +73,11 @@ afterAll(() => {
   if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
 });
 
-async function withSeeded(cli: RealCli, script: Parameters<typeof startFakeModel>[0], body: (spec: LaunchSpec, fm: FakeModel) => Promise<void>): Promise<void> {
+async function withSeeded(
+  cli: RealCli,
+  script: Parameters<typeof startFakeModel>[0],
+  body: (spec: LaunchSpec, fm: FakeModel) => Promise<void>,
+): Promise<void> {
   assertLoopbackOnlyNetwork();
   binPath(cli);
   const fm = await startFakeModel(script);
@@ -111,10 +124,19 @@ describe('cao-mcp setup on the real CLIs', () => {
   it(`claude ${REAL_CLI_VERSIONS.claude.version}: the per-server timeout setup writes is the one Claude Code applies to a tool call`, async () => {
     const record = path.join(tmpRoot, 'claude-timeout-record.txt');
     // Claude Code connects MCP servers in the background: the scripted model waits for them first (as in scenarios.ts)
-    const call = { match: 'delegate', toolCall: { name: 'WaitForMcpServers', arguments: {} }, afterTool: { toolCall: { name: 'mcp__slow__send_message', arguments: { message: 'slow' } }, afterTool: 'AFTER-TIMEOUT' } };
+    const call = {
+      match: 'delegate',
+      toolCall: { name: 'WaitForMcpServers', arguments: {} },
+      afterTool: { toolCall: { name: 'mcp__slow__send_message', arguments: { message: 'slow' } }, afterTool: 'AFTER-TIMEOUT' },
+    };
     await withSeeded('claude', { script: { turns: [call] } }, async (spec, fm) => {
       // a slow server registered in the user config with a 2 s timeout; it inherits RECORD_* from Claude's environment
-      const slow = await run(spec, process.execPath, [CLI, 'setup', 'claude', '--command', `${process.execPath} ${RECORD_MCP_SERVER}`, '--name', 'slow', '--timeout', '2'], 30_000);
+      const slow = await run(
+        spec,
+        process.execPath,
+        [CLI, 'setup', 'claude', '--command', `${process.execPath} ${RECORD_MCP_SERVER}`, '--name', 'slow', '--timeout', '2'],
+        30_000,
+      );
       expect(slow.code, slow.out).toBe(0);
       const env = { ...spec.env, RECORD_FILE: record, RECORD_DELAY_MS: '10000' };
       const started = Date.now();
@@ -158,7 +180,11 @@ describe('cao-mcp setup on the real CLIs', () => {
       const tui = startRealTui(spec, 120, 40);
       try {
         await tui.waitFor(/Ask Codex to do anything/, 60_000, 'the idle prompt');
-        const up = await waitFor(() => pidsWithEnv('HOME', spec.home).filter((pid) => cmdline(pid).includes(CLI)), (p) => p.length > 0, 30_000);
+        const up = await waitFor(
+          () => pidsWithEnv('HOME', spec.home).filter((pid) => cmdline(pid).includes(CLI)),
+          (p) => p.length > 0,
+          30_000,
+        );
         expect(up.length, 'cao-mcp started by Codex').toBeGreaterThan(0);
         while (Date.now() - tui.screen.lastWrite < 1500) await new Promise((r) => setTimeout(r, 100));
         const n = fm.requests.length;

@@ -12,7 +12,15 @@ import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { REPO } from './cao-client.js';
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /**
  * The bundled Chromium, unpacked on first use. The package unpacks into os.tmpdir() and returns
@@ -87,7 +95,10 @@ export async function launchChromium(): Promise<Browser> {
   try {
     ({ exe, env } = await chromiumPath());
   } catch (e) {
-    throw new Error(`no Chromium for the browser tests from ${source} (\`npm install\` brings it; CHROMIUM_PATH may name another): ${(e as Error).message}`, { cause: e });
+    throw new Error(
+      `no Chromium for the browser tests from ${source} (\`npm install\` brings it; CHROMIUM_PATH may name another): ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   try {
     return await chromium.launch({ executablePath: exe, args: ARGS, headless: true, env });

@@ -14,7 +14,11 @@ export interface CaoSession {
   home: string;
   stderr: () => string;
   notifications: unknown[];
-  call: (name: string, args: Record<string, unknown>, opts?: { timeout?: number; onprogress?: (p: { progress: number; message?: string }) => void }) => Promise<CallToolResult>;
+  call: (
+    name: string,
+    args: Record<string, unknown>,
+    opts?: { timeout?: number; onprogress?: (p: { progress: number; message?: string }) => void },
+  ) => Promise<CallToolResult>;
   close: () => Promise<void>;
 }
 

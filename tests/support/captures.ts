@@ -49,7 +49,10 @@ export interface RealCaptureOptions {
 export function describeRealCaptures(cli: string, p: Provider, title: string, opts: RealCaptureOptions = {}): void {
   const prov = path.join(FIXTURES, 'real', `${cli}.provenance.json`);
   const record = existsSync(prov)
-    ? (JSON.parse(readFileSync(prov, 'utf8')) as { terminal: { cols: number; rows: number }; scenarios: Record<string, { raw: string; states: Record<string, unknown> }> })
+    ? (JSON.parse(readFileSync(prov, 'utf8')) as {
+        terminal: { cols: number; rows: number };
+        scenarios: Record<string, { raw: string; states: Record<string, unknown> }>;
+      })
     : undefined;
   // the size the tool recorded at (200x50; Kilo 200x60)
   const { cols, rows } = record?.terminal ?? { cols: 200, rows: 50 };

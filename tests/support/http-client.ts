@@ -26,14 +26,21 @@ export function hubRecords(home: string): HubInfo[] {
 }
 
 /** Starts `cao-mcp serve` on a free port and waits for its hub record. */
-export async function startServe(home: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; hub: HubInfo; stderr: () => string }> {
+export async function startServe(
+  home: string,
+  env: Record<string, string> = {},
+): Promise<{ proc: ChildProcess; hub: HubInfo; stderr: () => string }> {
   const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
     env: { ...(process.env as Record<string, string>), CAO_HOME: home, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const recs = await waitFor(() => hubRecords(home).filter((r) => r.pid === proc.pid), (r) => r.length > 0, 15_000);
+  const recs = await waitFor(
+    () => hubRecords(home).filter((r) => r.pid === proc.pid),
+    (r) => r.length > 0,
+    15_000,
+  );
   if (!recs.length) throw new Error(`serve did not start:\n${err}`);
   return { proc, hub: recs[0], stderr: () => err };
 }

@@ -10,7 +10,12 @@ export interface RawResponse {
 export const ACCEPT = 'application/json, text/event-stream';
 
 export function initializeBody(id: number | string = 0) {
-  return { jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } };
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } },
+  };
 }
 
 export async function post(url: string, token: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
@@ -34,7 +39,12 @@ export async function openSession(url: string, token: string, headers: Record<st
   await r.text();
   const sid = r.headers.get('mcp-session-id');
   if (!sid) throw new Error(`initialize was refused: ${r.status}`);
-  await post(url, token, { jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18', ...headers });
+  await post(
+    url,
+    token,
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    { 'mcp-session-id': sid, 'mcp-protocol-version': '2025-06-18', ...headers },
+  );
   return sid;
 }
 
@@ -43,7 +53,13 @@ export function postChunked(url: string, token: string, bytes: number): Promise<
   return new Promise((resolve, reject) => {
     const u = new URL('/mcp', url);
     const req = request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: ACCEPT } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: ACCEPT },
+      },
       (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));

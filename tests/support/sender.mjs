@@ -9,7 +9,9 @@ const count = Number(countArg);
 const receivers = receiversArg.split(',');
 const client = new Client({ name, version: '1' });
 await client.connect(
-  new StreamableHTTPClientTransport(new URL('/mcp', url), { requestInit: { headers: { Authorization: `Bearer ${token}`, 'X-Cao-Supervisor': name } } }),
+  new StreamableHTTPClientTransport(new URL('/mcp', url), {
+    requestInit: { headers: { Authorization: `Bearer ${token}`, 'X-Cao-Supervisor': name } },
+  }),
 );
 // Per receiver, messages are sent in order (n increasing): one chain per receiver, chains run concurrently.
 const perReceiver = new Map(receivers.map((r) => [r, []]));

@@ -1,5 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SetupError } from './types.js';
 
@@ -54,7 +66,8 @@ export function writeConfigAtomic(file: string, content: string, expected: strin
   }
   closeSync(fd);
   try {
-    if (readConfig(target) !== expected) throw new SetupError(`${file} changed while cao-mcp setup was editing it; nothing was written: run it again`);
+    if (readConfig(target) !== expected)
+      throw new SetupError(`${file} changed while cao-mcp setup was editing it; nothing was written: run it again`);
     renameSync(tmp, target);
   } catch (e) {
     try {

@@ -18,5 +18,6 @@ export const gemini: ClientSetup = {
       args: s.args,
       timeout: Math.round(s.timeoutSec * 1000),
     }),
-  after: (s) => `Start a new Gemini CLI session; \`gemini mcp list\` checks it (add "trust": true to mcpServers.${s.name} to skip the confirmations).`,
+  after: (s) =>
+    `Start a new Gemini CLI session; \`gemini mcp list\` checks it (add "trust": true to mcpServers.${s.name} to skip the confirmations).`,
 };

@@ -90,13 +90,16 @@ export async function runSetup(argv: string[]): Promise<void> {
   const words = values.local ? [process.execPath, distFile('cli/main.js')] : splitCommand(values.command ?? 'npx -y cao-mcp');
   if (!words.length || !words[0]) throw new SetupError('--command is empty');
   const name = values.name ?? 'cao';
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) throw new SetupError(`--name "${name}": use letters, digits, - and _ (it becomes part of tool names)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name))
+    throw new SetupError(`--name "${name}": use letters, digits, - and _ (it becomes part of tool names)`);
   const timeoutSec = values.timeout === undefined ? DEFAULT_TIMEOUT_SEC : Number(values.timeout);
-  if (!Number.isFinite(timeoutSec) || timeoutSec < 1 || timeoutSec > 86_400) throw new SetupError(`--timeout "${values.timeout}": seconds between 1 and 86400`);
+  if (!Number.isFinite(timeoutSec) || timeoutSec < 1 || timeoutSec > 86_400)
+    throw new SetupError(`--timeout "${values.timeout}": seconds between 1 and 86400`);
   const spec: ServerSpec = { name, command: words[0], args: words.slice(1), timeoutSec };
 
   // npx runs from a cache it may clear: registering that path would break later
-  if (values.local && /[\\/]_npx[\\/]/.test(words[1])) process.stderr.write(`cao-mcp: warning: --local points into npx's cache (${words[1]}); prefer the default "npx -y cao-mcp"\n`);
+  if (values.local && /[\\/]_npx[\\/]/.test(words[1]))
+    process.stderr.write(`cao-mcp: warning: --local points into npx's cache (${words[1]}); prefer the default "npx -y cao-mcp"\n`);
   const file = client.file(process.env);
   const current = readConfig(file);
   const next = client.merge(current, file, spec);

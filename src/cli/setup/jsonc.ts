@@ -1,4 +1,16 @@
-import { applyEdits, createScanner, findNodeAtLocation, modify, parse, parseTree, printParseErrorCode, SyntaxKind, type Edit, type Node, type ParseError } from 'jsonc-parser';
+import {
+  applyEdits,
+  createScanner,
+  findNodeAtLocation,
+  modify,
+  parse,
+  parseTree,
+  printParseErrorCode,
+  SyntaxKind,
+  type Edit,
+  type Node,
+  type ParseError,
+} from 'jsonc-parser';
 import { SetupError, lineCol, sameValue, withEntry } from './types.js';
 
 /** What the client itself accepts in this file: cao-mcp refuses what the client would refuse. */
@@ -34,9 +46,12 @@ export function parseConfig(text: string, file: string, d: JsonDialect): Record<
     const code = printParseErrorCode(e.error);
     const what = MESSAGES[code] ?? code;
     const trailing = code === 'PropertyNameExpected' || code === 'ValueExpected' ? ' (a trailing comma?)' : '';
-    throw new SetupError(`${file}:${line}:${column}: ${d.reader} cannot read this file: ${what}${trailing}. Fix it and run setup again; nothing was written.`);
+    throw new SetupError(
+      `${file}:${line}:${column}: ${d.reader} cannot read this file: ${what}${trailing}. Fix it and run setup again; nothing was written.`,
+    );
   }
-  if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw new SetupError(`${file}: the top level is not a JSON object; nothing was written.`);
+  if (typeof tree !== 'object' || tree === null || Array.isArray(tree))
+    throw new SetupError(`${file}: the top level is not a JSON object; nothing was written.`);
   return tree as Record<string, unknown>;
 }
 
@@ -137,6 +152,7 @@ export function setJsonEntry(current: string | undefined, file: string, d: JsonD
     if (!out.endsWith('\n')) out += f.eol;
   }
   // The edit must change that entry and nothing else; anything else would be a bug here, never the user's loss.
-  if (!sameValue(parseConfig(out, file, d), want)) throw new SetupError(`${file}: editing it would change more than "${path.join('.')}"; nothing was written.`);
+  if (!sameValue(parseConfig(out, file, d), want))
+    throw new SetupError(`${file}: editing it would change more than "${path.join('.')}"; nothing was written.`);
   return out;
 }

@@ -21,7 +21,9 @@ const HEADER = new RegExp(String.raw`^\s*\[\[?\s*(${KEY}(?:\s*\.\s*${KEY})*)\s*\
 function headerPath(line: string): string[] | undefined {
   const m = HEADER.exec(line);
   if (!m) return undefined;
-  return [...m[1].matchAll(new RegExp(KEY, 'g'))].map(([k]) => (k.startsWith('"') ? (JSON.parse(k) as string) : k.startsWith("'") ? k.slice(1, -1) : k));
+  return [...m[1].matchAll(new RegExp(KEY, 'g'))].map(([k]) =>
+    k.startsWith('"') ? (JSON.parse(k) as string) : k.startsWith("'") ? k.slice(1, -1) : k,
+  );
 }
 
 /** Table headers of `lines` (skipping the insides of multi-line strings), with the path each one names. */
@@ -86,6 +88,8 @@ export function setTomlTable(current: string | undefined, file: string, reader: 
   const result = out.join(eol) + eol;
   const check = parseToml(result, file, reader);
   if (!sameValue(check, withEntry(doc, path, value)))
-    throw new SetupError(`${file}: setup could not add ${path.join('.')} without changing other settings; add it by hand:\n\n${block}\n\nNothing was written.`);
+    throw new SetupError(
+      `${file}: setup could not add ${path.join('.')} without changing other settings; add it by hand:\n\n${block}\n\nNothing was written.`,
+    );
   return result;
 }

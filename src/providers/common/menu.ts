@@ -71,7 +71,11 @@ export function menuDigitFor(answer: string, options: MenuOption[]): string | nu
     const n = Number(byNumber[1]);
     return options.some((o) => o.number === n) ? String(n) : null;
   }
-  const norm = (s: string) => s.toLowerCase().replace(/\s*\((?:[a-z]|esc)\)\s*$/u, '').trim();
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/\s*\((?:[a-z]|esc)\)\s*$/u, '')
+      .trim();
   const exact = options.find((o) => norm(o.label) === a);
   if (exact) return String(exact.number);
   const prefix = options.filter((o) => norm(o.label).startsWith(a));

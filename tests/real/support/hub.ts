@@ -7,21 +7,51 @@ import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcon
 import { CLI, REPO } from '../../support/cao-client.js';
 import { startFakeModel, type FakeModel, type FakeScript } from '../../support/fake-model/index.js';
 import {
-  REAL_CLI_VERSIONS, assertLoopbackOnlyNetwork, binPath, pidsWithEnv, seedRealClis, waitNoProcessesWithEnv, type AnyCli,
+  REAL_CLI_VERSIONS,
+  assertLoopbackOnlyNetwork,
+  binPath,
+  pidsWithEnv,
+  seedRealClis,
+  waitNoProcessesWithEnv,
+  type AnyCli,
 } from '../../support/real-clis/index.js';
 import { Screen } from '../../../src/screen/screen.js';
 
 /** cao-mcp's provider id for each real CLI, and the variable that points the provider at its binary. */
 export const PROVIDER_OF: Record<AnyCli, string> = {
-  claude: 'claude_code', codex: 'codex', gemini: 'gemini_cli', opencode: 'opencode',
-  qwen: 'qwen_code', kilo: 'kilo_code', copilot: 'copilot_cli', pi: 'pi', droid: 'droid',
+  claude: 'claude_code',
+  codex: 'codex',
+  gemini: 'gemini_cli',
+  opencode: 'opencode',
+  qwen: 'qwen_code',
+  kilo: 'kilo_code',
+  copilot: 'copilot_cli',
+  pi: 'pi',
+  droid: 'droid',
 };
 export const BIN_ENV: Record<AnyCli, string> = {
-  claude: 'CAO_CLAUDE_BIN', codex: 'CAO_CODEX_BIN', gemini: 'CAO_GEMINI_BIN', opencode: 'CAO_OPENCODE_BIN',
-  qwen: 'CAO_QWEN_BIN', kilo: 'CAO_KILO_BIN', copilot: 'CAO_COPILOT_BIN', pi: 'CAO_PI_BIN', droid: 'CAO_DROID_BIN',
+  claude: 'CAO_CLAUDE_BIN',
+  codex: 'CAO_CODEX_BIN',
+  gemini: 'CAO_GEMINI_BIN',
+  opencode: 'CAO_OPENCODE_BIN',
+  qwen: 'CAO_QWEN_BIN',
+  kilo: 'CAO_KILO_BIN',
+  copilot: 'CAO_COPILOT_BIN',
+  pi: 'CAO_PI_BIN',
+  droid: 'CAO_DROID_BIN',
 };
 /** Terminal sizes the providers run at (to render a worker's raw log back into a screen). */
-const SIZES: Record<string, [number, number]> = { claude_code: [200, 50], codex: [200, 50], gemini_cli: [200, 50], opencode: [200, 60], qwen_code: [200, 50], copilot_cli: [200, 50], kilo_code: [200, 60], droid: [200, 50], pi: [200, 50] };
+const SIZES: Record<string, [number, number]> = {
+  claude_code: [200, 50],
+  codex: [200, 50],
+  gemini_cli: [200, 50],
+  opencode: [200, 60],
+  qwen_code: [200, 50],
+  copilot_cli: [200, 50],
+  kilo_code: [200, 60],
+  droid: [200, 50],
+  pi: [200, 50],
+};
 
 export const RESULTS_DIR = path.join(REPO, 'test-results', 'real');
 
@@ -142,7 +172,15 @@ export async function withRealHub(
     return out;
   };
   const hub: RealHub = {
-    fm, project, home: seeded.home, caoHome, outDir, notifications, call, ok, agents,
+    fm,
+    project,
+    home: seeded.home,
+    caoHome,
+    outDir,
+    notifications,
+    call,
+    ok,
+    agents,
     async waitStatus(id, pred, ms, what = 'status') {
       const until = Date.now() + ms;
       let last: Agent | undefined;

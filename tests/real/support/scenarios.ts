@@ -85,42 +85,56 @@ export function defineCliSuite(spec: CliSpec): void {
   describe(`${provider} on the real ${cli} ${version}`, () => {
     it(`${provider}: handoff returns exactly the scripted answer and leaves no worker process`, async () => {
       const answer = `PONG-${cli}-1`;
-      await withRealHub([cli], tag('handoff'), { turns: [{ match: 'say ping', text: answer, delayMs: 800, chunks: 3, chunkIntervalMs: 60 }] }, async (h) => {
-        const t0 = Date.now();
-        const r = await h.call('handoff', { agent_profile: 'developer', provider, message: 'please say ping' }, turnMs + 60_000);
-        recordTiming(cli, 'handoff', Date.now() - t0);
-        const sc = r.structuredContent as { success: boolean; output: string; terminal_id: string; provider: string; message: string };
-        expect(r.isError, textOf(r)).toBeFalsy();
-        expect(sc.success, sc.message).toBe(true);
-        expect(sc.output).toBe(answer);
-        expect(sc.provider).toBe(provider);
-        expect(sc.terminal_id).toMatch(/^[0-9a-f]{8}$/);
-        // the CLI, its MCP server (our forwarder) and anything they started: all gone
-        expect(await waitNoProcessesWithEnv('CAO_TERMINAL_ID', sc.terminal_id, 10_000)).toEqual([]);
-        const turns = h.fm.log.filter((e) => e.kind !== 'side');
-        expect(turns.map((e) => e.answer)).toEqual([{ text: answer }]);
-        const agents = await h.agents(true);
-        expect(agents.find((a) => a.id === sc.terminal_id)).toMatchObject({ ended: true, status: 'exited' });
-        if (spec.question.kind === 'absent') {
-          // ${spec.question.why}: none of the tools the CLI offered its model asks the user anything
-          const offered = [...new Set(h.fm.log.flatMap((e) => e.toolNames))];
-          expect(offered.length, 'the CLI offered tools').toBeGreaterThan(0);
-          // (cao's own answer_question, offered through its MCP server, is for supervisors)
-          expect(offered.filter((n) => !/^(?:mcp__)?cao[_-]/.test(n) && /question|ask_?user|askuser/i.test(n))).toEqual([]);
-        }
-        if (spec.delegationNote) {
-          const told = h.fm.requests.some((r) => spec.delegationNote!.test(JSON.stringify(r.body ?? '')));
-          expect(told, 'the worker is told to delegate through cao, not its own sub-agents').toBe(true);
-        }
-      });
+      await withRealHub(
+        [cli],
+        tag('handoff'),
+        { turns: [{ match: 'say ping', text: answer, delayMs: 800, chunks: 3, chunkIntervalMs: 60 }] },
+        async (h) => {
+          const t0 = Date.now();
+          const r = await h.call('handoff', { agent_profile: 'developer', provider, message: 'please say ping' }, turnMs + 60_000);
+          recordTiming(cli, 'handoff', Date.now() - t0);
+          const sc = r.structuredContent as { success: boolean; output: string; terminal_id: string; provider: string; message: string };
+          expect(r.isError, textOf(r)).toBeFalsy();
+          expect(sc.success, sc.message).toBe(true);
+          expect(sc.output).toBe(answer);
+          expect(sc.provider).toBe(provider);
+          expect(sc.terminal_id).toMatch(/^[0-9a-f]{8}$/);
+          // the CLI, its MCP server (our forwarder) and anything they started: all gone
+          expect(await waitNoProcessesWithEnv('CAO_TERMINAL_ID', sc.terminal_id, 10_000)).toEqual([]);
+          const turns = h.fm.log.filter((e) => e.kind !== 'side');
+          expect(turns.map((e) => e.answer)).toEqual([{ text: answer }]);
+          const agents = await h.agents(true);
+          expect(agents.find((a) => a.id === sc.terminal_id)).toMatchObject({ ended: true, status: 'exited' });
+          if (spec.question.kind === 'absent') {
+            // ${spec.question.why}: none of the tools the CLI offered its model asks the user anything
+            const offered = [...new Set(h.fm.log.flatMap((e) => e.toolNames))];
+            expect(offered.length, 'the CLI offered tools').toBeGreaterThan(0);
+            // (cao's own answer_question, offered through its MCP server, is for supervisors)
+            expect(offered.filter((n) => !/^(?:mcp__)?cao[_-]/.test(n) && /question|ask_?user|askuser/i.test(n))).toEqual([]);
+          }
+          if (spec.delegationNote) {
+            const told = h.fm.requests.some((r) => spec.delegationNote!.test(JSON.stringify(r.body ?? '')));
+            expect(told, 'the worker is told to delegate through cao, not its own sub-agents').toBe(true);
+          }
+        },
+      );
     });
 
     it(`${provider}: a second turn (send_message to an idle worker) returns only the second answer`, async () => {
       const [a1, a2] = [`FIRST-${cli}-1`, `SECOND-${cli}-2`];
-      const script = { turns: [{ match: 'first task', text: a1, delayMs: 500 }, { match: 'second task', text: a2, delayMs: 500 }] };
+      const script = {
+        turns: [
+          { match: 'first task', text: a1, delayMs: 500 },
+          { match: 'second task', text: a2, delayMs: 500 },
+        ],
+      };
       await withRealHub([cli], tag('second-turn'), script, async (h) => {
         const t0 = Date.now();
-        const { terminal_id: id } = await h.ok<{ terminal_id: string }>('assign', { agent_profile: 'developer', provider, message: 'do the first task' });
+        const { terminal_id: id } = await h.ok<{ terminal_id: string }>('assign', {
+          agent_profile: 'developer',
+          provider,
+          message: 'do the first task',
+        });
         await h.fm.waitFor((e) => e.turnIndex === 0, turnMs);
         await h.waitStatus(id, (s) => s === 'completed', turnMs, 'completed first turn');
         const first = await h.ok<{ status: string; output: string }>('read_output', { terminal_id: id, wait_seconds: 5 });
@@ -131,7 +145,11 @@ export function defineCliSuite(spec: CliSpec): void {
         await h.ok('send_message', { receiver_id: id, message: 'now do the second task' });
         // the message is typed once the worker is ready; wait until the model got it, then for the turn's end
         await h.fm.waitFor((e) => e.turnIndex === 1, turnMs);
-        const second = await h.ok<{ status: string; output: string }>('read_output', { terminal_id: id, wait_seconds: turnMs / 1000 }, turnMs + 30_000);
+        const second = await h.ok<{ status: string; output: string }>(
+          'read_output',
+          { terminal_id: id, wait_seconds: turnMs / 1000 },
+          turnMs + 30_000,
+        );
         recordTiming(cli, 'second turn', Date.now() - t1);
         expect(second, JSON.stringify(second)).toMatchObject({ status: 'completed', output: a2 });
         const turns = h.fm.log.filter((e) => e.kind !== 'side');
@@ -146,7 +164,11 @@ export function defineCliSuite(spec: CliSpec): void {
       const script = { turns: [mcpCall(cli, { name: 'send_message', arguments: { message: report } }, `SENT-${cli}`, 'report back')] };
       await withRealHub([cli], tag('send-message'), script, async (h) => {
         const t0 = Date.now();
-        const { terminal_id: id } = await h.ok<{ terminal_id: string }>('assign', { agent_profile: 'developer', provider, message: 'please report back' });
+        const { terminal_id: id } = await h.ok<{ terminal_id: string }>('assign', {
+          agent_profile: 'developer',
+          provider,
+          message: 'please report back',
+        });
         const got = await readInbox(h, 1, turnMs);
         recordTiming(cli, 'assign→inbox', Date.now() - t0);
         expect(got.map((m) => [m.sender_id, m.body])).toEqual([[id, report]]);
@@ -175,7 +197,11 @@ export function defineCliSuite(spec: CliSpec): void {
         };
         await withRealHub([cli], tag('question'), script, async (h) => {
           const t0 = Date.now();
-          const { terminal_id: id } = await h.ok<{ terminal_id: string }>('assign', { agent_profile: 'developer', provider, message: 'please ask me' });
+          const { terminal_id: id } = await h.ok<{ terminal_id: string }>('assign', {
+            agent_profile: 'developer',
+            provider,
+            message: 'please ask me',
+          });
           const waiting = await h.waitStatus(id, (s) => s === 'waiting_user_answer', turnMs, 'question');
           recordTiming(cli, 'assign→question', Date.now() - t0);
           expect(waiting.question).toMatch(q.question);
@@ -202,16 +228,29 @@ export function defineCliSuite(spec: CliSpec): void {
           const done = await h.ok<{ status: string; output: string }>('read_output', { terminal_id: id, wait_seconds: 10 });
           expect(done, JSON.stringify(done)).toMatchObject({ status: 'completed', output: `FOLLOWUP-${cli}` });
           const turns = h.fm.log.filter((e) => e.kind !== 'side').map((e) => e.answer);
-          expect(turns).toEqual([{ toolCall: expect.objectContaining({ name: expect.any(String) }) }, { text: `ANSWERED-${cli}` }, { text: `FOLLOWUP-${cli}` }]);
+          expect(turns).toEqual([
+            { toolCall: expect.objectContaining({ name: expect.any(String) }) },
+            { text: `ANSWERED-${cli}` },
+            { text: `FOLLOWUP-${cli}` },
+          ]);
         });
       });
     } else if (q.kind === 'none') {
       it(`${provider}: cannot block on a question under cao-mcp's launch flags (${q.why}); a non-blocking question is answered with send_message`, async () => {
         let chain: FakeTurn = { text: `ASKED-${cli}` };
         for (const c of [...q.calls].reverse()) chain = { toolCall: c.toolCall, afterTool: chain };
-        const script = { turns: [{ ...chain, match: 'ask me' }, { match: 'Blue', text: `ANSWERED-${cli}`, delayMs: 300 }] };
+        const script = {
+          turns: [
+            { ...chain, match: 'ask me' },
+            { match: 'Blue', text: `ANSWERED-${cli}`, delayMs: 300 },
+          ],
+        };
         await withRealHub([cli], tag('question'), script, async (h) => {
-          const { terminal_id: id } = await h.ok<{ terminal_id: string }>('assign', { agent_profile: 'developer', provider, message: 'please ask me' });
+          const { terminal_id: id } = await h.ok<{ terminal_id: string }>('assign', {
+            agent_profile: 'developer',
+            provider,
+            message: 'please ask me',
+          });
           await h.fm.waitFor((e) => 'text' in e.answer && e.answer.text === `ASKED-${cli}`, turnMs);
           const results = h.fm.log.filter((e) => e.kind === 'after-tool').map((e) => e.toolResult?.text ?? '');
           expect(results).toHaveLength(q.calls.length);
@@ -227,7 +266,11 @@ export function defineCliSuite(spec: CliSpec): void {
           // the answer goes in as a message: a new turn that sees it
           await h.ok('send_message', { receiver_id: id, message: 'Blue' });
           await h.fm.waitFor((e) => e.turnIndex === 1, turnMs);
-          const done = await h.ok<{ status: string; output: string }>('read_output', { terminal_id: id, wait_seconds: turnMs / 1000 }, turnMs + 30_000);
+          const done = await h.ok<{ status: string; output: string }>(
+            'read_output',
+            { terminal_id: id, wait_seconds: turnMs / 1000 },
+            turnMs + 30_000,
+          );
           expect(done, JSON.stringify(done)).toMatchObject({ status: 'completed', output: `ANSWERED-${cli}` });
         });
       });

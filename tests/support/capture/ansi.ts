@@ -24,7 +24,12 @@ function sgrOf(c: Cell): string {
  */
 function blankLook(c: Cell): string {
   if (c.isInverse()) return sgrOf(c);
-  return [c.isUnderline() ? '4' : '', c.isStrikethrough() ? '9' : '', c.isOverline() ? '53' : '', ...colour(c.isBgRGB(), c.isBgPalette(), c.getBgColor(), 40)]
+  return [
+    c.isUnderline() ? '4' : '',
+    c.isStrikethrough() ? '9' : '',
+    c.isOverline() ? '53' : '',
+    ...colour(c.isBgRGB(), c.isBgPalette(), c.getBgColor(), 40),
+  ]
     .filter(Boolean)
     .join(';');
 }
@@ -59,7 +64,7 @@ function rewriteCells(cells: Run[], rewrites: CellRewrite[]): Run[] {
     const from = Array.from(r.from);
     const to = Array.from(r.to);
     const next: Run[] = [];
-    for (let i = 0; i < out.length; ) {
+    for (let i = 0; i < out.length;) {
       if (from.every((ch, k) => out[i + k]?.ch === ch)) {
         to.forEach((ch, k) => next.push({ ...out[i + Math.min(k, from.length - 1)], ch }));
         i += from.length;

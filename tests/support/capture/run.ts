@@ -2,9 +2,27 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startFakeModel, type FakeModel } from '../fake-model/index.js';
-import { REAL_CLI_VERSIONS, assertLoopbackOnlyNetwork, seedRealCli, startRealTui, waitNoProcessesWithEnv, type AnyCli, type RunningTui } from '../real-clis/index.js';
+import {
+  REAL_CLI_VERSIONS,
+  assertLoopbackOnlyNetwork,
+  seedRealCli,
+  startRealTui,
+  waitNoProcessesWithEnv,
+  type AnyCli,
+  type RunningTui,
+} from '../real-clis/index.js';
 import { visibleRowsAnsi } from './ansi.js';
-import { CAPTURE_CWD, CAPTURE_HOME, CAPTURE_TMP, leftovers, machineRewrites, makeCaptureCwd, normalise, normaliseStream, type Rewrite } from './normalise.js';
+import {
+  CAPTURE_CWD,
+  CAPTURE_HOME,
+  CAPTURE_TMP,
+  leftovers,
+  machineRewrites,
+  makeCaptureCwd,
+  normalise,
+  normaliseStream,
+  type Rewrite,
+} from './normalise.js';
 import { MARKERS, busyOf, PROMPT, QUESTION_PROMPT, ANSWER, type Scenario } from './scenarios.js';
 
 export const CAPTURE_COLS = 200;
@@ -111,7 +129,8 @@ export async function captureScenario(cli: AnyCli, scenario: Scenario, opts: Cap
     const start = m.startup;
     if (start) {
       await settle(tui, 'the start-up notice or the ready screen', (s) => start.marker.test(s) || ready(s), m.startupMs, 1000);
-      if (!start.marker.test(visible(tui))) throw new Error(`capture: ${cli} showed no start-up notice (${start.state}) this time; screen:\n${visible(tui)}`);
+      if (!start.marker.test(visible(tui)))
+        throw new Error(`capture: ${cli} showed no start-up notice (${start.state}) this time; screen:\n${visible(tui)}`);
       if (scenario.id === 'standard') take(start.state);
       tui.write(start.keys);
     }
@@ -125,7 +144,8 @@ export async function captureScenario(cli: AnyCli, scenario: Scenario, opts: Cap
       // the answer is scripted to come 4 s after the request: the busy screen is seen at its steady state
       await settle(tui, 'the busy footer', (s) => BUSY.test(s) && (!m.busySettled || m.busySettled.test(s)), 60_000, 0);
       await sleep(1500);
-      if (!BUSY.test(visible(tui)) || m.answer(ANSWER).test(visible(tui))) throw new Error(`capture: ${cli} was no longer busy 1.5 s into the turn; screen:\n${visible(tui)}`);
+      if (!BUSY.test(visible(tui)) || m.answer(ANSWER).test(visible(tui)))
+        throw new Error(`capture: ${cli} was no longer busy 1.5 s into the turn; screen:\n${visible(tui)}`);
       take('processing');
       const answered = (s: string) => m.answer(ANSWER).test(s) && m.finished.test(s) && !BUSY.test(s);
       await settle(tui, 'the answered screen', answered, 60_000, 300);
@@ -164,7 +184,10 @@ export async function captureScenario(cli: AnyCli, scenario: Scenario, opts: Cap
     const dump = path.join(os.tmpdir(), `cao-capture-${cli}-${scenario.id}-failure.txt`);
     const requests = fm.log.map((e) => `${e.api} ${e.kind} ${e.sideCall ?? e.turnIndex} ${JSON.stringify(e.lastUserText.slice(0, 80))}`);
     const tail = JSON.stringify(tui.raw().slice(-2000));
-    writeFileSync(dump, `${String(err)}\n\n--- process ---\n${exited ?? 'running'}\n\n--- visible screen ---\n${visible(tui)}\n\n--- fake model log ---\n${requests.join('\n')}\n\n--- last pty output ---\n${tail}\n`);
+    writeFileSync(
+      dump,
+      `${String(err)}\n\n--- process ---\n${exited ?? 'running'}\n\n--- visible screen ---\n${visible(tui)}\n\n--- fake model log ---\n${requests.join('\n')}\n\n--- last pty output ---\n${tail}\n`,
+    );
     log(`  ${cli} ${scenario.id}: FAILED (screen saved to ${dump})`);
     throw err;
   } finally {

@@ -129,19 +129,66 @@ export const QUESTION_PROMPT = 'please ask me';
 const QUESTION_CALLS: Partial<Record<AnyCli, { name: string; arguments: Record<string, unknown> }>> = {
   claude: {
     name: 'AskUserQuestion',
-    arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', multiSelect: false, options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+    arguments: {
+      questions: [
+        {
+          question: 'Which colour should the button be?',
+          header: 'Colour',
+          multiSelect: false,
+          options: [
+            { label: 'Red', description: 'warm' },
+            { label: 'Blue', description: 'cool' },
+          ],
+        },
+      ],
+    },
   },
   gemini: {
     name: 'ask_user',
-    arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', type: 'choice', options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+    arguments: {
+      questions: [
+        {
+          question: 'Which colour should the button be?',
+          header: 'Colour',
+          type: 'choice',
+          options: [
+            { label: 'Red', description: 'warm' },
+            { label: 'Blue', description: 'cool' },
+          ],
+        },
+      ],
+    },
   },
   opencode: {
     name: 'question',
-    arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+    arguments: {
+      questions: [
+        {
+          question: 'Which colour should the button be?',
+          header: 'Colour',
+          options: [
+            { label: 'Red', description: 'warm' },
+            { label: 'Blue', description: 'cool' },
+          ],
+        },
+      ],
+    },
   },
   qwen: {
     name: 'ask_user_question',
-    arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', multiSelect: false, options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+    arguments: {
+      questions: [
+        {
+          question: 'Which colour should the button be?',
+          header: 'Colour',
+          multiSelect: false,
+          options: [
+            { label: 'Red', description: 'warm' },
+            { label: 'Blue', description: 'cool' },
+          ],
+        },
+      ],
+    },
   },
   copilot: {
     name: 'ask_user',
@@ -152,7 +199,18 @@ const QUESTION_CALLS: Partial<Record<AnyCli, { name: string; arguments: Record<s
   },
   kilo: {
     name: 'question',
-    arguments: { questions: [{ question: 'Which colour should the button be?', header: 'Colour', options: [{ label: 'Red', description: 'warm' }, { label: 'Blue', description: 'cool' }] }] },
+    arguments: {
+      questions: [
+        {
+          question: 'Which colour should the button be?',
+          header: 'Colour',
+          options: [
+            { label: 'Red', description: 'warm' },
+            { label: 'Blue', description: 'cool' },
+          ],
+        },
+      ],
+    },
   },
   droid: {
     name: 'AskUser',

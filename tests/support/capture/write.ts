@@ -61,7 +61,9 @@ export function provenanceWith(prev: Provenance | undefined, c: ScenarioCapture)
     command: `npm run capture -- ${c.cli} ${c.scenario.id}`,
     fakeModelScript: c.scenario.script,
     raw: rawFile(c.cli, c.scenario.id),
-    states: Object.fromEntries(c.states.map((s) => [s.state, { plain: stateFile(c.cli, s.state), ansi: stateFile(c.cli, s.state, true), atMs: s.atMs }])),
+    states: Object.fromEntries(
+      c.states.map((s) => [s.state, { plain: stateFile(c.cli, s.state), ansi: stateFile(c.cli, s.state, true), atMs: s.atMs }]),
+    ),
     modelRequests: c.requests,
   };
   return {
@@ -73,7 +75,10 @@ export function provenanceWith(prev: Provenance | undefined, c: ScenarioCapture)
     rendering:
       'node-pty output rendered by @xterm/headless (src/screen/screen.ts, which answers terminal queries); .txt = the visible rows as text, ' +
       '.ansi.txt = the same rows with SGR colour/attribute escapes (tests/support/capture/ansi.ts), .raw.txt = the pty output up to the last screen',
-    launch: { argv: [bin, ...c.args], how: 'throwaway HOME seeded by tests/support/real-clis (config for the fake model, project trusted, no MCP servers)' },
+    launch: {
+      argv: [bin, ...c.args],
+      how: 'throwaway HOME seeded by tests/support/real-clis (config for the fake model, project trusted, no MCP servers)',
+    },
     network: 'loopback-only network namespace (unshare -n); the fake model (tests/support/fake-model) on 127.0.0.1',
     normalised: c.rewrites,
     tool: 'scripts/capture.sh → scripts/capture.ts → tests/support/capture/',

@@ -31,7 +31,10 @@ export function parseAnthropic(body: any): ParsedRequest {
     : stripReminders(
         typeof lastUser?.content === 'string'
           ? lastUser.content
-          : (lastUser?.content ?? []).filter((b: any) => b?.type === 'text').map((b: any) => b.text).join('\n'),
+          : (lastUser?.content ?? [])
+              .filter((b: any) => b?.type === 'text')
+              .map((b: any) => b.text)
+              .join('\n'),
       );
   const system = typeof body?.system === 'string' ? body.system : blockText(body?.system);
   const toolNames = (Array.isArray(body?.tools) ? body.tools : []).map((t: any) => t?.name).filter(Boolean);
@@ -70,27 +73,43 @@ export async function answerAnthropic(res: ServerResponse, p: ParsedRequest, pla
   const stopReason = plan.kind === 'tool' ? 'tool_use' : 'end_turn';
   if (!p.stream) {
     if (plan.kind !== 'json') await sleep(plan.delayMs);
-    const content =
-      plan.kind === 'tool'
-        ? [{ type: 'tool_use', id: plan.callId, name: plan.name, input: plan.args }]
-        : [{ type: 'text', text }];
+    const content = plan.kind === 'tool' ? [{ type: 'tool_use', id: plan.callId, name: plan.name, input: plan.args }] : [{ type: 'text', text }];
     return sendJson(res, 200, {
-      id, type: 'message', role: 'assistant', model: p.model, content,
-      stop_reason: stopReason, stop_sequence: null,
+      id,
+      type: 'message',
+      role: 'assistant',
+      model: p.model,
+      content,
+      stop_reason: stopReason,
+      stop_sequence: null,
       usage: { input_tokens: inTok, output_tokens: tokens(text || JSON.stringify(content)) },
     });
   }
   sseHead(res);
-  sseSend(res, {
-    type: 'message_start',
-    message: {
-      id, type: 'message', role: 'assistant', model: p.model, content: [], stop_reason: null, stop_sequence: null,
-      usage: { input_tokens: inTok, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+  sseSend(
+    res,
+    {
+      type: 'message_start',
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model: p.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: inTok, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      },
     },
-  }, 'message_start');
+    'message_start',
+  );
   if (plan.kind !== 'json') await sleep(plan.delayMs);
   if (plan.kind === 'tool') {
-    sseSend(res, { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: plan.callId, name: plan.name, input: {} } }, 'content_block_start');
+    sseSend(
+      res,
+      { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: plan.callId, name: plan.name, input: {} } },
+      'content_block_start',
+    );
     const json = JSON.stringify(plan.args);
     const half = Math.ceil(json.length / 2);
     for (const part of [json.slice(0, half), json.slice(half)]) {
@@ -105,7 +124,11 @@ export async function answerAnthropic(res: ServerResponse, p: ParsedRequest, pla
     }
   }
   sseSend(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
-  sseSend(res, { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: tokens(text || '{}') } }, 'message_delta');
+  sseSend(
+    res,
+    { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: tokens(text || '{}') } },
+    'message_delta',
+  );
   sseSend(res, { type: 'message_stop' }, 'message_stop');
   res.end();
 }

@@ -10,7 +10,10 @@ import { deferredResolver } from './deferred.js';
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((c: any) => (typeof c?.text === 'string' ? c.text : '')).filter(Boolean).join('\n');
+  return content
+    .map((c: any) => (typeof c?.text === 'string' ? c.text : ''))
+    .filter(Boolean)
+    .join('\n');
 }
 
 export function parseChat(body: any): ParsedRequest {
@@ -27,7 +30,10 @@ export function parseChat(body: any): ParsedRequest {
     toolResult,
     toolNames,
     deferredTool: deferredResolver(toolNames, messages.map((m) => contentText(m?.content)).join('\n')),
-    system: messages.filter((m) => m?.role === 'system' || m?.role === 'developer').map((m) => contentText(m.content)).join('\n'),
+    system: messages
+      .filter((m) => m?.role === 'system' || m?.role === 'developer')
+      .map((m) => contentText(m.content))
+      .join('\n'),
     raw: body,
   };
 }
@@ -53,18 +59,26 @@ export async function answerChat(res: ServerResponse, p: ParsedRequest, plan: An
   const inTok = tokens(JSON.stringify(p.raw?.messages ?? ''));
   if (plan.kind === 'error') {
     await sleep(plan.delayMs);
-    return sendJson(res, plan.status, { error: { message: plan.message, type: plan.status >= 500 ? 'server_error' : 'invalid_request_error', code: null, param: null } });
+    return sendJson(res, plan.status, {
+      error: { message: plan.message, type: plan.status >= 500 ? 'server_error' : 'invalid_request_error', code: null, param: null },
+    });
   }
   const text = planText(plan);
   const finish = plan.kind === 'tool' ? 'tool_calls' : 'stop';
-  const toolCall = plan.kind === 'tool'
-    ? { id: plan.callId, type: 'function', function: { name: plan.name, arguments: JSON.stringify(plan.args) } }
-    : undefined;
+  const toolCall =
+    plan.kind === 'tool' ? { id: plan.callId, type: 'function', function: { name: plan.name, arguments: JSON.stringify(plan.args) } } : undefined;
   const usage = { prompt_tokens: inTok, completion_tokens: tokens(text || '{}'), total_tokens: inTok + tokens(text || '{}') };
   if (!p.stream) {
     if (plan.kind !== 'json') await sleep(plan.delayMs);
     const message = toolCall ? { role: 'assistant', content: null, tool_calls: [toolCall] } : { role: 'assistant', content: text };
-    return sendJson(res, 200, { id, object: 'chat.completion', created, model: p.model, choices: [{ index: 0, message, finish_reason: finish }], usage });
+    return sendJson(res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model: p.model,
+      choices: [{ index: 0, message, finish_reason: finish }],
+      usage,
+    });
   }
   const chunk = (delta: Record<string, unknown>, finish_reason: string | null = null) =>
     sseSend(res, { id, object: 'chat.completion.chunk', created, model: p.model, choices: [{ index: 0, delta, finish_reason }] });

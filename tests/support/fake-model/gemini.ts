@@ -7,7 +7,10 @@ import { sendJson, sleep, sseHead, sseSend, tokens } from './sse.js';
 // Gemini generateContent / streamGenerateContent (what Gemini CLI speaks).
 
 const partsText = (parts: unknown) =>
-  (Array.isArray(parts) ? parts : []).map((p: any) => (typeof p?.text === 'string' && !p.thought ? p.text : '')).filter(Boolean).join('\n');
+  (Array.isArray(parts) ? parts : [])
+    .map((p: any) => (typeof p?.text === 'string' && !p.thought ? p.text : ''))
+    .filter(Boolean)
+    .join('\n');
 
 export function parseGemini(body: any, model: string, stream: boolean): ParsedRequest {
   const contents: any[] = Array.isArray(body?.contents) ? body.contents : [];

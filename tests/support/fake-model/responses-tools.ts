@@ -82,12 +82,7 @@ export function execSource(name: string, args: Record<string, unknown>, yieldMs:
     ? `const base = ${JSON.stringify(name.slice(RUNTIME_LOOKUP.length))};\n` +
       `const name = ALL_TOOLS.map((t) => t.name).find((n) => n.startsWith("mcp__") && n.endsWith("__" + base)) ?? base;\n`
     : `const name = ${JSON.stringify(name)};\n`;
-  return (
-    `// @exec: {"yield_time_ms": ${yieldMs}}\n` +
-    lookup +
-    `const result = await tools[name](${JSON.stringify(args)});\n` +
-    `text(result);\n`
-  );
+  return `// @exec: {"yield_time_ms": ${yieldMs}}\n` + lookup + `const result = await tools[name](${JSON.stringify(args)});\n` + `text(result);\n`;
 }
 
 export function parsedResponsesTools(p: ParsedRequest): ResponsesTools {

@@ -13,16 +13,22 @@ const EXEC_YIELD_MS = 600_000;
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((c: any) => (typeof c?.text === 'string' ? c.text : '')).filter(Boolean).join('\n');
+  return content
+    .map((c: any) => (typeof c?.text === 'string' ? c.text : ''))
+    .filter(Boolean)
+    .join('\n');
 }
 
 export function parseResponses(body: any): ParsedRequest {
-  const input: any[] = typeof body?.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : body?.input ?? [];
+  const input: any[] = typeof body?.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : (body?.input ?? []);
   const last = input[input.length - 1];
   let toolResult: ParsedRequest['toolResult'];
   if (last?.type === 'function_call_output' || last?.type === 'custom_tool_call_output') {
     const out = last.output;
-    toolResult = { callId: String(last.call_id ?? ''), text: typeof out === 'string' ? out : contentText(out?.content ?? out) || JSON.stringify(out) };
+    toolResult = {
+      callId: String(last.call_id ?? ''),
+      text: typeof out === 'string' ? out : contentText(out?.content ?? out) || JSON.stringify(out),
+    };
   }
   const lastUser = [...input].reverse().find((i) => (i?.type === 'message' || !i?.type) && i?.role === 'user');
   const tools = collectResponsesTools(body);
@@ -55,10 +61,25 @@ function callItem(p: ParsedRequest, name: string, callId: string, args: Record<s
   const tools = collectResponsesTools(p.raw);
   const target = tools.direct.get(name);
   if (!target && tools.exec) {
-    return { type: 'custom_tool_call', id: `ctc_${callId}`, call_id: callId, name: 'exec', input: execSource(name, args, EXEC_YIELD_MS), status: 'completed' };
+    return {
+      type: 'custom_tool_call',
+      id: `ctc_${callId}`,
+      call_id: callId,
+      name: 'exec',
+      input: execSource(name, args, EXEC_YIELD_MS),
+      status: 'completed',
+    };
   }
   const ns = target?.namespace && target.namespace !== 'functions' ? { namespace: target.namespace } : {};
-  return { type: 'function_call', id: `fc_${callId}`, call_id: callId, ...ns, name: target?.name ?? name, arguments: JSON.stringify(args), status: 'completed' };
+  return {
+    type: 'function_call',
+    id: `fc_${callId}`,
+    call_id: callId,
+    ...ns,
+    name: target?.name ?? name,
+    arguments: JSON.stringify(args),
+    status: 'completed',
+  };
 }
 
 let seq = 0;
@@ -69,7 +90,9 @@ export async function answerResponses(res: ServerResponse, p: ParsedRequest, pla
   const inTok = tokens(JSON.stringify(p.raw?.input ?? ''));
   if (plan.kind === 'error') {
     await sleep(plan.delayMs);
-    return sendJson(res, plan.status, { error: { message: plan.message, type: plan.status >= 500 ? 'server_error' : 'invalid_request_error', code: null, param: null } });
+    return sendJson(res, plan.status, {
+      error: { message: plan.message, type: plan.status >= 500 ? 'server_error' : 'invalid_request_error', code: null, param: null },
+    });
   }
   const text = planText(plan);
   const msgId = `msg_fake_${seq}`;
@@ -79,8 +102,11 @@ export async function answerResponses(res: ServerResponse, p: ParsedRequest, pla
       : { id: msgId, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] };
   const outTok = tokens(text || JSON.stringify(item));
   const usage = {
-    input_tokens: inTok, input_tokens_details: { cached_tokens: 0 },
-    output_tokens: outTok, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: inTok + outTok,
+    input_tokens: inTok,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: outTok,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: inTok + outTok,
   };
   const base = { id: respId, object: 'response', created_at: created, model: p.model };
   if (!p.stream) {
@@ -104,8 +130,16 @@ export async function answerResponses(res: ServerResponse, p: ParsedRequest, pla
       send('response.function_call_arguments.done', { item_id: item.id, output_index: 0, arguments: item.arguments });
     }
   } else {
-    send('response.output_item.added', { output_index: 0, item: { id: msgId, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
-    send('response.content_part.added', { item_id: msgId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+    send('response.output_item.added', {
+      output_index: 0,
+      item: { id: msgId, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
+    });
+    send('response.content_part.added', {
+      item_id: msgId,
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    });
     const pieces = plan.kind === 'text' ? plan.pieces : [text];
     for (let i = 0; i < pieces.length; i++) {
       if (i > 0 && plan.kind === 'text') await sleep(plan.intervalMs);

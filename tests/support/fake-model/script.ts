@@ -66,9 +66,7 @@ export class ScriptRunner {
         return { plan: this.toPlan(turn, req), turnIndex: -1, kind: 'after-tool' };
       }
       // A script turn that explicitly matches the tool result can answer it (chains of calls).
-      const idx = this.script.turns.findIndex(
-        (t, i) => !this.used.has(i) && t.match !== undefined && matches(t.match, req.toolResult!.text),
-      );
+      const idx = this.script.turns.findIndex((t, i) => !this.used.has(i) && t.match !== undefined && matches(t.match, req.toolResult!.text));
       if (idx >= 0) {
         this.used.add(idx);
         return { plan: this.toPlan(this.script.turns[idx], req), turnIndex: idx, kind: 'after-tool' };

@@ -77,7 +77,11 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
   const waiters = new Set<{ pred: (e: LogEntry) => boolean; resolve: (e: LogEntry) => void }>();
   const record = (e: LogEntry) => {
     log.push(e);
-    for (const w of [...waiters]) if (w.pred(e)) { waiters.delete(w); w.resolve(e); }
+    for (const w of [...waiters])
+      if (w.pred(e)) {
+        waiters.delete(w);
+        w.resolve(e);
+      }
   };
 
   const server = http.createServer(async (req, res) => {
@@ -96,12 +100,26 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
         const created = Math.floor(Date.now() / 1000);
         return sendJson(res, 200, {
           object: 'list',
-          data: [{ id: FAKE_MODEL_ID, object: 'model', created, owned_by: 'fake', type: 'model', display_name: 'Fake Model', created_at: new Date(created * 1000).toISOString() }],
-          has_more: false, first_id: FAKE_MODEL_ID, last_id: FAKE_MODEL_ID,
+          data: [
+            {
+              id: FAKE_MODEL_ID,
+              object: 'model',
+              created,
+              owned_by: 'fake',
+              type: 'model',
+              display_name: 'Fake Model',
+              created_at: new Date(created * 1000).toISOString(),
+            },
+          ],
+          has_more: false,
+          first_id: FAKE_MODEL_ID,
+          last_id: FAKE_MODEL_ID,
         });
       }
       if (method === 'GET' && /^\/v1beta\/models\/?$/.test(path)) {
-        return sendJson(res, 200, { models: [{ name: `models/${FAKE_MODEL_ID}`, displayName: 'Fake Model', supportedGenerationMethods: ['generateContent'] }] });
+        return sendJson(res, 200, {
+          models: [{ name: `models/${FAKE_MODEL_ID}`, displayName: 'Fake Model', supportedGenerationMethods: ['generateContent'] }],
+        });
       }
       if (method !== 'POST') return sendJson(res, 404, { error: { message: `fake model: no route ${method} ${path}` } });
 
@@ -129,7 +147,14 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
       parsed.sideCall = side;
       let plan: AnswerPlan;
       let entry: Omit<LogEntry, 'answer'>;
-      const common = { at: Date.now(), api: wire.api, path: req.url ?? path, lastUserText: parsed.lastUserText, toolResult: parsed.toolResult, toolNames: parsed.toolNames };
+      const common = {
+        at: Date.now(),
+        api: wire.api,
+        path: req.url ?? path,
+        lastUserText: parsed.lastUserText,
+        toolResult: parsed.toolResult,
+        toolNames: parsed.toolNames,
+      };
       if (side) {
         plan = sideAnswer(wire, parsed, side);
         entry = { ...common, kind: 'side', sideCall: side, turnIndex: -1 };
@@ -139,11 +164,20 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
         entry = { ...common, kind: next.kind, turnIndex: next.turnIndex };
       }
       const answer: LogEntry['answer'] =
-        plan.kind === 'text' ? { text: plan.pieces.join('') }
-        : plan.kind === 'json' ? { json: plan.value }
-        : plan.kind === 'tool'
-          ? { toolCall: { name: plan.name, arguments: plan.args, callId: plan.callId, ...(wire.api === 'responses' && viaCodeMode(collectResponsesTools(body), plan.name) ? { via: 'code-mode' as const } : {}) } }
-        : { error: { status: plan.status, message: plan.message } };
+        plan.kind === 'text'
+          ? { text: plan.pieces.join('') }
+          : plan.kind === 'json'
+            ? { json: plan.value }
+            : plan.kind === 'tool'
+              ? {
+                  toolCall: {
+                    name: plan.name,
+                    arguments: plan.args,
+                    callId: plan.callId,
+                    ...(wire.api === 'responses' && viaCodeMode(collectResponsesTools(body), plan.name) ? { via: 'code-mode' as const } : {}),
+                  },
+                }
+              : { error: { status: plan.status, message: plan.message } };
       record({ ...entry, answer });
       await wire.answer(res, parsed, plan);
     } catch (err) {
@@ -169,8 +203,21 @@ export async function startFakeModel(opts: FakeModelOptions = {}): Promise<FakeM
       const hit = log.find(pred);
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {
-        const w = { pred, resolve: (e: LogEntry) => { clearTimeout(t); resolve(e); } };
-        const t = setTimeout(() => { waiters.delete(w); reject(new Error(`fake model: no matching request within ${timeoutMs} ms; log: ${JSON.stringify(log.map((e) => [e.api, e.kind, e.sideCall ?? e.turnIndex]))}`)); }, timeoutMs);
+        const w = {
+          pred,
+          resolve: (e: LogEntry) => {
+            clearTimeout(t);
+            resolve(e);
+          },
+        };
+        const t = setTimeout(() => {
+          waiters.delete(w);
+          reject(
+            new Error(
+              `fake model: no matching request within ${timeoutMs} ms; log: ${JSON.stringify(log.map((e) => [e.api, e.kind, e.sideCall ?? e.turnIndex]))}`,
+            ),
+          );
+        }, timeoutMs);
         waiters.add(w);
       });
     },

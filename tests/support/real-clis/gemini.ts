@@ -10,7 +10,14 @@ export function seedGemini(o: SeedOptions): LaunchSpec {
     Object.entries(o.mcpServers ?? {}).map(([name, s]) => [
       name,
       // trust: no confirmation before each call; timeout in ms
-      { command: s.command, args: s.args ?? [], env: s.env ?? {}, cwd: o.cwd, timeout: (o.toolTimeoutSec ?? 600) * 1000, trust: o.approveMcpTools !== false },
+      {
+        command: s.command,
+        args: s.args ?? [],
+        env: s.env ?? {},
+        cwd: o.cwd,
+        timeout: (o.toolTimeoutSec ?? 600) * 1000,
+        trust: o.approveMcpTools !== false,
+      },
     ]),
   );
   writeJson(path.join(home, '.gemini', 'settings.json'), {

@@ -29,15 +29,24 @@ export const RECORD_MCP_SERVER = path.join(path.dirname(fileURLToPath(import.met
 /** Creates a throwaway HOME for `cli`, seeds its config for the fake model at `o.modelUrl`, and says how to launch it. */
 export function seedRealCli(cli: AnyCli, o: SeedOptions): LaunchSpec {
   switch (cli) {
-    case 'claude': return seedClaude(o);
-    case 'codex': return seedCodex(o);
-    case 'gemini': return seedGemini(o);
-    case 'opencode': return seedOpencode(o);
-    case 'qwen': return seedQwen(o);
-    case 'kilo': return seedKilo(o);
-    case 'copilot': return seedCopilot(o);
-    case 'pi': return seedPi(o);
-    case 'droid': return seedDroid(o);
+    case 'claude':
+      return seedClaude(o);
+    case 'codex':
+      return seedCodex(o);
+    case 'gemini':
+      return seedGemini(o);
+    case 'opencode':
+      return seedOpencode(o);
+    case 'qwen':
+      return seedQwen(o);
+    case 'kilo':
+      return seedKilo(o);
+    case 'copilot':
+      return seedCopilot(o);
+    case 'pi':
+      return seedPi(o);
+    case 'droid':
+      return seedDroid(o);
   }
 }
 

@@ -63,7 +63,11 @@ export function startRealTui(spec: LaunchSpec, cols = 120, rows = 40): RunningTu
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`${spec.cli}: timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${screen.snapshot().lines.slice(-rows).join('\n')}`));
+          reject(
+            new Error(
+              `${spec.cli}: timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${screen.snapshot().lines.slice(-rows).join('\n')}`,
+            ),
+          );
         }, timeoutMs);
         listeners.add(check);
         check();
@@ -85,7 +89,9 @@ export function startRealTui(spec: LaunchSpec, cols = 120, rows = 40): RunningTu
         }
         if (presses <= retries) p.write('\r');
       }
-      throw new Error(`${spec.cli}: the prompt was not accepted after ${(opts.retries ?? 3) + 1} Enter presses; screen:\n${screen.snapshot().lines.slice(-rows).join('\n')}`);
+      throw new Error(
+        `${spec.cli}: the prompt was not accepted after ${(opts.retries ?? 3) + 1} Enter presses; screen:\n${screen.snapshot().lines.slice(-rows).join('\n')}`,
+      );
     },
     exited,
     kill() {
