@@ -3,7 +3,7 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { findIndex, findLastIndex, isRuleOf, pickOption } from './common-tui.js';
-import { cleanAnswer, resolveBinary, trimBlankEdges, writePrivateFile, writePrivateJson } from './common/index.js';
+import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateFile, writePrivateJson } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
 /*
@@ -135,12 +135,7 @@ function dialogRows(s: ScreenSnapshot): string[] | null {
 
 function pendingQuestion(s: ScreenSnapshot): string | null {
   const rows = dialogRows(s);
-  return rows
-    ? rows
-        .map((r) => r.trim())
-        .filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== ''))
-        .join('\n')
-    : null;
+  return rows ? joinCollapsingBlanks(rows.map((r) => r.trim())) : null;
 }
 
 /** The choice rows: the run of ` ❯ x` / `   x` rows around the selected one. */

@@ -5,7 +5,7 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { BRAILLE_SPINNER, deepMerge, findIndex, findLastIndex, isPlainObject, parseJsonc, pickOption } from './common-tui.js';
-import { cleanAnswer, resolveBinary, trimBlankEdges, writePrivateFile, writePrivateJson } from './common/index.js';
+import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateFile, writePrivateJson } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
 /*
@@ -127,12 +127,7 @@ function dialogRows(s: ScreenSnapshot): string[] | null {
 
 function pendingQuestion(s: ScreenSnapshot): string | null {
   const rows = dialogRows(s);
-  return rows
-    ? rows
-        .map((r) => r.trim())
-        .filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== ''))
-        .join('\n')
-    : null;
+  return rows ? joinCollapsingBlanks(rows.map((r) => r.trim())) : null;
 }
 
 /** A digit picks an option (the hint says 1–9 select); any other text is typed as the user's own answer. */

@@ -3,7 +3,7 @@ import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
 import { buildGeminiHome } from './gemini-cli-home.js';
 import { BRAILLE_SPINNER, findIndex, findLastIndex, isRuleOf, pickOption } from './common-tui.js';
-import { cleanAnswer, resolveBinary, trimBlankEdges } from './common/index.js';
+import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges } from './common/index.js';
 
 /*
  * Gemini CLI 0.61 draws inline (no alternate screen; history scrolls into the scrollback). Bottom up, a ready
@@ -192,12 +192,7 @@ function dialogText(s: ScreenSnapshot): string[] | null {
 
 function pendingQuestion(s: ScreenSnapshot): string | null {
   const rows = dialogText(s);
-  return rows
-    ? rows
-        .map((r) => r.trim())
-        .filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== ''))
-        .join('\n')
-    : null;
+  return rows ? joinCollapsingBlanks(rows.map((r) => r.trim())) : null;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { deepMerge, findIndex, findLastIndex, isPlainObject, parseJsonc, pickOption } from './common-tui.js';
-import { cleanAnswer, dedent, resolveBinary, trimBlankEdges, writePrivateFile } from './common/index.js';
+import { cleanAnswer, dedent, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateFile } from './common/index.js';
 
 /*
  * OpenCode 1.18 (and 1.14) draws a full-screen TUI on the alternate screen. A session view, 200 columns wide
@@ -156,10 +156,7 @@ function dialogRows(s: ScreenSnapshot): string[] | null {
 function pendingQuestion(s: ScreenSnapshot): string | null {
   const rows = dialogRows(s);
   if (!rows) return null;
-  return dedent(rows)
-    .map((r) => r.replace(/\s{4,}/g, '   '))
-    .filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== ''))
-    .join('\n');
+  return joinCollapsingBlanks(dedent(rows).map((r) => r.replace(/\s{4,}/g, '   ')));
 }
 
 /**

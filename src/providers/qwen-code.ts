@@ -3,7 +3,7 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
 import { BRAILLE_SPINNER, findLastIndex, isRuleOf, pickOption } from './common-tui.js';
-import { cleanAnswer, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
+import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
 /*
@@ -158,10 +158,7 @@ function dialogRows(s: ScreenSnapshot): string[] | null {
 function pendingQuestion(s: ScreenSnapshot): string | null {
   const rows = dialogRows(s);
   if (!rows) return null;
-  return rows
-    .map((r) => r.trim())
-    .filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== ''))
-    .join('\n');
+  return joinCollapsingBlanks(rows.map((r) => r.trim()));
 }
 
 /**

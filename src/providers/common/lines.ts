@@ -82,3 +82,11 @@ export function continuesPrevious(screen: { lines: string[]; cols: number; wrapp
   if (screen.wrapped) return screen.wrapped[i] === true;
   return (screen.lines[i - 1]?.length ?? 0) >= screen.cols - 1;
 }
+
+/**
+ * Joins rows with newlines, keeping a blank row only where the row before it is not blank (so a run of blank
+ * rows becomes one, and a leading blank row is dropped). How a dialog's rows become a pending question.
+ */
+export function joinCollapsingBlanks(rows: string[]): string {
+  return rows.filter((r, i, a) => r !== '' || (i > 0 && a[i - 1] !== '')).join('\n');
+}
