@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+
 /**
- * Helpers of the gemini_cli, opencode and kimi_cli providers that ./common does not have: rules drawn with
+ * Helpers of the TUI providers (gemini_cli, opencode, kimi_cli and their kin) that ./common does not have: rules drawn with
  * any box character, index searches over a row range, and JSON(C) config merging.
  */
 
@@ -42,6 +44,19 @@ export function deepMerge(base: unknown, over: unknown): unknown {
 /** Parses JSON with `//` and `/* *\/` comments and trailing commas (JSONC, as several CLIs accept in their settings). */
 export function parseJsonc(text: string): unknown {
   return JSON.parse(dropTrailingCommas(stripJsonComments(text)));
+}
+
+/**
+ * Reads a JSON(C) config file as an object (`{}` when it holds anything else). A file that cannot be read or
+ * parsed throws `cannot read <what> <file>: <reason>`.
+ */
+export function readJsoncObject(file: string, what: string): Record<string, unknown> {
+  try {
+    const parsed = parseJsonc(readFileSync(file, 'utf8'));
+    return isPlainObject(parsed) ? parsed : {};
+  } catch (e) {
+    throw new Error(`cannot read ${what} ${file}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** Walks `text` outside string literals: `onCode(i)` returns how many chars it consumed (0 = copy one). */

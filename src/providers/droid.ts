@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
-import { BRAILLE_SPINNER, deepMerge, findIndex, findLastIndex, isPlainObject, parseJsonc, pickOption } from './common-tui.js';
+import { BRAILLE_SPINNER, deepMerge, findIndex, findLastIndex, pickOption, readJsoncObject } from './common-tui.js';
 import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateFile, writePrivateJson } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
@@ -161,12 +161,7 @@ function buildHome(ctx: LaunchContext): string {
   let user: Record<string, unknown> = {};
   const userFile = join(realDir, 'mcp.json');
   if (existsSync(userFile)) {
-    try {
-      const parsed = parseJsonc(readFileSync(userFile, 'utf8'));
-      if (isPlainObject(parsed)) user = parsed;
-    } catch (e) {
-      throw new Error(`cannot read Droid MCP config ${userFile}: ${(e as Error).message}`, { cause: e });
-    }
+    user = readJsoncObject(userFile, 'Droid MCP config');
   }
   const ours = {
     mcpServers: {

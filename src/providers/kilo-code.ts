@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { opencodeProvider } from './opencode.js';
-import { deepMerge, isPlainObject, parseJsonc } from './common-tui.js';
+import { deepMerge, readJsoncObject } from './common-tui.js';
 import { resolveBinary, writePrivateFile } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
@@ -20,12 +19,7 @@ function writeConfig(ctx: LaunchContext): string {
   let base: Record<string, unknown> = {};
   const prior = ctx.env.KILO_CONFIG;
   if (prior && prior !== file) {
-    try {
-      const parsed = parseJsonc(readFileSync(prior, 'utf8'));
-      if (isPlainObject(parsed)) base = parsed;
-    } catch (e) {
-      throw new Error(`cannot read Kilo config ${prior}: ${(e as Error).message}`, { cause: e });
-    }
+    base = readJsoncObject(prior, 'Kilo config');
   }
   // `instructions` files are appended to Kilo's own system prompt. Kilo has its own sub-agents (the `task` tool).
   const promptFile = join(ctx.runtimeDir, 'kilo-profile.md');

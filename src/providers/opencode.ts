@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
-import { deepMerge, findIndex, findLastIndex, isPlainObject, parseJsonc, pickOption } from './common-tui.js';
+import { deepMerge, findIndex, findLastIndex, pickOption, readJsoncObject } from './common-tui.js';
 import { cleanAnswer, dedent, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateFile } from './common/index.js';
 
 /*
@@ -197,12 +196,7 @@ function writeConfig(ctx: LaunchContext): string {
   let base: Record<string, unknown> = {};
   const prior = ctx.env.OPENCODE_CONFIG;
   if (prior && prior !== file) {
-    try {
-      const parsed = parseJsonc(readFileSync(prior, 'utf8'));
-      if (isPlainObject(parsed)) base = parsed;
-    } catch (e) {
-      throw new Error(`cannot read OpenCode config ${prior}: ${(e as Error).message}`, { cause: e });
-    }
+    base = readJsoncObject(prior, 'OpenCode config');
   }
   const ours: Record<string, unknown> = {
     mcp: {
