@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ScreenSnapshot } from '../screen/snapshot.js';
 
 /**
  * Helpers of the TUI providers (gemini_cli, opencode, kimi_cli and their kin) that ./common does not have: rules drawn with
@@ -137,4 +138,30 @@ export function pickOption(answer: string, labels: string[]): number {
   if (YES_RE.test(a)) return norm.findIndex((l) => YES_RE.test(l));
   if (NO_RE.test(a)) return norm.findIndex((l) => NO_RE.test(l));
   return -1;
+}
+
+/**
+ * A composer drawn between two rules of `rule` (at least 40 wide), as Copilot CLI, Qwen Code and pi draw it.
+ * `last` is the last non-blank row; `bottom` the lowest rule with at most `maxFooterRows` non-blank rows under
+ * it, searched from `last` up to the viewport top; `top` the nearest rule above `bottom`, at most `maxHeight`
+ * rows up. -1 for what is not found (`top` is -1 when `bottom` is).
+ */
+export function findRuledComposer(
+  s: ScreenSnapshot,
+  rule: string,
+  maxFooterRows: number,
+  maxHeight: number,
+): { last: number; top: number; bottom: number } {
+  const lines = s.lines;
+  const last = findLastIndex(lines, (l) => l.trim() !== '');
+  let bottom = -1;
+  for (let i = last, below = 0; i >= Math.max(0, s.viewportTop) && below <= maxFooterRows; i--) {
+    if (isRuleOf(lines[i], rule, 40)) {
+      bottom = i;
+      break;
+    }
+    if (lines[i].trim() !== '') below++;
+  }
+  const top = bottom < 0 ? -1 : findLastIndex(lines, (l) => isRuleOf(l, rule, 40), bottom - 1, Math.max(0, bottom - maxHeight));
+  return { last, top, bottom };
 }

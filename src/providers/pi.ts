@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
-import { BRAILLE_SPINNER, findLastIndex, isRuleOf } from './common-tui.js';
+import { BRAILLE_SPINNER, findRuledComposer } from './common-tui.js';
 import { cleanAnswer, resolveBinary, writePrivateFile, writePrivateJson } from './common/index.js';
 
 /*
@@ -46,16 +46,7 @@ interface Regions {
 
 function regions(s: ScreenSnapshot): Regions {
   const lines = s.lines;
-  const last = findLastIndex(lines, (l) => l.trim() !== '');
-  let bottom = -1;
-  for (let i = last, below = 0; i >= Math.max(0, s.viewportTop) && below <= MAX_FOOTER_ROWS; i--) {
-    if (isRuleOf(lines[i], '─', 40)) {
-      bottom = i;
-      break;
-    }
-    if (lines[i].trim() !== '') below++;
-  }
-  const top = bottom < 0 ? -1 : findLastIndex(lines, (l) => isRuleOf(l, '─', 40), bottom - 1, Math.max(0, bottom - 30));
+  const { last, top, bottom } = findRuledComposer(s, '─', MAX_FOOTER_ROWS, 30);
   if (top < 0) return { lines, top: -1, bottom: -1, historyEnd: last, busy: lines.slice(-6).some(isStatusRow), used: false };
   let historyEnd = top - 1;
   let busy = false;

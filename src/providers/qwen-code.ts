@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
-import { BRAILLE_SPINNER, findLastIndex, isRuleOf, pickOption } from './common-tui.js';
+import { BRAILLE_SPINNER, findLastIndex, findRuledComposer, pickOption } from './common-tui.js';
 import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
@@ -55,16 +55,7 @@ interface Regions {
 
 function regions(s: ScreenSnapshot): Regions {
   const lines = s.lines;
-  const last = findLastIndex(lines, (l) => l.trim() !== '');
-  let bottom = -1;
-  for (let i = last, below = 0; i >= Math.max(0, s.viewportTop) && below <= MAX_FOOTER_ROWS; i--) {
-    if (isRuleOf(lines[i], RULE, 40)) {
-      bottom = i;
-      break;
-    }
-    if (lines[i].trim() !== '') below++;
-  }
-  const top = bottom < 0 ? -1 : findLastIndex(lines, (l) => isRuleOf(l, RULE, 40), bottom - 1, Math.max(0, bottom - 30));
+  const { last, top, bottom } = findRuledComposer(s, RULE, MAX_FOOTER_ROWS, 30);
   if (top < 0) {
     const dialog = findDialog(lines, last, s.viewportTop);
     return { lines, top: -1, bottom: -1, historyEnd: dialog ? dialog.from - 1 : last, dialog };
