@@ -3,7 +3,15 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { findIndex, findLastIndex, findRuledComposer, pickOption } from './common-tui.js';
-import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateFile, writePrivateJson } from './common/index.js';
+import {
+  cleanAnswer,
+  joinCollapsingBlanks,
+  mcpTimeoutMs,
+  resolveBinary,
+  trimBlankEdges,
+  writePrivateFile,
+  writePrivateJson,
+} from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
 /*
@@ -176,7 +184,7 @@ export const copilotCliProvider: Provider = {
           env: ctx.mcp.env,
           tools: ['*'],
           // milliseconds; a nested handoff can take as long as the worker's own timeout
-          timeout: Math.max(1, ctx.toolTimeoutSec) * 1000,
+          timeout: mcpTimeoutMs(ctx.toolTimeoutSec),
         },
       },
     });

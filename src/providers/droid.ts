@@ -5,7 +5,15 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { BRAILLE_SPINNER, deepMerge, findIndex, findLastIndex, pickOption, readJsoncObject } from './common-tui.js';
-import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateFile, writePrivateJson } from './common/index.js';
+import {
+  cleanAnswer,
+  joinCollapsingBlanks,
+  mcpTimeoutMs,
+  resolveBinary,
+  trimBlankEdges,
+  writePrivateFile,
+  writePrivateJson,
+} from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
 /*
@@ -171,7 +179,7 @@ function buildHome(ctx: LaunchContext): string {
         args: ctx.mcp.args,
         env: ctx.mcp.env,
         // milliseconds per tool call; a nested handoff can take as long as the worker's own timeout
-        timeout: Math.max(1, ctx.toolTimeoutSec) * 1000,
+        timeout: mcpTimeoutMs(ctx.toolTimeoutSec),
       },
     },
   };

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { LaunchContext } from './types.js';
 import { deepMerge, isPlainObject, parseJsonc } from './common-tui.js';
-import { writePrivateFile } from './common/index.js';
+import { mcpServersJson, mcpTimeoutMs, writePrivateFile } from './common/index.js';
 
 /**
  * A per-terminal Gemini CLI home (`GEMINI_CLI_HOME`), layered over the user's real one.
@@ -43,19 +43,11 @@ export function buildGeminiHome(ctx: LaunchContext): string {
     if (existsSync(join(realHome, entry))) symlinkSync(join(realHome, entry), join(root, entry));
   }
 
-  const ours = {
-    mcpServers: {
-      [ctx.mcp.name]: {
-        command: ctx.mcp.command,
-        args: ctx.mcp.args,
-        env: ctx.mcp.env,
-        // milliseconds; a nested handoff can take as long as the worker's own timeout
-        timeout: Math.max(1, ctx.toolTimeoutSec) * 1000,
-        // no confirmation before each call of our tools
-        trust: true,
-      },
-    },
-  };
+  const ours = mcpServersJson(ctx.mcp, {
+    timeout: mcpTimeoutMs(ctx.toolTimeoutSec),
+    // no confirmation before each call of our tools
+    trust: true,
+  });
   writePrivateFile(join(dir, 'settings.json'), JSON.stringify(deepMerge(userSettings, ours), null, 2) + '\n');
 
   const ownContext = readIfExists(join(realDir, contextFile));

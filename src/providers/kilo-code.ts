@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { opencodeProvider } from './opencode.js';
 import { deepMerge, readJsoncObject } from './common-tui.js';
-import { resolveBinary, writePrivateFile } from './common/index.js';
+import { mcpTimeoutMs, resolveBinary, writePrivateFile } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
 /*
@@ -33,7 +33,7 @@ function writeConfig(ctx: LaunchContext): string {
         environment: ctx.mcp.env,
         enabled: true,
         // milliseconds, for every MCP request (tool calls included)
-        timeout: Math.max(1, ctx.toolTimeoutSec) * 1000,
+        timeout: mcpTimeoutMs(ctx.toolTimeoutSec),
       },
     },
     instructions: [...prev, promptFile],

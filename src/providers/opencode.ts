@@ -3,7 +3,7 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { deepMerge, findIndex, findLastIndex, pickOption, readJsoncObject } from './common-tui.js';
-import { cleanAnswer, dedent, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateFile } from './common/index.js';
+import { cleanAnswer, dedent, joinCollapsingBlanks, mcpTimeoutMs, resolveBinary, trimBlankEdges, writePrivateFile } from './common/index.js';
 
 /*
  * OpenCode 1.18 (and 1.14) draws a full-screen TUI on the alternate screen. A session view, 200 columns wide
@@ -205,7 +205,7 @@ function writeConfig(ctx: LaunchContext): string {
         command: [ctx.mcp.command, ...ctx.mcp.args],
         environment: ctx.mcp.env,
         enabled: true,
-        timeout: Math.max(1, ctx.toolTimeoutSec) * 1000,
+        timeout: mcpTimeoutMs(ctx.toolTimeoutSec),
       },
     },
   };

@@ -5,7 +5,7 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { BRAILLE_SPINNER, findRuledComposer } from './common-tui.js';
-import { cleanAnswer, resolveBinary, writePrivateFile, writePrivateJson } from './common/index.js';
+import { cleanAnswer, mcpTimeoutMs, resolveBinary, writePrivateFile, writePrivateJson } from './common/index.js';
 
 /*
  * pi 0.73 (@mariozechner/pi-coding-agent) draws inline, with no marker glyphs: every block of history is indented
@@ -120,7 +120,7 @@ export const piProvider: Provider = {
       command: ctx.mcp.command,
       args: ctx.mcp.args,
       env: ctx.mcp.env,
-      timeoutMs: Math.max(1, ctx.toolTimeoutSec) * 1000,
+      timeoutMs: mcpTimeoutMs(ctx.toolTimeoutSec),
     });
     // pi has no sub-agents of its own; the profile is appended to its system prompt (text or a file's contents).
     const args = ['-e', extensionPath()];

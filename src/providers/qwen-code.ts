@@ -3,7 +3,7 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
 import { BRAILLE_SPINNER, findLastIndex, findRuledComposer, pickOption } from './common-tui.js';
-import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
+import { cleanAnswer, joinCollapsingBlanks, mcpServersJson, mcpTimeoutMs, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
 /*
@@ -193,20 +193,15 @@ const startupDialogs: StartupDialog[] = [
 /** `--mcp-config` file: our server, trusted, with its tools always loaded (not deferred behind tool_search). */
 function writeMcpConfig(ctx: LaunchContext): string {
   const file = join(ctx.runtimeDir, 'qwen-mcp.json');
-  writePrivateJson(file, {
-    mcpServers: {
-      [ctx.mcp.name]: {
-        command: ctx.mcp.command,
-        args: ctx.mcp.args,
-        env: ctx.mcp.env,
-        // milliseconds; a nested handoff can take as long as the worker's own timeout
-        timeout: Math.max(1, ctx.toolTimeoutSec) * 1000,
-        trust: true,
-        // Qwen defers MCP tools behind its tool_search/tool_call tools unless told to load them up front
-        alwaysLoadTools: true,
-      },
-    },
-  });
+  writePrivateJson(
+    file,
+    mcpServersJson(ctx.mcp, {
+      timeout: mcpTimeoutMs(ctx.toolTimeoutSec),
+      trust: true,
+      // Qwen defers MCP tools behind its tool_search/tool_call tools unless told to load them up front
+      alwaysLoadTools: true,
+    }),
+  );
   return file;
 }
 

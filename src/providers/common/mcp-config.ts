@@ -17,3 +17,11 @@ export function mcpServersJson(spec: McpServerSpec, extra: Record<string, unknow
     },
   };
 }
+
+/**
+ * The per-request MCP timeout written into a CLI's config, in milliseconds: the worker's own tool timeout
+ * (a nested handoff can take that long), at least one second.
+ */
+export function mcpTimeoutMs(toolTimeoutSec: number): number {
+  return Math.max(1, toolTimeoutSec) * 1000;
+}
