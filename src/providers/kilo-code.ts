@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
-import { opencodeProvider } from './opencode.js';
+import { opencodeMcp, opencodeProvider } from './opencode.js';
 import { deepMerge, readJsoncObject } from './common-tui.js';
-import { mcpTimeoutMs, resolveBinary, writePrivateFile } from './common/index.js';
+import { resolveBinary, writePrivateFile } from './common/index.js';
 import { withDelegationNote } from './common/delegation.js';
 
 /*
@@ -26,16 +26,7 @@ function writeConfig(ctx: LaunchContext): string {
   writePrivateFile(promptFile, withDelegationNote(ctx.systemPrompt, ctx.mcp.name, 'your built-in `task` tool (sub-agents)') + '\n');
   const prev = Array.isArray(base.instructions) ? (base.instructions as unknown[]) : [];
   const ours: Record<string, unknown> = {
-    mcp: {
-      [ctx.mcp.name]: {
-        type: 'local',
-        command: [ctx.mcp.command, ...ctx.mcp.args],
-        environment: ctx.mcp.env,
-        enabled: true,
-        // milliseconds, for every MCP request (tool calls included)
-        timeout: mcpTimeoutMs(ctx.toolTimeoutSec),
-      },
-    },
+    mcp: opencodeMcp(ctx),
     instructions: [...prev, promptFile],
   };
   writePrivateFile(file, JSON.stringify(deepMerge(base, ours), null, 2) + '\n');

@@ -189,6 +189,20 @@ function answerKeys(answer: string, s: ScreenSnapshot): string[] {
   return [...Array<string>(idx).fill('\x1b[C'), '\r'];
 }
 
+/** Our server as an entry of OpenCode's `mcp` config key (Kilo Code, a fork, reads the same). */
+export function opencodeMcp(ctx: LaunchContext): Record<string, unknown> {
+  return {
+    [ctx.mcp.name]: {
+      type: 'local',
+      command: [ctx.mcp.command, ...ctx.mcp.args],
+      environment: ctx.mcp.env,
+      enabled: true,
+      // milliseconds, for every MCP request (tool calls included)
+      timeout: mcpTimeoutMs(ctx.toolTimeoutSec),
+    },
+  };
+}
+
 /** Writes the per-terminal config OpenCode loads through OPENCODE_CONFIG (merged over the global one); returns its path. */
 function writeConfig(ctx: LaunchContext): string {
   const file = join(ctx.runtimeDir, 'opencode.json');
@@ -199,15 +213,7 @@ function writeConfig(ctx: LaunchContext): string {
     base = readJsoncObject(prior, 'OpenCode config');
   }
   const ours: Record<string, unknown> = {
-    mcp: {
-      [ctx.mcp.name]: {
-        type: 'local',
-        command: [ctx.mcp.command, ...ctx.mcp.args],
-        environment: ctx.mcp.env,
-        enabled: true,
-        timeout: mcpTimeoutMs(ctx.toolTimeoutSec),
-      },
-    },
+    mcp: opencodeMcp(ctx),
   };
   const prompt = ctx.systemPrompt.trim();
   if (prompt) {
