@@ -125,71 +125,36 @@ export const ANSWER = 'PONG-123';
 export const PROMPT = 'say ping';
 export const QUESTION_PROMPT = 'please ask me';
 
+type QuestionCall = { name: string; arguments: Record<string, unknown> };
+
+/**
+ * A call of a `questions`-list tool (the shape Claude Code, Gemini CLI, OpenCode, Qwen Code and Kilo Code share):
+ * one question, "Which colour should the button be?", Red or Blue; `extra` holds the fields a CLI's schema adds
+ * (they go before `options`).
+ */
+const colourQuestion = (name: string, extra: Record<string, unknown> = {}): QuestionCall => ({
+  name,
+  arguments: {
+    questions: [
+      {
+        question: 'Which colour should the button be?',
+        header: 'Colour',
+        ...extra,
+        options: [
+          { label: 'Red', description: 'warm' },
+          { label: 'Blue', description: 'cool' },
+        ],
+      },
+    ],
+  },
+});
+
 /** The question tool call each CLI's model can make that opens a dialog (as in tests/real/*.test.ts). */
-const QUESTION_CALLS: Partial<Record<AnyCli, { name: string; arguments: Record<string, unknown> }>> = {
-  claude: {
-    name: 'AskUserQuestion',
-    arguments: {
-      questions: [
-        {
-          question: 'Which colour should the button be?',
-          header: 'Colour',
-          multiSelect: false,
-          options: [
-            { label: 'Red', description: 'warm' },
-            { label: 'Blue', description: 'cool' },
-          ],
-        },
-      ],
-    },
-  },
-  gemini: {
-    name: 'ask_user',
-    arguments: {
-      questions: [
-        {
-          question: 'Which colour should the button be?',
-          header: 'Colour',
-          type: 'choice',
-          options: [
-            { label: 'Red', description: 'warm' },
-            { label: 'Blue', description: 'cool' },
-          ],
-        },
-      ],
-    },
-  },
-  opencode: {
-    name: 'question',
-    arguments: {
-      questions: [
-        {
-          question: 'Which colour should the button be?',
-          header: 'Colour',
-          options: [
-            { label: 'Red', description: 'warm' },
-            { label: 'Blue', description: 'cool' },
-          ],
-        },
-      ],
-    },
-  },
-  qwen: {
-    name: 'ask_user_question',
-    arguments: {
-      questions: [
-        {
-          question: 'Which colour should the button be?',
-          header: 'Colour',
-          multiSelect: false,
-          options: [
-            { label: 'Red', description: 'warm' },
-            { label: 'Blue', description: 'cool' },
-          ],
-        },
-      ],
-    },
-  },
+const QUESTION_CALLS: Partial<Record<AnyCli, QuestionCall>> = {
+  claude: colourQuestion('AskUserQuestion', { multiSelect: false }),
+  gemini: colourQuestion('ask_user', { type: 'choice' }),
+  opencode: colourQuestion('question'),
+  qwen: colourQuestion('ask_user_question', { multiSelect: false }),
   copilot: {
     name: 'ask_user',
     arguments: {
@@ -197,21 +162,7 @@ const QUESTION_CALLS: Partial<Record<AnyCli, { name: string; arguments: Record<s
       requestedSchema: { properties: { colour: { type: 'string', title: 'Colour', enum: ['Red', 'Blue'] } }, required: ['colour'] },
     },
   },
-  kilo: {
-    name: 'question',
-    arguments: {
-      questions: [
-        {
-          question: 'Which colour should the button be?',
-          header: 'Colour',
-          options: [
-            { label: 'Red', description: 'warm' },
-            { label: 'Blue', description: 'cool' },
-          ],
-        },
-      ],
-    },
-  },
+  kilo: colourQuestion('question'),
   droid: {
     name: 'AskUser',
     arguments: { questionnaire: '1. [question] Which colour should the button be?\n[topic] Colour\n[option] Red\n[option] Blue' },
