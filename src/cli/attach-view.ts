@@ -1,4 +1,5 @@
 import xtermHeadless from '@xterm/headless';
+import { cellSgrParams } from '../screen/cell-sgr.js';
 
 const { Terminal } = xtermHeadless as unknown as typeof import('@xterm/headless');
 type HeadlessTerminal = import('@xterm/headless').Terminal;
@@ -231,29 +232,5 @@ export function renderLine(line: BufferLine, cols: number, cell: BufferCell): { 
 }
 
 function sgrOf(c: BufferCell): string {
-  const p = ['0'];
-  if (c.isBold()) p.push('1');
-  if (c.isDim()) p.push('2');
-  if (c.isItalic()) p.push('3');
-  if (c.isUnderline()) p.push('4');
-  if (c.isBlink()) p.push('5');
-  if (c.isInverse()) p.push('7');
-  if (c.isInvisible()) p.push('8');
-  if (c.isStrikethrough()) p.push('9');
-  if (c.isOverline()) p.push('53');
-  if (c.isFgRGB()) {
-    const v = c.getFgColor();
-    p.push(`38;2;${(v >> 16) & 255};${(v >> 8) & 255};${v & 255}`);
-  } else if (c.isFgPalette()) {
-    const n = c.getFgColor();
-    p.push(n < 8 ? String(30 + n) : n < 16 ? String(90 + n - 8) : `38;5;${n}`);
-  }
-  if (c.isBgRGB()) {
-    const v = c.getBgColor();
-    p.push(`48;2;${(v >> 16) & 255};${(v >> 8) & 255};${v & 255}`);
-  } else if (c.isBgPalette()) {
-    const n = c.getBgColor();
-    p.push(n < 8 ? String(40 + n) : n < 16 ? String(100 + n - 8) : `48;5;${n}`);
-  }
-  return p.join(';');
+  return ['0', ...cellSgrParams(c)].join(';');
 }

@@ -1,21 +1,7 @@
 import type { IBufferCell as Cell, Terminal } from '@xterm/headless';
+import { bgParams, cellSgrParams } from '../../../src/screen/cell-sgr.js';
 
-/** SGR parameters that draw one cell's attributes, from the default state. */
-function sgrOf(c: Cell): string {
-  const p: string[] = [];
-  if (c.isBold()) p.push('1');
-  if (c.isDim()) p.push('2');
-  if (c.isItalic()) p.push('3');
-  if (c.isUnderline()) p.push('4');
-  if (c.isBlink()) p.push('5');
-  if (c.isInverse()) p.push('7');
-  if (c.isInvisible()) p.push('8');
-  if (c.isStrikethrough()) p.push('9');
-  if (c.isOverline()) p.push('53');
-  p.push(...colour(c.isFgRGB(), c.isFgPalette(), c.getFgColor(), 30));
-  p.push(...colour(c.isBgRGB(), c.isBgPalette(), c.getBgColor(), 40));
-  return p.join(';');
-}
+const sgrOf = (c: Cell): string => cellSgrParams(c).join(';');
 
 /**
  * What of a cell's attributes shows on a blank: the background and the lines, or everything when inverse. A TUI
@@ -24,22 +10,7 @@ function sgrOf(c: Cell): string {
  */
 function blankLook(c: Cell): string {
   if (c.isInverse()) return sgrOf(c);
-  return [
-    c.isUnderline() ? '4' : '',
-    c.isStrikethrough() ? '9' : '',
-    c.isOverline() ? '53' : '',
-    ...colour(c.isBgRGB(), c.isBgPalette(), c.getBgColor(), 40),
-  ]
-    .filter(Boolean)
-    .join(';');
-}
-
-function colour(rgb: boolean, palette: boolean, v: number, base: 30 | 40): string[] {
-  if (rgb) return [`${base + 8};2;${(v >> 16) & 255};${(v >> 8) & 255};${v & 255}`];
-  if (!palette) return [];
-  if (v < 8) return [String(base + v)];
-  if (v < 16) return [String(base + 60 + v - 8)];
-  return [`${base + 8};5;${v}`];
+  return [c.isUnderline() ? '4' : '', c.isStrikethrough() ? '9' : '', c.isOverline() ? '53' : '', ...bgParams(c)].filter(Boolean).join(';');
 }
 
 /** A string rewrite on the characters of a row (tests/support/capture/normalise.ts). */
