@@ -2,17 +2,20 @@ import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
-import { findIndex, findLastIndex, findRuledComposer, pickOption } from './common-tui.js';
 import {
   cleanAnswer,
+  findIndex,
+  findLastIndex,
+  findRuledComposer,
   joinCollapsingBlanks,
   mcpTimeoutMs,
+  pickOption,
   resolveBinary,
   trimBlankEdges,
+  withDelegationNote,
   writePrivateFile,
   writePrivateJson,
 } from './common/index.js';
-import { withDelegationNote } from './common/delegation.js';
 
 /*
  * GitHub Copilot CLI 1.0 draws inline. Bottom up, a ready screen is (tests/fixtures/real/copilot-*.txt):

@@ -4,17 +4,23 @@ import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
-import { BRAILLE_SPINNER, deepMerge, findIndex, findLastIndex, pickOption, readJsoncObject } from './common-tui.js';
 import {
+  BRAILLE_SPINNER,
   cleanAnswer,
+  deepMerge,
+  findIndex,
+  findLastIndex,
   joinCollapsingBlanks,
+  lastNonBlankIndex,
   mcpTimeoutMs,
+  pickOption,
+  readJsoncObject,
   resolveBinary,
   trimBlankEdges,
+  withDelegationNote,
   writePrivateFile,
   writePrivateJson,
 } from './common/index.js';
-import { withDelegationNote } from './common/delegation.js';
 
 /*
  * Factory Droid 0.225 draws inline. Bottom up, a ready screen is (tests/fixtures/real/droid-*.txt):
@@ -62,7 +68,7 @@ interface Regions {
 
 function regions(s: ScreenSnapshot): Regions {
   const lines = s.lines;
-  const last = findLastIndex(lines, (l) => l.trim() !== '');
+  const last = lastNonBlankIndex(lines);
   const bottom = findLastIndex(lines, (l) => BOX_BOTTOM_RE.test(l), last, Math.max(s.viewportTop, last - 3));
   let top = bottom < 0 ? -1 : findLastIndex(lines, (l) => BOX_TOP_RE.test(l), bottom - 1, Math.max(0, bottom - 20));
   // the input box has the `>` prompt (the folder-trust notice is boxed the same way, without it)

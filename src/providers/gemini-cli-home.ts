@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync }
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { LaunchContext } from './types.js';
-import { deepMerge, isPlainObject, parseJsonc } from './common-tui.js';
-import { mcpServersJson, mcpTimeoutMs, writePrivateFile } from './common/index.js';
+import { deepMerge, isPlainObject, mcpServersJson, mcpTimeoutMs, parseJsonc, writePrivateFile } from './common/index.js';
 
 /**
  * A per-terminal Gemini CLI home (`GEMINI_CLI_HOME`), layered over the user's real one.

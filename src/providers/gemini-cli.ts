@@ -2,8 +2,18 @@ import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
 import { buildGeminiHome } from './gemini-cli-home.js';
-import { BRAILLE_SPINNER, findIndex, findLastIndex, isRuleOf, pickOption } from './common-tui.js';
-import { cleanAnswer, joinCollapsingBlanks, resolveBinary, trimBlankEdges } from './common/index.js';
+import {
+  BRAILLE_SPINNER,
+  cleanAnswer,
+  findIndex,
+  findLastIndex,
+  isRuleOf,
+  joinCollapsingBlanks,
+  lastNonBlankIndex,
+  pickOption,
+  resolveBinary,
+  trimBlankEdges,
+} from './common/index.js';
 
 /*
  * Gemini CLI 0.61 draws inline (no alternate screen; history scrolls into the scrollback). Bottom up, a ready
@@ -60,7 +70,7 @@ interface Regions {
 function regions(s: ScreenSnapshot): Regions {
   const rows = s.lines.slice(s.viewportTop);
   const base = s.viewportTop;
-  const last = findLastIndex(rows, (l) => l.trim() !== '');
+  const last = lastNonBlankIndex(rows);
   let boxBottom = -1;
   for (let i = last, below = 0; i >= 0 && below <= MAX_FOOTER_ROWS; i--) {
     if (isRuleOf(rows[i], BOTTOM)) {

@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
 import { opencodeMcp, opencodeProvider } from './opencode.js';
-import { deepMerge, readJsoncObject } from './common-tui.js';
-import { resolveBinary, writePrivateFile } from './common/index.js';
-import { withDelegationNote } from './common/delegation.js';
+import { deepMerge, readJsoncObject, resolveBinary, withDelegationNote, writePrivateFile } from './common/index.js';
 
 /*
  * Kilo Code CLI 7.7 is a fork of OpenCode: the same full-screen TUI (session view, `▣  <Agent> · <Model> · 3.6s`

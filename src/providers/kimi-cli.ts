@@ -4,8 +4,16 @@ import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
-import { findIndex, findLastIndex, pickOption } from './common-tui.js';
-import { cleanAnswer, resolveBinary, trimBlankEdges, writePrivateFile } from './common/index.js';
+import {
+  cleanAnswer,
+  findIndex,
+  findLastIndex,
+  lastNonBlankIndex,
+  pickOption,
+  resolveBinary,
+  trimBlankEdges,
+  writePrivateFile,
+} from './common/index.js';
 
 /*
  * Kimi CLI ("Kimi Code CLI", the Python kimi-cli with the redesigned prompt_toolkit TUI), drawn inline.
@@ -49,7 +57,7 @@ interface Regions {
 
 function regions(s: ScreenSnapshot): Regions {
   const lines = s.lines.map((l) => l.trimEnd());
-  const last = findLastIndex(lines, (l) => l.trim() !== '');
+  const last = lastNonBlankIndex(lines);
   const floor = Math.max(0, Math.min(s.viewportTop, last - 60));
   const input = findLastIndex(lines, (l) => INPUT_RULE_RE.test(l), last, floor);
   const panel = findPanel(lines, last, floor);

@@ -2,8 +2,21 @@ import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
-import { deepMerge, findIndex, findLastIndex, pickOption, readJsoncObject } from './common-tui.js';
-import { cleanAnswer, dedent, joinCollapsingBlanks, mcpTimeoutMs, resolveBinary, trimBlankEdges, writePrivateFile } from './common/index.js';
+import {
+  cleanAnswer,
+  dedent,
+  deepMerge,
+  findIndex,
+  findLastIndex,
+  joinCollapsingBlanks,
+  lastNonBlankIndex,
+  mcpTimeoutMs,
+  pickOption,
+  readJsoncObject,
+  resolveBinary,
+  trimBlankEdges,
+  writePrivateFile,
+} from './common/index.js';
 
 /*
  * OpenCode 1.18 (and 1.14) draws a full-screen TUI on the alternate screen. A session view, 200 columns wide
@@ -65,7 +78,7 @@ function mainWidth(rows: string[], boxBottom: number): number {
 
 function view(s: ScreenSnapshot): View {
   const raw = s.lines.slice(s.viewportTop).map((r) => r.trimEnd());
-  const last = findLastIndex(raw, (r) => r.trim() !== '');
+  const last = lastNonBlankIndex(raw);
   const boxBottom = findLastIndex(raw, (r) => BOX_BOTTOM_RE.test(r), last);
   const width = mainWidth(raw, boxBottom);
   const rows = raw.map((r) => (r.length > width ? r.slice(0, width).trimEnd() : r));

@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider } from './types.js';
-import { BRAILLE_SPINNER, findRuledComposer } from './common-tui.js';
-import { cleanAnswer, mcpTimeoutMs, resolveBinary, writePrivateFile, writePrivateJson } from './common/index.js';
+import { BRAILLE_SPINNER, cleanAnswer, findRuledComposer, mcpTimeoutMs, resolveBinary, writePrivateFile, writePrivateJson } from './common/index.js';
 
 /*
  * pi 0.73 (@mariozechner/pi-coding-agent) draws inline, with no marker glyphs: every block of history is indented

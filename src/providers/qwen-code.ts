@@ -2,9 +2,20 @@ import { join } from 'node:path';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
 import type { DetectedStatus } from '../status/types.js';
 import type { LaunchContext, LaunchSpec, Provider, StartupDialog } from './types.js';
-import { BRAILLE_SPINNER, findLastIndex, findRuledComposer, pickOption } from './common-tui.js';
-import { cleanAnswer, joinCollapsingBlanks, mcpServersJson, mcpTimeoutMs, resolveBinary, trimBlankEdges, writePrivateJson } from './common/index.js';
-import { withDelegationNote } from './common/delegation.js';
+import {
+  BRAILLE_SPINNER,
+  cleanAnswer,
+  findLastIndex,
+  findRuledComposer,
+  joinCollapsingBlanks,
+  mcpServersJson,
+  mcpTimeoutMs,
+  pickOption,
+  resolveBinary,
+  trimBlankEdges,
+  withDelegationNote,
+  writePrivateJson,
+} from './common/index.js';
 
 /*
  * Qwen Code 0.24 (a Gemini CLI fork) draws inline, like Gemini CLI, but its composer is framed by two

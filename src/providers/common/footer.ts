@@ -11,6 +11,9 @@ export const EFFORT_TAIL_RE = /●\s*\w+\s*·\s*\/effort\s*$/u;
 /** Spinner glyphs Claude-style TUIs cycle through in front of their busy verb. */
 export const SPINNER_GLYPHS = '·✢✳✶✻✽*';
 
+/** Braille spinner glyphs (U+2801–U+28FF) used by many TUIs while busy. */
+export const BRAILLE_SPINNER = /[\u2801-\u28ff]/u;
+
 export function hasBusyFooter(lines: string[]): boolean {
   return lines.some((l) => BUSY_FOOTER_RE.test(l));
 }

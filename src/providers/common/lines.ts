@@ -20,6 +20,14 @@ function isDash(code: number): boolean {
   return code === 0x2500 || code === 0x2501;
 }
 
+/** A row made only of `chars` (at least `min` of them), ignoring surrounding spaces: a rule drawn with any box character. */
+export function isRuleOf(line: string, chars: string, min = 10): boolean {
+  const t = line.trim();
+  if (t.length < min) return false;
+  for (const ch of t) if (!chars.includes(ch)) return false;
+  return true;
+}
+
 export function isBlank(line: string | undefined): boolean {
   return line === undefined || line.trim() === '';
 }
@@ -46,9 +54,15 @@ export function tailStart(lines: string[], n: number): number {
   return idx.length ? idx[0] : 0;
 }
 
-/** First index >= `start` of a line matching `re`, or -1. */
-export function indexMatching(lines: string[], re: RegExp, start = 0, end = lines.length): number {
-  for (let i = Math.max(0, start); i < Math.min(end, lines.length); i++) if (re.test(lines[i])) return i;
+/** Index of the last line in [from, to] (inclusive, searching upwards) for which `pred` holds, or -1. */
+export function findLastIndex(lines: string[], pred: (l: string, i: number) => boolean, from = lines.length - 1, to = 0): number {
+  for (let i = Math.min(from, lines.length - 1); i >= Math.max(0, to); i--) if (pred(lines[i], i)) return i;
+  return -1;
+}
+
+/** Index of the first line in [from, to] (inclusive) for which `pred` holds, or -1. */
+export function findIndex(lines: string[], pred: (l: string, i: number) => boolean, from = 0, to = lines.length - 1): number {
+  for (let i = Math.max(0, from); i <= Math.min(to, lines.length - 1); i++) if (pred(lines[i], i)) return i;
   return -1;
 }
 

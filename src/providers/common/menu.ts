@@ -89,3 +89,35 @@ export function menuDigitFor(answer: string, options: MenuOption[]): string | nu
   }
   return null;
 }
+
+const YES_RE = /^(?:y|yes|ok|okay|allow|approve|accept|trust|confirm|proceed)\b/i;
+const NO_RE = /^(?:n|no|deny|reject|decline|cancel|don'?t)\b/i;
+
+/**
+ * Which option of a menu `answer` means: its 1-based number, its label (exact, then a unique prefix, then a
+ * unique substring, ignoring a trailing "(esc)"-style hint), or yes/no words mapped to the first option that
+ * allows / refuses. -1 when it means none of them (the caller then types nothing).
+ */
+export function pickOption(answer: string, labels: string[]): number {
+  const a = answer.trim().toLowerCase();
+  if (!a) return -1;
+  const num = /^(\d{1,2})\.?$/.exec(a);
+  if (num) {
+    const n = Number(num[1]);
+    return n >= 1 && n <= labels.length ? n - 1 : -1;
+  }
+  const norm = labels.map((l) =>
+    l
+      .toLowerCase()
+      .replace(/\s*\([^)]*\)\s*$/, '')
+      .trim(),
+  );
+  const unique = (pred: (l: string) => boolean) => {
+    const hits = norm.map((l, i) => (pred(l) ? i : -1)).filter((i) => i >= 0);
+    return hits.length === 1 ? hits[0] : -1;
+  };
+  for (const idx of [norm.indexOf(a), unique((l) => l.startsWith(a)), unique((l) => l.includes(a))]) if (idx >= 0) return idx;
+  if (YES_RE.test(a)) return norm.findIndex((l) => YES_RE.test(l));
+  if (NO_RE.test(a)) return norm.findIndex((l) => NO_RE.test(l));
+  return -1;
+}
