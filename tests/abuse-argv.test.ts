@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allProviders } from '../src/providers/registry.js';
-import type { LaunchContext } from '../src/providers/types.js';
+import { getProvider } from '../src/providers/registry.js';
+import { PROVIDER_IDS, type LaunchContext } from '../src/providers/types.js';
 import { checkArgv } from '../src/hub/worker-args.js';
 import { connectHttp, startServe, stopProc } from './support/http-client.js';
 import { pidsWithEnv, waitFor } from './support/procs.js';
@@ -51,7 +51,7 @@ describe('every provider keeps the worker token off the command line', () => {
     };
   };
 
-  for (const p of allProviders()) {
+  for (const p of PROVIDER_IDS.map((id) => getProvider(id))) {
     it(`${p.id}: no argument holds the token, and the token still reaches the worker's environment`, async () => {
       const spec = await p.launch(ctx());
       expect([spec.command, ...spec.args].filter((a) => a.includes(SECRET))).toEqual([]);

@@ -34,7 +34,3 @@ export function getProvider(id: ProviderId): Provider {
   if (!p) throw new Error(`provider "${id}" is not available in this build (known: ${PROVIDER_IDS.join(', ')})`);
   return p;
 }
-
-export function allProviders(): Provider[] {
-  return [...providers.values()];
-}

@@ -31,21 +31,6 @@ export function visibleRows(s: ScreenSnapshot): string[] {
   return s.lines.slice(s.viewportTop);
 }
 
-/** The last `n` non-blank lines of the whole snapshot (the region most detectors anchor to). */
-export function bottomLines(s: ScreenSnapshot, n: number): string[] {
-  const out: string[] = [];
-  for (let i = s.lines.length - 1; i >= 0 && out.length < n; i--) {
-    if (s.lines[i].trim() !== '') out.unshift(s.lines[i]);
-  }
-  return out;
-}
-
-/** Index of the last line matching `re` (searching from `from` backwards), or -1. */
-export function lastIndexMatching(lines: string[], re: RegExp, from = lines.length - 1): number {
-  for (let i = Math.min(from, lines.length - 1); i >= 0; i--) if (re.test(lines[i])) return i;
-  return -1;
-}
-
 /** Plain text of the whole snapshot (for error messages and `read_output`). */
 export function snapshotText(s: ScreenSnapshot, onlyVisible = false): string {
   const rows = onlyVisible ? visibleRows(s) : s.lines;

@@ -13,7 +13,3 @@ export const SPINNER_GLYPHS = '·✢✳✶✻✽*';
 
 /** Braille spinner glyphs (U+2801–U+28FF) used by many TUIs while busy. */
 export const BRAILLE_SPINNER = /[\u2801-\u28ff]/u;
-
-export function hasBusyFooter(lines: string[]): boolean {
-  return lines.some((l) => BUSY_FOOTER_RE.test(l));
-}
