@@ -7,7 +7,6 @@ import { claudeCodeProvider, claudeDraft, claudeStartupDialogs } from '../src/pr
 import { snapshotFromText, type ScreenSnapshot } from '../src/screen/snapshot.js';
 import { renderRaw } from '../src/screen/screen.js';
 import type { LaunchContext } from '../src/providers/types.js';
-import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.join(repoRoot, 'tests', 'fixtures');
@@ -20,8 +19,6 @@ const p = claudeCodeProvider;
 const RULE = '─'.repeat(120);
 const screen = (rows: string[]) => snapshotFromText(rows.join('\n'));
 const box = (draft = '', footer = '  ? for shortcuts · ← for agents') => [RULE, `❯ ${draft}`, RULE, footer];
-
-describeRealCaptures('claude', p, 'Claude Code 2.1.197');
 
 describe('claude_code: real captures, more', () => {
   it('typed: the draft is readable (for input confirmation) and is not an answer', () => {

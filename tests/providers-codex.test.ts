@@ -8,7 +8,6 @@ import { codexProvider, codexStartupDialogs } from '../src/providers/codex.js';
 import { snapshotFromText, type ScreenSnapshot } from '../src/screen/snapshot.js';
 import { renderRaw } from '../src/screen/screen.js';
 import type { LaunchContext } from '../src/providers/types.js';
-import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.join(repoRoot, 'tests', 'fixtures');
@@ -22,8 +21,6 @@ const crlf = (t: string) => t.replace(/\r?\n/g, '\r\n');
 const p = codexProvider;
 const screen = (rows: string[]) => snapshotFromText(rows.join('\n'));
 const composer = (draft = 'Ask Codex to do anything') => [`› ${draft}`, '', '  GPT-6-Sol medium · /home/dev/prj', '  ← for agents · ? for shortcuts'];
-
-describeRealCaptures('codex', p, 'Codex 0.169');
 
 describe('codex: cao captures (0.147 approval menus, 0.145 composer)', () => {
   const approvals: Record<string, { question: string; options: string[]; no: string }> = {

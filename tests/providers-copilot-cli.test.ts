@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { copilotCliProvider as p } from '../src/providers/copilot-cli.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext } from '../src/providers/types.js';
-import { describeRealCaptures } from './support/captures.js';
 
 // Screens of the real GitHub Copilot CLI 1.0.102 at 200x50 (tests/fixtures/real/copilot-*.txt): idle, typed, processing,
 // answered, idle-after and question by npm run capture (copilot.provenance.json); the others recorded by hand before it
@@ -94,8 +93,4 @@ describe('copilot_cli on captured Copilot CLI 1.0.102 screens', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-});
-
-describeRealCaptures('copilot', p, 'Copilot CLI 1.0.102', {
-  otherStates: ['idle-manual-approval', 'completed', 'completed-second', 'tool-running', 'tool-completed', 'question-moved', 'question-answered'],
 });

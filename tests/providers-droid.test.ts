@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { droidProvider as p } from '../src/providers/droid.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext } from '../src/providers/types.js';
-import { describeRealCaptures } from './support/captures.js';
 
 // Screens of the real Factory Droid 0.225.2 at 200x50 (tests/fixtures/real/droid-*.txt): trust, idle, typed, processing,
 // answered, idle-after and question by npm run capture (droid.provenance.json); the others recorded by hand before it
@@ -96,5 +95,3 @@ describe('droid on captured Factory Droid 0.225.2 screens', () => {
     }
   });
 });
-
-describeRealCaptures('droid', p, 'Factory Droid 0.225.2', { otherStates: ['trust', 'completed-second', 'tool-completed', 'question-answered'] });

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { geminiCliProvider as p } from '../src/providers/gemini-cli.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext, LaunchSpec } from '../src/providers/types.js';
-import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.join(repoRoot, 'tests', 'fixtures');
@@ -45,8 +44,6 @@ const shellConfirm = box([
 ]);
 const doneShell = box(['✓  Shell touch created-by-shell.txt && rm -f created-by-shell.txt', '']);
 const screen = (rows: string[]) => snapshotFromText(rows.join('\n'));
-
-describeRealCaptures('gemini', p, 'Gemini CLI 0.61');
 
 describe('gemini_cli: dialogs', () => {
   const waiting = screen([...banner, ...userBox('say ping'), '✦ PONG-1', '', ...userBox('run shell'), ...shellConfirm]);

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { kiloCodeProvider as p } from '../src/providers/kilo-code.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext } from '../src/providers/types.js';
-import { describeRealCaptures } from './support/captures.js';
 
 // Screens of the real Kilo Code CLI 7.7.7 at 200x60 (tests/fixtures/real/kilo-*.txt): idle, typed, processing, answered,
 // idle-after and question by npm run capture (kilo.provenance.json); home and completed recorded by hand before it
@@ -78,5 +77,3 @@ describe('kilo_code (OpenCode detector) on captured Kilo Code 7.7.7 screens', ()
     }
   });
 });
-
-describeRealCaptures('kilo', p, 'Kilo Code 7.7.7', { otherStates: ['home', 'completed'] });

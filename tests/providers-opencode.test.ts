@@ -7,7 +7,6 @@ import { opencodeProvider as p } from '../src/providers/opencode.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import { renderRaw } from '../src/screen/screen.js';
 import type { LaunchContext } from '../src/providers/types.js';
-import { describeRealCaptures } from './support/captures.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.join(repoRoot, 'tests', 'fixtures');
@@ -72,8 +71,6 @@ const questionPanel = [
   '  ┃  ↑↓ select  enter submit  esc dismiss',
   side('  ┃', '• OpenCode 1.18.33'),
 ];
-
-describeRealCaptures('opencode', p, 'OpenCode 1.18.33');
 
 describe('opencode: captures from the reference project (OpenCode 1.14.19)', () => {
   const cases: [string, string, string | null][] = [

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { piProvider as p } from '../src/providers/pi.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext } from '../src/providers/types.js';
-import { describeRealCaptures } from './support/captures.js';
 
 // Screens of the real pi 0.73.1 at 200x50 (tests/fixtures/real/pi-*.txt): idle, typed, processing, answered and
 // idle-after by npm run capture (pi.provenance.json); the others recorded by hand before it (more-clis.md there).
@@ -76,5 +75,3 @@ describe('pi on captured pi 0.73.1 screens', () => {
     }
   });
 });
-
-describeRealCaptures('pi', p, 'pi 0.73.1', { otherStates: ['streaming', 'completed', 'completed-second', 'tool-completed', 'tool-completed-e2e'] });

@@ -7,7 +7,6 @@ import { snapshotFromText } from '../src/screen/snapshot.js';
 import type { LaunchContext } from '../src/providers/types.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { describeRealCaptures } from './support/captures.js';
 
 // Screens of the real Qwen Code 0.24.4 at 200x50 (tests/fixtures/real/qwen-*.txt): idle, typed, processing, answered,
 // idle-after and question by npm run capture (qwen.provenance.json); the others recorded by hand before it (more-clis.md).
@@ -91,17 +90,4 @@ describe('qwen_code on captured Qwen Code 0.24.4 screens', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-});
-
-describeRealCaptures('qwen', p, 'Qwen Code 0.24.4', {
-  otherStates: [
-    'starting',
-    'mcp-connecting',
-    'processing-early',
-    'completed',
-    'completed-second',
-    'tool-completed',
-    'question-moved',
-    'question-answered',
-  ],
 });
