@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getProvider } from '../src/providers/registry.js';
 import { PROVIDER_IDS, type LaunchContext } from '../src/providers/types.js';
-import { checkArgv } from '../src/hub/worker-args.js';
+import { checkArgv } from '../src/flows/worker-args.js';
 import { connectHttp, startServe, stopProc } from './support/http-client.js';
 import { pidsWithEnv, waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';

@@ -1,4 +1,4 @@
-// Abuse suite, part 2: every size and shape check before anything is started, and the caps (src/hub/limits.ts).
+// Abuse suite, part 2: every size and shape check before anything is started, and the caps (src/flows/limits.ts).
 // Each test is one probe of issue 11; each failed on the code before it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -258,7 +258,7 @@ describe('a refused request leaves nothing behind (in process: the bus itself)',
         await Promise.all(Array.from({ length: 50 }, () => post(hub.url, hub.clientToken, body).then((r) => expect(r.status).toBe(400))));
       expect(listeners()).toBe(base);
       expect(hub.http.sessionCount).toBe(0);
-      expect(hub.store.listTerminals({ includeEnded: true })).toEqual([]);
+      expect(hub.registry.listTerminals({ includeEnded: true })).toEqual([]);
     } finally {
       await hub.stop();
       process.env.CAO_HOME = before;

@@ -1,4 +1,4 @@
-// Abuse suite, part 1: who may act on whom (src/hub/ownership.ts), and what an answer or a message may carry.
+// Abuse suite, part 1: who may act on whom (src/registry/ownership.ts), and what an answer or a message may carry.
 // Each test is one probe of issue 11; each failed on the code before it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// Abuse suite, part 6: a token that leaked to another local user is of no use to them (src/hub/peer-uid.ts).
+// Abuse suite, part 6: a token that leaked to another local user is of no use to them (src/mcp/http/peer-uid.ts).
 // The probe needs a second user: it runs as root and makes its client `nobody` (uid 65534).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

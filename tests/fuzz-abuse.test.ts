@@ -97,8 +97,8 @@ afterAll(async () => {
 });
 
 const counts = () => ({
-  messages: hub.store.listMessages({ limit: 1_000_000 }).length,
-  workers: hub.store.listTerminals({ includeEnded: true, kind: 'worker' }).length,
+  messages: hub.inbox.listMessages({ limit: 1_000_000 }).length,
+  workers: hub.registry.listTerminals({ includeEnded: true, kind: 'worker' }).length,
 });
 
 const TOOLS = [
@@ -143,8 +143,8 @@ const value = fc.oneof(
 describe('fuzz: the tool input schemas (an MCP client in process)', () => {
   it('random arguments to every tool: a result or a clear error, never an internal error, and nothing stored', async () => {
     const { createMcpServer } = await import('../src/mcp/tools.js');
-    const { server } = createMcpServer(hub.orch, { id: 'fuzzer', kind: 'external' });
-    hub.store.ensureExternal('fuzzer');
+    const { server } = createMcpServer(hub.flows, { id: 'fuzzer', kind: 'external' });
+    hub.registry.ensureExternal('fuzzer');
     const [a, b] = InMemoryTransport.createLinkedPair();
     await server.connect(a);
     const client = new Client({ name: 'fuzz', version: '1' });

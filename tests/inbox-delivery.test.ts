@@ -3,11 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBus, type Bus, type BusEvents } from '../src/bus/bus.js';
-import { openDatabase, type CaoDb } from '../src/inbox/db.js';
+import { openDatabase, type CaoDb } from '../src/db/db.js';
 import { DeliveryService, type DeliveryOptions, type DeliveryPort } from '../src/inbox/delivery.js';
-import type { MessageRow } from '../src/inbox/schema.js';
-import { InboxStore } from '../src/inbox/store.js';
+import type { MessageRow } from '../src/db/schema.js';
+import { MessageQueue } from '../src/inbox/messages.js';
+import { TerminalRegistry } from '../src/registry/terminals.js';
 import { isReady, type AgentStatus } from '../src/status/types.js';
+
+/** The inbox on a registry, as the hub builds them (registry/terminals.ts, inbox/messages.ts). */
+const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(cao, bus));
 
 let dir: string;
 let file: string;
@@ -114,10 +118,10 @@ function setStatus(bus: Bus, terminalId: string, status: AgentStatus): void {
 
 function setup(opts: DeliveryOptions & { owned?: string[]; storeBus?: boolean } = {}) {
   const bus = createBus();
-  const store = new InboxStore(open(), opts.storeBus === false ? undefined : bus);
+  const store = newInbox(open(), opts.storeBus === false ? undefined : bus);
   const owned = opts.owned ?? ['aaaaaaaa'];
-  for (const id of owned) store.registerTerminal({ id, provider: 'fake', hubId: 'hub-1', pid: 1 });
-  store.ensureExternal('boss');
+  for (const id of owned) store.registry.registerTerminal({ id, provider: 'fake', hubId: 'hub-1', pid: 1 });
+  store.registry.ensureExternal('boss');
   const port = new FakePort(bus, owned);
   const service = new DeliveryService(bus, store, port, { sweepMs: 20, ...opts });
   services.push(service);
@@ -249,7 +253,7 @@ describe('DeliveryService', () => {
 
   it('fails pending mail of a receiver that exited, errored or ended; leaves external and foreign receivers alone', async () => {
     const { bus, store, port, service } = setup({ owned: ['aaaaaaaa', 'bbbbbbbb', 'cccccccc'] });
-    store.registerTerminal({ id: 'dddddddd', provider: 'fake', hubId: 'hub-2' }); // another hub's worker
+    store.registry.registerTerminal({ id: 'dddddddd', provider: 'fake', hubId: 'hub-2' }); // another hub's worker
     service.start();
     const toA = store.enqueue('boss', 'aaaaaaaa', 'a');
     const toB = store.enqueue('boss', 'bbbbbbbb', 'b');
@@ -257,9 +261,9 @@ describe('DeliveryService', () => {
     const toBoss = store.enqueue('aaaaaaaa', 'boss', 'report');
     const toD = store.enqueue('boss', 'dddddddd', 'd');
     setStatus(bus, 'aaaaaaaa', 'exited');
-    store.updateTerminalStatus('bbbbbbbb', 'error', 'API key rejected');
+    store.registry.updateTerminalStatus('bbbbbbbb', 'error', 'API key rejected');
     setStatus(bus, 'bbbbbbbb', 'error');
-    store.endTerminal('cccccccc', 'exited', 'stopped');
+    store.registry.endTerminal('cccccccc', 'exited', 'stopped');
     await waitFor(() => [toA, toB, toC].every((m) => store.getMessage(m.id)?.status === 'failed'), 'failed mail of dead receivers');
     expect(store.getMessage(toA.id)?.error).toBe('receiver aaaaaaaa is exited');
     expect(store.getMessage(toB.id)?.error).toBe('receiver bbbbbbbb is error: API key rejected');
@@ -343,10 +347,10 @@ describe('DeliveryService', () => {
     const receivers = Array.from({ length: 6 }, (_, i) => (0xb0000000 + i).toString(16));
     const busA = createBus();
     const busB = createBus();
-    const storeA = new InboxStore(open(), busA);
-    const storeB = new InboxStore(open(), busB);
-    for (const r of receivers) storeA.registerTerminal({ id: r, provider: 'fake', hubId: 'hub-shared' });
-    storeA.ensureExternal('boss');
+    const storeA = newInbox(open(), busA);
+    const storeB = newInbox(open(), busB);
+    for (const r of receivers) storeA.registry.registerTerminal({ id: r, provider: 'fake', hubId: 'hub-shared' });
+    storeA.registry.ensureExternal('boss');
     // Both "hubs" see the same terminals (the worst case: the lock in one process cannot help).
     const typingNow = new Set<string>();
     const log: Typed[] = [];
@@ -395,9 +399,9 @@ describe('DeliveryService', () => {
     // Hub 1: a worker with mail, one message caught mid-typing when the hub dies.
     {
       const cao = open();
-      const store = new InboxStore(cao);
-      store.registerTerminal({ id: 'aaaaaaaa', provider: 'fake', hubId: 'hub-1', pid: 999_999 });
-      store.ensureExternal('boss');
+      const store = newInbox(cao);
+      store.registry.registerTerminal({ id: 'aaaaaaaa', provider: 'fake', hubId: 'hub-1', pid: 999_999 });
+      store.registry.ensureExternal('boss');
       store.enqueue('boss', 'aaaaaaaa', 'was being typed');
       store.enqueue('boss', 'aaaaaaaa', 'never typed');
       store.enqueue('aaaaaaaa', 'boss', 'partial report');
@@ -407,10 +411,10 @@ describe('DeliveryService', () => {
     }
     // Hub 2 opens the same file.
     const bus = createBus();
-    const store = new InboxStore(open(), bus);
-    const recovered = store.recoverAfterCrash('hub-2');
+    const store = newInbox(open(), bus);
+    const recovered = store.registry.recoverAfterCrash('hub-2');
     expect(recovered).toEqual({ endedTerminals: ['aaaaaaaa'], pids: [999_999], failedMessages: 2 });
-    store.registerTerminal({ id: 'bbbbbbbb', provider: 'fake', hubId: 'hub-2' });
+    store.registry.registerTerminal({ id: 'bbbbbbbb', provider: 'fake', hubId: 'hub-2' });
     store.enqueue('boss', 'bbbbbbbb', 'new work');
     const port = new FakePort(bus, ['bbbbbbbb']);
     port.statuses.set('aaaaaaaa', 'idle'); // even if something claimed to own it, it has ended

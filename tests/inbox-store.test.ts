@@ -5,9 +5,13 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBus, type Bus, type BusEvents } from '../src/bus/bus.js';
-import { migrationsFolder, openDatabase, type CaoDb } from '../src/inbox/db.js';
-import { InboxError } from '../src/inbox/errors.js';
-import { InboxStore, MAX_MESSAGE_BYTES } from '../src/inbox/store.js';
+import { migrationsFolder, openDatabase, type CaoDb } from '../src/db/db.js';
+import { CaoError } from '../src/util/errors.js';
+import { MessageQueue, MAX_MESSAGE_BYTES } from '../src/inbox/messages.js';
+import { TerminalRegistry } from '../src/registry/terminals.js';
+
+/** The inbox on a registry, as the hub builds them (registry/terminals.ts, inbox/messages.ts). */
+const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(cao, bus));
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,16 +31,16 @@ function recorder(bus: Bus) {
   bus.on('*', (type, e) => events.push({ type: String(type), e }));
   return events;
 }
-function expectInboxError(fn: () => unknown, code: string, text: RegExp): void {
+function expectCaoError(fn: () => unknown, code: string, text: RegExp): void {
   let thrown: unknown;
   try {
     fn();
   } catch (err) {
     thrown = err;
   }
-  expect(thrown).toBeInstanceOf(InboxError);
-  expect((thrown as InboxError).code).toBe(code);
-  expect((thrown as InboxError).message).toMatch(text);
+  expect(thrown).toBeInstanceOf(CaoError);
+  expect((thrown as CaoError).code).toBe(code);
+  expect((thrown as CaoError).message).toMatch(text);
 }
 
 beforeEach(() => {
@@ -48,8 +52,8 @@ afterEach(() => {
 });
 
 /** A worker row with sensible defaults. */
-function worker(store: InboxStore, id: string, extra: Partial<Parameters<InboxStore['registerTerminal']>[0]> = {}) {
-  return store.registerTerminal({ id, provider: 'claude_code', profile: 'developer', hubId: 'hub-1', pid: 4242, status: 'idle', ...extra });
+function worker(store: MessageQueue, id: string, extra: Partial<Parameters<TerminalRegistry['registerTerminal']>[0]> = {}) {
+  return store.registry.registerTerminal({ id, provider: 'claude_code', profile: 'developer', hubId: 'hub-1', pid: 4242, status: 'idle', ...extra });
 }
 
 describe('openDatabase', () => {
@@ -64,7 +68,7 @@ describe('openDatabase', () => {
     expect(cao.sqlite.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(1000);
 
     // A write makes the WAL and shared-memory files exist: they must be private too.
-    const store = new InboxStore(cao);
+    const store = newInbox(cao);
     worker(store, 'aaaaaaaa');
     expect(existsSync(`${file}-wal`)).toBe(true);
     expect(mode(`${file}-wal`)).toBe(0o600);
@@ -98,7 +102,7 @@ describe('openDatabase', () => {
     mkdirSync(shared, { mode: 0o755 });
     const file = path.join(shared, 'cao.db');
     const first = open(file);
-    worker(new InboxStore(first), 'bbbbbbbb');
+    worker(newInbox(first), 'bbbbbbbb');
     first.close();
     expect(mode(shared)).toBe(0o755);
     expect(mode(file)).toBe(0o600);
@@ -108,7 +112,7 @@ describe('openDatabase', () => {
     const files = readdirSync(migrationsFolder()).filter((f) => f.endsWith('.sql'));
     expect(files.length).toBeGreaterThan(0);
     expect(applied.n).toBe(files.length);
-    expect(new InboxStore(again).getTerminal('bbbbbbbb')?.provider).toBe('claude_code');
+    expect(newInbox(again).registry.getTerminal('bbbbbbbb')?.provider).toBe('claude_code');
   });
 
   it('defaults to $CAO_HOME/cao.db', () => {
@@ -128,7 +132,7 @@ describe('openDatabase', () => {
 
   it('survives several processes opening (and migrating) a fresh file at the same moment', async () => {
     const file = path.join(dir, 'race', 'cao.db');
-    const dbUrl = pathToFileURL(path.join(repoRoot, 'src', 'inbox', 'db.ts')).href;
+    const dbUrl = pathToFileURL(path.join(repoRoot, 'src', 'db', 'db.ts')).href;
     const code = `
       const { openDatabase } = await import(${JSON.stringify(dbUrl)});
       const db = openDatabase(${JSON.stringify(file)});
@@ -147,36 +151,36 @@ describe('terminals', () => {
   it('registers workers and external supervisors, validates ids, ends them', () => {
     const bus = createBus();
     const events = recorder(bus);
-    const store = new InboxStore(open(), bus);
+    const store = newInbox(open(), bus);
     const w = worker(store, '0123abcd', { creatorId: 'boss', workingDirectory: '/srv/x', status: 'starting' });
     expect(w).toMatchObject({ id: '0123abcd', kind: 'worker', creatorId: 'boss', pid: 4242, hubId: 'hub-1', status: 'starting', endedAt: null });
     expect(typeof w.createdAt).toBe('number');
 
-    expectInboxError(() => worker(store, '0123abcd'), 'terminal_exists', /already exists/);
-    expectInboxError(() => worker(store, '0123ABCD'), 'invalid_terminal_id', /8 lowercase hex/);
-    expectInboxError(() => worker(store, 'abc'), 'invalid_terminal_id', /8 lowercase hex/);
+    expectCaoError(() => worker(store, '0123abcd'), 'terminal_exists', /already exists/);
+    expectCaoError(() => worker(store, '0123ABCD'), 'invalid_terminal_id', /8 lowercase hex/);
+    expectCaoError(() => worker(store, 'abc'), 'invalid_terminal_id', /8 lowercase hex/);
 
-    const boss = store.ensureExternal('boss');
+    const boss = store.registry.ensureExternal('boss');
     expect(boss).toMatchObject({ id: 'boss', kind: 'external', creatorId: null, pid: null, endedAt: null });
-    expect(store.ensureExternal('boss').createdAt).toBe(boss.createdAt); // idempotent
-    expectInboxError(() => store.ensureExternal('0123abcd'), 'invalid_terminal_id', /not look like a worker id/);
-    expectInboxError(() => store.ensureExternal('has space'), 'invalid_terminal_id', /1-64 characters/);
-    expectInboxError(() => store.ensureExternal(''), 'invalid_terminal_id', /1-64 characters/);
+    expect(store.registry.ensureExternal('boss').createdAt).toBe(boss.createdAt); // idempotent
+    expectCaoError(() => store.registry.ensureExternal('0123abcd'), 'invalid_terminal_id', /not look like a worker id/);
+    expectCaoError(() => store.registry.ensureExternal('has space'), 'invalid_terminal_id', /1-64 characters/);
+    expectCaoError(() => store.registry.ensureExternal(''), 'invalid_terminal_id', /1-64 characters/);
 
-    expect(store.updateTerminalStatus('0123abcd', 'processing')).toBe(true);
-    expect(store.updateTerminalStatus('0123abcd', 'error', 'rate limited')).toBe(true);
-    expect(store.getTerminal('0123abcd')).toMatchObject({ status: 'error', lastError: 'rate limited' });
-    expect(store.listTerminals().map((t) => t.id)).toEqual(['0123abcd', 'boss']);
-    expect(store.listTerminals({ kind: 'external' }).map((t) => t.id)).toEqual(['boss']);
+    expect(store.registry.updateTerminalStatus('0123abcd', 'processing')).toBe(true);
+    expect(store.registry.updateTerminalStatus('0123abcd', 'error', 'rate limited')).toBe(true);
+    expect(store.registry.getTerminal('0123abcd')).toMatchObject({ status: 'error', lastError: 'rate limited' });
+    expect(store.registry.listTerminals().map((t) => t.id)).toEqual(['0123abcd', 'boss']);
+    expect(store.registry.listTerminals({ kind: 'external' }).map((t) => t.id)).toEqual(['boss']);
 
-    const ended = store.endTerminal('0123abcd', 'exited', 'stopped by supervisor');
+    const ended = store.registry.endTerminal('0123abcd', 'exited', 'stopped by supervisor');
     expect(ended).toMatchObject({ status: 'exited', lastError: 'stopped by supervisor' });
     expect(ended?.endedAt).toBeTypeOf('number');
-    expect(store.endTerminal('0123abcd', 'exited')).toBeNull(); // already ended
-    expect(store.updateTerminalStatus('0123abcd', 'idle')).toBe(false); // ended rows stay as they ended
-    expect(store.listTerminals().map((t) => t.id)).toEqual(['boss']);
-    expect(store.listTerminals({ includeEnded: true }).map((t) => t.id)).toEqual(['0123abcd', 'boss']);
-    expect(store.getTerminal('nope')).toBeUndefined();
+    expect(store.registry.endTerminal('0123abcd', 'exited')).toBeNull(); // already ended
+    expect(store.registry.updateTerminalStatus('0123abcd', 'idle')).toBe(false); // ended rows stay as they ended
+    expect(store.registry.listTerminals().map((t) => t.id)).toEqual(['boss']);
+    expect(store.registry.listTerminals({ includeEnded: true }).map((t) => t.id)).toEqual(['0123abcd', 'boss']);
+    expect(store.registry.getTerminal('nope')).toBeUndefined();
 
     expect(events.filter((e) => e.type.startsWith('terminal:'))).toEqual([
       { type: 'terminal:created', e: { terminalId: '0123abcd' } },
@@ -186,21 +190,21 @@ describe('terminals', () => {
   });
 
   it('ending a worker fails its pending mail (not the one being typed); an external row is reopened by ensureExternal', () => {
-    const store = new InboxStore(open());
+    const store = newInbox(open());
     worker(store, 'aaaaaaaa');
-    store.ensureExternal('boss');
+    store.registry.ensureExternal('boss');
     const m1 = store.enqueue('boss', 'aaaaaaaa', 'one');
     const m2 = store.enqueue('boss', 'aaaaaaaa', 'two');
     expect(store.claimNext('aaaaaaaa')?.id).toBe(m1.id);
-    store.endTerminal('aaaaaaaa', 'exited', 'user closed it');
+    store.registry.endTerminal('aaaaaaaa', 'exited', 'user closed it');
     expect(store.getMessage(m1.id)?.status).toBe('delivering');
     expect(store.getMessage(m2.id)).toMatchObject({ status: 'failed', error: 'receiver aaaaaaaa ended (exited): user closed it' });
 
     store.enqueue('aaaaaaaa', 'boss', 'for the boss');
-    store.endTerminal('boss', 'exited');
+    store.registry.endTerminal('boss', 'exited');
     expect(store.countPending('boss')).toBe(1); // external mail stays readable
-    expect(store.ensureExternal('boss').endedAt).toBeNull();
-    expectInboxError(() => store.ensureExternal('aaaaaaaa'), 'invalid_terminal_id', /worker id/);
+    expect(store.registry.ensureExternal('boss').endedAt).toBeNull();
+    expectCaoError(() => store.registry.ensureExternal('aaaaaaaa'), 'invalid_terminal_id', /worker id/);
   });
 });
 
@@ -209,10 +213,10 @@ describe('enqueue validation', () => {
     const bus = createBus();
     const events = recorder(bus);
     const cao = open();
-    const store = new InboxStore(cao, bus);
+    const store = newInbox(cao, bus);
     worker(store, 'aaaaaaaa');
     worker(store, 'eeeeeeee');
-    store.endTerminal('eeeeeeee', 'exited');
+    store.registry.endTerminal('eeeeeeee', 'exited');
     events.length = 0;
 
     const cases: [() => unknown, string, RegExp][] = [
@@ -228,7 +232,7 @@ describe('enqueue validation', () => {
       [() => store.enqueue('boss', 'ffffffff', 'hi'), 'receiver_not_found', /receiver ffffffff does not exist/],
       [() => store.enqueue('boss', 'eeeeeeee', 'hi'), 'receiver_ended', /receiver eeeeeeee has ended \(exited\)/],
     ];
-    for (const [fn, code, text] of cases) expectInboxError(fn, code, text);
+    for (const [fn, code, text] of cases) expectCaoError(fn, code, text);
 
     const n = cao.sqlite.prepare('select count(*) as n from messages').get() as { n: number };
     expect(n.n).toBe(0);
@@ -241,7 +245,7 @@ describe('enqueue validation', () => {
   it('stores the body as given and announces it', () => {
     const bus = createBus();
     const events = recorder(bus);
-    const store = new InboxStore(open(), bus);
+    const store = newInbox(open(), bus);
     worker(store, 'aaaaaaaa');
     events.length = 0;
     const body = 'line one\nline two \x1b[201~ still data';
@@ -258,7 +262,7 @@ describe('enqueue validation', () => {
     bus.on('message:queued', () => {
       throw new Error('bad subscriber');
     });
-    const store = new InboxStore(open(), bus);
+    const store = newInbox(open(), bus);
     worker(store, 'aaaaaaaa');
     const write = process.stderr.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
@@ -276,7 +280,7 @@ describe('enqueueSoon (group commit)', () => {
     const bus = createBus();
     const events = recorder(bus);
     const cao = open();
-    const store = new InboxStore(cao, bus);
+    const store = newInbox(cao, bus);
     worker(store, 'aaaaaaaa');
     worker(store, 'bbbbbbbb');
     events.length = 0;
@@ -307,10 +311,10 @@ describe('enqueueSoon (group commit)', () => {
 
   it('a refused message refuses only itself; the rest of its batch is stored', async () => {
     const cao = open();
-    const store = new InboxStore(cao);
+    const store = newInbox(cao);
     worker(store, 'aaaaaaaa');
     worker(store, 'eeeeeeee');
-    store.endTerminal('eeeeeeee', 'exited');
+    store.registry.endTerminal('eeeeeeee', 'exited');
     const results = await Promise.allSettled([
       store.enqueueSoon('boss', 'aaaaaaaa', 'first'),
       store.enqueueSoon('boss', 'ffffffff', 'to nobody'),
@@ -319,14 +323,14 @@ describe('enqueueSoon (group commit)', () => {
       store.enqueueSoon('boss', 'aaaaaaaa', 'second'),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
-    const codes = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as InboxError).code] : []));
+    const codes = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as CaoError).code] : []));
     expect(codes).toEqual(['receiver_not_found', 'receiver_ended', 'empty_body']);
     expect(store.listMessages({ receiverId: 'aaaaaaaa' }).map((m) => m.body)).toEqual(['first', 'second']);
   });
 
   it('flush() commits a waiting batch at once; a batch that cannot commit is refused whole, never acknowledged', async () => {
     const cao = open();
-    const store = new InboxStore(cao);
+    const store = newInbox(cao);
     worker(store, 'aaaaaaaa');
     const waiting = store.enqueueSoon('boss', 'aaaaaaaa', 'before close');
     store.flush();
@@ -349,8 +353,8 @@ describe('enqueueSoon (group commit)', () => {
 describe('claim, order, retry', () => {
   it('a claim is exclusive, also between two connections on the same file', () => {
     const file = path.join(dir, 'cao.db');
-    const a = new InboxStore(open(file));
-    const b = new InboxStore(open(file));
+    const a = newInbox(open(file));
+    const b = newInbox(open(file));
     worker(a, 'aaaaaaaa');
     const m = b.enqueue('boss', 'aaaaaaaa', 'only one of you gets this');
     const first = a.claimNext('aaaaaaaa');
@@ -367,7 +371,7 @@ describe('claim, order, retry', () => {
   it('keeps per-receiver order and never claims a newer message while an older one is in flight', () => {
     const bus = createBus();
     const events = recorder(bus);
-    const store = new InboxStore(open(), bus);
+    const store = newInbox(open(), bus);
     worker(store, 'aaaaaaaa');
     worker(store, 'bbbbbbbb');
     const a1 = store.enqueue('boss', 'aaaaaaaa', 'a1');
@@ -400,7 +404,7 @@ describe('claim, order, retry', () => {
   it('releases for retry, keeps the message first in line, and fails it after maxAttempts', () => {
     const bus = createBus();
     const events = recorder(bus);
-    const store = new InboxStore(open(), bus);
+    const store = newInbox(open(), bus);
     worker(store, 'aaaaaaaa');
     const m = store.enqueue('boss', 'aaaaaaaa', 'flaky');
     const later = store.enqueue('boss', 'aaaaaaaa', 'later');
@@ -435,18 +439,20 @@ describe('claim, order, retry', () => {
 
   it('claims are exclusive between separate processes hammering one file', async () => {
     const file = path.join(dir, 'cao.db');
-    const store = new InboxStore(open(file));
+    const store = newInbox(open(file));
     const receivers = Array.from({ length: 8 }, (_, i) => `0000000${i}`);
     for (const r of receivers) worker(store, r);
     const total = 400;
     for (let i = 0; i < total; i++) store.enqueue('boss', receivers[i % receivers.length], `m${i}`);
 
-    const storeUrl = pathToFileURL(path.join(repoRoot, 'src', 'inbox', 'store.ts')).href;
-    const dbUrl = pathToFileURL(path.join(repoRoot, 'src', 'inbox', 'db.ts')).href;
+    const storeUrl = pathToFileURL(path.join(repoRoot, 'src', 'inbox', 'messages.ts')).href;
+    const registryUrl = pathToFileURL(path.join(repoRoot, 'src', 'registry', 'terminals.ts')).href;
+    const dbUrl = pathToFileURL(path.join(repoRoot, 'src', 'db', 'db.ts')).href;
     const code = `
       const { openDatabase } = await import(${JSON.stringify(dbUrl)});
-      const { InboxStore } = await import(${JSON.stringify(storeUrl)});
-      const store = new InboxStore(openDatabase(${JSON.stringify(file)}));
+      const { MessageQueue } = await import(${JSON.stringify(storeUrl)});
+      const { TerminalRegistry } = await import(${JSON.stringify(registryUrl)});
+      const store = new MessageQueue(new TerminalRegistry(openDatabase(${JSON.stringify(file)})));
       const receivers = ${JSON.stringify(receivers)};
       const mine = [];
       for (;;) {
@@ -481,13 +487,13 @@ describe('claim, order, retry', () => {
 describe('recoverAfterCrash', () => {
   it('ends workers of a previous hub, fails their pending and in-flight mail, leaves the rest alone', () => {
     const file = path.join(dir, 'cao.db');
-    const old = new InboxStore(open(file));
+    const old = newInbox(open(file));
     worker(old, 'aaaaaaaa', { hubId: 'hub-old', pid: 1111 });
     worker(old, 'bbbbbbbb', { hubId: 'hub-old', pid: null });
     worker(old, 'cccccccc', { hubId: 'hub-old', pid: 3333 });
-    old.endTerminal('cccccccc', 'exited'); // ended properly before the crash
+    old.registry.endTerminal('cccccccc', 'exited'); // ended properly before the crash
     worker(old, 'dddddddd', { hubId: 'hub-alive', pid: 4444 }); // another hub that is still running
-    old.ensureExternal('boss');
+    old.registry.ensureExternal('boss');
     const delivered = old.enqueue('boss', 'aaaaaaaa', 'done already');
     old.claimNext('aaaaaaaa');
     old.markDelivered(delivered.id);
@@ -501,18 +507,18 @@ describe('recoverAfterCrash', () => {
 
     const bus = createBus();
     const events = recorder(bus);
-    const store = new InboxStore(open(file), bus);
+    const store = newInbox(open(file), bus);
     worker(store, 'eeeeeeee', { hubId: 'hub-new' });
     store.enqueue('boss', 'eeeeeeee', 'new hub work');
     events.length = 0;
 
-    const result = store.recoverAfterCrash('hub-new', (h) => h === 'hub-alive');
+    const result = store.registry.recoverAfterCrash('hub-new', (h) => h === 'hub-alive');
     expect(result.endedTerminals.sort()).toEqual(['aaaaaaaa', 'bbbbbbbb']);
     expect(result.pids).toEqual([1111]);
     expect(result.failedMessages).toBe(3);
 
-    expect(store.getTerminal('aaaaaaaa')).toMatchObject({ status: 'exited', lastError: 'hub restarted' });
-    expect(store.getTerminal('aaaaaaaa')?.endedAt).toBeTypeOf('number');
+    expect(store.registry.getTerminal('aaaaaaaa')).toMatchObject({ status: 'exited', lastError: 'hub restarted' });
+    expect(store.registry.getTerminal('aaaaaaaa')?.endedAt).toBeTypeOf('number');
     for (const id of [inFlight.id, pending.id]) {
       expect(store.getMessage(id)).toMatchObject({ status: 'failed', error: 'receiver aaaaaaaa died with the previous hub' });
     }
@@ -520,8 +526,8 @@ describe('recoverAfterCrash', () => {
     expect(store.getMessage(delivered.id)?.status).toBe('delivered');
     expect(store.getMessage(forBoss.id)?.status).toBe('pending'); // external mail stays readable
     expect(store.getMessage(forAlive.id)?.status).toBe('pending');
-    expect(store.getTerminal('dddddddd')?.endedAt).toBeNull();
-    expect(store.getTerminal('cccccccc')?.lastError).toBeNull(); // already ended: untouched
+    expect(store.registry.getTerminal('dddddddd')?.endedAt).toBeNull();
+    expect(store.registry.getTerminal('cccccccc')?.lastError).toBeNull(); // already ended: untouched
     expect(store.countPending('eeeeeeee')).toBe(1);
 
     const states = events.filter((e) => e.type === 'message:state').map((e) => e.e as BusEvents['message:state']);
@@ -529,8 +535,8 @@ describe('recoverAfterCrash', () => {
     expect(states.every((s) => s.state === 'failed')).toBe(true);
 
     // Without a liveness check every other hub counts as dead; a second run finds nothing left.
-    expect(store.recoverAfterCrash('hub-new')).toEqual({ endedTerminals: ['dddddddd'], pids: [4444], failedMessages: 1 });
-    expect(store.recoverAfterCrash('hub-new')).toEqual({ endedTerminals: [], pids: [], failedMessages: 0 });
+    expect(store.registry.recoverAfterCrash('hub-new')).toEqual({ endedTerminals: ['dddddddd'], pids: [4444], failedMessages: 1 });
+    expect(store.registry.recoverAfterCrash('hub-new')).toEqual({ endedTerminals: [], pids: [], failedMessages: 0 });
   });
 });
 
@@ -538,8 +544,8 @@ describe('external inbox and queries', () => {
   it('takeForExternal hands over pending mail oldest first, once', () => {
     const bus = createBus();
     const events = recorder(bus);
-    const store = new InboxStore(open(), bus);
-    store.ensureExternal('boss');
+    const store = newInbox(open(), bus);
+    store.registry.ensureExternal('boss');
     worker(store, 'aaaaaaaa');
     const ids = [1, 2, 3, 4, 5].map((i) => store.enqueue('aaaaaaaa', 'boss', `report ${i}`).id);
     events.length = 0;
@@ -552,13 +558,13 @@ describe('external inbox and queries', () => {
     expect(store.takeForExternal('boss', 10)).toEqual([]);
     expect(events.map((e) => (e.e as BusEvents['message:state']).messageId)).toEqual(ids);
 
-    expectInboxError(() => store.takeForExternal('aaaaaaaa', 1), 'not_external', /is a worker terminal/);
-    expectInboxError(() => store.takeForExternal('nobody', 1), 'receiver_not_found', /does not exist/);
+    expectCaoError(() => store.takeForExternal('aaaaaaaa', 1), 'not_external', /is a worker terminal/);
+    expectCaoError(() => store.takeForExternal('nobody', 1), 'receiver_not_found', /does not exist/);
   });
 
   it('pendingReceivers, countPending and listMessages', () => {
-    const store = new InboxStore(open());
-    store.ensureExternal('boss');
+    const store = newInbox(open());
+    store.registry.ensureExternal('boss');
     worker(store, 'aaaaaaaa');
     worker(store, 'bbbbbbbb');
     worker(store, 'cccccccc');
@@ -597,7 +603,7 @@ describe('external inbox and queries', () => {
   });
 
   it('enqueue throughput (printed, not asserted)', () => {
-    const store = new InboxStore(open());
+    const store = newInbox(open());
     const receivers = Array.from({ length: 20 }, (_, i) => i.toString(16).padStart(8, '0'));
     for (const r of receivers) worker(store, r);
     const n = 5000;

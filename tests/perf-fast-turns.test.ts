@@ -8,14 +8,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBus, type Bus, type BusEvents } from '../src/bus/bus.js';
-import { openDatabase, type CaoDb } from '../src/inbox/db.js';
+import { openDatabase, type CaoDb } from '../src/db/db.js';
 import { DeliveryService, type DeliveryPort } from '../src/inbox/delivery.js';
-import type { MessageRow } from '../src/inbox/schema.js';
-import { InboxStore } from '../src/inbox/store.js';
+import type { MessageRow } from '../src/db/schema.js';
+import { MessageQueue } from '../src/inbox/messages.js';
+import { TerminalRegistry } from '../src/registry/terminals.js';
 import { mockProvider } from '../src/providers/mock.js';
 import { ScreenFeed, splitFrames } from '../src/screen/screen-feed.js';
 import { INPUT_SUBMITTED, StatusMonitor } from '../src/status/monitor.js';
 import type { AgentStatus } from '../src/status/types.js';
+
+/** The inbox on a registry, as the hub builds them (registry/terminals.ts, inbox/messages.ts). */
+const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(cao, bus));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -146,9 +150,9 @@ function deliveryRig(duringTyping: Array<[AgentStatus, string | undefined]>) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cao-perf-delivery-'));
   const db: CaoDb = openDatabase(path.join(dir, 'cao.db'));
   const bus = createBus();
-  const store = new InboxStore(db, bus);
-  store.registerTerminal({ id: 'aaaaaaaa', provider: 'fake', hubId: 'hub-1', pid: 1 });
-  store.ensureExternal('boss');
+  const store = newInbox(db, bus);
+  store.registry.registerTerminal({ id: 'aaaaaaaa', provider: 'fake', hubId: 'hub-1', pid: 1 });
+  store.registry.ensureExternal('boss');
   const port = new Port(bus, duringTyping);
   const service = new DeliveryService(bus, store, port, { sweepMs: 20, readyGraceMs: 60_000 });
   cleanups.push(async () => {

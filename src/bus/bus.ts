@@ -39,3 +39,16 @@ const mitt = mittImport as unknown as <E extends Record<string, unknown>>() => E
 export function createBus(): Bus {
   return mitt<BusEvents>();
 }
+
+/**
+ * Announces a change that has already committed: a subscriber's exception must not undo the caller's success
+ * (the store's writers use this; it is logged on stderr instead).
+ */
+export function announce<K extends keyof BusEvents>(bus: Bus | undefined, type: K, payload: BusEvents[K]): void {
+  if (!bus) return;
+  try {
+    bus.emit(type, payload);
+  } catch (err) {
+    process.stderr.write(`cao-mcp: a ${String(type)} subscriber threw: ${String(err)}\n`);
+  }
+}

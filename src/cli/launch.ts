@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { BusEvents } from '../bus/bus.js';
 import type { Terminal } from '../agents/terminal.js';
 import { Hub } from '../hub/hub.js';
-import type { Caller } from '../hub/orchestrator.js';
+import type { Caller } from '../flows/types.js';
 import { loadProfile, resolveProviderId } from '../profiles/profile.js';
 import { getProvider } from '../providers/registry.js';
 import { sleep } from '../pty/pty-process.js';
@@ -42,13 +42,13 @@ export async function runLaunch(argv: string[]): Promise<void> {
   await hub.start(); // prints the dashboard link
   let t: Terminal;
   try {
-    hub.store.ensureExternal(USER.id);
+    hub.flows.registerSupervisor(USER.id);
     say(`starting ${agentLabel(profile, values.provider)} (profile ${profile}) in ${process.cwd()}…`);
-    ({ terminal: t } = await hub.orch.startWorker(USER, {
-      agent_profile: profile,
+    ({ terminal: t } = await hub.pool.start(USER, {
+      agentProfile: profile,
       provider: values.provider,
       model: values.model,
-      working_directory: process.cwd(),
+      workingDirectory: process.cwd(),
     }));
   } catch (e) {
     await hub.stop();
@@ -129,7 +129,7 @@ async function runSupervisor(hub: Hub, t: Terminal, say: (s: string) => void): P
   if (stdin.isTTY) stdin.setRawMode(false);
   stdin.pause();
   stdout.write(restoreSequence(t));
-  const workers = hub.orch.liveTerminals().filter((x) => x.id !== t.id).length;
+  const workers = hub.pool.live().filter((x) => x.id !== t.id).length;
   const how = why ? `ended (${why})` : `exited with code ${exit.exitCode}${exit.signal ? ` (signal ${exit.signal})` : ''}`;
   say(`${t.provider.label} ${how}; stopping the hub${workers ? ` and ${workers} worker${workers > 1 ? 's' : ''}` : ''}…`);
   await hub.stop();

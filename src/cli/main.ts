@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ENV_HUB_URL, ENV_TERMINAL_ID, ENV_TOKEN } from '../hub/worker-env.js';
+import { ENV_HUB_URL, ENV_TERMINAL_ID, ENV_TOKEN } from '../flows/worker-env.js';
 import { VERSION } from '../util/version.js';
 
 const HELP = `cao-mcp ${VERSION} — delegate work to interactive coding-agent CLIs over MCP
@@ -32,7 +32,7 @@ async function main(argv: string[]): Promise<void> {
       const { runForwarder } = await import('../mcp/forwarder.js');
       return runForwarder(hub, id, token);
     }
-    const { runStdioHub } = await import('../mcp/stdio-hub.js');
+    const { runStdioHub } = await import('./stdio.js');
     return runStdioHub();
   }
   if (cmd === 'serve') {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Hub } from '../hub/hub.js';
-import { newToken } from '../hub/worker-env.js';
+import { newToken } from '../flows/worker-env.js';
 import { caoHome } from '../util/paths.js';
 
 /** A kept token must be at least this strong: 32 characters of base64url (192 bits, as newToken() makes). */

@@ -1,16 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Bus, BusEvents } from '../bus/bus.js';
-import type { InboxStore } from '../inbox/store.js';
-import type { RouteHandler } from '../hub/http-server.js';
-import type { Caller, Orchestrator } from '../hub/orchestrator.js';
-import { ToolError } from '../hub/errors.js';
-import { OPERATOR } from '../hub/ownership.js';
+import { MESSAGE_STATES, OPERATOR, type Caller, type Change, type Flows } from '../flows/index.js';
+import { CaoError, httpStatusOf, isCaoError } from '../util/errors.js';
+import { readJsonBody, sendJson, sendText } from '../util/http.js';
 import { asset } from './assets.js';
-import { BodyError, readJsonBody, sendJson, sendText } from './http-util.js';
 import { pageHtml } from './page/html.js';
-import { streamScreen } from './screen-stream.js';
 import { openSse } from './sse.js';
-import { agentView, listAgentViews, messageView, type AgentView, type MessageView } from './views.js';
+import { messageView, shownAgent, type AgentView, type MessageView } from './views.js';
 
 /** What the page and `cao-mcp ls` learn about the hub itself. */
 export interface HubInfo {
@@ -25,11 +20,16 @@ export interface HubInfo {
 }
 
 export interface DashboardDeps {
-  bus: Bus;
-  store: InboxStore;
-  orch: Orchestrator;
+  /** The query port (plus a person's answers and keys): everything the dashboard knows comes through it. */
+  flows: Flows;
   hub: () => HubInfo;
 }
+
+/** A route on the hub's server; true when handled (the hub mounts these next to /mcp). */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller | null) => boolean | Promise<boolean>;
+
+/** How long an ended agent stays in the dashboard's list (the CLI's `ls --all` shows every one). */
+const ENDED_KEEP_MS = 15 * 60_000;
 
 /** Events the page's event stream is made of. */
 export interface DashboardHello {
@@ -73,8 +73,7 @@ export function dashboardRoutes(deps: DashboardDeps): RouteHandler {
         res.end();
         return true;
       }
-      if (e instanceof BodyError) sendJson(res, e.status, { error: e.message });
-      else if (e instanceof ToolError) sendJson(res, statusForTool(e.code), { error: e.message, code: e.code });
+      if (isCaoError(e)) sendJson(res, httpStatusOf(e.code), { error: e.message, code: e.code });
       else throw e;
     }
     return true;
@@ -82,7 +81,7 @@ export function dashboardRoutes(deps: DashboardDeps): RouteHandler {
 }
 
 async function route(deps: DashboardDeps, req: IncomingMessage, res: ServerResponse, url: URL, _caller: Caller): Promise<void> {
-  const { orch, store } = deps;
+  const { flows } = deps;
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const get = method === 'GET' || method === 'HEAD';
@@ -101,67 +100,56 @@ async function route(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   }
   if (path === '/api/hub' && get) return sendJson(res, 200, deps.hub());
   if (path === '/api/agents' && get) {
-    return sendJson(res, 200, { hub: deps.hub(), agents: listAgentViews(orch, store, { all: url.searchParams.get('all') === '1' }) });
+    return sendJson(res, 200, { hub: deps.hub(), agents: agentList(flows, url.searchParams.get('all') === '1') });
   }
-  if (path === '/api/messages' && get) return sendJson(res, 200, { messages: listMessageViews(store, url.searchParams) });
+  if (path === '/api/messages' && get) return sendJson(res, 200, { messages: listMessageViews(flows, url.searchParams) });
   if (path === '/api/events' && get) return eventStream(deps, req, res);
 
   const m = /^\/api\/agents\/([A-Za-z0-9._:@-]{1,64})(?:\/(screen|answer|input|resize))?$/.exec(path);
   if (!m) return sendJson(res, 404, { error: `no route ${method} ${path}` });
   const [, id, action] = m;
   if (!action && get) {
-    const row = store.getTerminal(id);
-    if (!row) return sendJson(res, 404, { error: `no agent with terminal id "${id}"` });
-    return sendJson(res, 200, { hub: deps.hub(), agent: agentView(orch, store, row) });
+    const agent = flows.agent(id);
+    if (!agent) return sendJson(res, 404, { error: `no agent with terminal id "${id}"` });
+    return sendJson(res, 200, { hub: deps.hub(), agent: shownAgent(agent) });
   }
   if (action === 'screen' && get) {
-    const t = liveTerminal(deps, id);
     const scrollback = clampInt(url.searchParams.get('scrollback'), 0, 5000, 1000);
-    return streamScreen(openSse(req, res), deps.bus, t, { scrollback });
+    // Refused (not found, ended, another hub's) before the stream opens, so the refusal is a plain JSON answer.
+    return flows.watchScreen(id, () => openSse(req, res), { scrollback });
   }
   if (method !== 'POST') return sendJson(res, 405, { error: `${method} ${path} is not allowed` });
   const body = await readJsonBody(req);
   if (action === 'answer') {
-    if (typeof body.answer !== 'string') throw new ToolError('answer must be a string');
-    return sendJson(res, 200, await orch.answerQuestion(OPERATOR, { terminal_id: id, answer: body.answer }));
+    if (typeof body.answer !== 'string') throw new CaoError('bad_request', 'answer must be a string');
+    const r = await flows.answerQuestion(OPERATOR, id, body.answer);
+    return sendJson(res, 200, { terminal_id: r.terminalId, status: r.status });
   }
   if (action === 'input') {
-    const t = liveTerminal(deps, id);
-    if (typeof body.data !== 'string' || !body.data) throw new ToolError('data must be a non-empty string');
     // Keys from a person watching (dashboard with typing switched on, `attach --write`), as they are.
-    t.write(body.data, 'user');
-    return sendJson(res, 200, { ok: true, status: t.status });
+    const r = flows.typeKeys(OPERATOR, id, body.data as string);
+    return sendJson(res, 200, { ok: true, status: r.status });
   }
   if (action === 'resize') {
-    const t = liveTerminal(deps, id);
-    const cols = Number(body.cols);
-    const rows = Number(body.rows);
-    if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 20 || cols > 500 || rows < 5 || rows > 300)
-      throw new ToolError(`cols must be 20–500 and rows 5–300 (got ${String(body.cols)}×${String(body.rows)})`);
-    t.resize(cols, rows);
-    return sendJson(res, 200, { ok: true, cols, rows });
+    const r = flows.resize(OPERATOR, id, Number(body.cols), Number(body.rows));
+    return sendJson(res, 200, { ok: true, ...r });
   }
   sendJson(res, 404, { error: `no route ${method} ${path}` });
 }
 
-function liveTerminal(deps: DashboardDeps, id: string) {
-  const t = deps.orch.terminal(id);
-  if (t) return t;
-  const row = deps.store.getTerminal(id);
-  if (!row) throw new ToolError(`no agent with terminal id "${id}"`, 'not_found');
-  if (row.endedAt !== null) throw new ToolError(`agent ${id} has ended (${row.status})`, 'ended');
-  throw new ToolError(`agent ${id} runs in another hub (${row.hubId ?? 'unknown'}); open that hub's dashboard`, 'not_here');
+function agentList(flows: Flows, all: boolean): AgentView[] {
+  return (all ? flows.agents({ includeEnded: true }) : flows.agents({ endedSince: Date.now() - ENDED_KEEP_MS })).map(shownAgent);
 }
 
-function listMessageViews(store: InboxStore, q: URLSearchParams): MessageView[] {
+function listMessageViews(flows: Flows, q: URLSearchParams): MessageView[] {
   const limit = clampInt(q.get('limit'), 1, 1000, TIMELINE);
   const after = q.get('after');
   const state = q.get('state');
-  const states = ['pending', 'delivering', 'delivered', 'failed'] as const;
-  if (state && !states.includes(state as (typeof states)[number])) throw new ToolError(`state must be one of ${states.join(', ')}`);
+  const states = MESSAGE_STATES;
+  if (state && !states.includes(state as (typeof states)[number])) throw new CaoError('bad_request', `state must be one of ${states.join(', ')}`);
   // Newest `limit`, shown oldest first (a timeline reads downwards).
-  return store
-    .listMessages({
+  return flows
+    .messages({
       receiverId: q.get('receiver') || undefined,
       senderId: q.get('sender') || undefined,
       status: (state || undefined) as (typeof states)[number] | undefined,
@@ -175,7 +163,7 @@ function listMessageViews(store: InboxStore, q: URLSearchParams): MessageView[] 
 
 /** The page's live feed: a full picture first, then changed agents and messages (coalesced briefly). */
 function eventStream(deps: DashboardDeps, req: IncomingMessage, res: ServerResponse): void {
-  const { bus, orch, store } = deps;
+  const { flows } = deps;
   const sse = openSse(req, res);
   const agents = new Set<string>();
   const msgs = new Set<number>();
@@ -183,60 +171,34 @@ function eventStream(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   const flush = () => {
     timer = null;
     for (const id of agents) {
-      const row = store.getTerminal(id);
-      if (row) sse.send('agent', agentView(orch, store, row));
+      const a = flows.agent(id);
+      if (a) sse.send('agent', shownAgent(a));
     }
     for (const id of [...msgs].sort((a, b) => a - b)) {
-      const row = store.getMessage(id);
-      if (row) sse.send('message', messageView(row));
+      const m = flows.message(id);
+      if (m) sse.send('message', messageView(m));
     }
     agents.clear();
     msgs.clear();
   };
-  const later = () => {
+  const off = flows.onChange((c: Change) => {
+    if ('agent' in c) agents.add(c.agent);
+    else {
+      msgs.add(c.message);
+      agents.add(c.receiver);
+    }
     timer ??= setTimeout(flush, COALESCE_MS);
-  };
-  const onAgent = (e: { terminalId: string }) => {
-    agents.add(e.terminalId);
-    later();
-  };
-  const onQueued = (e: BusEvents['message:queued']) => {
-    msgs.add(e.messageId);
-    agents.add(e.receiverId);
-    later();
-  };
-  const onState = (e: BusEvents['message:state']) => {
-    msgs.add(e.messageId);
-    agents.add(e.receiverId);
-    later();
-  };
-  bus.on('status', onAgent);
-  bus.on('terminal:created', onAgent);
-  bus.on('terminal:removed', onAgent);
-  bus.on('message:queued', onQueued);
-  bus.on('message:state', onState);
+  });
   sse.onClose(() => {
     if (timer) clearTimeout(timer);
-    bus.off('status', onAgent);
-    bus.off('terminal:created', onAgent);
-    bus.off('terminal:removed', onAgent);
-    bus.off('message:queued', onQueued);
-    bus.off('message:state', onState);
+    off();
   });
   const hello: DashboardHello = {
     hub: deps.hub(),
-    agents: listAgentViews(orch, store),
-    messages: listMessageViews(store, new URLSearchParams()),
+    agents: agentList(flows, false),
+    messages: listMessageViews(flows, new URLSearchParams()),
   };
   sse.send('hello', hello);
-}
-
-function statusForTool(code: string): number {
-  if (code === 'not_found') return 404;
-  if (code === 'ended') return 410;
-  if (code === 'not_waiting' || code === 'not_here') return 409;
-  if (code === 'forbidden') return 403;
-  return 400;
 }
 
 function clampInt(v: string | null, min: number, max: number, dflt: number): number {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { caoHome, ensureDir } from '../util/paths.js';
+import { pidAlive } from '../util/process.js';
 
 /** How other commands (ls, attach, inbox, the dashboard link) find a running hub. */
 export interface HubRecord {
@@ -26,16 +27,6 @@ export function writeHubRecord(r: HubRecord): string {
 
 export function removeHubRecord(pid: number): void {
   rmSync(join(hubsDir(), `${pid}.json`), { force: true });
-}
-
-/** True while a process with this pid exists (EPERM: it exists, just not ours). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Running hubs, newest first; records of dead processes are ignored (and removed). */

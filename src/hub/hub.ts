@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { createBus, type Bus } from '../bus/bus.js';
-import { DeliveryService } from '../inbox/delivery.js';
-import { openDatabase, type CaoDb } from '../inbox/db.js';
-import { InboxStore } from '../inbox/store.js';
-import { HubHttpServer } from './http-server.js';
-import { TokenRegistry } from './http-auth.js';
-import { Orchestrator } from './orchestrator.js';
-import { limitsFromEnv, type Limits } from './limits.js';
-import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
-import { newToken } from './worker-env.js';
-import { dashboardRoutes } from '../dashboard/routes.js';
 import { dashboardBanner } from '../dashboard/banner.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
+import { openDatabase, type CaoDb } from '../db/db.js';
+import { Flows } from '../flows/flows.js';
+import { limitsFromEnv, type Limits } from '../flows/limits.js';
+import { newToken } from '../flows/worker-env.js';
+import { WorkerPool } from '../flows/workers.js';
+import { DeliveryService } from '../inbox/delivery.js';
+import { MessageQueue } from '../inbox/messages.js';
+import { TokenRegistry } from '../mcp/http/auth.js';
+import { HubHttpServer } from '../mcp/http/server.js';
+import { TerminalRegistry } from '../registry/terminals.js';
+import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
 
 /** How long after a person's last key cao-mcp waits before typing a message into that agent. */
 const USER_TYPING_HOLD_MS = 3000;
@@ -29,16 +31,19 @@ export interface HubOptions {
 }
 
 /**
- * The process that owns the ptys, the database and the bus. Workers' own `cao-mcp` processes reach it
- * over loopback HTTP with their per-terminal tokens.
+ * The composition root: the one place where the parts are made and wired together. The process that owns the
+ * ptys, the database and the bus; workers' own `cao-mcp` processes reach it over loopback HTTP with their
+ * per-terminal tokens.
  */
 export class Hub {
   /** `<pid>.<random>`: another hub sharing the database can tell whether this one still runs. */
   readonly id = `${process.pid}.${randomBytes(4).toString('hex')}`;
   readonly bus: Bus = createBus();
   readonly db: CaoDb;
-  readonly store: InboxStore;
-  readonly orch: Orchestrator;
+  readonly registry: TerminalRegistry;
+  readonly inbox: MessageQueue;
+  readonly pool: WorkerPool;
+  readonly flows: Flows;
   readonly http: HubHttpServer;
   readonly tokens: TokenRegistry;
   readonly clientToken: string;
@@ -51,10 +56,11 @@ export class Hub {
     this.clientToken = opts.clientToken ?? newToken();
     this.tokens = new TokenRegistry(this.clientToken);
     this.db = openDatabase(opts.dbFile);
-    this.store = new InboxStore(this.db, this.bus);
-    this.orch = new Orchestrator({
+    this.registry = new TerminalRegistry(this.db, this.bus);
+    this.inbox = new MessageQueue(this.registry);
+    this.pool = new WorkerPool({
       bus: this.bus,
-      store: this.store,
+      registry: this.registry,
       hubId: this.id,
       hubUrl: () => this.http.url(),
       authorize: (t, id) => this.tokens.authorizeWorker(t, id),
@@ -65,14 +71,13 @@ export class Hub {
       },
       limits: this.limits,
     });
-    this.http = new HubHttpServer(this.orch, this.tokens, this.limits);
+    this.flows = new Flows({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool });
+    this.http = new HubHttpServer(this.flows, this.tokens, this.limits);
     // The dashboard (web page + the API `cao-mcp ls/attach/inbox` use), behind the client token.
     const startedAt = Date.now();
     this.http.addRoutes(
       dashboardRoutes({
-        bus: this.bus,
-        store: this.store,
-        orch: this.orch,
+        flows: this.flows,
         hub: () => ({
           hubId: this.id,
           pid: process.pid,
@@ -86,14 +91,14 @@ export class Hub {
     );
     this.delivery = new DeliveryService(
       this.bus,
-      this.store,
+      this.inbox,
       {
         // A person typing into the agent (launch, attach --write, dashboard) holds deliveries off; the sweep retries.
         status: (id) => {
-          const t = this.orch.terminal(id);
+          const t = this.pool.get(id);
           return t?.userTypedWithin(USER_TYPING_HOLD_MS) ? 'processing' : t?.status;
         },
-        type: (id, m) => this.orch.typeMessage(id, m),
+        type: (id, m) => this.flows.typeMessage(id, m),
       },
       { sweepMs: opts.sweepMs },
     );
@@ -104,7 +109,7 @@ export class Hub {
   }
 
   async start(): Promise<this> {
-    const rec = this.orch.recover();
+    const rec = this.pool.recover();
     if (rec.endedTerminals.length)
       process.stderr.write(
         `cao-mcp: cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed\n`,
@@ -129,9 +134,9 @@ export class Hub {
     this.stopped ??= (async () => {
       removeHubRecord(process.pid);
       await this.delivery.stop();
-      await this.orch.shutdown();
+      await this.pool.shutdown();
       await this.http.close();
-      this.store.flush(); // messages still waiting for their group commit are stored (and answered) first
+      this.inbox.flush(); // messages still waiting for their group commit are stored (and answered) first
       this.db.close();
     })();
     return this.stopped;

@@ -1,8 +1,8 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { isReady, type AgentStatus } from '../status/types.js';
 import { INPUT_SUBMITTED } from '../status/monitor.js';
-import type { MessageRow } from './schema.js';
-import type { InboxStore } from './store.js';
+import type { MessageRow } from '../db/schema.js';
+import type { MessageQueue as InboxStore } from './messages.js';
 
 /** What the delivery service needs from the hub's terminals. */
 export interface DeliveryPort {
@@ -158,7 +158,7 @@ export class DeliveryService {
 
   /** At most one message: a receiver that was typed into is busy until it is ready again. */
   private async deliverOne(receiverId: string): Promise<void> {
-    const row = this.store.getTerminal(receiverId);
+    const row = this.store.registry.getTerminal(receiverId);
     if (!row) {
       this.store.failPendingFor(receiverId, `receiver ${receiverId} does not exist`);
       return;

@@ -1,12 +1,8 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z, type ZodRawShape } from 'zod';
-import type { BusEvents } from '../bus/bus.js';
-import type { MessageRow } from '../inbox/schema.js';
-import { MAX_MESSAGE_BYTES } from '../inbox/store.js';
-import { ToolError } from '../hub/errors.js';
-import type { Caller, Orchestrator } from '../hub/orchestrator.js';
-import { PROVIDER_IDS } from '../providers/types.js';
+import { MAX_MESSAGE_BYTES, PROVIDER_IDS, type AgentView, type Caller, type Flows, type HandoffResult, type InboxMessage } from '../flows/index.js';
+import { isCaoError } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 
 const providerArg = z.enum(PROVIDER_IDS).optional().describe('Worker CLI to use; overrides the profile and CAO_PROVIDER.');
@@ -34,8 +30,11 @@ const handoffOutput = {
  */
 export type InlineToolCall = (name: string, args: unknown) => Promise<CallToolResult> | null;
 
-/** Builds the MCP server for one caller; every transport (stdio, HTTP, a worker's forwarder) uses this. */
-export function createMcpServer(orch: Orchestrator, caller: Caller): { server: McpServer; dispose: () => void; callInline: InlineToolCall } {
+/**
+ * Builds the MCP server for one caller; every transport (stdio, HTTP, a worker's forwarder) uses this. The wire
+ * shapes (snake_case, as the tools are documented) are translated here to the flows' and back; nothing else.
+ */
+export function createMcpServer(flows: Flows, caller: Caller): { server: McpServer; dispose: () => void; callInline: InlineToolCall } {
   const server = new McpServer({ name: 'cao-mcp', version: VERSION }, { capabilities: { logging: {} } });
   const inline = new Map<string, { schema: z.ZodType; handler: (args: never) => Promise<CallToolResult> }>();
   /** Registers a quick tool with the SDK and keeps it callable inline (see InlineToolCall). */
@@ -69,26 +68,29 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     async (args, extra) =>
       run(async () => {
         const token = extra._meta?.progressToken;
-        const r = await orch.handoff(
+        const r = await flows.handoff(
           caller,
-          args,
-          token === undefined
-            ? undefined
-            : (p) =>
-                void extra
-                  .sendNotification({
-                    method: 'notifications/progress',
-                    params: {
-                      progressToken: token,
-                      progress: Math.round(p.elapsedMs / 1000),
-                      total: Math.round(p.totalMs / 1000),
-                      message: p.message,
-                    },
-                  })
-                  .catch(() => undefined),
-          extra.signal,
+          { ...workerRequest(args), message: args.message, timeoutSec: args.timeout },
+          {
+            progress:
+              token === undefined
+                ? undefined
+                : (p) =>
+                    void extra
+                      .sendNotification({
+                        method: 'notifications/progress',
+                        params: {
+                          progressToken: token,
+                          progress: Math.round(p.elapsedMs / 1000),
+                          total: Math.round(p.totalMs / 1000),
+                          message: p.message,
+                        },
+                      })
+                      .catch(() => undefined),
+            signal: extra.signal,
+          },
         );
-        return structured(r as unknown as Record<string, unknown>, !r.success);
+        return structured(handoffWire(r), !r.success);
       }),
   );
 
@@ -100,7 +102,11 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         'Starts a worker agent with the given profile and returns its terminal id at once. The task is delivered as soon as the worker is ready; the worker reports back to you with send_message (read it with read_inbox if you are not a cao-mcp terminal). If the worker fails to start or never takes the task, you get an inbox message saying so.',
       inputSchema: { ...workerArgs, message: z.string().describe('The task, complete and self-contained.') },
     },
-    async (args) => run(async () => structured({ success: true, ...(await orch.assign(caller, args)) })),
+    async (args) =>
+      run(async () => {
+        const r = await flows.assign(caller, { ...workerRequest(args), message: args.message });
+        return structured({ success: true, terminal_id: r.terminalId, provider: r.provider, profile: r.profile });
+      }),
   );
 
   quickTool(
@@ -113,7 +119,11 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         receiver_id: z.string().optional().describe('Terminal id (or supervisor name) of the receiver; default: your creator.'),
       },
     },
-    async (args) => run(async () => structured({ success: true, ...(await orch.sendMessage(caller, args)) })),
+    async (args) =>
+      run(async () => {
+        const r = await flows.sendMessage(caller, { message: args.message, receiverId: args.receiver_id });
+        return structured({ success: true, message_id: r.messageId, receiver_id: r.receiverId });
+      }),
   );
 
   server.registerTool(
@@ -129,7 +139,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
     },
     async (args, extra) =>
       run(async () => {
-        const rows = await orch.readInbox(caller, args, extra.signal);
+        const rows = await flows.readInbox(caller, { waitSeconds: args.wait_seconds, limit: args.limit }, extra.signal);
         return structured({ count: rows.length, messages: rows.map(publicMessage) });
       }),
   );
@@ -142,7 +152,7 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         'Lists worker agents with id, profile, provider, status, creator, age and pending messages (and the question of any that waits for an answer).',
       inputSchema: { include_ended: z.boolean().optional() },
     },
-    async (args) => run(async () => structured({ agents: orch.listAgents(caller, args) })),
+    async (args) => run(async () => structured({ agents: flows.listAgents({ includeEnded: args.include_ended }).map((a) => agentWire(a, caller)) })),
   );
 
   server.registerTool(
@@ -157,7 +167,11 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         wait_seconds: z.number().min(0).max(3600).optional(),
       },
     },
-    async (args, extra) => run(async () => structured(await orch.readOutput(caller, args, extra.signal))),
+    async (args, extra) =>
+      run(async () => {
+        const r = await flows.readOutput(caller, { terminalId: args.terminal_id, mode: args.mode, waitSeconds: args.wait_seconds }, extra.signal);
+        return structured({ terminal_id: r.terminalId, status: r.status, output: r.output, ...('question' in r ? { question: r.question } : {}) });
+      }),
   );
 
   server.registerTool(
@@ -168,7 +182,11 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         'Answers the question or permission dialog a worker is waiting on (status waiting_user_answer): a number picks that option, other text is typed (one line, control characters removed) and submitted. Only for agents you created (or their descendants).',
       inputSchema: { terminal_id: z.string(), answer: z.string() },
     },
-    async (args) => run(async () => structured({ success: true, ...(await orch.answerQuestion(caller, args)) })),
+    async (args) =>
+      run(async () => {
+        const r = await flows.answerQuestion(caller, args.terminal_id, args.answer);
+        return structured({ success: true, terminal_id: r.terminalId, status: r.status });
+      }),
   );
 
   server.registerTool(
@@ -179,7 +197,11 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
         'Exits a worker agent and ends all its processes. Its undelivered messages are marked failed. Only for agents you created (or their descendants).',
       inputSchema: { terminal_id: z.string() },
     },
-    async (args) => run(async () => structured({ success: true, ...(await orch.stopAgent(caller, args)) })),
+    async (args) =>
+      run(async () => {
+        const r = await flows.stopAgent(caller, args.terminal_id);
+        return structured({ success: true, terminal_id: r.terminalId, stopped: r.stopped });
+      }),
   );
 
   quickTool(
@@ -189,25 +211,60 @@ export function createMcpServer(orch: Orchestrator, caller: Caller): { server: M
       description: 'Lists the agent profiles available for handoff/assign, with description and provider.',
       inputSchema: { working_directory: z.string().optional() },
     },
-    async (args) => run(async () => structured({ profiles: orch.listProfiles(caller, args) })),
+    async (args) => run(async () => structured({ profiles: flows.listProfiles(caller, args.working_directory) })),
   );
 
   // An external supervisor has no terminal to type into: tell it when mail arrives.
-  const onQueued = (e: BusEvents['message:queued']) => {
-    if (e.receiverId !== caller.id || !server.isConnected()) return;
-    void server.server
-      .sendLoggingMessage({
-        level: 'notice',
-        logger: 'cao-inbox',
-        data: { event: 'message', message_id: e.messageId, sender_id: e.senderId, hint: 'call read_inbox to read it' },
-      })
-      .catch(() => undefined);
-  };
-  if (caller.kind === 'external') orch.bus.on('message:queued', onQueued);
-  return { server, dispose: () => orch.bus.off('message:queued', onQueued), callInline };
+  const dispose =
+    caller.kind === 'external'
+      ? flows.onMailFor(caller.id, (m) => {
+          if (!server.isConnected()) return;
+          void server.server
+            .sendLoggingMessage({
+              level: 'notice',
+              logger: 'cao-inbox',
+              data: { event: 'message', message_id: m.messageId, sender_id: m.senderId, hint: 'call read_inbox to read it' },
+            })
+            .catch(() => undefined);
+        })
+      : () => undefined;
+  return { server, dispose, callInline };
 }
 
-function publicMessage(m: MessageRow) {
+function workerRequest(args: { agent_profile: string; working_directory?: string; provider?: string; model?: string }) {
+  return { agentProfile: args.agent_profile, workingDirectory: args.working_directory, provider: args.provider, model: args.model };
+}
+
+function handoffWire(r: HandoffResult): Record<string, unknown> {
+  return {
+    success: r.success,
+    output: r.output,
+    terminal_id: r.terminalId,
+    provider: r.provider,
+    duration_ms: r.durationMs,
+    message: r.message,
+    ...(r.status !== undefined ? { status: r.status } : {}),
+  };
+}
+
+function agentWire(a: AgentView, caller: Caller): Record<string, unknown> {
+  return {
+    id: a.id,
+    profile: a.profile,
+    provider: a.provider,
+    status: a.status,
+    creator: a.creator,
+    created_by_you: a.creator === caller.id,
+    working_directory: a.workingDirectory,
+    age_seconds: a.ageSeconds,
+    pending_messages: a.pending,
+    ended: a.endedAt !== null,
+    ...(a.lastError ? { last_error: a.lastError } : {}),
+    ...(a.status === 'waiting_user_answer' && a.live ? { question: a.question } : {}),
+  };
+}
+
+function publicMessage(m: InboxMessage) {
   return { id: m.id, sender_id: m.senderId, kind: m.kind, body: m.body, status: m.status, created_at: new Date(m.createdAt).toISOString() };
 }
 
@@ -215,13 +272,17 @@ function structured(data: Record<string, unknown>, isError = false): CallToolRes
   return { content: [{ type: 'text', text: JSON.stringify(data, null, 2) }], structuredContent: data, ...(isError ? { isError: true } : {}) };
 }
 
-/** Runs a tool body; a ToolError (bad input) becomes an error result that says what was wrong. */
+/**
+ * Runs a tool body. A refusal (CaoError) becomes an error result that starts with its code, then says what was
+ * wrong: `Error: [worker_limit] worker limit reached: …`; anything else is an internal error (logged on stderr).
+ */
 async function run(fn: () => Promise<CallToolResult>): Promise<CallToolResult> {
   try {
     return await fn();
   } catch (e) {
-    const msg = e instanceof ToolError ? e.message : `internal error: ${(e as Error).message}`;
-    if (!(e instanceof ToolError)) process.stderr.write(`cao-mcp: ${(e as Error).stack}\n`);
-    return { content: [{ type: 'text', text: `Error: ${msg}` }], isError: true };
+    const known = isCaoError(e);
+    if (!known) process.stderr.write(`cao-mcp: ${(e as Error).stack}\n`);
+    const text = known ? `Error: [${e.code}] ${e.message}` : `Error: [internal] internal error: ${(e as Error).message}`;
+    return { content: [{ type: 'text', text }], isError: true };
   }
 }

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PROVIDER_IDS, type ProviderId } from '../providers/types.js';
 import { caoHome, packageRoot } from '../util/paths.js';
+import { CaoError } from '../util/errors.js';
 
 export const PROFILE_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -27,16 +28,6 @@ export interface AgentProfile {
   file: string;
 }
 
-export class ProfileError extends Error {
-  constructor(
-    message: string,
-    readonly file?: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Directories searched for `<name>.md`, first hit wins. */
 export function profileDirs(workingDirectory: string): string[] {
   return [join(caoHome(), 'profiles'), join(resolve(workingDirectory), '.cao', 'profiles'), join(packageRoot(), 'profiles')];
@@ -45,12 +36,12 @@ export function profileDirs(workingDirectory: string): string[] {
 /** Parses one profile file; errors name the file and the field. */
 export function parseProfile(file: string, text: string = readFileSync(file, 'utf8')): AgentProfile {
   const m = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)([\s\S]*)$/.exec(text);
-  if (!m) throw new ProfileError(`${file}: a profile starts with YAML front matter between two "---" lines`, file);
+  if (!m) throw new CaoError('bad_profile', `${file}: a profile starts with YAML front matter between two "---" lines`);
   let data: unknown;
   try {
     data = parseYaml(m[1]) ?? {};
   } catch (e) {
-    throw new ProfileError(`${file}: front matter is not valid YAML: ${(e as Error).message}`, file);
+    throw new CaoError('bad_profile', `${file}: front matter is not valid YAML: ${(e as Error).message}`);
   }
   const parsed = FrontMatter.safeParse(data);
   if (!parsed.success) {
@@ -60,7 +51,7 @@ export function parseProfile(file: string, text: string = readFileSync(file, 'ut
       issue.code === 'unrecognized_keys'
         ? `unknown field "${field}" (known: name, description, provider, model)`
         : `field "${field}": ${issue.message}`;
-    throw new ProfileError(`${file}: ${what}`, file, field);
+    throw new CaoError('bad_profile', `${file}: ${what}`);
   }
   const base = file.replace(/^.*[\\/]/, '').replace(/\.md$/i, '');
   return {
@@ -75,16 +66,16 @@ export function parseProfile(file: string, text: string = readFileSync(file, 'ut
 
 /** Finds and parses the profile `name`, searching the profile directories in order. */
 export function loadProfile(name: string, workingDirectory: string): AgentProfile {
-  if (!PROFILE_NAME_RE.test(name)) throw new ProfileError(`invalid profile name "${name}": letters, digits, _ and - only`);
+  if (!PROFILE_NAME_RE.test(name)) throw new CaoError('bad_profile', `invalid profile name "${name}": letters, digits, _ and - only`);
   for (const dir of profileDirs(workingDirectory)) {
     const file = join(dir, `${name}.md`);
     if (existsSync(file)) return parseProfile(file);
   }
   const known = listProfiles(workingDirectory).map((p) => p.name);
-  throw new ProfileError(`unknown agent profile "${name}" (available: ${known.join(', ') || 'none'})`);
+  throw new CaoError('bad_profile', `unknown agent profile "${name}" (available: ${known.join(', ') || 'none'})`);
 }
 
-export interface ProfileListing {
+export interface ProfileSummary {
   name: string;
   description: string;
   provider?: ProviderId;
@@ -93,8 +84,8 @@ export interface ProfileListing {
 }
 
 /** Every profile visible from `workingDirectory` (earlier directories shadow later ones). */
-export function listProfiles(workingDirectory: string): ProfileListing[] {
-  const seen = new Map<string, ProfileListing>();
+export function listProfiles(workingDirectory: string): ProfileSummary[] {
+  const seen = new Map<string, ProfileSummary>();
   for (const dir of profileDirs(workingDirectory)) {
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir).sort()) {
@@ -120,7 +111,7 @@ export function resolveProviderId(callProvider: string | undefined, profile: Age
   const pick = callProvider || profile.provider || process.env.CAO_PROVIDER || BUILTIN_DEFAULT_PROVIDER;
   if (!(PROVIDER_IDS as readonly string[]).includes(pick)) {
     const from = callProvider ? 'the "provider" argument' : profile.provider ? profile.file : 'CAO_PROVIDER';
-    throw new ProfileError(`unknown provider "${pick}" (from ${from}); known: ${PROVIDER_IDS.join(', ')}`);
+    throw new CaoError('bad_profile', `unknown provider "${pick}" (from ${from}); known: ${PROVIDER_IDS.join(', ')}`);
   }
   return pick as ProviderId;
 }

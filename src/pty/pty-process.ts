@@ -1,4 +1,5 @@
 import * as nodePty from '@lydell/node-pty';
+import { groupAlive, killGroup } from '../util/process.js';
 
 export interface PtySpawnOptions {
   command: string;
@@ -73,24 +74,6 @@ export class PtyProcess {
     if (this.alive) this.pty.kill('SIGKILL');
     const deadline = Date.now() + 3000;
     while (groupAlive(this.pid) && Date.now() < deadline) await sleep(25);
-  }
-}
-
-export function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    /* group already gone */
-  }
-}
-
-/** True while any process of the group `pgid` exists (signal 0 probes without killing). */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

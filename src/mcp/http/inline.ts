@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import type { InlineToolCall } from '../mcp/tools.js';
+import type { InlineToolCall } from '../tools.js';
 
 interface ToolCallRequest {
   jsonrpc: '2.0';

@@ -1,4 +1,4 @@
-import { ToolError } from './errors.js';
+import { CaoError } from '../util/errors.js';
 
 /**
  * Shapes of what reaches a worker CLI's command line, checked before anything is started. A model name is
@@ -9,7 +9,8 @@ const MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9._:/@+[\]=-]{0,127}$/;
 export function checkModel(model: string | undefined, where: string): string | undefined {
   if (model === undefined || model === '') return undefined;
   if (typeof model !== 'string' || !MODEL_RE.test(model))
-    throw new ToolError(
+    throw new CaoError(
+      'bad_request',
       `${where} ${JSON.stringify(model)} is not a model name: 1–128 of letters, digits and . _ : / @ + [ ] = -, starting with a letter or digit`,
     );
   return model;

@@ -1,7 +1,13 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
 import type { Terminal } from '../agents/terminal.js';
 import { serializeAfterPending } from '../screen/serialize.js';
-import type { SseStream } from './sse.js';
+
+/** Where a watched screen goes (the dashboard's SSE stream): named events of plain data, then an end. */
+export interface ScreenSink {
+  send(event: 'screen' | 'output' | 'status' | 'end', data: unknown): void;
+  end(): void;
+  onClose(fn: () => void): void;
+}
 
 /** Output chunks arriving within this window go out as one event (a streaming TUI writes many tiny chunks). */
 const COALESCE_MS = 8;
@@ -9,14 +15,14 @@ const COALESCE_MS = 8;
 const RESIZE_POLL_MS = 500;
 
 /**
- * One agent's live screen over SSE:
+ * One agent's live screen, as events (the dashboard sends them over SSE):
  *   `screen` {cols, rows, data, status}  draw this into an empty terminal of that size (sent first, and again after a resize)
  *   `output` {data}                      the agent's raw output, in order, right after the last `screen`
  *   `status` {status, question}          its status changed
  *   `end`    {reason}                    it exited; the stream closes
  * The first `screen` and the `output` after it join without a gap or an overlap (see serializeAfterPending).
  */
-export function streamScreen(sse: SseStream, bus: Bus, t: Terminal, opts: { scrollback: number }): void {
+export function watchScreen(sse: ScreenSink, bus: Bus, t: Terminal, opts: { scrollback: number }): void {
   let queue: string[] | null = [];
   let pending = '';
   let flushTimer: NodeJS.Timeout | null = null;

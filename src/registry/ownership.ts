@@ -1,5 +1,5 @@
-import type { InboxStore } from '../inbox/store.js';
-import { ToolError } from './errors.js';
+import { CaoError } from '../util/errors.js';
+import type { TerminalRegistry } from './terminals.js';
 
 /**
  * Who is calling a tool: a worker this hub started, an external supervisor (the user's own agent, named by
@@ -22,36 +22,36 @@ const MAX_CHAIN = 64;
  * a worker on its own descendants, a supervisor on its own tree, the operator on everything. An agent is
  * not its own owner (a worker cannot answer its own permission prompt).
  */
-export function owns(store: InboxStore, caller: Caller, targetId: string): boolean {
+export function owns(registry: TerminalRegistry, caller: Caller, targetId: string): boolean {
   if (caller.kind === 'operator') return true;
-  return creatorChain(store, targetId).includes(caller.id);
+  return creatorChain(registry, targetId).includes(caller.id);
 }
 
 export type AgentAction = 'answer' | 'type into' | 'stop' | 'read the output of';
 
 /** Throws `forbidden` unless `owns()`; the message says who may. */
-export function assertOwns(store: InboxStore, caller: Caller, targetId: string, action: AgentAction): void {
-  if (owns(store, caller, targetId)) return;
-  const creator = store.getTerminal(targetId)?.creatorId ?? 'unknown';
-  throw new ToolError(
-    `you (${caller.id}) may not ${action} agent ${targetId}: an agent can be acted on only by the agent that created it (${creator}) or one above it`,
+export function assertOwns(registry: TerminalRegistry, caller: Caller, targetId: string, action: AgentAction): void {
+  if (owns(registry, caller, targetId)) return;
+  const creator = registry.getTerminal(targetId)?.creatorId ?? 'unknown';
+  throw new CaoError(
     'forbidden',
+    `you (${caller.id}) may not ${action} agent ${targetId}: an agent can be acted on only by the agent that created it (${creator}) or one above it`,
   );
 }
 
 /** The creators above a terminal, nearest first (its creator, that one's creator, … up to a supervisor). */
-export function creatorChain(store: InboxStore, id: string): string[] {
+export function creatorChain(registry: TerminalRegistry, id: string): string[] {
   const chain: string[] = [];
-  let cur = store.getTerminal(id)?.creatorId ?? null;
+  let cur = registry.getTerminal(id)?.creatorId ?? null;
   while (cur && chain.length < MAX_CHAIN && !chain.includes(cur)) {
     chain.push(cur);
-    cur = store.getTerminal(cur)?.creatorId ?? null;
+    cur = registry.getTerminal(cur)?.creatorId ?? null;
   }
   return chain;
 }
 
 /** Delegation depth of a caller: 0 for a supervisor, 1 for a worker a supervisor started, and so on. */
-export function depthOf(store: InboxStore, caller: Caller): number {
+export function depthOf(registry: TerminalRegistry, caller: Caller): number {
   if (caller.kind !== 'worker') return 0;
-  return creatorChain(store, caller.id).length;
+  return creatorChain(registry, caller.id).length;
 }

@@ -1,27 +1,12 @@
-import { and, asc, count, desc, eq, gt, inArray, isNull, ne, notExists, or, sql, type SQL } from 'drizzle-orm';
-import type { Bus, BusEvents, MessageState } from '../bus/bus.js';
-import type { AgentStatus } from '../status/types.js';
-import type { CaoDb, CaoDrizzle } from './db.js';
-import { InboxError } from './errors.js';
-import { isExternalName, isWorkerId } from './ids.js';
-import { messages, terminals, type MessageKind, type MessageRow, type TerminalKind, type TerminalRow } from './schema.js';
+import { and, asc, count, desc, eq, gt, inArray, notExists, sql, type SQL } from 'drizzle-orm';
+import { announce, type Bus, type BusEvents, type MessageState } from '../bus/bus.js';
+import type { CaoDrizzle } from '../db/db.js';
+import { messages, terminals, type MessageKind, type MessageRow, type TerminalKind } from '../db/schema.js';
+import type { CaoTx, MailOfEnded, TerminalRegistry } from '../registry/terminals.js';
+import { CaoError } from '../util/errors.js';
 
 /** Largest message body accepted, in UTF-8 bytes (64 KiB). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
-
-/** What a hub says about a new worker (or, rarely, an external row registered explicitly). */
-export interface RegisterTerminalInput {
-  id: string;
-  kind?: TerminalKind; // default 'worker'
-  provider?: string | null;
-  profile?: string | null;
-  creatorId?: string | null;
-  workingDirectory?: string | null;
-  pid?: number | null;
-  hubId?: string | null;
-  status?: AgentStatus; // default 'starting'
-  createdAt?: number; // default now
-}
 
 export interface ListMessagesOptions {
   receiverId?: string;
@@ -35,25 +20,16 @@ export interface ListMessagesOptions {
   order?: 'asc' | 'desc';
 }
 
-export interface RecoveryResult {
-  /** Worker ids that were still marked alive under a previous hub, now ended. */
-  endedTerminals: string[];
-  /** Process-group leaders of those workers (to kill leftovers); nulls left out. */
-  pids: number[];
-  /** Messages to those workers moved to `failed`. */
-  failedMessages: number;
-}
-
 type StateEvent = BusEvents['message:state'];
 type NewMessage = { senderId: string; receiverId: string; body: string; kind: MessageKind };
 
 /** What every message must be, whatever its receiver: refused here, before anything is written. */
 function checkMessage(senderId: string, receiverId: string, body: string): void {
   if (typeof senderId !== 'string' || senderId.trim() === '') {
-    throw new InboxError('invalid_sender', 'sender id is empty');
+    throw new CaoError('invalid_sender', 'sender id is empty');
   }
   if (senderId === receiverId) {
-    throw new InboxError('self_send', `terminal ${senderId} cannot send a message to itself`);
+    throw new CaoError('self_send', `terminal ${senderId} cannot send a message to itself`);
   }
   checkBody(body);
 }
@@ -61,200 +37,45 @@ function checkMessage(senderId: string, receiverId: string, body: string): void 
 /** What every message body must be: not empty, at most MAX_MESSAGE_BYTES (also checked before a worker is started for one). */
 export function checkBody(body: string, what = 'message body'): void {
   if (typeof body !== 'string' || body.trim() === '') {
-    throw new InboxError('empty_body', `${what} is empty (only whitespace)`);
+    throw new CaoError('empty_body', `${what} is empty (only whitespace)`);
   }
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > MAX_MESSAGE_BYTES) {
-    throw new InboxError('body_too_large', `${what} is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (64 KiB)`);
+    throw new CaoError('body_too_large', `${what} is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes (64 KiB)`);
   }
 }
 
 /**
- * The durable inbox and the terminal registry. Synchronous (better-sqlite3); every mutation is one
- * statement or one IMMEDIATE transaction, and every state change is announced on the bus after it
- * committed. Safe to use from several processes on one file: the message claim is a single
- * conditional UPDATE.
+ * The durable inbox: every message is written (pending) before anything else happens, then claimed by one
+ * conditional UPDATE (delivering) before it is typed, and ends delivered or failed. Synchronous
+ * (better-sqlite3); every state change is announced on the bus after it committed. Safe to use from several
+ * processes on one file. Receivers are the registry's terminals: a message to an unknown or ended one is refused.
  */
-export class InboxStore {
+export class MessageQueue implements MailOfEnded {
   readonly db: CaoDrizzle;
+  private readonly bus: Bus | undefined;
   /** Hot-path statements, compiled once (building a drizzle query costs far more than running it). */
   private readonly q: ReturnType<typeof prepareStatements>;
-  private readonly insertBatch: (batch: NewMessage[]) => (MessageRow | InboxError)[];
+  private readonly insertBatch: (batch: NewMessage[]) => (MessageRow | CaoError)[];
   /** Messages waiting for the next group commit (see enqueueSoon). */
   private batch: { m: NewMessage; resolve: (row: MessageRow) => void; reject: (e: Error) => void }[] = [];
 
-  constructor(
-    cao: CaoDb,
-    private readonly bus?: Bus,
-  ) {
-    this.db = cao.db;
+  constructor(readonly registry: TerminalRegistry) {
+    this.db = registry.db;
+    this.bus = registry.bus;
     this.q = prepareStatements(this.db);
     // Check each receiver and insert under one write lock: an ended receiver cannot slip in between. A refused
     // message (checked before it writes anything) refuses only itself, not the rest of its batch.
-    const insert = cao.sqlite.transaction((batch: NewMessage[]) =>
+    const insert = registry.cao.sqlite.transaction((batch: NewMessage[]) =>
       batch.map((m) => {
-        const receiver = this.q.terminalById.get({ id: m.receiverId });
-        if (!receiver) return new InboxError('receiver_not_found', `receiver ${m.receiverId} does not exist`);
-        if (receiver.endedAt !== null) return new InboxError('receiver_ended', `receiver ${m.receiverId} has ended (${receiver.status})`);
+        const receiver = registry.getTerminal(m.receiverId);
+        if (!receiver) return new CaoError('receiver_not_found', `receiver ${m.receiverId} does not exist`);
+        if (receiver.endedAt !== null) return new CaoError('receiver_ended', `receiver ${m.receiverId} has ended (${receiver.status})`);
         return this.q.insertMessage.get({ ...m, now: Date.now() })!;
       }),
     );
     this.insertBatch = (batch) => insert.immediate(batch);
-  }
-
-  // ---------------------------------------------------------------- terminals
-
-  /** Inserts a terminal row. Worker ids must be 8 lowercase hex chars. */
-  registerTerminal(input: RegisterTerminalInput): TerminalRow {
-    const kind = input.kind ?? 'worker';
-    if (kind === 'worker' ? !isWorkerId(input.id) : !isExternalName(input.id)) {
-      throw new InboxError(
-        'invalid_terminal_id',
-        kind === 'worker'
-          ? `worker terminal id "${input.id}" is not 8 lowercase hex characters`
-          : `external supervisor name "${input.id}" must be 1-64 characters of [A-Za-z0-9._:@-] and not look like a worker id`,
-      );
-    }
-    const row = this.db
-      .insert(terminals)
-      .values({
-        id: input.id,
-        kind,
-        provider: input.provider ?? null,
-        profile: input.profile ?? null,
-        creatorId: kind === 'external' ? null : (input.creatorId ?? null),
-        workingDirectory: input.workingDirectory ?? null,
-        pid: input.pid ?? null,
-        hubId: input.hubId ?? null,
-        status: input.status ?? (kind === 'external' ? 'idle' : 'starting'),
-        createdAt: input.createdAt ?? Date.now(),
-      })
-      .onConflictDoNothing()
-      .returning()
-      .get();
-    if (!row) throw new InboxError('terminal_exists', `a terminal with id "${input.id}" already exists`);
-    this.emit('terminal:created', { terminalId: row.id });
-    return row;
-  }
-
-  /**
-   * The row of an external supervisor (an agent cao-mcp did not start), created on first use.
-   * Idempotent; an ended external row is opened again (its mail stayed readable meanwhile).
-   */
-  ensureExternal(name: string): TerminalRow {
-    if (!isExternalName(name)) {
-      throw new InboxError(
-        'invalid_terminal_id',
-        `external supervisor name "${name}" must be 1-64 characters of [A-Za-z0-9._:@-] and not look like a worker id`,
-      );
-    }
-    const { row, created } = this.db.transaction(
-      (tx) => {
-        const existing = tx.select().from(terminals).where(eq(terminals.id, name)).get();
-        if (existing && existing.kind !== 'external') {
-          throw new InboxError('name_taken', `"${name}" is a worker terminal id, not an external supervisor`);
-        }
-        if (existing && existing.endedAt === null) return { row: existing, created: false };
-        if (existing) {
-          const reopened = tx
-            .update(terminals)
-            .set({ endedAt: null, status: 'idle', lastError: null })
-            .where(eq(terminals.id, name))
-            .returning()
-            .get()!;
-          return { row: reopened, created: true };
-        }
-        const inserted = tx.insert(terminals).values({ id: name, kind: 'external', status: 'idle', createdAt: Date.now() }).returning().get();
-        return { row: inserted, created: true };
-      },
-      { behavior: 'immediate' },
-    );
-    if (created) this.emit('terminal:created', { terminalId: row.id });
-    return row;
-  }
-
-  /** Records a live status (and optionally the last error). Ended rows are left alone. */
-  updateTerminalStatus(id: string, status: AgentStatus, error?: string): boolean {
-    const r = error === undefined ? this.q.setStatus.run({ id, status }) : this.q.setStatusError.run({ id, status, error });
-    return r.changes > 0;
-  }
-
-  /**
-   * Marks a terminal ended. For a worker, its pending mail can never be typed any more: it is failed
-   * in the same transaction. A message being typed right now is left to its delivery loop.
-   * Returns the ended row, or null when it did not exist or had already ended.
-   */
-  endTerminal(id: string, status: AgentStatus = 'exited', reason?: string): TerminalRow | null {
-    const result = this.db.transaction(
-      (tx) => {
-        const row = tx
-          .update(terminals)
-          .set({ endedAt: Date.now(), status, ...(reason !== undefined ? { lastError: reason } : {}) })
-          .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
-          .returning()
-          .get();
-        if (!row) return null;
-        const failed = row.kind === 'worker' ? this.failWhere(tx, eq(messages.receiverId, id), ['pending'], endedReason(id, status, reason)) : [];
-        return { row, failed };
-      },
-      { behavior: 'immediate' },
-    );
-    if (!result) return null;
-    this.emit('terminal:removed', { terminalId: id });
-    this.emitStates(result.failed);
-    return result.row;
-  }
-
-  getTerminal(id: string): TerminalRow | undefined {
-    return this.q.terminalById.get({ id });
-  }
-
-  listTerminals(opts: { includeEnded?: boolean; kind?: TerminalKind; hubId?: string } = {}): TerminalRow[] {
-    const where: SQL[] = [];
-    if (!opts.includeEnded) where.push(isNull(terminals.endedAt));
-    if (opts.kind) where.push(eq(terminals.kind, opts.kind));
-    if (opts.hubId !== undefined) where.push(eq(terminals.hubId, opts.hubId));
-    return this.db
-      .select()
-      .from(terminals)
-      .where(and(...where))
-      .orderBy(asc(terminals.createdAt), asc(terminals.id))
-      .all();
-  }
-
-  /**
-   * At the start of a hub: workers still marked alive under another hub id lost their pty with it.
-   * End them ("hub restarted") and fail their pending and in-flight mail (an in-flight message may
-   * already have been typed, so it is never retried). External supervisors' mail is untouched.
-   * `isHubAlive` lets a hub spare workers of another hub that is still running on the same file;
-   * without it every other hub id counts as dead.
-   */
-  recoverAfterCrash(currentHubId: string, isHubAlive?: (hubId: string) => boolean): RecoveryResult {
-    const now = Date.now();
-    const { ended, failed } = this.db.transaction(
-      (tx) => {
-        const stale = tx
-          .select({ id: terminals.id, pid: terminals.pid, hubId: terminals.hubId })
-          .from(terminals)
-          .where(and(eq(terminals.kind, 'worker'), isNull(terminals.endedAt), or(isNull(terminals.hubId), ne(terminals.hubId, currentHubId))))
-          .all()
-          .filter((t) => !(t.hubId !== null && isHubAlive?.(t.hubId)));
-        const failed: StateEvent[] = [];
-        for (const t of stale) {
-          tx.update(terminals).set({ endedAt: now, status: 'exited', lastError: 'hub restarted' }).where(eq(terminals.id, t.id)).run();
-          failed.push(...this.failWhere(tx, eq(messages.receiverId, t.id), ['pending', 'delivering'], `receiver ${t.id} died with the previous hub`));
-        }
-        return { ended: stale, failed };
-      },
-      { behavior: 'immediate' },
-    );
-    for (const t of ended) this.emit('terminal:removed', { terminalId: t.id });
-    this.emitStates(failed);
-    return {
-      endedTerminals: ended.map((t) => t.id),
-      pids: ended.flatMap((t) => (t.pid === null ? [] : [t.pid])),
-      failedMessages: failed.length,
-    };
+    registry.attachMail(this);
   }
 
   // ----------------------------------------------------------------- messages
@@ -266,7 +87,7 @@ export class InboxStore {
   enqueue(senderId: string, receiverId: string, body: string, kind: MessageKind = 'message'): MessageRow {
     checkMessage(senderId, receiverId, body);
     const [row] = this.insertBatch([{ senderId, receiverId, body, kind }]);
-    if (row instanceof InboxError) throw row;
+    if (row instanceof CaoError) throw row;
     this.announceQueued([row!]);
     return row!;
   }
@@ -292,20 +113,20 @@ export class InboxStore {
     const batch = this.batch;
     if (!batch.length) return;
     this.batch = [];
-    let results: (MessageRow | InboxError)[];
+    let results: (MessageRow | CaoError)[];
     try {
       results = this.insertBatch(batch.map((b) => b.m));
     } catch (e) {
       for (const b of batch) b.reject(e as Error);
       return;
     }
-    this.announceQueued(results.filter((r): r is MessageRow => !(r instanceof InboxError)));
-    results.forEach((r, i) => (r instanceof InboxError ? batch[i]!.reject(r) : batch[i]!.resolve(r)));
+    this.announceQueued(results.filter((r): r is MessageRow => !(r instanceof CaoError)));
+    results.forEach((r, i) => (r instanceof CaoError ? batch[i]!.reject(r) : batch[i]!.resolve(r)));
   }
 
   private announceQueued(rows: MessageRow[]): void {
     for (const row of rows) {
-      this.emit('message:queued', { messageId: row.id, senderId: row.senderId, receiverId: row.receiverId });
+      announce(this.bus, 'message:queued', { messageId: row.id, senderId: row.senderId, receiverId: row.receiverId });
       this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'pending' }]);
     }
   }
@@ -363,10 +184,10 @@ export class InboxStore {
     const n = Math.max(1, Math.floor(limit));
     const rows = this.db.transaction(
       (tx) => {
-        const receiver = tx.select({ kind: terminals.kind }).from(terminals).where(eq(terminals.id, receiverId)).get();
-        if (!receiver) throw new InboxError('receiver_not_found', `receiver ${receiverId} does not exist`);
+        const receiver = this.registry.getTerminal(receiverId);
+        if (!receiver) throw new CaoError('receiver_not_found', `receiver ${receiverId} does not exist`);
         if (receiver.kind !== 'external') {
-          throw new InboxError('not_external', `${receiverId} is a worker terminal: its messages are typed into it, not read from the inbox`);
+          throw new CaoError('not_external', `${receiverId} is a worker terminal: its messages are typed into it, not read from the inbox`);
         }
         const oldest = tx
           .select({ id: messages.id })
@@ -419,6 +240,12 @@ export class InboxStore {
 
   // ------------------------------------------------------------------ helpers
 
+  /** MailOfEnded: a terminal is ending (registry transaction); its pending (and, after a crash, in-flight) mail fails. */
+  failInTx(tx: CaoTx, receiverId: string, inFlightToo: boolean, reason: string): { failed: number; announce: () => void } {
+    const failed = this.failWhere(tx, eq(messages.receiverId, receiverId), inFlightToo ? ['pending', 'delivering'] : ['pending'], reason);
+    return { failed: failed.length, announce: () => this.emitStates(failed) };
+  }
+
   private failWhere(tx: Pick<CaoDrizzle, 'update'>, where: SQL, from: MessageState[], reason: string): StateEvent[] {
     return tx
       .update(messages)
@@ -431,22 +258,8 @@ export class InboxStore {
   }
 
   private emitStates(events: StateEvent[]): void {
-    for (const e of events) this.emit('message:state', e);
+    for (const e of events) announce(this.bus, 'message:state', e);
   }
-
-  /** Announces a change that has already committed; a subscriber's exception must not undo the caller's success. */
-  private emit<K extends keyof BusEvents>(type: K, payload: BusEvents[K]): void {
-    if (!this.bus) return;
-    try {
-      this.bus.emit(type, payload);
-    } catch (err) {
-      process.stderr.write(`cao-mcp inbox: a ${String(type)} subscriber threw: ${String(err)}\n`);
-    }
-  }
-}
-
-function endedReason(id: string, status: AgentStatus, reason?: string): string {
-  return `receiver ${id} ended (${status})${reason ? `: ${reason}` : ''}`;
 }
 
 const p = sql.placeholder;
@@ -460,22 +273,6 @@ function prepareStatements(db: CaoDrizzle) {
     .where(byReceiver('delivering'));
   const giveUp = sql`${messages.attempts} + 1 >= ${p('maxAttempts')}`;
   return {
-    terminalById: db
-      .select()
-      .from(terminals)
-      .where(eq(terminals.id, p('id')))
-      .prepare(),
-    // status changes come with every turn of every agent
-    setStatus: db
-      .update(terminals)
-      .set({ status: sql`${p('status')}` })
-      .where(and(eq(terminals.id, p('id')), isNull(terminals.endedAt)))
-      .prepare(),
-    setStatusError: db
-      .update(terminals)
-      .set({ status: sql`${p('status')}`, lastError: sql`${p('error')}` })
-      .where(and(eq(terminals.id, p('id')), isNull(terminals.endedAt)))
-      .prepare(),
     insertMessage: db
       .insert(messages)
       .values({ senderId: p('senderId'), receiverId: p('receiverId'), body: p('body'), kind: p('kind'), status: 'pending', createdAt: p('now') })

@@ -3,13 +3,19 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { createMcpServer, type InlineToolCall } from '../mcp/tools.js';
-import { answerInline } from './inline-mcp.js';
-import { isLoopbackRequest, requestToken, type TokenRegistry } from './http-auth.js';
-import { readBody } from './http-body.js';
+import type { Caller, Flows } from '../../flows/index.js';
+import { readBody, sendJson } from '../../util/http.js';
+import { createMcpServer, type InlineToolCall } from '../tools.js';
+import { isLoopbackRequest, requestToken, type TokenRegistry } from './auth.js';
+import { answerInline } from './inline.js';
 import { samePeerUser } from './peer-uid.js';
-import { DEFAULT_LIMITS, type Limits } from './limits.js';
-import type { Caller, Orchestrator } from './orchestrator.js';
+
+/** The caps this front enforces (from the hub's limits). */
+export interface HttpLimits {
+  maxSessions: number;
+  sessionIdleMs: number;
+  maxBodyBytes: number;
+}
 
 /** Extra routes (the dashboard) mounted on the hub's server; return true when handled. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL, caller: Caller | null) => boolean | Promise<boolean>;
@@ -38,9 +44,9 @@ export class HubHttpServer {
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly orch: Orchestrator,
+    private readonly flows: Flows,
     private readonly tokens: TokenRegistry,
-    private readonly limits: Limits = DEFAULT_LIMITS,
+    private readonly limits: HttpLimits,
   ) {}
 
   addRoutes(h: RouteHandler): void {
@@ -109,7 +115,7 @@ export class HubHttpServer {
         return rpcError(res, 400, -32700, `request body is not JSON: ${(e as Error).message}`);
       }
     }
-    if (caller.kind === 'worker' && asksForTools(body)) this.orch.bus.emit('mcp:tools-listed', { terminalId: caller.id });
+    if (caller.kind === 'worker' && asksForTools(body)) this.flows.toolsListed(caller.id);
     if (typeof sid === 'string') {
       const s = this.sessions.get(sid);
       if (!s) return rpcError(res, 404, -32001, `unknown MCP session ${sid} (it ended or expired): start a new one with an initialize request`);
@@ -126,8 +132,8 @@ export class HubHttpServer {
     if (this.sessions.size >= this.limits.maxSessions) this.closeIdleSessions();
     if (this.sessions.size >= this.limits.maxSessions)
       return rpcError(res, 503, -32000, `too many open MCP sessions (${this.limits.maxSessions}, CAO_MAX_SESSIONS); close one or try again later`);
-    if (caller.kind === 'external') this.orch.store.ensureExternal(caller.id);
-    const { server, dispose, callInline } = createMcpServer(this.orch, caller);
+    if (caller.kind === 'external') this.flows.registerSupervisor(caller.id);
+    const { server, dispose, callInline } = createMcpServer(this.flows, caller);
     const session: Session = {
       transport: null as unknown as StreamableHTTPServerTransport,
       caller,
@@ -210,11 +216,6 @@ export class HubHttpServer {
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.server?.closeAllConnections?.();
   }
-}
-
-export function sendJson(res: ServerResponse, status: number, data: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(data));
 }
 
 /**

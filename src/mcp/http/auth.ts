@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { Caller } from './orchestrator.js';
+import { isExternalName, type Caller } from '../../flows/index.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
@@ -63,8 +63,7 @@ export class TokenRegistry {
     if (worker) return { id: worker, kind: 'worker' };
     if (safeEqual(token, this.clientToken)) {
       const name = String(req.headers['x-cao-supervisor'] ?? url.searchParams.get('as') ?? 'supervisor');
-      if (!/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/.test(name) || /^[0-9a-f]{8}$/.test(name))
-        return { error: `supervisor name "${name}" is not valid: 1–64 of [A-Za-z0-9._:@-], not 8 hex characters` };
+      if (!isExternalName(name)) return { error: `supervisor name "${name}" is not valid: 1–64 of [A-Za-z0-9._:@-], not 8 hex characters` };
       return { id: name, kind: 'external' };
     }
     return null;

@@ -1,0 +1,50 @@
+import type { BusEvents } from '../bus/bus.js';
+import type { MessageRow } from '../db/schema.js';
+import { CaoError, messageOf } from '../util/errors.js';
+import { checkTaskSize, describeCaller, requireText } from './checks.js';
+import { notify, type MessagingDeps } from './messaging.js';
+import type { AssignRequest, AssignResult, Caller } from './types.js';
+
+/**
+ * assign: start a worker and return at once. The task goes through the inbox like any message (durable, typed
+ * exactly once, when the worker is ready); the worker reports back with send_message. A worker that fails to
+ * start, or never takes its task, is reported to the assigner by a notice in its inbox.
+ */
+export async function assign(d: MessagingDeps, caller: Caller, req: AssignRequest): Promise<AssignResult> {
+  const message = requireText(req.message, 'message');
+  const task = `${message}\n\n[Assigned by ${describeCaller(caller)}. When you have finished, send your result back with the send_message tool of the "cao" MCP server (receiver_id may be left empty: it goes to whoever assigned this task).]`;
+  // Every check before anything is started: the task as it will be stored must fit.
+  checkTaskSize(task);
+  const { pool } = d;
+  const { terminal: t, profile } = await pool.start(caller, req);
+  let row: MessageRow;
+  try {
+    row = d.inbox.enqueue(caller.id, t.id, task, 'task');
+  } catch (e) {
+    await pool.stop(t.id, 'task could not be queued');
+    throw new CaoError('task_not_queued', `worker ${t.id} was started but its task could not be queued (${messageOf(e)}); the worker was stopped`);
+  }
+  void pool.startup(t).catch(async (e: Error) => {
+    await pool.stop(t.id, 'startup failed');
+    notify(
+      d,
+      caller.id,
+      t.id,
+      `Worker ${t.id} (${profile.name}, ${t.provider.id}) failed to start, so it never received the task you assigned:\n${e.message}`,
+    );
+  });
+  // If the task message ends up failed (never typed), tell the assigner.
+  const onState = (e: BusEvents['message:state']) => {
+    if (e.messageId !== row.id) return;
+    if (e.state === 'delivered' || e.state === 'failed') d.bus.off('message:state', onState);
+    if (e.state === 'failed' && !pool.closing && pool.has(t.id))
+      notify(
+        d,
+        caller.id,
+        t.id,
+        `Worker ${t.id} (${profile.name}) never took the task you assigned: ${e.error ?? 'delivery failed'}. It was left running; stop it with stop_agent("${t.id}").`,
+      );
+  };
+  d.bus.on('message:state', onState);
+  return { terminalId: t.id, provider: t.provider.id, profile: profile.name };
+}

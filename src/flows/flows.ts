@@ -1,0 +1,167 @@
+import type { Bus, BusEvents } from '../bus/bus.js';
+import type { MessageRow } from '../db/schema.js';
+import type { ListMessagesOptions, MessageQueue } from '../inbox/messages.js';
+import type { TerminalRegistry } from '../registry/terminals.js';
+import { assign } from './assign.js';
+import { handoff } from './handoff.js';
+import * as inspect from './inspect.js';
+import { inboxMessage, readInbox, sendMessage, typeMessage } from './messaging.js';
+import { watchScreen, type ScreenSink } from './screen-watch.js';
+import type {
+  AgentView,
+  AnswerResult,
+  AssignRequest,
+  AssignResult,
+  Caller,
+  HandoffRequest,
+  HandoffResult,
+  InboxMessage,
+  InboxRequest,
+  OutputRequest,
+  OutputResult,
+  ProfileSummary,
+  ProgressFn,
+  SendRequest,
+  SendResult,
+  StopResult,
+} from './types.js';
+import type { WorkerPool } from './workers.js';
+
+export interface FlowsDeps {
+  bus: Bus;
+  registry: TerminalRegistry;
+  inbox: MessageQueue;
+  pool: WorkerPool;
+  progressEveryMs?: number;
+}
+
+/** A change the dashboard's live feed shows: an agent's row or a message changed. */
+export type Change = { agent: string } | { message: number; receiver: string };
+
+/**
+ * The use cases, as one object: what every front (MCP over stdio or HTTP, the dashboard, `cao-mcp launch`)
+ * calls. Typed and camelCase; each method is one flow of flows/*.ts. Refusals are CaoErrors with a typed code.
+ */
+export class Flows {
+  constructor(private readonly d: FlowsDeps) {}
+
+  handoff(caller: Caller, req: HandoffRequest, opts: { progress?: ProgressFn; signal?: AbortSignal } = {}): Promise<HandoffResult> {
+    return handoff(this.d.pool, caller, req, { ...opts, progressEveryMs: this.d.progressEveryMs });
+  }
+
+  assign(caller: Caller, req: AssignRequest): Promise<AssignResult> {
+    return assign(this.d, caller, req);
+  }
+
+  sendMessage(caller: Caller, req: SendRequest): Promise<SendResult> {
+    return sendMessage(this.d, caller, req);
+  }
+
+  readInbox(caller: Caller, req: InboxRequest, signal?: AbortSignal): Promise<InboxMessage[]> {
+    return readInbox(this.d, caller, req, signal);
+  }
+
+  /** Workers only, as list_agents shows them. */
+  listAgents(opts: { includeEnded?: boolean } = {}): AgentView[] {
+    return inspect.listAgents(this.d, { includeEnded: opts.includeEnded ?? false, kind: 'worker' });
+  }
+
+  readOutput(caller: Caller, req: OutputRequest, signal?: AbortSignal): Promise<OutputResult> {
+    return inspect.readOutput(this.d, caller, req, signal);
+  }
+
+  answerQuestion(caller: Caller, terminalId: string, answer: string): Promise<AnswerResult> {
+    return inspect.answerQuestion(this.d, caller, terminalId, answer);
+  }
+
+  stopAgent(caller: Caller, terminalId: string): Promise<StopResult> {
+    return inspect.stopAgent(this.d, caller, terminalId);
+  }
+
+  listProfiles(caller: Caller, workingDirectory?: string): ProfileSummary[] {
+    return inspect.listProfiles(this.d, caller, workingDirectory);
+  }
+
+  /** Makes sure an external supervisor has its row (and so an inbox). */
+  registerSupervisor(name: string): void {
+    this.d.registry.ensureExternal(name);
+  }
+
+  /** Count of pending messages a receiver has. */
+  countPending(receiverId: string): number {
+    return this.d.inbox.countPending(receiverId);
+  }
+
+  // --------------------------------------------------- the dashboard's query port (read-only, plus a person's keys)
+
+  /** Every agent (supervisors too); ended ones only when they ended after `endedSince`, or all with `includeEnded`. */
+  agents(opts: { includeEnded?: boolean; endedSince?: number } = {}): AgentView[] {
+    return inspect.listAgents(this.d, opts);
+  }
+
+  agent(id: string): AgentView | undefined {
+    const row = this.d.registry.getTerminal(id);
+    return row ? inspect.agentView(this.d, row) : undefined;
+  }
+
+  messages(q: ListMessagesOptions): InboxMessage[] {
+    return this.d.inbox.listMessages(q).map(inboxMessage);
+  }
+
+  message(id: number): InboxMessage | undefined {
+    const row = this.d.inbox.getMessage(id);
+    return row ? inboxMessage(row) : undefined;
+  }
+
+  /** A worker's live screen into the sink `open` makes (only once the worker is known to run here), until it ends or the sink closes. */
+  watchScreen(id: string, open: () => ScreenSink, opts: { scrollback: number }): void {
+    const t = inspect.liveTerminal(this.d, id);
+    watchScreen(open(), this.d.bus, t, opts);
+  }
+
+  typeKeys(caller: Caller, id: string, data: string): { status: AgentView['status'] } {
+    return inspect.typeKeys(this.d, caller, id, data);
+  }
+
+  resize(caller: Caller, id: string, cols: number, rows: number): { cols: number; rows: number } {
+    return inspect.resize(this.d, caller, id, cols, rows);
+  }
+
+  /** Calls `fn` for every change an agent list or a message timeline shows; returns the unsubscribe. */
+  onChange(fn: (c: Change) => void): () => void {
+    const { bus } = this.d;
+    const onAgent = (e: { terminalId: string }) => fn({ agent: e.terminalId });
+    const onMessage = (e: BusEvents['message:queued'] | BusEvents['message:state']) => fn({ message: e.messageId, receiver: e.receiverId });
+    bus.on('status', onAgent);
+    bus.on('terminal:created', onAgent);
+    bus.on('terminal:removed', onAgent);
+    bus.on('message:queued', onMessage);
+    bus.on('message:state', onMessage);
+    return () => {
+      bus.off('status', onAgent);
+      bus.off('terminal:created', onAgent);
+      bus.off('terminal:removed', onAgent);
+      bus.off('message:queued', onMessage);
+      bus.off('message:state', onMessage);
+    };
+  }
+
+  /** Calls `fn` when a message is queued for `receiverId` (an external supervisor's MCP session tells its client). */
+  onMailFor(receiverId: string, fn: (m: { messageId: number; senderId: string }) => void): () => void {
+    const on = (e: BusEvents['message:queued']) => {
+      if (e.receiverId === receiverId) fn({ messageId: e.messageId, senderId: e.senderId });
+    };
+    this.d.bus.on('message:queued', on);
+    return () => this.d.bus.off('message:queued', on);
+  }
+
+  /** A worker's CLI asked for the tool list: its MCP tools are about to be usable (some CLIs wait for this). */
+  toolsListed(terminalId: string): void {
+    this.d.bus.emit('mcp:tools-listed', { terminalId });
+  }
+
+  /** The delivery service's port: types one inbox message into a worker of this hub. */
+  typeMessage(terminalId: string, m: MessageRow): Promise<void> {
+    return typeMessage(this.d, terminalId, m);
+  }
+}

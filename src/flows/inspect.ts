@@ -1,0 +1,141 @@
+import { sendKeys } from '../agents/input.js';
+import type { Terminal } from '../agents/terminal.js';
+import type { TerminalRow } from '../db/schema.js';
+import type { MessageQueue } from '../inbox/messages.js';
+import { assertOwns } from '../registry/ownership.js';
+import type { TerminalRegistry } from '../registry/terminals.js';
+import { listProfiles as profilesIn, type ProfileSummary } from '../profiles/profile.js';
+import { isReady } from '../status/types.js';
+import { CaoError } from '../util/errors.js';
+import { neutraliseOneLine } from '../util/sanitize.js';
+import { requireText, waitSeconds } from './checks.js';
+import type { AgentView, AnswerResult, Caller, OutputRequest, OutputResult, StopResult } from './types.js';
+import type { WorkerPool } from './workers.js';
+
+export interface InspectDeps {
+  registry: TerminalRegistry;
+  inbox: MessageQueue;
+  pool: WorkerPool;
+}
+
+/** One agent as every listing shows it (raw text: each front marks invisible characters its own way). */
+export function agentView(d: InspectDeps, row: TerminalRow): AgentView {
+  const live = d.pool.get(row.id);
+  const status = live?.status ?? row.status;
+  let question: string | null = null;
+  if (live && status === 'waiting_user_answer') {
+    try {
+      question = live.pendingQuestion();
+    } catch {
+      question = null; // a detector hiccup must not take the listing down
+    }
+  }
+  return {
+    id: row.id,
+    kind: row.kind,
+    profile: row.profile,
+    provider: row.provider,
+    status,
+    creator: row.creatorId,
+    workingDirectory: row.workingDirectory,
+    createdAt: row.createdAt,
+    endedAt: row.endedAt,
+    ageSeconds: Math.max(0, Math.round(((row.endedAt ?? Date.now()) - row.createdAt) / 1000)),
+    pending: d.inbox.countPending(row.id),
+    question,
+    lastError: row.lastError,
+    live: !!live,
+    cols: live ? live.feed.screen.cols : null,
+    rows: live ? live.feed.screen.rows : null,
+  };
+}
+
+/** Agents in registry order. `endedSince`: ended ones only if they ended after it (default: none; `includeEnded`: all). */
+export function listAgents(d: InspectDeps, opts: { includeEnded?: boolean; endedSince?: number; kind?: 'worker' | 'external' } = {}): AgentView[] {
+  const all = opts.includeEnded || opts.endedSince !== undefined;
+  return d.registry
+    .listTerminals({ includeEnded: all, kind: opts.kind })
+    .filter((r) => r.endedAt === null || opts.includeEnded || (opts.endedSince !== undefined && r.endedAt >= opts.endedSince))
+    .map((r) => agentView(d, r));
+}
+
+/** A worker running in this hub, or a refusal saying why not (unknown, ended, or another hub's). */
+export function liveTerminal(d: InspectDeps, id: string): Terminal {
+  const tid = requireText(id, 'terminal_id');
+  const t = d.pool.get(tid);
+  if (t) return t;
+  const row = d.registry.getTerminal(tid);
+  if (!row) throw new CaoError('not_found', `no agent with terminal id "${tid}"`);
+  if (row.endedAt !== null) throw new CaoError('ended', `agent ${tid} has ended (${row.status}${row.lastError ? `: ${row.lastError}` : ''})`);
+  throw new CaoError('not_here', `agent ${tid} runs in another hub (${row.hubId ?? 'unknown'}); open that hub's dashboard`);
+}
+
+/** read_output: its last answer, screen or all it kept; with `waitSeconds`, first until its turn ends or it asks. */
+export async function readOutput(d: InspectDeps, caller: Caller, req: OutputRequest, signal?: AbortSignal): Promise<OutputResult> {
+  const t = liveTerminal(d, req.terminalId);
+  assertOwns(d.registry, caller, t.id, 'read the output of');
+  const waitSec = waitSeconds(req.waitSeconds);
+  if (waitSec > 0) {
+    await t
+      .waitForStatus((s) => isReady(s) || s === 'waiting_user_answer' || s === 'exited' || s === 'error', waitSec * 1000, signal)
+      .catch(() => undefined);
+  }
+  const mode = req.mode ?? 'last';
+  const output = mode === 'last' ? (t.lastAnswer() ?? '') : t.screenText(mode === 'screen');
+  return { terminalId: t.id, status: t.status, output, ...(t.status === 'waiting_user_answer' ? { question: t.pendingQuestion() } : {}) };
+}
+
+/** answer_question: a number picks that option of the dialog, other text is typed (one line) and submitted. */
+export async function answerQuestion(d: InspectDeps, caller: Caller, terminalId: string, rawAnswer: string): Promise<AnswerResult> {
+  const t = liveTerminal(d, terminalId);
+  assertOwns(d.registry, caller, t.id, 'answer');
+  const raw = requireText(rawAnswer, 'answer');
+  if (raw.length > 4000) throw new CaoError('bad_request', `answer is ${raw.length} characters; the limit is 4000`);
+  // Typed like a message: no control characters or escape sequences, and one line (a dialog's field takes one).
+  const answer = neutraliseOneLine(raw);
+  if (!answer) throw new CaoError('bad_request', 'answer is empty once control characters are removed; nothing was typed');
+  if (t.status !== 'waiting_user_answer')
+    throw new CaoError('not_waiting', `agent ${t.id} is not waiting for an answer (it is ${t.status}); nothing was typed`);
+  const snap = t.monitor.detectSnapshot();
+  const keys = t.provider.answerKeys?.(answer, snap) ?? [answer, t.provider.input.submitKey];
+  if (!keys.length)
+    throw new CaoError(
+      'bad_answer',
+      `"${answer}" is not one of the options of agent ${t.id}'s question; nothing was typed.\n${t.pendingQuestion() ?? ''}`,
+    );
+  await sendKeys(t, keys);
+  await t.waitForStatus((s) => s !== 'waiting_user_answer', 3000).catch(() => undefined);
+  return { terminalId: t.id, status: t.status };
+}
+
+/** stop_agent. */
+export async function stopAgent(d: InspectDeps, caller: Caller, terminalId: string): Promise<StopResult> {
+  const t = liveTerminal(d, terminalId);
+  assertOwns(d.registry, caller, t.id, 'stop');
+  await d.pool.stop(t.id, `stopped by ${caller.id}`);
+  return { terminalId: t.id, stopped: true };
+}
+
+/** list_profiles, as seen from the caller's working directory. */
+export function listProfiles(d: InspectDeps, caller: Caller, workingDirectory?: string): ProfileSummary[] {
+  return profilesIn(d.pool.workingDirectoryOf(caller, workingDirectory));
+}
+
+/** Keys from a person watching (dashboard with typing on, `attach --write`), typed as they are. */
+export function typeKeys(d: InspectDeps, caller: Caller, terminalId: string, data: string): { status: AgentView['status'] } {
+  const t = liveTerminal(d, terminalId);
+  assertOwns(d.registry, caller, t.id, 'type into');
+  if (typeof data !== 'string' || !data) throw new CaoError('bad_request', 'data must be a non-empty string');
+  t.write(data, 'user');
+  return { status: t.status };
+}
+
+/** Resizes a worker's pty and screen together (attach --write follows the person's terminal). */
+export function resize(d: InspectDeps, caller: Caller, terminalId: string, cols: number, rows: number): { cols: number; rows: number } {
+  const t = liveTerminal(d, terminalId);
+  assertOwns(d.registry, caller, t.id, 'type into');
+  if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 20 || cols > 500 || rows < 5 || rows > 300)
+    throw new CaoError('bad_request', `cols must be 20–500 and rows 5–300 (got ${String(cols)}×${String(rows)})`);
+  t.resize(cols, rows);
+  return { cols, rows };
+}

@@ -1,0 +1,125 @@
+import type { AgentStatus } from '../status/types.js';
+
+/** The use cases' own shapes: camelCase, typed, no transport in sight (mcp/tools.ts maps the wire to these). */
+export type { Caller } from '../registry/ownership.js';
+export type { AgentStatus } from '../status/types.js';
+
+/** What a new worker is started from. */
+export interface WorkerRequest {
+  agentProfile: string;
+  /** Relative to the caller's own working directory (a worker's, or the hub's). */
+  workingDirectory?: string;
+  provider?: string;
+  model?: string;
+}
+
+export interface HandoffRequest extends WorkerRequest {
+  message: string;
+  /** Seconds to wait for the answer, 1–3600 (default 600). */
+  timeoutSec?: number;
+}
+
+export interface HandoffResult {
+  success: boolean;
+  output: string;
+  terminalId: string | null;
+  provider: string | null;
+  durationMs: number;
+  message: string;
+  status?: AgentStatus;
+}
+
+export interface AssignRequest extends WorkerRequest {
+  message: string;
+}
+
+export interface AssignResult {
+  terminalId: string;
+  provider: string;
+  profile: string;
+}
+
+export interface SendRequest {
+  message: string;
+  /** Default: the caller's creator. */
+  receiverId?: string;
+}
+
+export interface SendResult {
+  messageId: number;
+  receiverId: string;
+}
+
+export interface InboxRequest {
+  waitSeconds?: number;
+  limit?: number;
+}
+
+/** One message as a flow hands it out. */
+export interface InboxMessage {
+  id: number;
+  senderId: string;
+  receiverId: string;
+  kind: 'message' | 'task' | 'notice';
+  body: string;
+  status: 'pending' | 'delivering' | 'delivered' | 'failed';
+  error: string | null;
+  attempts: number;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+export type OutputMode = 'last' | 'screen' | 'full';
+
+export interface OutputRequest {
+  terminalId: string;
+  mode?: OutputMode;
+  waitSeconds?: number;
+}
+
+export interface OutputResult {
+  terminalId: string;
+  status: AgentStatus;
+  output: string;
+  question?: string | null;
+}
+
+export interface AnswerResult {
+  terminalId: string;
+  status: AgentStatus;
+}
+
+export interface StopResult {
+  terminalId: string;
+  stopped: boolean;
+}
+
+/** One agent (worker or external supervisor), as every listing shows it: list_agents, the dashboard, `cao-mcp ls`. */
+export interface AgentView {
+  id: string;
+  kind: 'worker' | 'external';
+  profile: string | null;
+  provider: string | null;
+  status: AgentStatus;
+  creator: string | null;
+  workingDirectory: string | null;
+  createdAt: number;
+  endedAt: number | null;
+  ageSeconds: number;
+  /** Messages waiting to be delivered to it. */
+  pending: number;
+  /** The question it waits on (status waiting_user_answer), as shown on its screen. */
+  question: string | null;
+  lastError: string | null;
+  /** Its pty is owned by this hub: its screen can be watched, it can be answered and typed into here. */
+  live: boolean;
+  cols: number | null;
+  rows: number | null;
+}
+
+export interface ProgressFn {
+  (p: { elapsedMs: number; totalMs: number; message: string }): void;
+}
+
+/** A profile as list_profiles shows it. */
+export type { ProfileSummary } from '../profiles/profile.js';
