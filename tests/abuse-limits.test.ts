@@ -50,6 +50,8 @@ describe('checks before anything is started', () => {
       const r = await sup.call(tool, { agent_profile: 'developer', provider: 'mock', message: big });
       expect(r.isError, tool).toBe(true);
       expect(textOf(r)).toMatch(/the task message is \d+ bytes; the limit is 65536 bytes \(64 KiB\); no worker was started/);
+      // the typed code reaches the client at the head of the text
+      expect(textOf(r)).toMatch(/^Error: \[body_too_large\] /);
       expect(textOf(r)).not.toMatch(/internal error/);
     }
     // an assign whose framing would push it over the limit is refused too
@@ -83,6 +85,7 @@ describe('caps', () => {
       expect((await bob.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'hi' })).isError).toBeFalsy();
       const total = await bob.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'hi' });
       expect(textOf(total)).toMatch(/worker limit reached: 3 workers are running in this hub \(CAO_MAX_WORKERS\)/);
+      expect(textOf(total)).toMatch(/^Error: \[worker_limit\] /);
       expect((await allAgents(alice)).length).toBe(3);
       // a stopped worker frees its place
       await alice.call('stop_agent', { terminal_id: idOf(three.find((r) => !r.isError)!) });
@@ -121,6 +124,7 @@ describe('caps', () => {
         const r = (await w2.callTool({ name: tool, arguments: { agent_profile: 'developer', provider: 'mock', message: 'hi' } })) as CallToolResult;
         expect(r.isError).toBe(true);
         expect(textOf(r)).toMatch(/delegation depth limit reached: a worker of yours would be at depth 3, and the limit is 2 \(CAO_MAX_DEPTH\)/);
+        expect(textOf(r)).toMatch(/^Error: \[depth_limit\] /);
       }
       expect((await allAgents(sup)).length).toBe(2);
       await w1.close();

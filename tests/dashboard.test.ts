@@ -304,6 +304,14 @@ describe('dashboard: who may open it', () => {
     expect(
       (await raw(`/api/agents/abcdef12/answer?${t}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"answer":"1"}' })).status,
     ).toBe(415);
+    // A refusal carries its typed code next to the message, with the HTTP status that goes with it.
+    const unknown = await raw(`/api/agents/abcdef12/answer?${t}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"answer":"1"}',
+    });
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({ code: 'not_found', error: 'no agent with terminal id "abcdef12"' });
     // A worker's own token opens its MCP forwarding, not the dashboard.
     const id = await assign('developer', 'say hi');
     const mcp = JSON.parse(readFileSync(join(home, 'run', id, 'mock-mcp.json'), 'utf8')) as { mcpServers: { cao: { env: Record<string, string> } } };

@@ -197,18 +197,6 @@ export function findHubs(opts: { hub?: string } = {}): HubRecord[] {
   return hit;
 }
 
-/** Exactly one hub: the only one running, or the one `--hub` names. */
-export function oneHub(opts: { hub?: string } = {}): HubRecord {
-  const hubs = findHubs(opts);
-  if (!hubs.length) throw new HubError(NO_HUB, 0);
-  if (hubs.length > 1 && !opts.hub)
-    throw new HubError(
-      `${hubs.length} hubs are running; pick one with --hub:\n${hubs.map((r) => `  --hub ${r.url}   (${r.mode}, pid ${r.pid}, ${r.cwd})`).join('\n')}`,
-      0,
-    );
-  return hubs[0];
-}
-
 /** The hub that runs agent `id` live (hubs under one CAO_HOME share a database, but each owns its own ptys). */
 export async function hubOwning(id: string, opts: { hub?: string } = {}): Promise<{ client: HubClient; agent: AgentView }> {
   const hubs = findHubs(opts);
