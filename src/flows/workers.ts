@@ -8,7 +8,6 @@ import type { TerminalRegistry } from '../registry/terminals.js';
 import { loadProfile, resolveProviderId, type AgentProfile } from '../profiles/profile.js';
 import { getProvider } from '../providers/registry.js';
 import type { ProviderId } from '../providers/types.js';
-import { sleep } from '../pty/pty-process.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { runtimeDir, runtimeDirPath } from '../util/paths.js';
@@ -18,6 +17,9 @@ import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { checkArgv, checkModel } from './worker-args.js';
 import { newToken, workerEnv, workerMcpSpec } from './worker-env.js';
 import type { WorkerRequest } from './types.js';
+
+/** How long a CLI that loads its MCP servers lazily is given to ask for our tools before it counts as started. */
+const MCP_TOOLS_WAIT_MS = 20_000;
 
 export interface WorkerPoolOptions {
   bus: Bus;
@@ -250,12 +252,26 @@ export class WorkerPool {
 
   /** Brings a new worker to its first ready screen (and, where the CLI loads MCP lazily, to its tools). */
   startup(t: Terminal, timeoutMs = t.provider.startupTimeoutMs): Promise<void> {
-    const toolsReady = async () => {
-      if (!t.provider.waitForMcpTools) return;
-      const deadline = Date.now() + 20_000;
-      while (!this.toolsListed.has(t.id) && t.alive && Date.now() < deadline) await sleep(50);
-    };
+    const toolsReady = () => (t.provider.waitForMcpTools ? this.toolsListedBy(t, MCP_TOOLS_WAIT_MS) : Promise.resolve());
     return t.startup(timeoutMs, toolsReady);
+  }
+
+  /** Resolves once the worker's CLI has asked for our tools, it exits, or `ms` pass (it is then started without). */
+  private toolsListedBy(t: Terminal, ms: number): Promise<void> {
+    if (this.toolsListed.has(t.id) || !t.alive) return Promise.resolve();
+    return new Promise((done) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.opts.bus.off('mcp:tools-listed', onListed);
+        this.opts.bus.off('status', onStatus);
+        done();
+      };
+      const onListed = (e: BusEvents['mcp:tools-listed']) => e.terminalId === t.id && finish();
+      const onStatus = (e: BusEvents['status']) => e.terminalId === t.id && e.status === 'exited' && finish();
+      const timer = setTimeout(finish, ms);
+      this.opts.bus.on('mcp:tools-listed', onListed);
+      this.opts.bus.on('status', onStatus);
+    });
   }
 
   /** Stops a worker: politely, then its whole process group. */

@@ -6,8 +6,9 @@ import type { KeyEvent } from './keys.js';
 import type { McpClients } from './mcp.js';
 import type { Recorder } from './record.js';
 import type { LiveRegion, Renderer } from './renderer.js';
-import { RuleBook, fillDeep, fillTemplate, type MockScript, type MockTurn, type TemplateVars } from './script.js';
+import { DEFAULT_ANSWER, RuleBook, fillDeep, fillTemplate, type MockScript, type MockTurn, type TemplateVars } from './script.js';
 import { truncate } from './text.js';
+import { Interrupted, abortable, sleep, splitChunks } from './turn-timing.js';
 import {
   FOOTER_BUSY,
   FOOTER_CONFIRM_EXIT,
@@ -24,44 +25,7 @@ import {
   type BannerInfo,
 } from './view.js';
 
-export const DEFAULT_ANSWER = 'mock answer to: {{input}}';
 const EXIT_COMMANDS = new Set(['/exit', '/quit']);
-
-class Interrupted extends Error {}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new Interrupted());
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new Interrupted());
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Settles like `p`, or rejects with Interrupted as soon as the turn is interrupted. */
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Interrupted());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Interrupted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-/** Splits text into `n` pieces of about equal length (by code point). */
-export function splitChunks(text: string, n: number): string[] {
-  const chars = [...text];
-  const size = Math.max(1, Math.ceil(chars.length / n));
-  const out: string[] = [];
-  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
-  return out.length ? out : [''];
-}
 
 interface Dialog {
   text: string;
@@ -303,8 +267,7 @@ export class MockApp {
   }
 
   private interrupt(): void {
-    if (!this.turn) return;
-    this.turn.abort.abort();
+    this.turn?.abort.abort();
   }
 
   // ---- turns ---------------------------------------------------------------------------------------

@@ -32,6 +32,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
+/** What a turn answers when its rule gives no answer. */
+export const DEFAULT_ANSWER = 'mock answer to: {{input}}';
+
 const dialogSchema = z.strictObject({
   text: z.string().min(1),
   options: z.array(z.string().min(1)).min(2).max(9),
