@@ -109,7 +109,7 @@ function setStatus(bus: Bus, terminalId: string, status: AgentStatus): void {
   if (!m) lastStatus.set(bus, (m = new Map()));
   const previous = m.get(terminalId) ?? 'starting';
   m.set(terminalId, status);
-  bus.emit('status', { terminalId, status, previous, at: Date.now() });
+  bus.emit('status', { terminalId, status, previous, at: Date.now(), cause: { kind: 'detected' } });
 }
 
 function setup(opts: DeliveryOptions & { owned?: string[]; storeBus?: boolean } = {}) {

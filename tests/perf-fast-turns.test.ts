@@ -14,7 +14,8 @@ import type { MessageRow } from '../src/inbox/schema.js';
 import { InboxStore } from '../src/inbox/store.js';
 import { mockProvider } from '../src/providers/mock.js';
 import { ScreenFeed, splitFrames } from '../src/screen/screen-feed.js';
-import { INPUT_SUBMITTED, StatusMonitor } from '../src/status/monitor.js';
+import type { StatusCause } from '../src/status/cause.js';
+import { StatusMonitor } from '../src/status/monitor.js';
 import type { AgentStatus } from '../src/status/types.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -125,8 +126,8 @@ class Port implements DeliveryPort {
   readonly typed: number[] = [];
   constructor(
     private readonly bus: Bus,
-    /** What the agent does while we type: the statuses the monitor publishes, with their reasons. */
-    private readonly duringTyping: Array<[AgentStatus, string | undefined]>,
+    /** What the agent does while we type: the statuses the monitor publishes, with their causes. */
+    private readonly duringTyping: Array<[AgentStatus, StatusCause]>,
   ) {
     bus.on('status', (e) => this.statuses.set(e.terminalId, e.status));
   }
@@ -134,15 +135,15 @@ class Port implements DeliveryPort {
     return this.statuses.get(id);
   }
   async type(id: string, m: MessageRow) {
-    for (const [status, reason] of this.duringTyping) {
-      this.bus.emit('status', { terminalId: id, status, previous: this.statuses.get(id)!, at: Date.now(), reason });
+    for (const [status, cause] of this.duringTyping) {
+      this.bus.emit('status', { terminalId: id, status, previous: this.statuses.get(id)!, at: Date.now(), cause });
       await sleep(5);
     }
     this.typed.push(m.id);
   }
 }
 
-function deliveryRig(duringTyping: Array<[AgentStatus, string | undefined]>) {
+function deliveryRig(duringTyping: Array<[AgentStatus, StatusCause]>) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cao-perf-delivery-'));
   const db: CaoDb = openDatabase(path.join(dir, 'cao.db'));
   const bus = createBus();
@@ -160,10 +161,10 @@ function deliveryRig(duringTyping: Array<[AgentStatus, string | undefined]>) {
 }
 
 describe('DeliveryService with a fast agent', () => {
-  it('a turn that ended before typing returned (ready after "input submitted") frees the receiver at once', async () => {
+  it('a turn that ended before typing returned (ready after its input-submitted status) frees the receiver at once', async () => {
     const { store, port, service } = deliveryRig([
-      ['processing', INPUT_SUBMITTED],
-      ['completed', 'detected'],
+      ['processing', { kind: 'input-submitted', turn: 1 }],
+      ['completed', { kind: 'detected' }],
     ]);
     for (let i = 0; i < 3; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
     const t0 = Date.now();
@@ -174,8 +175,8 @@ describe('DeliveryService with a fast agent', () => {
 
   it('a ready status that came before the submit (a paste echo) still holds the next message', async () => {
     const { store, port, service } = deliveryRig([
-      ['processing', 'detected'],
-      ['idle', 'detected'],
+      ['processing', { kind: 'detected' }],
+      ['idle', { kind: 'detected' }],
     ]);
     for (let i = 0; i < 2; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
     service.start();

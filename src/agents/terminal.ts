@@ -64,10 +64,7 @@ export class Terminal {
     void pty.exit.then((e) => {
       this.exitInfo = e;
       // Let the last output reach the screen before the status says exited.
-      setTimeout(() => {
-        this.monitor.markExited(`exited with code ${e.exitCode}${e.signal ? ` (signal ${e.signal})` : ''}`);
-        this.bus.emit('exit', { terminalId: this.id, exitCode: e.exitCode, signal: e.signal });
-      }, 60);
+      setTimeout(() => this.monitor.markExited(e), 60);
     });
   }
 

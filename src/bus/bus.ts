@@ -1,4 +1,5 @@
 import mittImport, { type Emitter } from 'mitt';
+import type { StatusCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
 
 export type MessageState = 'pending' | 'delivering' | 'delivered' | 'failed';
@@ -15,10 +16,19 @@ export type BusEvents = {
    * window (a whole frame); not quiet = output kept streaming past the longest wait, snapshot taken anyway.
    */
   settled: { terminalId: string; at: number; quiet: boolean };
-  /** Status changed (published only on change). */
-  status: { terminalId: string; status: AgentStatus; previous: AgentStatus; at: number; reason?: string };
-  /** The pty's process ended. */
-  exit: { terminalId: string; exitCode: number; signal?: number };
+  /** Status changed (published only on change), and why. */
+  status: {
+    terminalId: string;
+    status: AgentStatus;
+    previous: AgentStatus;
+    at: number;
+    cause: StatusCause;
+    /**
+     * @deprecated `describeCause(cause)`, filled in by the status monitor: kept only while src/dashboard/screen-stream.ts
+     * still reads it. Text for people; never compare it.
+     */
+    reason?: string;
+  };
   /** A terminal (worker or external supervisor) was registered / removed. */
   'terminal:created': { terminalId: string };
   'terminal:removed': { terminalId: string };

@@ -11,6 +11,7 @@ import { loadProfile, listProfiles, resolveProviderId, ProfileError, type AgentP
 import { getProvider } from '../providers/registry.js';
 import type { ProviderId } from '../providers/types.js';
 import { groupAlive, killGroup, sleep } from '../pty/pty-process.js';
+import { describeCause } from '../status/cause.js';
 import { isReady, type AgentStatus } from '../status/types.js';
 import { runtimeDir, runtimeDirPath } from '../util/paths.js';
 import { neutraliseOneLine } from '../util/sanitize.js';
@@ -267,10 +268,10 @@ export class Orchestrator {
     const t = this.terminals.get(e.terminalId);
     if (!t) return;
     if (e.status === 'exited') {
-      this.forget(t.id, 'exited', e.reason);
+      this.forget(t.id, 'exited', describeCause(e.cause));
       return;
     }
-    this.store.updateTerminalStatus(t.id, e.status, e.status === 'error' ? e.reason : undefined);
+    this.store.updateTerminalStatus(t.id, e.status, e.status === 'error' ? describeCause(e.cause) : undefined);
   }
 
   /** Drops a worker from the live set: DB row ended, token revoked, its pending mail failed. */

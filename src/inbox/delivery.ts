@@ -1,6 +1,5 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { isReady, type AgentStatus } from '../status/types.js';
-import { INPUT_SUBMITTED } from '../status/monitor.js';
 import type { MessageRow } from './schema.js';
 import type { InboxStore } from './store.js';
 
@@ -53,9 +52,9 @@ export class DeliveryService {
   private readonly typedAt = new Map<string, number>();
   /**
    * Receivers being typed into now, and what their status did meanwhile. A fast agent can finish the turn our
-   * Enter started before typing returns (processing "input submitted" → completed while the submit is being
+   * Enter started before typing returns (processing, cause input-submitted → completed while the submit is being
    * confirmed): that ready status is the one typedAt would wait for, so it must not be lost. Only a ready status
-   * after the monitor's own "input submitted" counts: an echo of the paste before the Enter does not.
+   * after the monitor's own input-submitted status counts: an echo of the paste before the Enter does not.
    */
   private readonly typing = new Map<string, { submitted: boolean; doneAfterSubmit: boolean }>();
   private readonly loops = new Set<Promise<void>>();
@@ -64,7 +63,7 @@ export class DeliveryService {
   private readonly onStatus = (e: BusEvents['status']) => {
     const t = this.typing.get(e.terminalId);
     if (t) {
-      if (e.status === 'processing' && e.reason === INPUT_SUBMITTED) t.submitted = true;
+      if (e.status === 'processing' && e.cause.kind === 'input-submitted') t.submitted = true;
       else if (isReady(e.status) && t.submitted) t.doneAfterSubmit = true;
     }
     // The detector has looked at the screen since our input went in: trust its status again.

@@ -3,17 +3,13 @@ import { onTerminal } from '../bus/by-terminal.js';
 import type { Provider } from '../providers/types.js';
 import type { ScreenFeed } from '../screen/screen-feed.js';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
+import { describeCause, type StatusCause } from './cause.js';
 import type { AgentStatus, DetectedStatus } from './types.js';
-
-/**
- * The `reason` of the `processing` status published when cao-mcp submits an input. After it, the input guard
- * holds the status at processing until the agent has worked on that input, so a ready status that follows it
- * means the turn is over (the delivery service relies on this).
- */
-export const INPUT_SUBMITTED = 'input submitted';
 
 /** How many lines above the visible rows detectors get (they anchor to the bottom; extraction uses everything). */
 const DETECT_EXTRA_LINES = 300;
+
+const DETECTED: StatusCause = { kind: 'detected' };
 
 export interface MonitorOptions {
   /**
@@ -45,6 +41,8 @@ export class StatusMonitor {
   private readonly offSettled: () => void;
   private readonly offParse: () => void;
   private final = false;
+  private turnSeq = 0;
+  private lastSubmitted = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -74,6 +72,16 @@ export class StatusMonitor {
     return this.lastDetected;
   }
 
+  /** The number of the last turn whose Enter was written (0 = none yet). */
+  get submittedTurn(): number {
+    return this.lastSubmitted;
+  }
+
+  /** A number for a new turn of this terminal (1, 2, …). */
+  newTurn(): number {
+    return ++this.turnSeq;
+  }
+
   /** A snapshot sized for detection (the bottom of the buffer). */
   detectSnapshot(): ScreenSnapshot {
     return this.feed.detectSnapshot(this.feed.screen.rows + DETECT_EXTRA_LINES);
@@ -82,18 +90,19 @@ export class StatusMonitor {
   /** Startup is over (dialogs dismissed, CLI ready): from now on detections become statuses. */
   markStarted(): void {
     this.started = true;
-    this.evaluate(true);
+    this.evaluate(true, { kind: 'started' });
   }
 
   /**
-   * cao-mcp is about to submit input (call right before the submitting Enter): until the agent shows
-   * it is working, or its screen visibly moved on, the status stays `processing`.
+   * cao-mcp is about to submit turn `turn` (call right before the submitting Enter, again before each retry of it):
+   * until the agent shows it is working, or its screen visibly moved on, the status stays `processing`.
    */
-  noteSubmitting(): void {
+  noteSubmitting(turn: number = this.newTurn()): void {
     this.guard = { before: bottomKey(this.detectSnapshot()), at: Date.now(), sawBusy: false };
+    this.lastSubmitted = Math.max(this.lastSubmitted, turn);
     // A fast agent's busy frame can arrive in one read with its final frame: look at each frame until work is seen.
     this.feed.watchFrames(true);
-    this.set('processing', INPUT_SUBMITTED);
+    this.set('processing', { kind: 'input-submitted', turn });
   }
 
   /** The submit did not take (Enter never registered): drop the guard and look again. */
@@ -112,17 +121,13 @@ export class StatusMonitor {
     this.feed.watchFrames(false);
   }
 
-  markExited(reason: string): void {
-    this.set('exited', reason);
+  markExited(exit: { exitCode: number; signal?: number }): void {
+    this.set('exited', { kind: 'exited', exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) });
     this.final = true;
   }
 
-  markError(reason: string): void {
-    this.set('error', reason);
-  }
-
   /** Re-evaluates the current screen now. */
-  evaluate(quiet: boolean): void {
+  evaluate(quiet: boolean, cause: StatusCause = DETECTED): void {
     if (this.final) return;
     const snap = this.detectSnapshot();
     const d = this.provider.detect(snap);
@@ -139,11 +144,11 @@ export class StatusMonitor {
         }
       }
       if (this.guard) this.dropGuard();
-      this.set(d, 'detected');
+      this.set(d, cause);
       return;
     }
     if (this.guard) this.sawBusy();
-    this.set(d, 'detected');
+    this.set(d, cause);
   }
 
   private recheckLater(ms: number): void {
@@ -157,11 +162,11 @@ export class StatusMonitor {
     );
   }
 
-  private set(status: AgentStatus, reason: string): void {
+  private set(status: AgentStatus, cause: StatusCause): void {
     if (this.final || status === this.current) return;
     const previous = this.current;
     this.current = status;
-    this.bus.emit('status', { terminalId: this.terminalId, status, previous, at: Date.now(), reason });
+    this.bus.emit('status', { terminalId: this.terminalId, status, previous, at: Date.now(), cause, reason: describeCause(cause) });
   }
 
   dispose(): void {
