@@ -10,14 +10,16 @@ const PASTE_END = '\x1b[201~';
 /**
  * Types `text` into a TUI and submits it, the way a person pastes and presses Enter:
  * bracketed paste when the application asked for it, Enter as a separate write after the provider's
- * delay, then confirm the screen reacted — re-sending Enter if it did not.
+ * delay, then confirm the screen reacted — re-sending Enter if it did not. `turn`: the number of the turn this
+ * input starts (submitTurn in turn.ts passes its Turn's; default a new one).
  */
-export async function submitInput(t: Terminal, text: string, opts: { confirmMs?: number; tries?: number } = {}): Promise<void> {
+export async function submitInput(t: Terminal, text: string, opts: { confirmMs?: number; tries?: number; turn?: number } = {}): Promise<void> {
   const clean = neutraliseForTerminal(text).trim();
   if (!clean) throw new InputError('refusing to submit an empty input');
   const { screen } = t.feed;
   const confirmMs = opts.confirmMs ?? 1500;
   const tries = opts.tries ?? 3;
+  const turn = opts.turn ?? t.monitor.newTurn();
 
   // Without bracketed paste a newline would submit each line on its own: flatten it.
   const payload = screen.bracketedPaste ? PASTE_START + clean + PASTE_END : clean.replace(/\n+/g, ' ');
@@ -42,7 +44,7 @@ export async function submitInput(t: Terminal, text: string, opts: { confirmMs?:
 
   for (let attempt = 1; attempt <= tries; attempt++) {
     const before = visibleKey(t);
-    t.monitor.noteSubmitting();
+    t.monitor.noteSubmitting(turn);
     t.write(t.provider.input.submitKey, 'keys');
     // Submitted = the screen moved on and (where the provider can tell) the input box is empty again.
     const taken = () => !t.alive || (visibleKey(t) !== before && !t.provider.inputPending?.(t.monitor.detectSnapshot()));
@@ -65,7 +67,15 @@ function visibleKey(t: Terminal): string {
   return s.lines.join('\n');
 }
 
-/** Polls `cond` every 15 ms until true or `ms` pass; returns whether it became true. */
+/**
+ * Polls `cond` every 15 ms until true or `ms` pass; returns whether it became true.
+ *
+ * Why a poll, here only (the waits of a submit, about a second): its conditions mix the rendered screen, the
+ * emulator's parse state (`screen.busy`), the time since the last write and the provider's view of its input box,
+ * and they are asked of two parse paths (whole chunks, and frame by frame while the input guard watches frames). A
+ * wake-up missed by an event-driven wait would re-send Enter into a screen that had reacted (a double submit); a
+ * look every 15 ms cannot miss one and costs a screen read.
+ */
 export async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!cond()) {

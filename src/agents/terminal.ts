@@ -1,4 +1,5 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
+import { onTerminal, type TerminalEventType } from '../bus/by-terminal.js';
 import type { LaunchSpec, Provider } from '../providers/types.js';
 import { PtyProcess, sleep } from '../pty/pty-process.js';
 import { TerminalLogWriter } from '../pty/log-writer.js';
@@ -6,6 +7,8 @@ import { ScreenFeed } from '../screen/screen-feed.js';
 import { snapshotText, type ScreenSnapshot } from '../screen/snapshot.js';
 import { StatusMonitor } from '../status/monitor.js';
 import type { AgentStatus } from '../status/types.js';
+import { realClock, type Clock } from '../util/clock.js';
+import type { TurnHost } from './turn.js';
 
 export interface TerminalInit {
   id: string;
@@ -17,6 +20,8 @@ export interface TerminalInit {
   launch: LaunchSpec;
   /** Size at which its raw log is rotated. */
   logMaxBytes?: number;
+  /** Time for its status monitor's input guard and its startup (default: the real clock). */
+  clock?: Clock;
 }
 
 export class StartupError extends Error {
@@ -32,7 +37,7 @@ export class StartupError extends Error {
  * One worker CLI: its pty, its screen, its status monitor and its log — all joined by the bus.
  * Everything a terminal knows about its state comes from the rendered screen.
  */
-export class Terminal {
+export class Terminal implements TurnHost {
   readonly id: string;
   readonly provider: Provider;
   readonly profileName: string;
@@ -45,10 +50,12 @@ export class Terminal {
   readonly log: TerminalLogWriter;
   exitInfo: { exitCode: number; signal?: number } | null = null;
   private readonly bus: Bus;
+  private readonly clock: Clock;
 
   constructor(init: TerminalInit) {
     this.id = init.id;
     this.bus = init.bus;
+    this.clock = init.clock ?? realClock;
     this.provider = init.provider;
     this.profileName = init.profileName;
     this.creatorId = init.creatorId;
@@ -58,18 +65,32 @@ export class Terminal {
     this.log = new TerminalLogWriter(this.bus, this.id, init.logMaxBytes);
     let pty: PtyProcess | null = null;
     this.feed = new ScreenFeed(this.bus, this.id, { cols, rows, reply: (d) => pty?.write(d) });
-    this.monitor = new StatusMonitor(this.bus, this.id, this.feed, this.provider);
+    this.monitor = new StatusMonitor(this.bus, this.id, this.feed, this.provider, { clock: this.clock });
     pty = new PtyProcess({ ...init.launch, cols, rows }, (data) => this.bus.emit('output', { terminalId: this.id, data }));
     this.pty = pty;
     void pty.exit.then((e) => {
       this.exitInfo = e;
       // Let the last output reach the screen before the status says exited.
-      setTimeout(() => this.monitor.markExited(e), 60);
+      this.clock.setTimeout(() => this.monitor.markExited(e), 60);
     });
   }
 
   get status(): AgentStatus {
     return this.monitor.status;
+  }
+
+  /** The number of the last turn whose Enter was written (see Turn). */
+  get submittedTurn(): number {
+    return this.monitor.submittedTurn;
+  }
+
+  /** Subscribes to one of this terminal's bus events; returns the unsubscribe function. */
+  on<K extends TerminalEventType>(type: K, fn: (e: BusEvents[K]) => void): () => void {
+    return onTerminal(this.bus, type, this.id, fn);
+  }
+
+  onStatus(fn: (e: BusEvents['status']) => void): () => void {
+    return this.on('status', fn);
   }
 
   /** A person typed here within `ms`: cao-mcp must not paste into their half-typed line. */
@@ -123,15 +144,15 @@ export class Terminal {
       const onStatus = (e: BusEvents['status']) => {
         if (e.terminalId === this.id && pred(e.status)) done(() => resolve(e.status));
       };
-      const timer = setTimeout(() => done(() => reject(new WaitTimeout(timeoutMs))), timeoutMs);
+      const timer = this.clock.setTimeout(() => done(() => reject(new WaitTimeout(timeoutMs))), timeoutMs);
       const onAbort = () => done(() => reject(new Error('aborted')));
       const done = (fn: () => void) => {
-        clearTimeout(timer);
-        this.bus.off('status', onStatus);
+        this.clock.clearTimeout(timer);
+        off();
         signal?.removeEventListener('abort', onAbort);
         fn();
       };
-      this.bus.on('status', onStatus);
+      const off = this.onStatus(onStatus);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

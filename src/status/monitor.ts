@@ -1,8 +1,10 @@
+import { InputGuard, screenKey, showsWork } from '../agents/turn.js';
 import type { Bus } from '../bus/bus.js';
 import { onTerminal } from '../bus/by-terminal.js';
 import type { Provider } from '../providers/types.js';
 import type { ScreenFeed } from '../screen/screen-feed.js';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import { describeCause, type StatusCause } from './cause.js';
 import type { AgentStatus, DetectedStatus } from './types.js';
 
@@ -17,27 +19,23 @@ export interface MonitorOptions {
    * differed from the pre-input screen and stayed settled this long.
    */
   readyWithoutBusyMs?: number;
-}
-
-interface InputGuard {
-  /** Bottom of the screen just before the submitting Enter. */
-  before: string;
-  at: number;
-  sawBusy: boolean;
+  /** Time for the input guard (default: the real clock). */
+  clock?: Clock;
 }
 
 /**
- * Turns settled screens into statuses: asks the provider's detector, applies the input guard (a
- * busy agent is never reported done just because the previous turn's answer is still on screen),
- * and publishes `status` only on change.
+ * Turns settled screens into statuses: asks the provider's detector, applies the input guard (InputGuard in
+ * agents/turn.ts: a busy agent is never reported done just because the previous turn's answer is still on
+ * screen), and publishes `status` only on change — the one publisher of it.
  */
 export class StatusMonitor {
   private current: AgentStatus = 'starting';
   private lastDetected: DetectedStatus = 'unknown';
   private started = false;
   private guard: InputGuard | null = null;
-  private guardTimer: NodeJS.Timeout | null = null;
+  private guardTimer: TimerHandle | null = null;
   private readonly readyWithoutBusyMs: number;
+  private readonly clock: Clock;
   private readonly offSettled: () => void;
   private readonly offParse: () => void;
   private final = false;
@@ -52,14 +50,12 @@ export class StatusMonitor {
     opts: MonitorOptions = {},
   ) {
     this.readyWithoutBusyMs = opts.readyWithoutBusyMs ?? provider.readyWithoutBusyMs ?? 2000;
+    this.clock = opts.clock ?? realClock;
     this.offSettled = onTerminal(bus, 'settled', terminalId, (e) => this.evaluate(e.quiet));
     // Early evidence of work after an input: any parsed chunk (or frame inside one) showing a busy screen
     // disarms the guard.
     this.offParse = feed.onEveryParse(() => {
-      if (this.guard && !this.guard.sawBusy) {
-        const d = this.provider.detect(this.detectSnapshot());
-        if (d === 'processing' || d === 'waiting_user_answer' || d === 'error') this.sawBusy();
-      }
+      if (this.guard && !this.guard.sawBusy && showsWork(this.provider.detect(this.detectSnapshot()))) this.sawBusy();
     });
   }
 
@@ -98,7 +94,7 @@ export class StatusMonitor {
    * until the agent shows it is working, or its screen visibly moved on, the status stays `processing`.
    */
   noteSubmitting(turn: number = this.newTurn()): void {
-    this.guard = { before: bottomKey(this.detectSnapshot()), at: Date.now(), sawBusy: false };
+    this.guard = new InputGuard(turn, screenKey(this.detectSnapshot()), this.clock.now(), this.readyWithoutBusyMs);
     this.lastSubmitted = Math.max(this.lastSubmitted, turn);
     // A fast agent's busy frame can arrive in one read with its final frame: look at each frame until work is seen.
     this.feed.watchFrames(true);
@@ -112,7 +108,7 @@ export class StatusMonitor {
   }
 
   private sawBusy(): void {
-    if (this.guard) this.guard.sawBusy = true;
+    this.guard?.noteBusy();
     this.feed.watchFrames(false);
   }
 
@@ -136,14 +132,14 @@ export class StatusMonitor {
 
     if (d === 'idle' || d === 'completed') {
       if (!quiet) return; // never call a streaming screen done
-      if (this.guard && !this.guard.sawBusy) {
-        const waited = Date.now() - this.guard.at;
-        if (bottomKey(snap) === this.guard.before || waited < this.readyWithoutBusyMs) {
-          this.recheckLater(this.readyWithoutBusyMs - waited);
+      if (this.guard) {
+        const verdict = this.guard.judgeReady(screenKey(snap), this.clock.now());
+        if (!verdict.over) {
+          if (verdict.recheckInMs !== null) this.recheckLater(verdict.recheckInMs);
           return;
         }
+        this.dropGuard();
       }
-      if (this.guard) this.dropGuard();
       this.set(d, cause);
       return;
     }
@@ -153,30 +149,22 @@ export class StatusMonitor {
 
   private recheckLater(ms: number): void {
     if (this.guardTimer) return;
-    this.guardTimer = setTimeout(
-      () => {
-        this.guardTimer = null;
-        this.evaluate(true);
-      },
-      Math.max(20, ms),
-    );
+    this.guardTimer = this.clock.setTimeout(() => {
+      this.guardTimer = null;
+      this.evaluate(true);
+    }, ms);
   }
 
   private set(status: AgentStatus, cause: StatusCause): void {
     if (this.final || status === this.current) return;
     const previous = this.current;
     this.current = status;
-    this.bus.emit('status', { terminalId: this.terminalId, status, previous, at: Date.now(), cause, reason: describeCause(cause) });
+    this.bus.emit('status', { terminalId: this.terminalId, status, previous, at: this.clock.now(), cause, reason: describeCause(cause) });
   }
 
   dispose(): void {
     this.offSettled();
     this.offParse();
-    if (this.guardTimer) clearTimeout(this.guardTimer);
+    this.clock.clearTimeout(this.guardTimer);
   }
-}
-
-/** The visible rows, as one string: what "the screen moved on" is judged by. */
-function bottomKey(s: ScreenSnapshot): string {
-  return s.lines.slice(s.viewportTop).join('\n');
 }
