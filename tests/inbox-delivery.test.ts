@@ -4,10 +4,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBus, type Bus, type BusEvents } from '../src/bus/bus.js';
 import { openDatabase, type CaoDb } from '../src/inbox/db.js';
-import { DeliveryService, type DeliveryOptions, type DeliveryPort } from '../src/inbox/delivery.js';
+import { DeliveryService, type DeliveredTurn, type DeliveryOptions, type DeliveryPort } from '../src/inbox/delivery.js';
 import type { MessageRow } from '../src/inbox/schema.js';
 import { InboxStore } from '../src/inbox/store.js';
 import { isReady, type AgentStatus } from '../src/status/types.js';
+import { FakeClock, flush } from './support/fake-clock.js';
 
 let dir: string;
 let file: string;
@@ -47,9 +48,25 @@ interface Typed {
 }
 
 /**
+ * The turn a fake submit started: over at the first ready / exited / error status after the submit (as a real
+ * Turn, whose statuses after the Enter the fake cannot tell from earlier ones: here the submit is its end).
+ */
+class FakeTurn implements DeliveredTurn {
+  ended = false;
+  constructor(bus: Bus, terminalId: string) {
+    const on = (e: BusEvents['status']) => {
+      if (e.terminalId !== terminalId || !(isReady(e.status) || e.status === 'exited' || e.status === 'error')) return;
+      this.ended = true;
+      bus.off('status', on);
+    };
+    bus.on('status', on);
+  }
+}
+
+/**
  * A hub's view of its terminals, faked: statuses follow the bus `status` events (as the real status
- * monitor's do), and "typing" records what was typed. Options make typing slow, flaky, or make it
- * echo a ready status while it types (the reference project's double-delivery trigger).
+ * monitor's do), and "typing" records what was typed and returns the turn it started. Options make typing
+ * slow, flaky, or make it echo a ready status while it types (the reference project's double-delivery trigger).
  */
 class FakePort implements DeliveryPort {
   readonly statuses = new Map<string, AgentStatus>();
@@ -76,7 +93,7 @@ class FakePort implements DeliveryPort {
     return this.statuses.get(terminalId);
   }
 
-  async type(terminalId: string, message: MessageRow): Promise<void> {
+  async submit(terminalId: string, message: MessageRow): Promise<DeliveredTurn> {
     const statusAtStart = this.statuses.get(terminalId);
     if (this.typingNow.has(terminalId)) this.overlaps++;
     this.typingNow.add(terminalId);
@@ -97,6 +114,7 @@ class FakePort implements DeliveryPort {
       const t = { terminalId, messageId: message.id, body: message.body, statusAtStart };
       this.typed.push(t);
       this.log.push(t);
+      return new FakeTurn(this.bus, terminalId);
     } finally {
       this.typingNow.delete(terminalId);
     }
@@ -173,7 +191,7 @@ describe('DeliveryService', () => {
     expect(port.typed[0].statusAtStart).toBe('idle');
   });
 
-  it('after typing, the receiver is busy until its next ready event', async () => {
+  it('after typing, the receiver is busy until the turn it started is over (its next ready event)', async () => {
     const { bus, store, port, service } = setup({ readyGraceMs: 60_000 });
     service.start();
     setStatus(bus, 'aaaaaaaa', 'idle');
@@ -200,6 +218,21 @@ describe('DeliveryService', () => {
     service.start();
     await waitFor(() => port.typed.length === 2, 'both delivered without events');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
+  });
+
+  it('readyGraceMs and the sweep run on the injected clock', async () => {
+    const clock = new FakeClock();
+    const { store, port, service } = setup({ storeBus: false, sweepMs: 20, readyGraceMs: 1000, clock });
+    port.statuses.set('aaaaaaaa', 'idle');
+    store.enqueue('boss', 'aaaaaaaa', 'one');
+    service.start(); // sweeps at once
+    await flush();
+    expect(port.typed.length).toBe(1);
+    store.enqueue('boss', 'aaaaaaaa', 'two'); // no message:queued: only a sweep finds it
+    await clock.advance(980);
+    expect(port.typed.length).toBe(1); // the turn "one" started is open, no status event says otherwise
+    await clock.advance(20);
+    expect(port.typed.map((t) => t.body)).toEqual(['one', 'two']);
   });
 
   it('a ready echo while typing does not deliver the next message into the busy receiver', async () => {

@@ -1,7 +1,8 @@
 /*
  * Fast turns: an agent whose busy frame and final frame arrive together must still be seen at work (frames are
  * split for that; the monitor side is in tests/turn.test.ts), and the delivery service must not wait for a status
- * event that already came while it was still confirming the submit. Neither may make a busy agent look done.
+ * event that already came while it was still confirming the submit (the Turn saw it). Neither may make a busy agent
+ * look done.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBus, type Bus } from '../src/bus/bus.js';
 import { openDatabase, type CaoDb } from '../src/inbox/db.js';
+import { Turn, type TurnHost } from '../src/agents/turn.js';
+import { onTerminal } from '../src/bus/by-terminal.js';
 import { DeliveryService, type DeliveryPort } from '../src/inbox/delivery.js';
 import type { MessageRow } from '../src/inbox/schema.js';
 import { InboxStore } from '../src/inbox/store.js';
@@ -50,29 +53,53 @@ describe('splitFrames', () => {
 
 // ---------------------------------------------------------------- delivery
 
+const SUBMITTED = (turn: number): StatusCause => ({ kind: 'input-submitted', turn });
+const DETECTED: StatusCause = { kind: 'detected' };
+
+/** A hub's terminals as the delivery service sees them: each submit returns a real Turn over a faked terminal. */
 class Port implements DeliveryPort {
   readonly statuses = new Map<string, AgentStatus>([['aaaaaaaa', 'idle']]);
   readonly typed: number[] = [];
+  private turns = 0;
+  private submittedTurn = 0;
   constructor(
     private readonly bus: Bus,
-    /** What the agent does while we type: the statuses the monitor publishes, with their causes. */
-    private readonly duringTyping: Array<[AgentStatus, StatusCause]>,
+    /** What the agent does while we type: the statuses the monitor publishes, with their causes (`turn` → this turn). */
+    private readonly duringTyping: Array<[AgentStatus, StatusCause | 'turn']>,
   ) {
     bus.on('status', (e) => this.statuses.set(e.terminalId, e.status));
   }
   status(id: string) {
     return this.statuses.get(id);
   }
-  async type(id: string, m: MessageRow) {
-    for (const [status, cause] of this.duringTyping) {
+  async submit(id: string, m: MessageRow) {
+    const statuses = this.statuses;
+    const submitted = () => this.submittedTurn;
+    const host: TurnHost = {
+      id,
+      get status() {
+        return statuses.get(id)!;
+      },
+      get submittedTurn() {
+        return submitted();
+      },
+      exitInfo: null,
+      pendingQuestion: () => null,
+      onStatus: (fn) => onTerminal(this.bus, 'status', id, fn),
+    };
+    const turn = new Turn(host, ++this.turns);
+    for (const [status, how] of this.duringTyping) {
+      const cause = how === 'turn' ? SUBMITTED(turn.number) : how;
+      if (cause.kind === 'input-submitted') this.submittedTurn = cause.turn;
       this.bus.emit('status', { terminalId: id, status, previous: this.statuses.get(id)!, at: Date.now(), cause });
       await sleep(5);
     }
     this.typed.push(m.id);
+    return turn;
   }
 }
 
-function deliveryRig(duringTyping: Array<[AgentStatus, StatusCause]>) {
+function deliveryRig(duringTyping: Array<[AgentStatus, StatusCause | 'turn']>) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cao-perf-delivery-'));
   const db: CaoDb = openDatabase(path.join(dir, 'cao.db'));
   const bus = createBus();
@@ -92,8 +119,8 @@ function deliveryRig(duringTyping: Array<[AgentStatus, StatusCause]>) {
 describe('DeliveryService with a fast agent', () => {
   it('a turn that ended before typing returned (ready after its input-submitted status) frees the receiver at once', async () => {
     const { store, port, service } = deliveryRig([
-      ['processing', { kind: 'input-submitted', turn: 1 }],
-      ['completed', { kind: 'detected' }],
+      ['processing', 'turn'],
+      ['completed', DETECTED],
     ]);
     for (let i = 0; i < 3; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
     const t0 = Date.now();
@@ -104,8 +131,8 @@ describe('DeliveryService with a fast agent', () => {
 
   it('a ready status that came before the submit (a paste echo) still holds the next message', async () => {
     const { store, port, service } = deliveryRig([
-      ['processing', { kind: 'detected' }],
-      ['idle', { kind: 'detected' }],
+      ['processing', DETECTED],
+      ['idle', DETECTED],
     ]);
     for (let i = 0; i < 2; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
     service.start();

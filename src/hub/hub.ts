@@ -93,7 +93,7 @@ export class Hub {
           const t = this.orch.terminal(id);
           return t?.userTypedWithin(USER_TYPING_HOLD_MS) ? 'processing' : t?.status;
         },
-        type: (id, m) => this.orch.typeMessage(id, m),
+        submit: (id, m) => this.orch.typeMessage(id, m),
       },
       { sweepMs: opts.sweepMs },
     );

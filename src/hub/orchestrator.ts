@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { submitInput, sendKeys, waitUntil } from '../agents/input.js';
 import { Terminal } from '../agents/terminal.js';
+import { submitTurn, type Turn } from '../agents/turn.js';
 import type { InboxStore } from '../inbox/store.js';
 import type { MessageRow, TerminalRow } from '../inbox/schema.js';
 import { isInboxError } from '../inbox/errors.js';
@@ -509,12 +510,12 @@ export class Orchestrator {
     return `[Message from ${who}]\n${m.body}\n\n[To reply, use the send_message tool with receiver_id "${m.senderId}".]`;
   }
 
-  /** Types one inbox message into a worker (the delivery service's port). */
-  async typeMessage(terminalId: string, m: MessageRow): Promise<void> {
+  /** Types one inbox message into a worker as a new turn (the delivery service's port). */
+  async typeMessage(terminalId: string, m: MessageRow): Promise<Turn> {
     const t = this.terminals.get(terminalId);
     if (!t) throw new Error(`terminal ${terminalId} is not running in this hub`);
     if (!isReady(t.status)) throw new Error(`terminal ${terminalId} is ${t.status}`);
-    await submitInput(t, this.formatForTyping(m));
+    return submitTurn(t, this.formatForTyping(m));
   }
 
   /** An external supervisor's inbox: takes pending messages (marking them delivered), waiting up to `waitSec` for one. */
