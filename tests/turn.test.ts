@@ -1,16 +1,17 @@
 /*
- * The turn logic on a fake clock: the input guard (alone, and inside the status monitor) and the end of a Turn.
- * Nothing here waits on the real clock for the behaviour under test.
+ * The turn logic on a fake clock: the input guard (alone, and inside the status monitor), the end of a Turn, and
+ * the startup readiness rule. Nothing here waits on the real clock for the behaviour under test.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUESTION_GRACE_MS, InputGuard, Turn, type TurnEnd, type TurnHost } from '../src/agents/turn.js';
+import { READY_QUIET_MS, READY_STABLE_MS, ReadyRule, quietInMs } from '../src/agents/startup.js';
 import { createBus, type BusEvents } from '../src/bus/bus.js';
 import { onTerminal } from '../src/bus/by-terminal.js';
 import { mockProvider } from '../src/providers/mock.js';
 import { ScreenFeed } from '../src/screen/screen-feed.js';
 import { describeCause, type StatusCause } from '../src/status/cause.js';
 import { StatusMonitor } from '../src/status/monitor.js';
-import type { AgentStatus } from '../src/status/types.js';
+import type { AgentStatus, DetectedStatus } from '../src/status/types.js';
 import { FakeClock, flush } from './support/fake-clock.js';
 
 const cleanups: Array<() => void> = [];
@@ -371,5 +372,57 @@ describe('Turn.end (fake clock)', () => {
     r.enter(2);
     r.set('idle');
     expect(second.ended).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------- startup readiness rule
+
+describe('ReadyRule (fake clock)', () => {
+  const detect = (d: DetectedStatus) => () => d;
+
+  it('ready once the screen was quiet and ready for READY_STABLE_MS in a row', async () => {
+    const clock = new FakeClock();
+    const rule = new ReadyRule();
+    const lastWrite = clock.now();
+    expect(quietInMs(clock.now(), lastWrite, true)).toBeNull(); // unparsed output: wait for the parse
+    expect(quietInMs(clock.now() + 10, lastWrite, false)).toBe(READY_QUIET_MS - 10);
+    expect(rule.look(clock.now() + 10, quietInMs(clock.now() + 10, lastWrite, false), detect('idle'))).toEqual({
+      ready: false,
+      lookAgainInMs: READY_QUIET_MS - 10,
+    });
+    await clock.advance(READY_QUIET_MS);
+    expect(rule.look(clock.now(), quietInMs(clock.now(), lastWrite, false), detect('idle'))).toEqual({
+      ready: false,
+      lookAgainInMs: READY_STABLE_MS,
+    });
+    await clock.advance(READY_STABLE_MS - 1);
+    expect(rule.look(clock.now(), 0, detect('completed'))).toEqual({ ready: false, lookAgainInMs: 1 });
+    await clock.advance(1);
+    expect(rule.look(clock.now(), 0, detect('idle'))).toEqual({ ready: true });
+  });
+
+  it('output or a not-ready screen in between starts the wait over; a not-ready screen is looked at again only when it changes', async () => {
+    const clock = new FakeClock();
+    const rule = new ReadyRule();
+    expect(rule.look(clock.now(), 0, detect('idle')).ready).toBe(false);
+    await clock.advance(200);
+    expect(rule.look(clock.now(), 50, detect('idle'))).toEqual({ ready: false, lookAgainInMs: 50 }); // output came
+    await clock.advance(50);
+    expect(rule.look(clock.now(), 0, detect('idle'))).toEqual({ ready: false, lookAgainInMs: READY_STABLE_MS });
+    expect(rule.look(clock.now(), 0, detect('processing'))).toEqual({ ready: false, lookAgainInMs: null });
+    expect(rule.look(clock.now(), 0, detect('idle'))).toEqual({ ready: false, lookAgainInMs: READY_STABLE_MS });
+    rule.reset(); // a dialog was dismissed
+    await clock.advance(100);
+    expect(rule.look(clock.now(), 0, detect('idle'))).toEqual({ ready: false, lookAgainInMs: READY_STABLE_MS });
+  });
+
+  it('the detector is asked only about a quiet screen', () => {
+    const rule = new ReadyRule();
+    let asked = 0;
+    rule.look(0, 30, () => (asked++, 'idle'));
+    rule.look(0, null, () => (asked++, 'idle'));
+    expect(asked).toBe(0);
+    rule.look(0, 0, () => (asked++, 'idle'));
+    expect(asked).toBe(1);
   });
 });

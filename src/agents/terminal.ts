@@ -7,7 +7,8 @@ import { ScreenFeed } from '../screen/screen-feed.js';
 import { snapshotText, type ScreenSnapshot } from '../screen/snapshot.js';
 import { StatusMonitor } from '../status/monitor.js';
 import type { AgentStatus } from '../status/types.js';
-import { realClock, type Clock } from '../util/clock.js';
+import { realClock, sleepOn, type Clock } from '../util/clock.js';
+import { waitForReadyScreen } from './startup.js';
 import type { TurnHost } from './turn.js';
 
 export interface TerminalInit {
@@ -162,47 +163,36 @@ export class Terminal implements TurnHost {
    * screen in the error, on one it does not know, on an exit, or when the time is up.
    */
   async startup(timeoutMs = this.provider.startupTimeoutMs, beforeReady?: () => Promise<unknown>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     const handled = new Map<string, number>();
-    let readySince = 0;
-    this.feed.poke();
-    while (Date.now() < deadline) {
-      if (!this.alive) {
-        await sleep(80);
-        throw new StartupError(`${this.provider.label} exited during startup (code ${this.exitInfo?.exitCode})`, this.screenText(true));
-      }
-      const snap = this.monitor.detectSnapshot();
-      const quiet = Date.now() - this.feed.screen.lastWrite >= 60 && !this.feed.screen.busy;
-      const dialog = quiet ? this.provider.startupDialogs.find((d) => d.match(snap)) : undefined;
-      if (dialog) {
+    const label = this.provider.label;
+    const result = await waitForReadyScreen(this, {
+      timeoutMs,
+      clock: this.clock,
+      onQuietScreen: async (snap) => {
+        const dialog = this.provider.startupDialogs.find((d) => d.match(snap));
+        if (!dialog) return false;
         const n = (handled.get(dialog.id) ?? 0) + 1;
-        if (n > 3) throw new StartupError(`${this.provider.label} startup dialog "${dialog.id}" did not go away`, this.screenText(true));
+        if (n > 3) throw new StartupError(`${label} startup dialog "${dialog.id}" did not go away`, this.screenText(true));
         handled.set(dialog.id, n);
         for (const k of dialog.keys) {
           this.write(k, 'keys');
-          await sleep(120);
+          await sleepOn(this.clock, 120);
         }
-        readySince = 0;
-        await sleep(200);
-        continue;
-      }
-      const d = quiet ? this.provider.detect(snap) : 'unknown';
-      if (d === 'idle' || d === 'completed') {
-        if (!readySince) readySince = Date.now();
-        if (Date.now() - readySince >= 250) {
-          if (beforeReady) await beforeReady();
-          this.monitor.markStarted();
-          return;
-        }
-      } else {
-        readySince = 0;
-        if (d === 'waiting_user_answer')
-          throw new StartupError(`${this.provider.label} is showing a startup dialog cao-mcp does not know`, this.screenText(true));
-        if (d === 'error') throw new StartupError(`${this.provider.label} reported an error during startup`, this.screenText(true));
-      }
-      await sleep(40);
+        await sleepOn(this.clock, 200);
+        return true;
+      },
+      onNotReady: (d) => {
+        if (d === 'waiting_user_answer') throw new StartupError(`${label} is showing a startup dialog cao-mcp does not know`, this.screenText(true));
+        if (d === 'error') throw new StartupError(`${label} reported an error during startup`, this.screenText(true));
+      },
+    });
+    if (result === 'exited') {
+      await sleepOn(this.clock, 80);
+      throw new StartupError(`${label} exited during startup (code ${this.exitInfo?.exitCode})`, this.screenText(true));
     }
-    throw new StartupError(`${this.provider.label} did not become ready within ${Math.round(timeoutMs / 1000)} s`, this.screenText(true));
+    if (result !== 'ready') throw new StartupError(`${label} did not become ready within ${Math.round(timeoutMs / 1000)} s`, this.screenText(true));
+    if (beforeReady) await beforeReady();
+    this.monitor.markStarted();
   }
 
   /** Quits the CLI politely, then makes sure its whole process group is gone. */
