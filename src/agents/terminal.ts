@@ -51,7 +51,8 @@ export class Terminal implements TurnHost {
   readonly log: TerminalLogWriter;
   exitInfo: { exitCode: number; signal?: number } | null = null;
   private readonly bus: Bus;
-  private readonly clock: Clock;
+  /** The clock its monitor, its startup and the turns submitted to it run on. */
+  readonly clock: Clock;
 
   constructor(init: TerminalInit) {
     this.id = init.id;

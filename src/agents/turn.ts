@@ -209,6 +209,7 @@ export interface SubmitTurnOptions {
   /** See submitInput. */
   confirmMs?: number;
   tries?: number;
+  /** For the turn's end (default: the terminal's). */
   clock?: Clock;
 }
 
@@ -217,7 +218,7 @@ export interface SubmitTurnOptions {
  * was confirmed — possibly already ended; rejects (InputError) if the input did not take.
  */
 export async function submitTurn(t: Terminal, text: string, opts: SubmitTurnOptions = {}): Promise<Turn> {
-  const turn = new Turn(t, t.monitor.newTurn(), opts.clock ?? realClock);
+  const turn = new Turn(t, t.monitor.newTurn(), opts.clock ?? t.clock);
   try {
     await submitInput(t, text, { confirmMs: opts.confirmMs, tries: opts.tries, turn: turn.number });
   } catch (e) {
