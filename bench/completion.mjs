@@ -120,8 +120,8 @@ function analyse(runs, events, record, quick, floor) {
       continue;
     }
     const st = events.filter((e) => e.ev === 'status' && e.id === id);
-    // the turn begins when cao-mcp submits it (status processing, reason "input submitted")
-    const submitted = st.find((e) => e.status === 'processing' && e.reason === 'input submitted');
+    // the turn begins when cao-mcp submits it (status processing, cause input-submitted)
+    const submitted = st.find((e) => e.status === 'processing' && e.cause === 'input-submitted');
     const early = st.filter((e) => submitted && e.t > submitted.t && e.t < final.t && (e.status === 'idle' || e.status === 'completed'));
     const done = st.find((e) => e.t >= final.t && (e.status === 'idle' || e.status === 'completed'));
     const wrongAnswer = run.r.output !== run.expected;

@@ -38,7 +38,7 @@ export async function run({ quick }) {
     // every agent has taken its warm-up task and finished it
     for (const id of ids) {
       await events.waitFor((e) => e.ev === 'input' && e.id === id && e.kind === 'paste', 30_000);
-      await events.waitFor((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.reason === 'detected', 30_000);
+      await events.waitFor((e) => e.ev === 'status' && e.id === id && isReadyStatus(e.status) && e.cause === 'detected', 30_000);
     }
     await sleep(300);
 

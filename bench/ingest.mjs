@@ -11,7 +11,8 @@ import { REPO, args, dist, headline, line, log, pairedRatio, summarize, writeRes
 const { claudeCodeProvider } = await import(dist('providers/claude-code.js'));
 const { codexProvider } = await import(dist('providers/codex.js'));
 const { ScreenFeed } = await import(dist('screen/screen-feed.js'));
-const { StatusMonitor } = await import(dist('status/monitor.js'));
+// agents/monitor.js since the restructure; status/monitor.js in builds before it (run-all.mjs --compare)
+const { StatusMonitor } = await import(dist('agents/monitor.js')).catch(() => import(dist('status/monitor.js')));
 const { createBus } = await import(dist('bus/bus.js'));
 const { SnapshotCache } = await import(dist('screen/snapshot-cache.js'));
 // The baseline is @xterm/headless from this checkout's node_modules, driven without any of our code: no change
@@ -21,7 +22,7 @@ const { Terminal } = xtermHeadless;
 const TERM_OPTS = { cols: 200, rows: 50, scrollback: 5000, allowProposedApi: true, convertEol: false };
 
 const CHUNK = 4096;
-/** The monitor gives detectors the visible rows plus this many lines above (src/status/monitor.ts). */
+/** The monitor gives detectors the visible rows plus this many lines above (src/agents/monitor.ts). */
 const DETECT_EXTRA_LINES = 300;
 
 // The captures lost their carriage returns when stored (see tests/providers-*.test.ts): put them back the same way.

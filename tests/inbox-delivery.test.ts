@@ -4,11 +4,12 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBus, type Bus, type BusEvents } from '../src/bus/bus.js';
 import { openDatabase, type CaoDb } from '../src/db/db.js';
-import { DeliveryService, type DeliveryOptions, type DeliveryPort } from '../src/inbox/delivery.js';
+import { DeliveryService, type DeliveredTurn, type DeliveryOptions, type DeliveryPort } from '../src/inbox/delivery.js';
 import type { MessageRow } from '../src/db/schema.js';
 import { MessageQueue } from '../src/inbox/messages.js';
 import { TerminalRegistry } from '../src/registry/terminals.js';
 import { isReady, type AgentStatus } from '../src/status/types.js';
+import { FakeClock, flush } from './support/fake-clock.js';
 
 /** The inbox on a registry, as the hub builds them (registry/terminals.ts, inbox/messages.ts). */
 const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(cao, bus));
@@ -51,9 +52,25 @@ interface Typed {
 }
 
 /**
+ * The turn a fake submit started: over at the first ready / exited / error status after the submit (as a real
+ * Turn, whose statuses after the Enter the fake cannot tell from earlier ones: here the submit is its end).
+ */
+class FakeTurn implements DeliveredTurn {
+  ended = false;
+  constructor(bus: Bus, terminalId: string) {
+    const on = (e: BusEvents['status']) => {
+      if (e.terminalId !== terminalId || !(isReady(e.status) || e.status === 'exited' || e.status === 'error')) return;
+      this.ended = true;
+      bus.off('status', on);
+    };
+    bus.on('status', on);
+  }
+}
+
+/**
  * A hub's view of its terminals, faked: statuses follow the bus `status` events (as the real status
- * monitor's do), and "typing" records what was typed. Options make typing slow, flaky, or make it
- * echo a ready status while it types (the reference project's double-delivery trigger).
+ * monitor's do), and "typing" records what was typed and returns the turn it started. Options make typing
+ * slow, flaky, or make it echo a ready status while it types (the reference project's double-delivery trigger).
  */
 class FakePort implements DeliveryPort {
   readonly statuses = new Map<string, AgentStatus>();
@@ -80,7 +97,7 @@ class FakePort implements DeliveryPort {
     return this.statuses.get(terminalId);
   }
 
-  async type(terminalId: string, message: MessageRow): Promise<void> {
+  async submit(terminalId: string, message: MessageRow): Promise<DeliveredTurn> {
     const statusAtStart = this.statuses.get(terminalId);
     if (this.typingNow.has(terminalId)) this.overlaps++;
     this.typingNow.add(terminalId);
@@ -101,6 +118,7 @@ class FakePort implements DeliveryPort {
       const t = { terminalId, messageId: message.id, body: message.body, statusAtStart };
       this.typed.push(t);
       this.log.push(t);
+      return new FakeTurn(this.bus, terminalId);
     } finally {
       this.typingNow.delete(terminalId);
     }
@@ -113,7 +131,7 @@ function setStatus(bus: Bus, terminalId: string, status: AgentStatus): void {
   if (!m) lastStatus.set(bus, (m = new Map()));
   const previous = m.get(terminalId) ?? 'starting';
   m.set(terminalId, status);
-  bus.emit('status', { terminalId, status, previous, at: Date.now() });
+  bus.emit('status', { terminalId, status, previous, at: Date.now(), cause: { kind: 'detected' } });
 }
 
 function setup(opts: DeliveryOptions & { owned?: string[]; storeBus?: boolean } = {}) {
@@ -177,7 +195,7 @@ describe('DeliveryService', () => {
     expect(port.typed[0].statusAtStart).toBe('idle');
   });
 
-  it('after typing, the receiver is busy until its next ready event', async () => {
+  it('after typing, the receiver is busy until the turn it started is over (its next ready event)', async () => {
     const { bus, store, port, service } = setup({ readyGraceMs: 60_000 });
     service.start();
     setStatus(bus, 'aaaaaaaa', 'idle');
@@ -204,6 +222,21 @@ describe('DeliveryService', () => {
     service.start();
     await waitFor(() => port.typed.length === 2, 'both delivered without events');
     expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
+  });
+
+  it('readyGraceMs and the sweep run on the injected clock', async () => {
+    const clock = new FakeClock();
+    const { store, port, service } = setup({ storeBus: false, sweepMs: 20, readyGraceMs: 1000, clock });
+    port.statuses.set('aaaaaaaa', 'idle');
+    store.enqueue('boss', 'aaaaaaaa', 'one');
+    service.start(); // sweeps at once
+    await flush();
+    expect(port.typed.length).toBe(1);
+    store.enqueue('boss', 'aaaaaaaa', 'two'); // no message:queued: only a sweep finds it
+    await clock.advance(980);
+    expect(port.typed.length).toBe(1); // the turn "one" started is open, no status event says otherwise
+    await clock.advance(20);
+    expect(port.typed.map((t) => t.body)).toEqual(['one', 'two']);
   });
 
   it('a ready echo while typing does not deliver the next message into the busy receiver', async () => {

@@ -1,21 +1,23 @@
 /*
- * Fast turns: an agent whose busy frame and final frame arrive together must still be seen at work (so it is not
- * held for the 2 s "ready without busy" fallback), and the delivery service must not wait for a status event that
- * already came while it was still confirming the submit. Neither may make a busy agent look done.
+ * Fast turns: an agent whose busy frame and final frame arrive together must still be seen at work (frames are
+ * split for that; the monitor side is in tests/turn.test.ts), and the delivery service must not wait for a status
+ * event that already came while it was still confirming the submit (the Turn saw it). Neither may make a busy agent
+ * look done.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBus, type Bus, type BusEvents } from '../src/bus/bus.js';
+import { createBus, type Bus } from '../src/bus/bus.js';
 import { openDatabase, type CaoDb } from '../src/db/db.js';
+import { Turn, type TurnHost } from '../src/agents/turn.js';
+import { onTerminal } from '../src/bus/by-terminal.js';
 import { DeliveryService, type DeliveryPort } from '../src/inbox/delivery.js';
 import type { MessageRow } from '../src/db/schema.js';
 import { MessageQueue } from '../src/inbox/messages.js';
 import { TerminalRegistry } from '../src/registry/terminals.js';
-import { mockProvider } from '../src/providers/mock.js';
-import { ScreenFeed, splitFrames } from '../src/screen/screen-feed.js';
-import { INPUT_SUBMITTED, StatusMonitor } from '../src/status/monitor.js';
+import { splitFrames } from '../src/screen/screen-feed.js';
+import type { StatusCause } from '../src/status/cause.js';
 import type { AgentStatus } from '../src/status/types.js';
 
 /** The inbox on a registry, as the hub builds them (registry/terminals.ts, inbox/messages.ts). */
@@ -50,103 +52,58 @@ describe('splitFrames', () => {
   });
 });
 
-// ---------------------------------------------------------------- monitor
-
-/** Mock-agent screens (src/mock/view.ts draws them this way): the live region is redrawn after `\r ESC[nA ESC[J`. */
-const RULE = '─'.repeat(60);
-const idleLive = (lines: string[]) => [...lines, '', RULE, '❯ ', RULE, '  ? for shortcuts'];
-function frame(staticLines: string[], live: string[], up: number): string {
-  return `\r${up ? `\x1b[${up}A` : ''}\x1b[J${staticLines.map((l) => `${l}\r\n`).join('')}${live.join('\r\n')}`;
-}
-
-function rig() {
-  const bus = createBus();
-  const feed = new ScreenFeed(bus, 't1', { cols: 80, rows: 24, reply: () => undefined });
-  const monitor = new StatusMonitor(bus, 't1', feed, mockProvider, { readyWithoutBusyMs: 2000 });
-  const statuses: BusEvents['status'][] = [];
-  bus.on('status', (e) => statuses.push(e));
-  cleanups.push(() => {
-    monitor.dispose();
-    feed.dispose();
-  });
-  const out = (data: string) => bus.emit('output', { terminalId: 't1', data });
-  return { bus, feed, monitor, statuses, out };
-}
-
-describe('StatusMonitor with a fast agent', () => {
-  /** Draws a completed first turn and gets the monitor to `completed`. */
-  async function afterFirstTurn() {
-    const r = rig();
-    r.out(frame(['❯ first', '', '● first answer', '', '✻ Worked for 1s'], idleLive([]), 0));
-    await sleep(80);
-    r.monitor.markStarted();
-    await waitFor(() => r.monitor.status === 'completed', 'first turn completed');
-    return r;
-  }
-  const busyLive = ['', '✶ Thinking… (0s)', '', RULE, '❯ ', RULE, '  esc to interrupt'];
-
-  it('sees the busy frame inside a chunk that also holds the final frame, and calls the turn done at once', async () => {
-    const r = await afterFirstTurn();
-    r.monitor.noteSubmitting();
-    const t0 = Date.now();
-    // echo + busy frame, answer, final frame: one pty read
-    r.out(frame(['❯ second'], busyLive, 4) + frame(['', '● second answer'], busyLive, 6) + frame(['', '✻ Worked for 1s'], idleLive([]), 6));
-    await waitFor(() => r.monitor.status === 'completed', 'second turn completed');
-    expect(Date.now() - t0).toBeLessThan(1000); // not the 2 s fallback
-    expect(r.statuses.map((s) => s.status)).toEqual(['completed', 'processing', 'completed']);
-  });
-
-  it('without a busy frame on screen still holds the status for the fallback (a fast redraw is not proof of work)', async () => {
-    const r = await afterFirstTurn();
-    r.monitor.noteSubmitting();
-    const t0 = Date.now();
-    // the screen moves on to a new answer, but no frame ever showed the agent at work
-    r.out(frame(['❯ second', '', '● second answer', '', '✻ Worked for 1s'], idleLive([]), 4));
-    await sleep(300);
-    expect(r.monitor.status).toBe('processing');
-    await waitFor(() => r.monitor.status === 'completed', 'completed after the fallback', 4000);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1900);
-  });
-
-  it('a busy agent is never called done while it works, frame by frame or not', async () => {
-    const r = await afterFirstTurn();
-    r.monitor.noteSubmitting();
-    r.out(frame(['❯ second'], busyLive, 4));
-    for (let i = 0; i < 8; i++) {
-      await sleep(60);
-      r.out(frame([], ['', `✶ Thinking… (${i}s)`, '', RULE, '❯ ', RULE, '  esc to interrupt'], 6));
-    }
-    await sleep(150); // quiet, still drawn busy
-    expect(r.monitor.status).toBe('processing');
-    expect(r.statuses.filter((s) => s.status === 'completed')).toHaveLength(1); // the first turn only
-  });
-});
+// The monitor's input guard with a fast agent (busy frame and final frame in one read, a redraw without a busy
+// frame, a busy agent drawn frame by frame) is unit-tested on a fake clock in tests/turn.test.ts.
 
 // ---------------------------------------------------------------- delivery
 
+const SUBMITTED = (turn: number): StatusCause => ({ kind: 'input-submitted', turn });
+const DETECTED: StatusCause = { kind: 'detected' };
+
+/** A hub's terminals as the delivery service sees them: each submit returns a real Turn over a faked terminal. */
 class Port implements DeliveryPort {
   readonly statuses = new Map<string, AgentStatus>([['aaaaaaaa', 'idle']]);
   readonly typed: number[] = [];
+  private turns = 0;
+  private submittedTurn = 0;
   constructor(
     private readonly bus: Bus,
-    /** What the agent does while we type: the statuses the monitor publishes, with their reasons. */
-    private readonly duringTyping: Array<[AgentStatus, string | undefined]>,
+    /** What the agent does while we type: the statuses the monitor publishes, with their causes (`turn` → this turn). */
+    private readonly duringTyping: Array<[AgentStatus, StatusCause | 'turn']>,
   ) {
     bus.on('status', (e) => this.statuses.set(e.terminalId, e.status));
   }
   status(id: string) {
     return this.statuses.get(id);
   }
-  async type(id: string, m: MessageRow) {
-    for (const [status, reason] of this.duringTyping) {
-      this.bus.emit('status', { terminalId: id, status, previous: this.statuses.get(id)!, at: Date.now(), reason });
+  async submit(id: string, m: MessageRow) {
+    const statuses = this.statuses;
+    const submitted = () => this.submittedTurn;
+    const host: TurnHost = {
+      id,
+      get status() {
+        return statuses.get(id)!;
+      },
+      get submittedTurn() {
+        return submitted();
+      },
+      exitInfo: null,
+      pendingQuestion: () => null,
+      onStatus: (fn) => onTerminal(this.bus, 'status', id, fn),
+    };
+    const turn = new Turn(host, ++this.turns);
+    for (const [status, how] of this.duringTyping) {
+      const cause = how === 'turn' ? SUBMITTED(turn.number) : how;
+      if (cause.kind === 'input-submitted') this.submittedTurn = cause.turn;
+      this.bus.emit('status', { terminalId: id, status, previous: this.statuses.get(id)!, at: Date.now(), cause });
       await sleep(5);
     }
     this.typed.push(m.id);
+    return turn;
   }
 }
 
-function deliveryRig(duringTyping: Array<[AgentStatus, string | undefined]>) {
+function deliveryRig(duringTyping: Array<[AgentStatus, StatusCause | 'turn']>) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cao-perf-delivery-'));
   const db: CaoDb = openDatabase(path.join(dir, 'cao.db'));
   const bus = createBus();
@@ -164,10 +121,10 @@ function deliveryRig(duringTyping: Array<[AgentStatus, string | undefined]>) {
 }
 
 describe('DeliveryService with a fast agent', () => {
-  it('a turn that ended before typing returned (ready after "input submitted") frees the receiver at once', async () => {
+  it('a turn that ended before typing returned (ready after its input-submitted status) frees the receiver at once', async () => {
     const { store, port, service } = deliveryRig([
-      ['processing', INPUT_SUBMITTED],
-      ['completed', 'detected'],
+      ['processing', 'turn'],
+      ['completed', DETECTED],
     ]);
     for (let i = 0; i < 3; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
     const t0 = Date.now();
@@ -178,8 +135,8 @@ describe('DeliveryService with a fast agent', () => {
 
   it('a ready status that came before the submit (a paste echo) still holds the next message', async () => {
     const { store, port, service } = deliveryRig([
-      ['processing', 'detected'],
-      ['idle', 'detected'],
+      ['processing', DETECTED],
+      ['idle', DETECTED],
     ]);
     for (let i = 0; i < 2; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
     service.start();

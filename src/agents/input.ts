@@ -1,8 +1,7 @@
 import { neutraliseForTerminal } from '../util/sanitize.js';
 import { sleep } from '../pty/pty-process.js';
 import type { Terminal } from './terminal.js';
-
-export class InputError extends Error {}
+import { CaoError } from '../util/errors.js';
 
 const PASTE_START = '\x1b[200~';
 const PASTE_END = '\x1b[201~';
@@ -10,14 +9,16 @@ const PASTE_END = '\x1b[201~';
 /**
  * Types `text` into a TUI and submits it, the way a person pastes and presses Enter:
  * bracketed paste when the application asked for it, Enter as a separate write after the provider's
- * delay, then confirm the screen reacted — re-sending Enter if it did not.
+ * delay, then confirm the screen reacted — re-sending Enter if it did not. `turn`: the number of the turn this
+ * input starts (submitTurn in turn.ts passes its Turn's; default a new one).
  */
-export async function submitInput(t: Terminal, text: string, opts: { confirmMs?: number; tries?: number } = {}): Promise<void> {
+export async function submitInput(t: Terminal, text: string, opts: { confirmMs?: number; tries?: number; turn?: number } = {}): Promise<void> {
   const clean = neutraliseForTerminal(text).trim();
-  if (!clean) throw new InputError('refusing to submit an empty input');
+  if (!clean) throw new CaoError('input_not_taken', 'refusing to submit an empty input');
   const { screen } = t.feed;
   const confirmMs = opts.confirmMs ?? 1500;
   const tries = opts.tries ?? 3;
+  const turn = opts.turn ?? t.monitor.newTurn();
 
   // Without bracketed paste a newline would submit each line on its own: flatten it.
   const payload = screen.bracketedPaste ? PASTE_START + clean + PASTE_END : clean.replace(/\n+/g, ' ');
@@ -34,7 +35,7 @@ export async function submitInput(t: Terminal, text: string, opts: { confirmMs?:
       pending ? 1500 : 1000,
     );
     if (landed || !pending) break;
-    if (attempt >= 2) throw new InputError(`${t.provider.label} did not show the pasted text in its input box (terminal ${t.id})`);
+    if (attempt >= 2) throw new CaoError('input_not_taken', `${t.provider.label} did not show the pasted text in its input box (terminal ${t.id})`);
   }
   const remaining = t.provider.input.enterDelayMs - (Date.now() - pastedAt);
   if (remaining > 0) await sleep(remaining);
@@ -42,14 +43,14 @@ export async function submitInput(t: Terminal, text: string, opts: { confirmMs?:
 
   for (let attempt = 1; attempt <= tries; attempt++) {
     const before = visibleKey(t);
-    t.monitor.noteSubmitting();
+    t.monitor.noteSubmitting(turn);
     t.write(t.provider.input.submitKey, 'keys');
     // Submitted = the screen moved on and (where the provider can tell) the input box is empty again.
     const taken = () => !t.alive || (visibleKey(t) !== before && !t.provider.inputPending?.(t.monitor.detectSnapshot()));
     if (await waitUntil(taken, confirmMs)) return;
   }
   t.monitor.cancelSubmitting();
-  throw new InputError(`${t.provider.label} did not react to Enter after ${tries} tries (terminal ${t.id})`);
+  throw new CaoError('input_not_taken', `${t.provider.label} did not react to Enter after ${tries} tries (terminal ${t.id})`);
 }
 
 /** Writes keys one by one, with a short pause between them (menus need each key to land). */
@@ -65,8 +66,16 @@ function visibleKey(t: Terminal): string {
   return s.lines.join('\n');
 }
 
-/** Polls `cond` every 15 ms until true or `ms` pass; returns whether it became true. */
-export async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
+/**
+ * Polls `cond` every 15 ms until true or `ms` pass; returns whether it became true.
+ *
+ * Why a poll, here only (the waits of a submit, about a second): its conditions mix the rendered screen, the
+ * emulator's parse state (`screen.busy`), the time since the last write and the provider's view of its input box,
+ * and they are asked of two parse paths (whole chunks, and frame by frame while the input guard watches frames). A
+ * wake-up missed by an event-driven wait would re-send Enter into a screen that had reacted (a double submit); a
+ * look every 15 ms cannot miss one and costs a screen read.
+ */
+async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() >= deadline) return false;

@@ -1,11 +1,16 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
+import { onTerminal, type TerminalEventType } from '../bus/by-terminal.js';
 import type { LaunchSpec, Provider } from '../providers/types.js';
 import { PtyProcess, sleep } from '../pty/pty-process.js';
 import { TerminalLogWriter } from '../pty/log-writer.js';
 import { ScreenFeed } from '../screen/screen-feed.js';
 import { snapshotText, type ScreenSnapshot } from '../screen/snapshot.js';
-import { StatusMonitor } from '../status/monitor.js';
+import { StatusMonitor } from './monitor.js';
 import type { AgentStatus } from '../status/types.js';
+import { realClock, sleepOn, type Clock } from '../util/clock.js';
+import { waitForReadyScreen } from './startup.js';
+import type { TurnHost } from './turn.js';
+import { CaoError } from '../util/errors.js';
 
 export interface TerminalInit {
   id: string;
@@ -17,22 +22,15 @@ export interface TerminalInit {
   launch: LaunchSpec;
   /** Size at which its raw log is rotated. */
   logMaxBytes?: number;
-}
-
-export class StartupError extends Error {
-  constructor(
-    message: string,
-    readonly screen: string,
-  ) {
-    super(`${message}\n--- screen ---\n${screen}`);
-  }
+  /** Time for its status monitor's input guard and its startup (default: the real clock). */
+  clock?: Clock;
 }
 
 /**
  * One worker CLI: its pty, its screen, its status monitor and its log — all joined by the bus.
  * Everything a terminal knows about its state comes from the rendered screen.
  */
-export class Terminal {
+export class Terminal implements TurnHost {
   readonly id: string;
   readonly provider: Provider;
   readonly profileName: string;
@@ -45,10 +43,13 @@ export class Terminal {
   readonly log: TerminalLogWriter;
   exitInfo: { exitCode: number; signal?: number } | null = null;
   private readonly bus: Bus;
+  /** The clock its monitor, its startup and the turns submitted to it run on. */
+  readonly clock: Clock;
 
   constructor(init: TerminalInit) {
     this.id = init.id;
     this.bus = init.bus;
+    this.clock = init.clock ?? realClock;
     this.provider = init.provider;
     this.profileName = init.profileName;
     this.creatorId = init.creatorId;
@@ -58,21 +59,32 @@ export class Terminal {
     this.log = new TerminalLogWriter(this.bus, this.id, init.logMaxBytes);
     let pty: PtyProcess | null = null;
     this.feed = new ScreenFeed(this.bus, this.id, { cols, rows, reply: (d) => pty?.write(d) });
-    this.monitor = new StatusMonitor(this.bus, this.id, this.feed, this.provider);
+    this.monitor = new StatusMonitor(this.bus, this.id, this.feed, this.provider, { clock: this.clock });
     pty = new PtyProcess({ ...init.launch, cols, rows }, (data) => this.bus.emit('output', { terminalId: this.id, data }));
     this.pty = pty;
     void pty.exit.then((e) => {
       this.exitInfo = e;
       // Let the last output reach the screen before the status says exited.
-      setTimeout(() => {
-        this.monitor.markExited(`exited with code ${e.exitCode}${e.signal ? ` (signal ${e.signal})` : ''}`);
-        this.bus.emit('exit', { terminalId: this.id, exitCode: e.exitCode, signal: e.signal });
-      }, 60);
+      this.clock.setTimeout(() => this.monitor.markExited(e), 60);
     });
   }
 
   get status(): AgentStatus {
     return this.monitor.status;
+  }
+
+  /** The number of the last turn whose Enter was written (see Turn). */
+  get submittedTurn(): number {
+    return this.monitor.submittedTurn;
+  }
+
+  /** Subscribes to one of this terminal's bus events; returns the unsubscribe function. */
+  on<K extends TerminalEventType>(type: K, fn: (e: BusEvents[K]) => void): () => void {
+    return onTerminal(this.bus, type, this.id, fn);
+  }
+
+  onStatus(fn: (e: BusEvents['status']) => void): () => void {
+    return this.on('status', fn);
   }
 
   /** A person typed here within `ms`: cao-mcp must not paste into their half-typed line. */
@@ -126,15 +138,15 @@ export class Terminal {
       const onStatus = (e: BusEvents['status']) => {
         if (e.terminalId === this.id && pred(e.status)) done(() => resolve(e.status));
       };
-      const timer = setTimeout(() => done(() => reject(new WaitTimeout(timeoutMs))), timeoutMs);
-      const onAbort = () => done(() => reject(new Error('aborted')));
+      const timer = this.clock.setTimeout(() => done(() => reject(new CaoError('timeout', `timed out after ${timeoutMs} ms`))), timeoutMs);
+      const onAbort = () => done(() => reject(new CaoError('aborted', 'aborted')));
       const done = (fn: () => void) => {
-        clearTimeout(timer);
-        this.bus.off('status', onStatus);
+        this.clock.clearTimeout(timer);
+        off();
         signal?.removeEventListener('abort', onAbort);
         fn();
       };
-      this.bus.on('status', onStatus);
+      const off = this.onStatus(onStatus);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -144,47 +156,38 @@ export class Terminal {
    * screen in the error, on one it does not know, on an exit, or when the time is up.
    */
   async startup(timeoutMs = this.provider.startupTimeoutMs, beforeReady?: () => Promise<unknown>): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     const handled = new Map<string, number>();
-    let readySince = 0;
-    this.feed.poke();
-    while (Date.now() < deadline) {
-      if (!this.alive) {
-        await sleep(80);
-        throw new StartupError(`${this.provider.label} exited during startup (code ${this.exitInfo?.exitCode})`, this.screenText(true));
-      }
-      const snap = this.monitor.detectSnapshot();
-      const quiet = Date.now() - this.feed.screen.lastWrite >= 60 && !this.feed.screen.busy;
-      const dialog = quiet ? this.provider.startupDialogs.find((d) => d.match(snap)) : undefined;
-      if (dialog) {
+    const label = this.provider.label;
+    const result = await waitForReadyScreen(this, {
+      timeoutMs,
+      clock: this.clock,
+      onQuietScreen: async (snap) => {
+        const dialog = this.provider.startupDialogs.find((d) => d.match(snap));
+        if (!dialog) return false;
         const n = (handled.get(dialog.id) ?? 0) + 1;
-        if (n > 3) throw new StartupError(`${this.provider.label} startup dialog "${dialog.id}" did not go away`, this.screenText(true));
+        if (n > 3) throw new CaoError('startup_failed', `${label} startup dialog "${dialog.id}" did not go away`, this.screenText(true));
         handled.set(dialog.id, n);
         for (const k of dialog.keys) {
           this.write(k, 'keys');
-          await sleep(120);
+          await sleepOn(this.clock, 120);
         }
-        readySince = 0;
-        await sleep(200);
-        continue;
-      }
-      const d = quiet ? this.provider.detect(snap) : 'unknown';
-      if (d === 'idle' || d === 'completed') {
-        if (!readySince) readySince = Date.now();
-        if (Date.now() - readySince >= 250) {
-          if (beforeReady) await beforeReady();
-          this.monitor.markStarted();
-          return;
-        }
-      } else {
-        readySince = 0;
+        await sleepOn(this.clock, 200);
+        return true;
+      },
+      onNotReady: (d) => {
         if (d === 'waiting_user_answer')
-          throw new StartupError(`${this.provider.label} is showing a startup dialog cao-mcp does not know`, this.screenText(true));
-        if (d === 'error') throw new StartupError(`${this.provider.label} reported an error during startup`, this.screenText(true));
-      }
-      await sleep(40);
+          throw new CaoError('startup_failed', `${label} is showing a startup dialog cao-mcp does not know`, this.screenText(true));
+        if (d === 'error') throw new CaoError('startup_failed', `${label} reported an error during startup`, this.screenText(true));
+      },
+    });
+    if (result === 'exited') {
+      await sleepOn(this.clock, 80);
+      throw new CaoError('startup_failed', `${label} exited during startup (code ${this.exitInfo?.exitCode})`, this.screenText(true));
     }
-    throw new StartupError(`${this.provider.label} did not become ready within ${Math.round(timeoutMs / 1000)} s`, this.screenText(true));
+    if (result !== 'ready')
+      throw new CaoError('startup_failed', `${label} did not become ready within ${Math.round(timeoutMs / 1000)} s`, this.screenText(true));
+    if (beforeReady) await beforeReady();
+    this.monitor.markStarted();
   }
 
   /** Quits the CLI politely, then makes sure its whole process group is gone. */
@@ -209,11 +212,5 @@ export class Terminal {
     this.monitor.dispose();
     this.feed.dispose();
     void this.log.close();
-  }
-}
-
-export class WaitTimeout extends Error {
-  constructor(readonly ms: number) {
-    super(`timed out after ${ms} ms`);
   }
 }

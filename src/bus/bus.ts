@@ -1,4 +1,5 @@
 import mittImport, { type Emitter } from 'mitt';
+import type { StatusCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
 
 export type MessageState = 'pending' | 'delivering' | 'delivered' | 'failed';
@@ -15,10 +16,15 @@ export type BusEvents = {
    * window (a whole frame); not quiet = output kept streaming past the longest wait, snapshot taken anyway.
    */
   settled: { terminalId: string; at: number; quiet: boolean };
-  /** Status changed (published only on change). */
-  status: { terminalId: string; status: AgentStatus; previous: AgentStatus; at: number; reason?: string };
-  /** The pty's process ended. */
-  exit: { terminalId: string; exitCode: number; signal?: number };
+  /** Status changed (published only on change), and why. */
+  status: {
+    terminalId: string;
+    status: AgentStatus;
+    previous: AgentStatus;
+    at: number;
+    /** Why it changed (typed; `describeCause` gives the text stored and shown). */
+    cause: StatusCause;
+  };
   /** A terminal (worker or external supervisor) was registered / removed. */
   'terminal:created': { terminalId: string };
   'terminal:removed': { terminalId: string };

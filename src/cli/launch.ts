@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { BusEvents } from '../bus/bus.js';
+import { waitForReadyScreen } from '../agents/startup.js';
 import type { Terminal } from '../agents/terminal.js';
 import { Hub } from '../hub/hub.js';
 import type { Caller } from '../flows/types.js';
@@ -149,17 +150,8 @@ function agentLabel(profile: string, provider: string | undefined): string {
 
 /** Marks the supervisor started once its ready screen has stayed put a moment (no keys are sent for it). */
 async function becomeReady(t: Terminal): Promise<void> {
-  let since = 0;
-  while (t.alive && t.status === 'starting') {
-    const s = t.feed.screen;
-    const quiet = Date.now() - s.lastWrite >= 60 && !s.busy;
-    const d = quiet ? t.provider.detect(t.monitor.detectSnapshot()) : 'unknown';
-    if (d === 'idle' || d === 'completed') {
-      since ||= Date.now();
-      if (Date.now() - since >= 250) return t.monitor.markStarted();
-    } else since = 0;
-    await sleep(50);
-  }
+  // The startup readiness rule of every worker (agents/startup.ts), without its dialog handling: dialogs are the user's.
+  if ((await waitForReadyScreen(t, { stop: () => t.status !== 'starting' })) === 'ready') t.monitor.markStarted();
 }
 
 /** Leaves the user's terminal as it was, whatever modes the agent left on. */

@@ -1,3 +1,4 @@
+import type { Turn } from '../agents/turn.js';
 import type { Bus, BusEvents } from '../bus/bus.js';
 import type { MessageRow } from '../db/schema.js';
 import type { ListMessagesOptions, MessageQueue } from '../inbox/messages.js';
@@ -161,7 +162,7 @@ export class Flows {
   }
 
   /** The delivery service's port: types one inbox message into a worker of this hub. */
-  typeMessage(terminalId: string, m: MessageRow): Promise<void> {
+  typeMessage(terminalId: string, m: MessageRow): Promise<Turn> {
     return typeMessage(this.d, terminalId, m);
   }
 }

@@ -1,7 +1,6 @@
 import type { BusEvents } from '../bus/bus.js';
-import { submitInput, waitUntil } from '../agents/input.js';
-import type { Terminal } from '../agents/terminal.js';
-import { isReady, type AgentStatus } from '../status/types.js';
+import { submitTurn, type Turn } from '../agents/turn.js';
+import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { checkTaskSize, lastLines, requireText } from './checks.js';
 import type { Caller, HandoffRequest, HandoffResult, ProgressFn } from './types.js';
@@ -11,8 +10,10 @@ const HANDOFF_DEFAULT_TIMEOUT = 600;
 
 /**
  * handoff: start a worker, give it the task, wait for the end of that one turn, return its answer and end it.
- * Where it waits, and for what: `waitForTurnEnd` below. A worker that asks a question, or is still working at
- * the deadline, is left running and the caller is told how to go on.
+ * It waits twice: for the worker's first ready screen (`pool.startup`), then for the end of the task's turn
+ * (`turn.end`, agents/turn.ts: ready again after this submit, a question nobody answered within 3 s, an exit,
+ * an error, or the deadline). A worker that asks a question, or is still working at the deadline, is left
+ * running and the caller is told how to go on.
  */
 export async function handoff(
   pool: WorkerPool,
@@ -50,6 +51,7 @@ export async function handoff(
     if (e.terminalId === t.id) tick(`${who}: ${e.status}`);
   };
   pool.bus.on('status', onStatus);
+  let turn: Turn | undefined;
   try {
     tick(`starting ${who}`);
     try {
@@ -60,39 +62,39 @@ export async function handoff(
     }
     tick(`${who} is ready; sending the task`);
     try {
-      await submitInput(t, message);
+      turn = await submitTurn(t, message);
     } catch (e) {
       await pool.stop(t.id, 'task not accepted');
       return result(false, `Handoff failed: ${who} did not take the task: ${messageOf(e)}`, '', 'exited');
     }
-    const end = await waitForTurnEnd(t, deadline - Date.now(), signal);
-    if (end === 'timeout') {
+    const end = await turn.end(deadline - Date.now(), signal);
+    if (end.kind === 'timeout') {
       return result(
         false,
-        `Handoff timed out after ${timeoutSec} s; ${who} is still ${t.status} and was left running: read it with read_output("${t.id}") or end it with stop_agent("${t.id}").`,
+        `Handoff timed out after ${timeoutSec} s; ${who} is still ${end.status} and was left running: read it with read_output("${t.id}") or end it with stop_agent("${t.id}").`,
         t.lastAnswer() ?? '',
-        t.status,
+        end.status,
       );
     }
-    if (end === 'exited' || end === 'error') {
+    if (end.kind === 'exited' || end.kind === 'error') {
       const tail = lastLines(t.screenText(true), 15);
-      const code = t.exitInfo ? ` with code ${t.exitInfo.exitCode}` : '';
+      const code = end.kind === 'exited' && end.exitCode !== null ? ` with code ${end.exitCode}` : '';
       const partial = t.lastAnswer() ?? '';
-      await pool.stop(t.id, end === 'error' ? 'worker error' : 'exited');
+      await pool.stop(t.id, end.kind === 'error' ? 'worker error' : 'exited');
       return result(
         false,
-        `Handoff failed: ${who} ${end === 'exited' ? `exited${code}` : 'reported an error'} before finishing.\n${tail}`,
+        `Handoff failed: ${who} ${end.kind === 'exited' ? `exited${code}` : 'reported an error'} before finishing.\n${tail}`,
         partial,
-        end,
+        end.kind,
       );
     }
-    if (end === 'waiting_user_answer') {
-      const q = t.pendingQuestion() ?? lastLines(t.screenText(true), 12);
+    if (end.kind === 'question') {
+      const q = end.question ?? lastLines(t.screenText(true), 12);
       return result(
         false,
         `${who} is waiting for an answer and was left running. Answer it with answer_question("${t.id}", …), then collect the result with read_output("${t.id}", wait_seconds).\nQuestion:\n${q}`,
         t.lastAnswer() ?? '',
-        end,
+        'waiting_user_answer',
       );
     }
     const output = t.lastAnswer() ?? '';
@@ -105,35 +107,9 @@ export async function handoff(
     }
     throw e;
   } finally {
+    turn?.dispose();
     clearInterval(ticker);
     pool.bus.off('status', onStatus);
-  }
-}
-
-/**
- * Waits for the turn that was just submitted to end. A question the worker asks ends the wait only
- * if it stays unanswered for a moment (it may be answered by someone else, e.g. the dashboard).
- */
-async function waitForTurnEnd(
-  t: Terminal,
-  ms: number,
-  signal?: AbortSignal,
-): Promise<'completed' | 'idle' | 'exited' | 'error' | 'waiting_user_answer' | 'timeout'> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) return 'timeout';
-    let s: AgentStatus;
-    try {
-      s = await t.waitForStatus((x) => isReady(x) || x === 'exited' || x === 'error' || x === 'waiting_user_answer', left, signal);
-    } catch (e) {
-      if (signal?.aborted) throw e;
-      return 'timeout';
-    }
-    if (s !== 'waiting_user_answer') return s as 'completed' | 'idle' | 'exited' | 'error';
-    // Give a human watching the dashboard a short chance; otherwise hand the question to the caller.
-    const stillWaiting = !(await waitUntil(() => t.status !== 'waiting_user_answer', Math.min(3000, Math.max(0, deadline - Date.now()))));
-    if (stillWaiting) return Date.now() >= deadline ? 'timeout' : 'waiting_user_answer';
   }
 }
 

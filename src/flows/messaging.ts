@@ -1,5 +1,5 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
-import { submitInput } from '../agents/input.js';
+import { submitTurn, type Turn } from '../agents/turn.js';
 import type { MessageRow } from '../db/schema.js';
 import type { MessageQueue } from '../inbox/messages.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
@@ -77,12 +77,12 @@ export function formatForTyping(registry: TerminalRegistry, m: MessageRow): stri
   return `[Message from ${who}]\n${m.body}\n\n[To reply, use the send_message tool with receiver_id "${m.senderId}".]`;
 }
 
-/** Types one inbox message into a worker (the delivery service's port). */
-export async function typeMessage(d: MessagingDeps, terminalId: string, m: MessageRow): Promise<void> {
+/** Types one inbox message into a worker (the delivery service's port); resolves with the turn it started. */
+export async function typeMessage(d: MessagingDeps, terminalId: string, m: MessageRow): Promise<Turn> {
   const t = d.pool.get(terminalId);
   if (!t) throw new Error(`terminal ${terminalId} is not running in this hub`);
   if (!isReady(t.status)) throw new Error(`terminal ${terminalId} is ${t.status}`);
-  await submitInput(t, formatForTyping(d.registry, m));
+  return submitTurn(t, formatForTyping(d.registry, m));
 }
 
 export function inboxMessage(m: MessageRow): InboxMessage {

@@ -1,6 +1,7 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
 import type { Terminal } from '../agents/terminal.js';
 import { serializeAfterPending } from '../screen/serialize.js';
+import { describeCause } from '../status/cause.js';
 
 /** Where a watched screen goes (the dashboard's SSE stream): named events of plain data, then an end. */
 export interface ScreenSink {
@@ -71,7 +72,7 @@ export function watchScreen(sse: ScreenSink, bus: Bus, t: Terminal, opts: { scro
     if (e.terminalId !== t.id) return;
     flush();
     if (e.status === 'exited') {
-      sse.send('end', { reason: e.reason ?? 'exited' });
+      sse.send('end', { reason: describeCause(e.cause) });
       sse.end();
       return;
     }

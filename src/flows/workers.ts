@@ -8,6 +8,7 @@ import type { TerminalRegistry } from '../registry/terminals.js';
 import { loadProfile, resolveProviderId, type AgentProfile } from '../profiles/profile.js';
 import { getProvider } from '../providers/registry.js';
 import type { ProviderId } from '../providers/types.js';
+import { describeCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { runtimeDir, runtimeDirPath } from '../util/paths.js';
@@ -226,10 +227,10 @@ export class WorkerPool {
     const t = this.terminals.get(e.terminalId);
     if (!t) return;
     if (e.status === 'exited') {
-      this.forget(t.id, 'exited', e.reason);
+      this.forget(t.id, 'exited', describeCause(e.cause));
       return;
     }
-    this.opts.registry.updateTerminalStatus(t.id, e.status, e.status === 'error' ? e.reason : undefined);
+    this.opts.registry.updateTerminalStatus(t.id, e.status, e.status === 'error' ? describeCause(e.cause) : undefined);
   }
 
   /** Drops a worker from the live set: its row ended (which fails its pending mail), its token revoked. */

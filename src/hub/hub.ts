@@ -98,7 +98,7 @@ export class Hub {
           const t = this.pool.get(id);
           return t?.userTypedWithin(USER_TYPING_HOLD_MS) ? 'processing' : t?.status;
         },
-        type: (id, m) => this.flows.typeMessage(id, m),
+        submit: (id, m) => this.flows.typeMessage(id, m),
       },
       { sweepMs: opts.sweepMs },
     );

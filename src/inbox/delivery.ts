@@ -1,15 +1,24 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { isReady, type AgentStatus } from '../status/types.js';
-import { INPUT_SUBMITTED } from '../status/monitor.js';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import type { MessageRow } from '../db/schema.js';
 import type { MessageQueue as InboxStore } from './messages.js';
+
+/** What the delivery service needs of the turn a typed message started (agents/turn.ts `Turn` is one). */
+export interface DeliveredTurn {
+  /** The turn is over (the agent is ready again, exited or failed). True already when it ended before the submit returned. */
+  readonly ended: boolean;
+}
 
 /** What the delivery service needs from the hub's terminals. */
 export interface DeliveryPort {
   /** Live status of a worker terminal owned by this hub, or undefined (not here / external). */
   status(terminalId: string): AgentStatus | undefined;
-  /** Types the message into the terminal (paste + submit + confirm); rejects if it could not. Must settle. */
-  type(terminalId: string, message: MessageRow): Promise<void>;
+  /**
+   * Types the message into the terminal as a new turn (paste + submit + confirm: submitTurn); resolves with that
+   * turn, rejects if it could not. Must settle.
+   */
+  submit(terminalId: string, message: MessageRow): Promise<DeliveredTurn>;
 }
 
 export interface DeliveryOptions {
@@ -18,11 +27,12 @@ export interface DeliveryOptions {
   /** Failed typing attempts before a message is marked failed. Default 3. */
   maxAttempts?: number;
   /**
-   * After a message was typed the receiver is busy until a status event arrives for it. If none
-   * ever does (the agent answered faster than the detector could notice), a still-ready status is
-   * believed after this long. Default 2000 ms.
+   * After a message was typed the receiver is busy until the turn it started has ended. If it never
+   * does (no status event ever says so), a still-ready status is believed after this long. Default 2000 ms.
    */
   readyGraceMs?: number;
+  /** Time for readyGraceMs and the sweep (default: the real clock). */
+  clock?: Clock;
   /** Where unexpected errors go (default: one line on stderr). */
   onError?: (err: unknown, receiverId: string) => void;
 }
@@ -40,39 +50,28 @@ export class DeliveryService {
   private readonly readyGraceMs: number;
   private readonly onError: (err: unknown, receiverId: string) => void;
 
+  private readonly clock: Clock;
+
   private active = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   /** Receivers with a delivery loop running (the in-process lock). */
   private readonly running = new Set<string>();
   /** Receivers woken while their loop was running: the loop looks once more before it ends. */
   private readonly again = new Set<string>();
   /**
-   * Receivers we typed into, and when; they count as busy until a status event says otherwise. Set
-   * when typing has finished, so a "ready" echo of our own paste during typing cannot clear it.
+   * The last turn typed into each receiver, and when its submit returned: the receiver is busy while that turn is
+   * open (the Turn watched its statuses from before the submit, so one that was over before typing returned is
+   * not waited for).
    */
-  private readonly typedAt = new Map<string, number>();
-  /**
-   * Receivers being typed into now, and what their status did meanwhile. A fast agent can finish the turn our
-   * Enter started before typing returns (processing "input submitted" → completed while the submit is being
-   * confirmed): that ready status is the one typedAt would wait for, so it must not be lost. Only a ready status
-   * after the monitor's own "input submitted" counts: an echo of the paste before the Enter does not.
-   */
-  private readonly typing = new Map<string, { submitted: boolean; doneAfterSubmit: boolean }>();
+  private readonly lastTurn = new Map<string, { turn: DeliveredTurn; at: number }>();
   private readonly loops = new Set<Promise<void>>();
 
   private readonly onQueued = (e: BusEvents['message:queued']) => this.kick(e.receiverId);
   private readonly onStatus = (e: BusEvents['status']) => {
-    const t = this.typing.get(e.terminalId);
-    if (t) {
-      if (e.status === 'processing' && e.reason === INPUT_SUBMITTED) t.submitted = true;
-      else if (isReady(e.status) && t.submitted) t.doneAfterSubmit = true;
-    }
-    // The detector has looked at the screen since our input went in: trust its status again.
-    this.typedAt.delete(e.terminalId);
     if (isReady(e.status) || e.status === 'exited' || e.status === 'error') this.kick(e.terminalId);
   };
   private readonly onRemoved = (e: BusEvents['terminal:removed']) => {
-    this.typedAt.delete(e.terminalId);
+    this.lastTurn.delete(e.terminalId);
     this.kick(e.terminalId); // its pending mail can now be failed with the reason
   };
 
@@ -85,6 +84,7 @@ export class DeliveryService {
     this.sweepMs = opts.sweepMs ?? 1000;
     this.maxAttempts = opts.maxAttempts ?? 3;
     this.readyGraceMs = opts.readyGraceMs ?? 2000;
+    this.clock = opts.clock ?? realClock;
     this.onError =
       opts.onError ?? ((err, id) => process.stderr.write(`cao-mcp delivery to ${id}: ${err instanceof Error ? err.stack : String(err)}\n`));
   }
@@ -95,9 +95,20 @@ export class DeliveryService {
     this.bus.on('message:queued', this.onQueued);
     this.bus.on('status', this.onStatus);
     this.bus.on('terminal:removed', this.onRemoved);
-    this.timer = setInterval(() => this.sweep(), this.sweepMs);
-    this.timer.unref();
     this.sweep();
+    this.armSweep();
+  }
+
+  private armSweep(): void {
+    this.timer = this.clock.setTimeout(
+      () => {
+        if (!this.active) return;
+        this.sweep();
+        this.armSweep();
+      },
+      this.sweepMs,
+      { unref: true },
+    );
   }
 
   /** Stops waking up; resolves when the deliveries already under way have finished. */
@@ -107,7 +118,7 @@ export class DeliveryService {
     this.bus.off('message:queued', this.onQueued);
     this.bus.off('status', this.onStatus);
     this.bus.off('terminal:removed', this.onRemoved);
-    if (this.timer) clearInterval(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await Promise.allSettled([...this.loops]);
   }
@@ -178,35 +189,25 @@ export class DeliveryService {
     }
     // Never when waiting_user_answer: the keystrokes would answer the dialog.
     if (!isReady(status)) return;
-    const typedAt = this.typedAt.get(receiverId);
-    if (typedAt !== undefined) {
-      if (Date.now() - typedAt < this.readyGraceMs) return;
-      this.typedAt.delete(receiverId);
+    const last = this.lastTurn.get(receiverId);
+    if (last) {
+      if (!last.turn.ended && this.clock.now() - last.at < this.readyGraceMs) return;
+      this.lastTurn.delete(receiverId);
     }
 
     const message = this.store.claimNext(receiverId);
     if (!message) return; // nothing pending, or one in flight (another hub on the same file)
 
-    let failure: unknown;
-    let typed = false;
-    const watch = { submitted: false, doneAfterSubmit: false };
-    this.typing.set(receiverId, watch);
+    let turn: DeliveredTurn;
     try {
-      await this.port.type(receiverId, message);
-      typed = true;
+      turn = await this.port.submit(receiverId, message);
     } catch (err) {
-      failure = err;
-    } finally {
-      this.typing.delete(receiverId);
+      await persist(() => this.store.releaseForRetry(message.id, describe(err), this.maxAttempts));
+      return;
     }
-    if (typed) {
-      // Busy until a status event says otherwise — unless one already did: the turn our input started was
-      // over before typing returned (its `status` kick is waiting in `again`).
-      if (!watch.doneAfterSubmit) this.typedAt.set(receiverId, Date.now());
-      await persist(() => this.store.markDelivered(message.id));
-    } else {
-      await persist(() => this.store.releaseForRetry(message.id, describe(failure), this.maxAttempts));
-    }
+    // Busy until that turn is over — unless it already is (its `status` kick is waiting in `again`).
+    if (!turn.ended) this.lastTurn.set(receiverId, { turn, at: this.clock.now() });
+    await persist(() => this.store.markDelivered(message.id));
   }
 }
 
@@ -221,7 +222,7 @@ async function persist(write: () => unknown, tries = 5): Promise<void> {
       return;
     } catch (err) {
       if (i >= tries) throw err;
-      await new Promise((r) => setTimeout(r, 100 * i));
+      await new Promise((r) => setTimeout(r, 100 * i)); // a back-off between tries of a locked database, not a turn's timing
     }
   }
 }

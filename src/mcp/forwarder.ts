@@ -4,6 +4,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { VERSION } from '../util/version.js';
+import { isWorkerId } from '../flows/ids.js';
 
 /** Longest a forwarded tool call may take (handoff allows 3600 s, plus startup). */
 const FORWARD_TIMEOUT_MS = 3_900_000;
@@ -13,7 +14,7 @@ const FORWARD_TIMEOUT_MS = 3_900_000;
  * stdio and forwards every call to the hub, which knows the caller by its token.
  */
 export async function runForwarder(hubUrl: string, terminalId: string, token: string): Promise<void> {
-  if (!/^[0-9a-f]{8}$/.test(terminalId)) throw new Error(`CAO_TERMINAL_ID "${terminalId}" is not a cao-mcp terminal id (8 hex characters)`);
+  if (!isWorkerId(terminalId)) throw new Error(`CAO_TERMINAL_ID "${terminalId}" is not a cao-mcp terminal id (8 hex characters)`);
   let endpoint: URL;
   try {
     endpoint = new URL('/mcp', hubUrl);

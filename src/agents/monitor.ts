@@ -1,19 +1,17 @@
+import { InputGuard, screenKey, showsWork } from './turn.js';
 import type { Bus } from '../bus/bus.js';
 import { onTerminal } from '../bus/by-terminal.js';
 import type { Provider } from '../providers/types.js';
 import type { ScreenFeed } from '../screen/screen-feed.js';
 import type { ScreenSnapshot } from '../screen/snapshot.js';
-import type { AgentStatus, DetectedStatus } from './types.js';
-
-/**
- * The `reason` of the `processing` status published when cao-mcp submits an input. After it, the input guard
- * holds the status at processing until the agent has worked on that input, so a ready status that follows it
- * means the turn is over (the delivery service relies on this).
- */
-export const INPUT_SUBMITTED = 'input submitted';
+import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
+import type { StatusCause } from '../status/cause.js';
+import type { AgentStatus, DetectedStatus } from '../status/types.js';
 
 /** How many lines above the visible rows detectors get (they anchor to the bottom; extraction uses everything). */
 const DETECT_EXTRA_LINES = 300;
+
+const DETECTED: StatusCause = { kind: 'detected' };
 
 export interface MonitorOptions {
   /**
@@ -21,30 +19,28 @@ export interface MonitorOptions {
    * differed from the pre-input screen and stayed settled this long.
    */
   readyWithoutBusyMs?: number;
-}
-
-interface InputGuard {
-  /** Bottom of the screen just before the submitting Enter. */
-  before: string;
-  at: number;
-  sawBusy: boolean;
+  /** Time for the input guard (default: the real clock). */
+  clock?: Clock;
 }
 
 /**
- * Turns settled screens into statuses: asks the provider's detector, applies the input guard (a
- * busy agent is never reported done just because the previous turn's answer is still on screen),
- * and publishes `status` only on change.
+ * Turns settled screens into statuses: asks the provider's detector, applies the input guard (InputGuard in
+ * agents/turn.ts: a busy agent is never reported done just because the previous turn's answer is still on
+ * screen), and publishes `status` only on change — the one publisher of it.
  */
 export class StatusMonitor {
   private current: AgentStatus = 'starting';
   private lastDetected: DetectedStatus = 'unknown';
   private started = false;
   private guard: InputGuard | null = null;
-  private guardTimer: NodeJS.Timeout | null = null;
+  private guardTimer: TimerHandle | null = null;
   private readonly readyWithoutBusyMs: number;
+  private readonly clock: Clock;
   private readonly offSettled: () => void;
   private readonly offParse: () => void;
   private final = false;
+  private turnSeq = 0;
+  private lastSubmitted = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -54,14 +50,12 @@ export class StatusMonitor {
     opts: MonitorOptions = {},
   ) {
     this.readyWithoutBusyMs = opts.readyWithoutBusyMs ?? provider.readyWithoutBusyMs ?? 2000;
+    this.clock = opts.clock ?? realClock;
     this.offSettled = onTerminal(bus, 'settled', terminalId, (e) => this.evaluate(e.quiet));
     // Early evidence of work after an input: any parsed chunk (or frame inside one) showing a busy screen
     // disarms the guard.
     this.offParse = feed.onEveryParse(() => {
-      if (this.guard && !this.guard.sawBusy) {
-        const d = this.provider.detect(this.detectSnapshot());
-        if (d === 'processing' || d === 'waiting_user_answer' || d === 'error') this.sawBusy();
-      }
+      if (this.guard && !this.guard.sawBusy && showsWork(this.provider.detect(this.detectSnapshot()))) this.sawBusy();
     });
   }
 
@@ -74,6 +68,16 @@ export class StatusMonitor {
     return this.lastDetected;
   }
 
+  /** The number of the last turn whose Enter was written (0 = none yet). */
+  get submittedTurn(): number {
+    return this.lastSubmitted;
+  }
+
+  /** A number for a new turn of this terminal (1, 2, …). */
+  newTurn(): number {
+    return ++this.turnSeq;
+  }
+
   /** A snapshot sized for detection (the bottom of the buffer). */
   detectSnapshot(): ScreenSnapshot {
     return this.feed.detectSnapshot(this.feed.screen.rows + DETECT_EXTRA_LINES);
@@ -82,18 +86,19 @@ export class StatusMonitor {
   /** Startup is over (dialogs dismissed, CLI ready): from now on detections become statuses. */
   markStarted(): void {
     this.started = true;
-    this.evaluate(true);
+    this.evaluate(true, { kind: 'started' });
   }
 
   /**
-   * cao-mcp is about to submit input (call right before the submitting Enter): until the agent shows
-   * it is working, or its screen visibly moved on, the status stays `processing`.
+   * cao-mcp is about to submit turn `turn` (call right before the submitting Enter, again before each retry of it):
+   * until the agent shows it is working, or its screen visibly moved on, the status stays `processing`.
    */
-  noteSubmitting(): void {
-    this.guard = { before: bottomKey(this.detectSnapshot()), at: Date.now(), sawBusy: false };
+  noteSubmitting(turn: number = this.newTurn()): void {
+    this.guard = new InputGuard(turn, screenKey(this.detectSnapshot()), this.clock.now(), this.readyWithoutBusyMs);
+    this.lastSubmitted = Math.max(this.lastSubmitted, turn);
     // A fast agent's busy frame can arrive in one read with its final frame: look at each frame until work is seen.
     this.feed.watchFrames(true);
-    this.set('processing', INPUT_SUBMITTED);
+    this.set('processing', { kind: 'input-submitted', turn });
   }
 
   /** The submit did not take (Enter never registered): drop the guard and look again. */
@@ -103,7 +108,7 @@ export class StatusMonitor {
   }
 
   private sawBusy(): void {
-    if (this.guard) this.guard.sawBusy = true;
+    this.guard?.noteBusy();
     this.feed.watchFrames(false);
   }
 
@@ -112,17 +117,13 @@ export class StatusMonitor {
     this.feed.watchFrames(false);
   }
 
-  markExited(reason: string): void {
-    this.set('exited', reason);
+  markExited(exit: { exitCode: number; signal?: number }): void {
+    this.set('exited', { kind: 'exited', exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) });
     this.final = true;
   }
 
-  markError(reason: string): void {
-    this.set('error', reason);
-  }
-
   /** Re-evaluates the current screen now. */
-  evaluate(quiet: boolean): void {
+  evaluate(quiet: boolean, cause: StatusCause = DETECTED): void {
     if (this.final) return;
     const snap = this.detectSnapshot();
     const d = this.provider.detect(snap);
@@ -131,47 +132,39 @@ export class StatusMonitor {
 
     if (d === 'idle' || d === 'completed') {
       if (!quiet) return; // never call a streaming screen done
-      if (this.guard && !this.guard.sawBusy) {
-        const waited = Date.now() - this.guard.at;
-        if (bottomKey(snap) === this.guard.before || waited < this.readyWithoutBusyMs) {
-          this.recheckLater(this.readyWithoutBusyMs - waited);
+      if (this.guard) {
+        const verdict = this.guard.judgeReady(screenKey(snap), this.clock.now());
+        if (!verdict.over) {
+          if (verdict.recheckInMs !== null) this.recheckLater(verdict.recheckInMs);
           return;
         }
+        this.dropGuard();
       }
-      if (this.guard) this.dropGuard();
-      this.set(d, 'detected');
+      this.set(d, cause);
       return;
     }
     if (this.guard) this.sawBusy();
-    this.set(d, 'detected');
+    this.set(d, cause);
   }
 
   private recheckLater(ms: number): void {
     if (this.guardTimer) return;
-    this.guardTimer = setTimeout(
-      () => {
-        this.guardTimer = null;
-        this.evaluate(true);
-      },
-      Math.max(20, ms),
-    );
+    this.guardTimer = this.clock.setTimeout(() => {
+      this.guardTimer = null;
+      this.evaluate(true);
+    }, ms);
   }
 
-  private set(status: AgentStatus, reason: string): void {
+  private set(status: AgentStatus, cause: StatusCause): void {
     if (this.final || status === this.current) return;
     const previous = this.current;
     this.current = status;
-    this.bus.emit('status', { terminalId: this.terminalId, status, previous, at: Date.now(), reason });
+    this.bus.emit('status', { terminalId: this.terminalId, status, previous, at: this.clock.now(), cause });
   }
 
   dispose(): void {
     this.offSettled();
     this.offParse();
-    if (this.guardTimer) clearTimeout(this.guardTimer);
+    this.clock.clearTimeout(this.guardTimer);
   }
-}
-
-/** The visible rows, as one string: what "the screen moved on" is judged by. */
-function bottomKey(s: ScreenSnapshot): string {
-  return s.lines.slice(s.viewportTop).join('\n');
 }
