@@ -1,5 +1,4 @@
 import type { BusEvents } from '../bus/bus.js';
-import type { MessageRow } from '../db/schema.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { checkTaskSize, describeCaller, requireText } from './checks.js';
 import { notify, type MessagingDeps } from './messaging.js';
@@ -17,9 +16,8 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
   checkTaskSize(task);
   const { pool } = d;
   const { terminal: t, profile } = await pool.start(caller, req);
-  let row: MessageRow;
   try {
-    row = d.inbox.enqueue(caller.id, t.id, task, 'task');
+    d.inbox.enqueue(caller.id, t.id, task, 'task');
   } catch (e) {
     await pool.stop(t.id, 'task could not be queued');
     throw new CaoError('task_not_queued', `worker ${t.id} was started but its task could not be queued (${messageOf(e)}); the worker was stopped`);
@@ -33,18 +31,27 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
       `Worker ${t.id} (${profile.name}, ${t.provider.id}) failed to start, so it never received the task you assigned:\n${e.message}`,
     );
   });
-  // If the task message ends up failed (never typed), tell the assigner.
+  return { terminalId: t.id, provider: t.provider.id, profile: profile.name };
+}
+
+/**
+ * Tells an assigner when the task it assigned ends up failed (never typed) while its worker still runs. One
+ * listener for the hub, reading the message's kind from the inbox: nothing is remembered per task. Returns the
+ * unsubscribe function.
+ */
+export function reportFailedTasks(d: MessagingDeps): () => void {
   const onState = (e: BusEvents['message:state']) => {
-    if (e.messageId !== row.id) return;
-    if (e.state === 'delivered' || e.state === 'failed') d.bus.off('message:state', onState);
-    if (e.state === 'failed' && !pool.closing && pool.has(t.id))
-      notify(
-        d,
-        caller.id,
-        t.id,
-        `Worker ${t.id} (${profile.name}) never took the task you assigned: ${e.error ?? 'delivery failed'}. It was left running; stop it with stop_agent("${t.id}").`,
-      );
+    if (e.state !== 'failed' || d.pool.closing || !d.pool.has(e.receiverId)) return;
+    const m = d.inbox.getMessage(e.messageId);
+    if (m?.kind !== 'task') return;
+    const profile = d.registry.getTerminal(e.receiverId)?.profile ?? 'worker';
+    notify(
+      d,
+      m.senderId,
+      e.receiverId,
+      `Worker ${e.receiverId} (${profile}) never took the task you assigned: ${e.error ?? 'delivery failed'}. It was left running; stop it with stop_agent("${e.receiverId}").`,
+    );
   };
   d.bus.on('message:state', onState);
-  return { terminalId: t.id, provider: t.provider.id, profile: profile.name };
+  return () => d.bus.off('message:state', onState);
 }

@@ -3,7 +3,7 @@ import type { Bus, BusEvents } from '../bus/bus.js';
 import type { MessageRow } from '../db/schema.js';
 import type { ListMessagesOptions, MessageQueue } from '../inbox/messages.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
-import { assign } from './assign.js';
+import { assign, reportFailedTasks } from './assign.js';
 import { handoff } from './handoff.js';
 import * as inspect from './inspect.js';
 import { inboxMessage, readInbox, sendMessage, typeMessage } from './messaging.js';
@@ -44,7 +44,9 @@ export type Change = { agent: string } | { message: number; receiver: string };
  * calls. Typed and camelCase; each method is one flow of flows/*.ts. Refusals are CaoErrors with a typed code.
  */
 export class Flows {
-  constructor(private readonly d: FlowsDeps) {}
+  constructor(private readonly d: FlowsDeps) {
+    reportFailedTasks(d);
+  }
 
   handoff(caller: Caller, req: HandoffRequest, opts: { progress?: ProgressFn; signal?: AbortSignal } = {}): Promise<HandoffResult> {
     return handoff(this.d.pool, caller, req, { ...opts, progressEveryMs: this.d.progressEveryMs });
