@@ -1,5 +1,5 @@
 // Abuse suite, part 4: no secret on any process's command line (argv is world-readable: `ps`, /proc/<pid>/cmdline).
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -11,6 +11,7 @@ import { connectHttp, startServe, stopProc } from './support/http-client.js';
 import { pidsWithEnv, waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';
 import { processesWithArgvContaining, tokenOfTerminal } from './support/argv-scan.js';
+import { testLaunchContext } from './support/launch-context.js';
 
 const SECRET = 'SeCrEt-token-9f8e7d6c5b4a39281706';
 
@@ -24,31 +25,9 @@ describe('every provider keeps the worker token off the command line', () => {
 
   const ctx = (): LaunchContext => {
     const bin = path.join(dir, 'bin', 'cli');
-    writeFileSync(bin, "#!/bin/sh\necho '      --no-alt-screen  Disable alternate screen mode'\n");
-    chmodSync(bin, 0o755);
-    const env: Record<string, string> = {
-      PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`,
-      HOME: dir,
-      KIMI_SHARE_DIR: path.join(dir, 'kimi'),
-      CAO_TOKEN: SECRET,
-    };
+    const env: Record<string, string> = { HOME: dir };
     for (const v of ['CAO_CLAUDE_BIN', 'CAO_CODEX_BIN', 'CAO_GEMINI_BIN', 'CAO_OPENCODE_BIN', 'CAO_KIRO_BIN', 'CAO_KIMI_BIN']) env[v] = bin;
-    return {
-      terminalId: 'abcdef12',
-      workingDirectory: dir,
-      profileName: 'developer',
-      systemPrompt: 'Be brief.',
-      model: 'some-model',
-      mcp: {
-        name: 'cao',
-        command: process.execPath,
-        args: ['/opt/cao/dist/cli/main.js'],
-        env: { CAO_HUB_URL: 'http://127.0.0.1:1', CAO_TERMINAL_ID: 'abcdef12', CAO_TOKEN: SECRET },
-      },
-      runtimeDir: path.join(dir, 'run'),
-      env,
-      toolTimeoutSec: 600,
-    };
+    return testLaunchContext({ dir, workingDirectory: dir, token: SECRET, env });
   };
 
   for (const p of PROVIDER_IDS.map((id) => getProvider(id))) {

@@ -1,7 +1,7 @@
 // The contract every provider keeps, as one table over all of them: the generic checks below, and for the CLIs
 // captured by `npm run capture` their golden screens (tests/support/captures.ts). What one CLI does beyond the
 // contract stays in its own tests/providers-<cli>.test.ts; abuse-argv.test.ts keeps the token off every argv.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import { PROVIDER_IDS, type LaunchContext, type Provider, type ProviderId } from
 import type { ScreenSnapshot } from '../src/screen/snapshot.js';
 import { snapshotFromText } from '../src/screen/snapshot.js';
 import { FIXTURES, describeRealCaptures, type RealCaptureOptions } from './support/captures.js';
+import { testLaunchContext } from './support/launch-context.js';
 
 interface Row {
   provider: Provider;
@@ -177,35 +178,14 @@ for (const [id, { provider: p, capture }] of rows) {
       });
       afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-      const ctx = (): LaunchContext => {
-        // a stand-in CLI on PATH that answers a `--help` probe
-        const bin = path.join(dir, 'bin', 'cli');
-        writeFileSync(bin, "#!/bin/sh\necho '      --no-alt-screen  Disable alternate screen mode'\n");
-        chmodSync(bin, 0o755);
-        const env: Record<string, string> = {
-          PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin`,
-          HOME: path.join(dir, 'home'),
-          KIMI_SHARE_DIR: path.join(dir, 'kimi'),
-          CAO_TERMINAL_ID: 'abcdef12',
-          CAO_TOKEN: SECRET,
-        };
-        return {
-          terminalId: 'abcdef12',
+      // a stand-in CLI on PATH that answers a `--help` probe
+      const ctx = (): LaunchContext =>
+        testLaunchContext({
+          dir,
           workingDirectory: path.join(dir, 'work'),
-          profileName: 'developer',
-          systemPrompt: 'Be brief.',
-          model: 'some-model',
-          mcp: {
-            name: 'cao',
-            command: process.execPath,
-            args: ['/opt/cao/dist/cli/main.js'],
-            env: { CAO_HUB_URL: 'http://127.0.0.1:1', CAO_TERMINAL_ID: 'abcdef12', CAO_TOKEN: SECRET },
-          },
-          runtimeDir: path.join(dir, 'run'),
-          env,
-          toolTimeoutSec: 600,
-        };
-      };
+          token: SECRET,
+          env: { HOME: path.join(dir, 'home'), CAO_TERMINAL_ID: 'abcdef12' },
+        });
 
       /** Everything under `dir` but the stand-in CLI and the working directory, with its permission bits. */
       const written = (): Map<string, number> => {
