@@ -127,7 +127,8 @@ async function route(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   }
   if (action === 'input') {
     // Keys from a person watching (dashboard with typing switched on, `attach --write`), as they are.
-    const r = flows.typeKeys(OPERATOR, id, body.data as string);
+    if (typeof body.data !== 'string') throw new CaoError('bad_request', 'data must be a non-empty string');
+    const r = flows.typeKeys(OPERATOR, id, body.data);
     return sendJson(res, 200, { ok: true, status: r.status });
   }
   if (action === 'resize') {

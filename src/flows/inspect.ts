@@ -125,7 +125,7 @@ export function listProfiles(d: InspectDeps, caller: Caller, workingDirectory?: 
 export function typeKeys(d: InspectDeps, caller: Caller, terminalId: string, data: string): { status: AgentView['status'] } {
   const t = liveTerminal(d, terminalId);
   assertOwns(d.registry, caller, t.id, 'type into');
-  if (typeof data !== 'string' || !data) throw new CaoError('bad_request', 'data must be a non-empty string');
+  if (!data) throw new CaoError('bad_request', 'data must be a non-empty string');
   t.write(data, 'user');
   return { status: t.status };
 }

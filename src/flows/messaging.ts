@@ -27,7 +27,6 @@ export async function sendMessage(d: MessagingDeps, caller: Caller, req: SendReq
         `receiver_id is required: ${describeCaller(caller)} was not started by cao-mcp, so it has no creator to report to`,
       );
   }
-  if (typeof req.message !== 'string') throw new CaoError('bad_request', 'message must be a string');
   const row = await d.inbox.enqueueSoon(caller.id, receiver, req.message);
   return { messageId: row.id, receiverId: receiver };
 }

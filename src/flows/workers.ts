@@ -210,7 +210,6 @@ export class WorkerPool {
   /** Where a caller's relative paths point: a worker's are its own working directory's, not the hub's. */
   workingDirectoryOf(caller: Caller, wd: string | undefined): string {
     const base = (caller.kind === 'worker' ? this.terminals.get(caller.id)?.workingDirectory : undefined) ?? process.cwd();
-    if (wd !== undefined && typeof wd !== 'string') throw new CaoError('bad_request', 'working_directory must be a string');
     if (wd && /[\x00-\x1f\x7f]/.test(wd)) throw new CaoError('bad_request', 'working_directory holds a control character');
     const dir = resolve(base, wd?.trim() ? wd : '.');
     let st;
