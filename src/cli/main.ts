@@ -35,6 +35,10 @@ async function main(argv: string[]): Promise<void> {
     const { runStdioHub } = await import('./stdio.js');
     return runStdioHub();
   }
+  if (cmd === 'hub') {
+    const { runHubDaemon } = await import('./hub-daemon.js');
+    return runHubDaemon();
+  }
   if (cmd === 'serve') {
     const { runServe } = await import('./serve.js');
     return runServe(rest);

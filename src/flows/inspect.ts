@@ -75,14 +75,35 @@ export async function readOutput(d: InspectDeps, caller: Caller, req: OutputRequ
   const t = liveTerminal(d, req.terminalId);
   assertOwns(d.registry, caller, t.id, 'read the output of');
   const waitSec = waitSeconds(req.waitSeconds);
-  if (waitSec > 0) {
-    await t
-      .waitForStatus((s) => isReady(s) || s === 'waiting_user_answer' || s === 'exited' || s === 'error', waitSec * 1000, signal)
-      .catch(() => undefined);
-  }
+  if (waitSec > 0) await untilAnswered(d, t, waitSec * 1000, signal);
   const mode = req.mode ?? 'last';
   const output = mode === 'last' ? (t.lastAnswer() ?? '') : t.screenText(mode === 'screen');
   return { terminalId: t.id, status: t.status, output, ...(t.status === 'waiting_user_answer' ? { question: t.pendingQuestion() } : {}) };
+}
+
+/**
+ * Until the worker has something to say: it asks a question, it has ended, or it is ready with no mail left to
+ * type into it (a task assigned but not typed yet is still to be answered). At most `ms`; never throws.
+ */
+function untilAnswered(d: InspectDeps, t: Terminal, ms: number, signal?: AbortSignal): Promise<void> {
+  const done = () =>
+    t.status === 'waiting_user_answer' || t.status === 'exited' || t.status === 'error' || (isReady(t.status) && !d.inbox.countUndelivered(t.id));
+  if (done()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      offStatus();
+      d.pool.bus.off('message:state', onMail);
+      signal?.removeEventListener('abort', finish);
+      resolve();
+    };
+    const check = () => done() && finish();
+    const onMail = (e: { receiverId: string }) => e.receiverId === t.id && check();
+    const offStatus = t.onStatus(check);
+    const timer = setTimeout(finish, ms);
+    d.pool.bus.on('message:state', onMail);
+    signal?.addEventListener('abort', finish, { once: true });
+  });
 }
 
 /** answer_question: a number picks that option of the dialog, other text is typed (one line) and submitted. */

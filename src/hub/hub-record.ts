@@ -10,7 +10,7 @@ export interface HubRecord {
   url: string;
   /** Client token: admits the user's own tools (external supervisors, dashboard). */
   token: string;
-  mode: 'stdio' | 'serve' | 'launch';
+  mode: 'stdio' | 'serve' | 'launch' | 'daemon';
   startedAt: number;
   cwd: string;
 }

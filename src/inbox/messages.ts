@@ -238,6 +238,11 @@ export class MessageQueue implements MailOfEnded {
     return this.q.countPending.get({ receiverId })?.n ?? 0;
   }
 
+  /** Messages of a receiver not typed yet: pending, or being typed now. */
+  countUndelivered(receiverId: string): number {
+    return this.q.countUndelivered.get({ receiverId })?.n ?? 0;
+  }
+
   // ------------------------------------------------------------------ helpers
 
   /** MailOfEnded: a terminal is ending (registry transaction); its pending (and, after a crash, in-flight) mail fails. */
@@ -315,5 +320,10 @@ function prepareStatements(db: CaoDrizzle) {
       .where(and(eq(messages.status, 'pending'), eq(terminals.kind, p('kind'))))
       .prepare(),
     countPending: db.select({ n: count() }).from(messages).where(byReceiver('pending')).prepare(),
+    countUndelivered: db
+      .select({ n: count() })
+      .from(messages)
+      .where(and(eq(messages.receiverId, p('receiverId')), inArray(messages.status, ['pending', 'delivering'])))
+      .prepare(),
   };
 }

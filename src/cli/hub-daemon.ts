@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hub } from '../hub/hub.js';
+import { listHubRecords, type HubRecord } from '../hub/hub-record.js';
+import type { HubAddress } from '../mcp/front.js';
+import { caoHome, distFile, logsDir } from '../util/paths.js';
+import { pidAlive } from '../util/process.js';
+
+/** A daemon hub with no worker and no MCP session for this long ends by itself (CAO_HUB_IDLE_SECONDS). */
+const IDLE_DEFAULT_S = 600;
+/** How long a front waits for the daemon it started to answer. */
+const START_TIMEOUT_MS = 20_000;
+
+/**
+ * `cao-mcp hub`: the hub as a process of its own, started (detached) by the first stdio front that needs one
+ * (CAO_DURABLE=1). One per CAO_HOME: a lock file holds the pid of the one that runs.
+ */
+export async function runHubDaemon(): Promise<void> {
+  const lock = join(caoHome(), 'hubd.pid');
+  if (!takeLock(lock)) {
+    process.stderr.write('cao-mcp hub: another hub daemon runs for this CAO_HOME; leaving it be\n');
+    return;
+  }
+  const hub = await new Hub({ mode: 'daemon' }).start();
+  const idleMs = Number(process.env.CAO_HUB_IDLE_SECONDS || IDLE_DEFAULT_S) * 1000;
+  let idleSince = Date.now();
+  let ending = false;
+  const end = async (why: string) => {
+    if (ending) return;
+    ending = true;
+    process.stderr.write(`cao-mcp hub: ${why}; stopping\n`);
+    await hub.stop().catch((e) => process.stderr.write(`cao-mcp hub: stop: ${(e as Error).message}\n`));
+    rmSync(lock, { force: true });
+    process.exit(0);
+  };
+  const timer = setInterval(
+    () => {
+      if (hub.pool.live().length || hub.http.sessionCount) idleSince = Date.now();
+      else if (Date.now() - idleSince >= idleMs) void end(`idle for ${Math.round(idleMs / 1000)} s`);
+    },
+    Math.min(30_000, Math.max(200, idleMs / 4)),
+  );
+  timer.unref();
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void end(`got ${sig}`));
+}
+
+/** The running daemon hub of this CAO_HOME, started (detached) when there is none. */
+export async function ensureHubDaemon(): Promise<HubAddress> {
+  const found = await liveDaemon();
+  if (found) return found;
+  const log = openSync(join(logsDir(), 'hub.log'), 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [distFile('cli/main.js'), 'hub'], { detached: true, stdio: ['ignore', log, log], env: process.env });
+    child.unref();
+  } finally {
+    closeSync(log);
+  }
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    const up = await liveDaemon();
+    if (up) return up;
+  }
+  throw new Error(`the cao-mcp hub did not start within ${START_TIMEOUT_MS / 1000} s; see ${join(logsDir(), 'hub.log')}`);
+}
+
+async function liveDaemon(): Promise<HubAddress | null> {
+  for (const r of listHubRecords().filter((x: HubRecord) => x.mode === 'daemon')) {
+    if (await answers(r.url)) return { url: r.url, token: r.token };
+  }
+  return null;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(new URL('/healthz', url), { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates the lock file with our pid; a lock whose process is gone is taken over. */
+function takeLock(file: string): boolean {
+  for (let i = 0; i < 2; i++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch {
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 1 && pid !== process.pid && pidAlive(pid)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
