@@ -1,10 +1,11 @@
 // CAO_DURABLE=1: the stdio `cao-mcp` is only a front; the hub runs as a daemon of its own (`cao-mcp hub`), so a
 // client that restarts, or a front that is killed, costs no worker. Real processes, a real stdio MCP client.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCao, textOf, type CaoSession } from './support/cao-client.js';
+import { CLI, startCao, textOf, type CaoSession } from './support/cao-client.js';
 import { pidsWithEnv, waitFor } from './support/procs.js';
 
 const SCRIPT = {
@@ -104,5 +105,30 @@ describe('durable mode: a stdio front over a daemon hub', () => {
     expect(textOf(r as never)).toMatch(/developer/);
     expect(daemonPid()).not.toBe(old);
     expect(alive(daemonPid())).toBe(true);
+  });
+
+  it('cao-mcp stop ends the daemon hub and every worker it runs', async () => {
+    const f = await front();
+    const r = await f.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'slow task' });
+    const id = (r.structuredContent as { terminal_id: string }).terminal_id;
+    await waitFor(
+      () => pidsWithEnv('CAO_TERMINAL_ID', id),
+      (p) => p.length > 0,
+      15_000,
+    );
+    const hub = daemonPid();
+    const out = execFileSync(process.execPath, [CLI, 'stop'], { env: { ...process.env, CAO_HOME: home }, encoding: 'utf8' });
+    expect(out).toMatch(new RegExp(`stopped: daemon hub, pid ${hub}`));
+    expect(alive(hub)).toBe(false);
+    expect(
+      await waitFor(
+        () => pidsWithEnv('CAO_TERMINAL_ID', id),
+        (p) => p.length === 0,
+        5000,
+      ),
+    ).toEqual([]);
+    expect(execFileSync(process.execPath, [CLI, 'stop'], { env: { ...process.env, CAO_HOME: home }, encoding: 'utf8' })).toMatch(
+      /no daemon hub is running/,
+    );
   });
 });

@@ -13,6 +13,7 @@ Usage:
   cao-mcp attach <id>          an agent's live screen here; read-only unless --write; Ctrl-] detaches
   cao-mcp inbox                messages between agents and their states (--follow, --json)
   cao-mcp dashboard            the link to the hub's web dashboard (it holds the token)
+  cao-mcp stop [--all]         stop the daemon hub and its workers (--all: every hub of this CAO_HOME)
   cao-mcp setup <client>       register cao-mcp in claude, codex, gemini, opencode or kiro (--print, --local)
   cao-mcp --version | --help
 
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
     attach: async () => (await import('./attach.js')).runAttach,
     inbox: async () => (await import('./inbox.js')).runInbox,
     dashboard: async () => (await import('./dashboard.js')).runDashboard,
+    stop: async () => (await import('./stop.js')).runStop,
   };
   if (Object.hasOwn(people, cmd)) return (await people[cmd]())(rest);
   if (cmd === 'setup') {
