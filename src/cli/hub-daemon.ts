@@ -22,7 +22,7 @@ export async function runHubDaemon(): Promise<void> {
     process.stderr.write('cao-mcp hub: another hub daemon runs for this CAO_HOME; leaving it be\n');
     return;
   }
-  const hub = await new Hub({ mode: 'daemon' }).start();
+  const hub = await startOnKnownPort();
   const idleMs = Number(process.env.CAO_HUB_IDLE_SECONDS || IDLE_DEFAULT_S) * 1000;
   let idleSince = Date.now();
   let ending = false;
@@ -43,6 +43,30 @@ export async function runHubDaemon(): Promise<void> {
   );
   timer.unref();
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void end(`got ${sig}`));
+}
+
+/**
+ * The daemon listens where the previous one did when it can: its workers' forwarders have that address in
+ * their environment, so a hub that restarts there keeps them reachable. Otherwise any free port.
+ */
+async function startOnKnownPort(): Promise<Hub> {
+  const file = join(caoHome(), 'hub.port');
+  let port = 0;
+  try {
+    port = Number(readFileSync(file, 'utf8').trim()) || 0;
+  } catch {
+    /* first start */
+  }
+  let hub = new Hub({ mode: 'daemon', port });
+  try {
+    await hub.start();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !port) throw e;
+    await hub.stop();
+    hub = await new Hub({ mode: 'daemon', port: 0 }).start();
+  }
+  writeFileSync(file, `${hub.http.port}\n`, { mode: 0o600 });
+  return hub;
 }
 
 /** The running daemon hub of this CAO_HOME, started (detached) when there is none. */

@@ -8,6 +8,8 @@ import { isWorkerId } from '../flows/ids.js';
 
 /** Longest a forwarded tool call may take (handoff allows 3600 s, plus startup). */
 const FORWARD_TIMEOUT_MS = 3_900_000;
+/** How long a worker's forwarder waits for a hub that went away to be back. */
+const HUB_RESTART_WAIT_MS = 30_000;
 
 /**
  * Worker mode: this `cao-mcp` was started by a worker CLI that the hub spawned. It serves MCP on
@@ -42,10 +44,24 @@ export async function runForwarder(hubUrl: string, terminalId: string, token: st
     try {
       return await fn(client);
     } catch (e) {
-      if (!/\b404\b|unknown MCP session/i.test((e as Error).message)) throw e;
+      const msg = (e as Error).message;
+      const gone = /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up|other side closed/i.test(msg);
+      if (!gone && !/\b404\b|unknown MCP session/i.test(msg)) throw e;
       await client.close().catch(() => undefined);
-      client = await connect();
+      // A hub that went away may be restarting (a durable hub comes back on the same port): wait for it a while.
+      client = gone ? await reconnectWithin(HUB_RESTART_WAIT_MS) : await connect();
       return fn(client);
+    }
+  };
+  const reconnectWithin = async (ms: number): Promise<Client> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      try {
+        return await connect();
+      } catch (e) {
+        if (Date.now() >= deadline) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
   };
 
