@@ -27,6 +27,9 @@ function causeOf(e) {
   return { 'input submitted': 'input-submitted', detected: 'detected' }[e.reason] ?? e.reason;
 }
 
+/** The hub's live workers: `hub.pool` since the restructure, `hub.orch` in builds before it (--compare runs both). */
+const liveWorkers = () => (hub.pool ? hub.pool.live() : hub.orch.liveTerminals());
+
 /** Sampling period of the event-loop delay histogram; it records whole periods, so this is subtracted. */
 const ELD_RES_MS = 10;
 // Counts of high-rate bus events (a counter increment each), to relate CPU to work done.
@@ -58,8 +61,8 @@ function stats() {
     heapMB: Math.round((process.memoryUsage().heapUsed / 2 ** 20) * 10) / 10,
     eld: { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), mean: ms(eld.mean), n: eld.count, resolutionMs: ELD_RES_MS },
     perSecond: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Math.round(((v - countsMark[k]) / wall) * 1000)])),
-    terminals: hub.orch.liveTerminals().length,
-    statuses: Object.fromEntries(Object.entries(hub.orch.liveTerminals().reduce((a, t) => ((a[t.status] = (a[t.status] ?? 0) + 1), a), {}))),
+    terminals: liveWorkers().length,
+    statuses: Object.fromEntries(Object.entries(liveWorkers().reduce((a, t) => ((a[t.status] = (a[t.status] ?? 0) + 1), a), {}))),
   };
 }
 
@@ -105,7 +108,7 @@ process.on('message', async (m) => {
         reply({ ok: true });
         break;
       case 'status':
-        reply({ statuses: Object.fromEntries(hub.orch.liveTerminals().map((t) => [t.id, t.status])) });
+        reply({ statuses: Object.fromEntries(liveWorkers().map((t) => [t.id, t.status])) });
         break;
       case 'stop':
         await hub.stop();
