@@ -8,19 +8,27 @@ import type { WorkerPool } from './workers.js';
 
 const HANDOFF_DEFAULT_TIMEOUT = 600;
 
+export interface HandoffOptions {
+  progress?: ProgressFn;
+  /** Cancellation: the worker is stopped. */
+  signal?: AbortSignal;
+  /** The caller went away: stop waiting once the worker has the task, and leave it running. */
+  detach?: AbortSignal;
+  progressEveryMs?: number;
+}
+
 /**
  * handoff: start a worker, give it the task, wait for the end of that one turn, return its answer and end it.
  * It waits twice: for the worker's first ready screen (`pool.startup`), then for the end of the task's turn
  * (`turn.end`, agents/turn.ts: ready again after this submit, a question nobody answered within 3 s, an exit,
  * an error, or the deadline). A worker that asks a question, or is still working at the deadline, is left
  * running and the caller is told how to go on.
+ *
+ * Two signals end the wait early. `signal` is a cancellation (the caller no longer wants the work): the worker is
+ * stopped. `detach` is the caller going away (its connection dropped, nobody cancelled): the worker keeps working
+ * and is left running once it has the task, so that its answer can be read with read_output after a reconnect.
  */
-export async function handoff(
-  pool: WorkerPool,
-  caller: Caller,
-  req: HandoffRequest,
-  opts: { progress?: ProgressFn; signal?: AbortSignal; progressEveryMs?: number } = {},
-): Promise<HandoffResult> {
+export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequest, opts: HandoffOptions = {}): Promise<HandoffResult> {
   const started = Date.now();
   const message = requireText(req.message, 'message');
   checkTaskSize(message);
@@ -29,7 +37,7 @@ export async function handoff(
     throw new CaoError('bad_request', `timeout must be between 1 and 3600 seconds (got ${req.timeoutSec})`);
   const totalMs = timeoutSec * 1000;
   const deadline = started + totalMs;
-  const { signal, progress } = opts;
+  const { signal, detach, progress } = opts;
   const { terminal: t, profile } = await pool.start(caller, req);
   const result = (success: boolean, msg: string, output = '', status?: AgentStatus): HandoffResult => ({
     success,
@@ -44,7 +52,7 @@ export async function handoff(
   let lastNote = '';
   const tick = (note: string) => {
     lastNote = note;
-    progress?.({ elapsedMs: Date.now() - started, totalMs, message: note });
+    progress?.({ elapsedMs: Date.now() - started, totalMs, message: note, terminalId: t.id });
   };
   const ticker = setInterval(() => tick(lastNote || `${who}: ${t.status}`), opts.progressEveryMs ?? 5000);
   const onStatus = (e: BusEvents['status']) => {
@@ -67,7 +75,8 @@ export async function handoff(
       await pool.stop(t.id, 'task not accepted');
       return result(false, `Handoff failed: ${who} did not take the task: ${messageOf(e)}`, '', 'exited');
     }
-    const end = await turn.end(deadline - Date.now(), signal);
+    const waitSignal = detach ? (signal ? AbortSignal.any([signal, detach]) : detach) : signal;
+    const end = await turn.end(deadline - Date.now(), waitSignal);
     if (end.kind === 'timeout') {
       return result(
         false,
@@ -104,6 +113,14 @@ export async function handoff(
     if (signal?.aborted) {
       await pool.stop(t.id, 'handoff cancelled');
       return result(false, 'Handoff cancelled by the client; the worker was stopped.', '', 'exited');
+    }
+    if (detach?.aborted && turn) {
+      return result(
+        false,
+        `The client went away; ${who} keeps working and was left running: read its answer with read_output("${t.id}", wait_seconds), then end it with stop_agent("${t.id}").`,
+        t.lastAnswer() ?? '',
+        t.status,
+      );
     }
     throw e;
   } finally {
