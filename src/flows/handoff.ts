@@ -3,6 +3,7 @@ import { submitTurn, type Turn } from '../agents/turn.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { checkTaskSize, lastLines, requireText } from './checks.js';
+import { markTaskPending } from './pending-task.js';
 import type { Caller, HandoffRequest, HandoffResult, ProgressFn } from './types.js';
 import type { WorkerPool } from './workers.js';
 
@@ -39,6 +40,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
   const deadline = started + totalMs;
   const { signal, detach, progress } = opts;
   const { terminal: t, profile } = await pool.start(caller, req);
+  const typed = markTaskPending(t);
   const result = (success: boolean, msg: string, output = '', status?: AgentStatus): HandoffResult => ({
     success,
     output,
@@ -71,6 +73,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
     tick(`${who} is ready; sending the task`);
     try {
       turn = await submitTurn(t, message);
+      typed();
     } catch (e) {
       await pool.stop(t.id, 'task not accepted');
       return result(false, `Handoff failed: ${who} did not take the task: ${messageOf(e)}`, '', 'exited');
@@ -124,6 +127,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
     }
     throw e;
   } finally {
+    typed();
     turn?.dispose();
     clearInterval(ticker);
     pool.bus.off('status', onStatus);

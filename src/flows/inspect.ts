@@ -9,6 +9,7 @@ import { isReady } from '../status/types.js';
 import { CaoError } from '../util/errors.js';
 import { neutraliseOneLine } from '../util/sanitize.js';
 import { requireText, waitSeconds } from './checks.js';
+import { taskTyped } from './pending-task.js';
 import type { AgentView, AnswerResult, Caller, OutputRequest, OutputResult, StopResult } from './types.js';
 import type { WorkerPool } from './workers.js';
 
@@ -76,8 +77,11 @@ export async function readOutput(d: InspectDeps, caller: Caller, req: OutputRequ
   assertOwns(d.registry, caller, t.id, 'read the output of');
   const waitSec = waitSeconds(req.waitSeconds);
   if (waitSec > 0) {
+    // A worker a handoff started but has not given its task yet: its ready screen is not the answer; wait for the task first.
+    const until = Date.now() + waitSec * 1000;
+    await taskTyped(t, waitSec * 1000, signal);
     await t
-      .waitForStatus((s) => isReady(s) || s === 'waiting_user_answer' || s === 'exited' || s === 'error', waitSec * 1000, signal)
+      .waitForStatus((s) => isReady(s) || s === 'waiting_user_answer' || s === 'exited' || s === 'error', Math.max(0, until - Date.now()), signal)
       .catch(() => undefined);
   }
   const mode = req.mode ?? 'last';
