@@ -13,14 +13,11 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Caller, Flows, ProgressFn } from '../flows/index.js';
-import type { HandoffTasks } from './tasks.js';
+import { TERMINAL_META_KEY, type HandoffTasks } from './tasks.js';
 import { handoffWire, run, structured, workerArgs, workerRequest } from './wire.js';
 
 /** Request ids of blocking handoffs in flight → what to do when the transport lost the stream of their answer. */
 export type LostRequests = Map<RequestId, () => void>;
-
-/** The `_meta` key of every handoff progress notification: the worker's terminal id (read_output takes it). */
-export const TERMINAL_META_KEY = 'cao-mcp/terminal_id';
 
 const handoffInput = {
   ...workerArgs,
@@ -100,7 +97,7 @@ export function registerHandoff(server: McpServer, flows: Flows, caller: Caller,
 
   const asTask = (args: HandoffArgs, taskId: string, token: ProgressToken | undefined): void => {
     const progress: ProgressFn = (p) => {
-      tasks.note(taskId, p.message);
+      tasks.note(taskId, p.message, p.terminalId);
       // After the CreateTaskResult the request is over: progress goes out as a standalone notification, if anyone listens.
       if (token !== undefined && server.isConnected()) void server.server.notification(progressNote(p, token, taskId)).catch(() => undefined);
     };

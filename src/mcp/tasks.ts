@@ -28,7 +28,12 @@ interface Entry {
   cancel: AbortController;
   /** When it ended (ms), for its TTL; null while working. */
   endedAt: number | null;
+  /** The worker's terminal, once it is known (shown in the task's `_meta`). */
+  terminalId?: string;
 }
+
+/** The `_meta` key naming a handoff's worker terminal (in tasks/get, task status and progress notifications). */
+export const TERMINAL_META_KEY = 'cao-mcp/terminal_id';
 
 const isTerminal = (s: Task['status']) => s === 'completed' || s === 'failed' || s === 'cancelled';
 
@@ -74,7 +79,7 @@ export class HandoffTasks {
   /** The task if `owner` may see it (and it has not expired). */
   get(owner: string, taskId: string): Task | null {
     const e = this.entry(owner, taskId);
-    return e ? { ...e.task } : null;
+    return e ? view(e) : null;
   }
 
   /** Aborted when the task is cancelled (tasks/cancel). */
@@ -84,10 +89,11 @@ export class HandoffTasks {
     return e.cancel.signal;
   }
 
-  /** A working task's status line (what tasks/get shows). */
-  note(taskId: string, statusMessage: string): void {
+  /** A working task's status line (what tasks/get shows) and its worker's terminal. */
+  note(taskId: string, statusMessage: string, terminalId?: string): void {
     const e = this.entries.get(taskId);
     if (!e || isTerminal(e.task.status)) return;
+    if (terminalId) e.terminalId = terminalId;
     e.task.statusMessage = statusMessage;
     e.task.lastUpdatedAt = new Date().toISOString();
   }
@@ -101,7 +107,7 @@ export class HandoffTasks {
     if (!e) return null;
     e.result = result;
     if (!isTerminal(e.task.status)) this.end(e, status);
-    return { ...e.task };
+    return view(e);
   }
 
   /** The SDK's view for one caller: its tasks only, whatever MCP session asks (the session id is not used). */
@@ -133,7 +139,7 @@ export class HandoffTasks {
       },
       listTasks: async () => {
         this.sweep();
-        return { tasks: [...this.entries.values()].filter((e) => e.owner === owner).map((e) => ({ ...e.task })) };
+        return { tasks: [...this.entries.values()].filter((e) => e.owner === owner).map(view) };
       },
     };
   }
@@ -160,6 +166,11 @@ export class HandoffTasks {
     for (const [id, e] of this.entries) if (e.endedAt !== null && (!oldest || e.endedAt < oldest[1])) oldest = [id, e.endedAt];
     if (oldest) this.entries.delete(oldest[0]);
   }
+}
+
+/** A copy of the task, with its worker's terminal id in `_meta` once known. */
+function view(e: Entry): Task {
+  return e.terminalId ? Object.assign({ ...e.task }, { _meta: { [TERMINAL_META_KEY]: e.terminalId } }) : { ...e.task };
 }
 
 let shared: HandoffTasks | undefined;
