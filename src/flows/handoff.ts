@@ -78,8 +78,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
       await pool.stop(t.id, 'task not accepted');
       return result(false, `Handoff failed: ${who} did not take the task: ${messageOf(e)}`, '', 'exited');
     }
-    const waitSignal = detach ? (signal ? AbortSignal.any([signal, detach]) : detach) : signal;
-    const end = await turn.end(deadline - Date.now(), waitSignal);
+    const end = await turn.end(deadline - Date.now(), eitherSignal(signal, detach));
     if (end.kind === 'timeout') {
       return result(
         false,
@@ -132,6 +131,17 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
     clearInterval(ticker);
     pool.bus.off('status', onStatus);
   }
+}
+
+/** Aborted when either is (AbortSignal.any is Node 20.3+; engines says >=20). */
+function eitherSignal(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined {
+  if (!a || !b) return a ?? b;
+  const c = new AbortController();
+  const abort = () => c.abort();
+  if (a.aborted || b.aborted) abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return c.signal;
 }
 
 function withAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
