@@ -4,10 +4,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema, CreateTaskResultSchema, type CallToolResult, type Task } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, startCao, type CaoSession } from './support/cao-client.js';
+import { CLI, REPO, startCao, type CaoSession } from './support/cao-client.js';
 import { connectHttp, startServe, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { pidsWithEnv, waitFor } from './support/procs.js';
 
@@ -102,6 +105,42 @@ describe('handoff as an MCP task (Streamable HTTP)', () => {
     const { tools } = await c.client.listTools();
     expect(tools.find((t) => t.name === 'handoff')?.execution?.taskSupport).toBe('optional');
     for (const t of tools.filter((x) => x.name !== 'handoff')) expect(t.execution?.taskSupport ?? 'forbidden').toBe('forbidden');
+  });
+
+  it("a worker's own cao-mcp (the forwarder, which takes no tasks) lists handoff without execution", async () => {
+    const c = await connect('ivan');
+    const a = await c.call('assign', args('this one never ends'));
+    const tid = sc(a).terminal_id as string;
+    const [pid] = await waitFor(
+      () => workerPids(tid),
+      (p) => p.length > 0,
+      10_000,
+    );
+    const env = Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, 'latin1')
+        .split('\0')
+        .filter((kv) => /^CAO_(HUB_URL|TERMINAL_ID|TOKEN)=/.test(kv))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    ) as Record<string, string>;
+    expect(Object.keys(env).sort()).toEqual(['CAO_HUB_URL', 'CAO_TERMINAL_ID', 'CAO_TOKEN']);
+    const worker = new Client({ name: 'worker-cli', version: '1' });
+    await worker.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [CLI],
+        env: { ...(process.env as Record<string, string>), CAO_HOME: home, ...env },
+      }),
+    );
+    try {
+      const { tools } = await worker.listTools();
+      const handoff = tools.find((t) => t.name === 'handoff');
+      expect(handoff).toBeDefined();
+      expect(handoff?.execution).toBeUndefined();
+      expect(worker.getServerCapabilities()?.tasks).toBeUndefined();
+    } finally {
+      await worker.close();
+      await c.call('stop_agent', { terminal_id: tid });
+    }
   });
 
   it('(a) tasks/get shows working, then completed; tasks/result holds the same structured result as the blocking call', async () => {
