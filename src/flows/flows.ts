@@ -48,7 +48,12 @@ export class Flows {
     reportFailedTasks(d);
   }
 
-  handoff(caller: Caller, req: HandoffRequest, opts: { progress?: ProgressFn; signal?: AbortSignal } = {}): Promise<HandoffResult> {
+  /** `signal`: a cancellation (the worker is stopped); `detach`: the caller went away (the worker is left running). */
+  handoff(
+    caller: Caller,
+    req: HandoffRequest,
+    opts: { progress?: ProgressFn; signal?: AbortSignal; detach?: AbortSignal } = {},
+  ): Promise<HandoffResult> {
     return handoff(this.d.pool, caller, req, { ...opts, progressEveryMs: this.d.progressEveryMs });
   }
 

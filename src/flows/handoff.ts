@@ -3,10 +3,20 @@ import { submitTurn, type Turn } from '../agents/turn.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { checkTaskSize, lastLines, requireText } from './checks.js';
+import { markTaskPending } from './pending-task.js';
 import type { Caller, HandoffRequest, HandoffResult, ProgressFn } from './types.js';
 import type { WorkerPool } from './workers.js';
 
 const HANDOFF_DEFAULT_TIMEOUT = 600;
+
+export interface HandoffOptions {
+  progress?: ProgressFn;
+  /** Cancellation: the worker is stopped. */
+  signal?: AbortSignal;
+  /** The caller went away: stop waiting once the worker has the task, and leave it running. */
+  detach?: AbortSignal;
+  progressEveryMs?: number;
+}
 
 /**
  * handoff: start a worker, give it the task, wait for the end of that one turn, return its answer and end it.
@@ -14,13 +24,12 @@ const HANDOFF_DEFAULT_TIMEOUT = 600;
  * (`turn.end`, agents/turn.ts: ready again after this submit, a question nobody answered within 3 s, an exit,
  * an error, or the deadline). A worker that asks a question, or is still working at the deadline, is left
  * running and the caller is told how to go on.
+ *
+ * Two signals end the wait early. `signal` is a cancellation (the caller no longer wants the work): the worker is
+ * stopped. `detach` is the caller going away (its connection dropped, nobody cancelled): the worker keeps working
+ * and is left running once it has the task, so that its answer can be read with read_output after a reconnect.
  */
-export async function handoff(
-  pool: WorkerPool,
-  caller: Caller,
-  req: HandoffRequest,
-  opts: { progress?: ProgressFn; signal?: AbortSignal; progressEveryMs?: number } = {},
-): Promise<HandoffResult> {
+export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequest, opts: HandoffOptions = {}): Promise<HandoffResult> {
   const started = Date.now();
   const message = requireText(req.message, 'message');
   checkTaskSize(message);
@@ -29,8 +38,9 @@ export async function handoff(
     throw new CaoError('bad_request', `timeout must be between 1 and 3600 seconds (got ${req.timeoutSec})`);
   const totalMs = timeoutSec * 1000;
   const deadline = started + totalMs;
-  const { signal, progress } = opts;
+  const { signal, detach, progress } = opts;
   const { terminal: t, profile } = await pool.start(caller, req);
+  const typed = markTaskPending(t);
   const result = (success: boolean, msg: string, output = '', status?: AgentStatus): HandoffResult => ({
     success,
     output,
@@ -44,7 +54,7 @@ export async function handoff(
   let lastNote = '';
   const tick = (note: string) => {
     lastNote = note;
-    progress?.({ elapsedMs: Date.now() - started, totalMs, message: note });
+    progress?.({ elapsedMs: Date.now() - started, totalMs, message: note, terminalId: t.id });
   };
   const ticker = setInterval(() => tick(lastNote || `${who}: ${t.status}`), opts.progressEveryMs ?? 5000);
   const onStatus = (e: BusEvents['status']) => {
@@ -63,11 +73,12 @@ export async function handoff(
     tick(`${who} is ready; sending the task`);
     try {
       turn = await submitTurn(t, message);
+      typed();
     } catch (e) {
       await pool.stop(t.id, 'task not accepted');
       return result(false, `Handoff failed: ${who} did not take the task: ${messageOf(e)}`, '', 'exited');
     }
-    const end = await turn.end(deadline - Date.now(), signal);
+    const end = await turn.end(deadline - Date.now(), eitherSignal(signal, detach));
     if (end.kind === 'timeout') {
       return result(
         false,
@@ -105,12 +116,32 @@ export async function handoff(
       await pool.stop(t.id, 'handoff cancelled');
       return result(false, 'Handoff cancelled by the client; the worker was stopped.', '', 'exited');
     }
+    if (detach?.aborted && turn) {
+      return result(
+        false,
+        `The client went away; ${who} keeps working and was left running: read its answer with read_output("${t.id}", wait_seconds), then end it with stop_agent("${t.id}").`,
+        t.lastAnswer() ?? '',
+        t.status,
+      );
+    }
     throw e;
   } finally {
+    typed();
     turn?.dispose();
     clearInterval(ticker);
     pool.bus.off('status', onStatus);
   }
+}
+
+/** Aborted when either is (AbortSignal.any is Node 20.3+; engines says >=20). */
+function eitherSignal(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined {
+  if (!a || !b) return a ?? b;
+  const c = new AbortController();
+  const abort = () => c.abort();
+  if (a.aborted || b.aborted) abort();
+  a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return c.signal;
 }
 
 function withAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {

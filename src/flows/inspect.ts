@@ -9,6 +9,7 @@ import { isReady } from '../status/types.js';
 import { CaoError } from '../util/errors.js';
 import { neutraliseOneLine } from '../util/sanitize.js';
 import { requireText, waitSeconds } from './checks.js';
+import { taskTyped } from './pending-task.js';
 import type { AgentView, AnswerResult, Caller, OutputRequest, OutputResult, StopResult } from './types.js';
 import type { WorkerPool } from './workers.js';
 
@@ -75,7 +76,12 @@ export async function readOutput(d: InspectDeps, caller: Caller, req: OutputRequ
   const t = liveTerminal(d, req.terminalId);
   assertOwns(d.registry, caller, t.id, 'read the output of');
   const waitSec = waitSeconds(req.waitSeconds);
-  if (waitSec > 0) await untilAnswered(d, t, waitSec * 1000, signal);
+  if (waitSec > 0) {
+    // A worker a handoff started but has not given its task yet: its ready screen is not the answer; wait for the task first.
+    const until = Date.now() + waitSec * 1000;
+    await taskTyped(t, waitSec * 1000, signal);
+    await untilAnswered(d, t, Math.max(0, until - Date.now()), signal);
+  }
   const mode = req.mode ?? 'last';
   const output = mode === 'last' ? (t.lastAnswer() ?? '') : t.screenText(mode === 'screen');
   return { terminalId: t.id, status: t.status, output, ...(t.status === 'waiting_user_answer' ? { question: t.pendingQuestion() } : {}) };

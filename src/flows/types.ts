@@ -117,8 +117,9 @@ export interface AgentView {
   rows: number | null;
 }
 
+/** A handoff's progress; every one (the first included) names the worker's terminal. */
 export interface ProgressFn {
-  (p: { elapsedMs: number; totalMs: number; message: string }): void;
+  (p: { elapsedMs: number; totalMs: number; message: string; terminalId: string }): void;
 }
 
 /** A profile as list_profiles shows it. */

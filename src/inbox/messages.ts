@@ -162,6 +162,26 @@ export class MessageQueue implements MailOfEnded {
     return row ?? null;
   }
 
+  /**
+   * delivering → pending, with no attempt counted: the hub that was typing it died before any of it reached the
+   * pty (re-adoption found no write of it). Null if it was not in flight.
+   */
+  requeue(id: number): MessageRow | null {
+    const row = this.db
+      .update(messages)
+      .set({ status: 'pending' })
+      .where(and(eq(messages.id, id), eq(messages.status, 'delivering')))
+      .returning()
+      .get();
+    if (row) this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'pending' }]);
+    return row ?? null;
+  }
+
+  /** Messages being typed (claimed, not yet marked): what a hub that died left in flight, per receiver. */
+  inFlightFor(receiverId: string): MessageRow[] {
+    return this.listMessages({ receiverId, status: 'delivering' });
+  }
+
   /** pending | delivering → failed with the reason. Null if it was already delivered or failed. */
   fail(id: number, reason: string): MessageRow | null {
     const row = this.q.fail.get({ id, reason });

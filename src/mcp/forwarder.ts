@@ -66,7 +66,14 @@ export async function runForwarder(hubUrl: string, terminalId: string, token: st
   };
 
   const server = new Server({ name: 'cao-mcp', version: VERSION }, { capabilities: { tools: {}, logging: {} } });
-  server.setRequestHandler(ListToolsRequestSchema, async () => withSession((c) => c.listTools()));
+  // This relay takes no task-augmented calls (it declares no tasks capability): the tools are listed without
+  // `execution`, so a worker's CLI calls handoff the blocking way.
+  server.setRequestHandler(ListToolsRequestSchema, async () =>
+    withSession(async (c) => {
+      const r = await c.listTools();
+      return { ...r, tools: r.tools.map(({ execution: _execution, ...t }) => t) };
+    }),
+  );
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const progressToken = req.params._meta?.progressToken;
     try {

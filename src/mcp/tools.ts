@@ -1,27 +1,11 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z, type ZodRawShape } from 'zod';
-import { MAX_MESSAGE_BYTES, PROVIDER_IDS, type AgentView, type Caller, type Flows, type HandoffResult, type InboxMessage } from '../flows/index.js';
-import { isCaoError } from '../util/errors.js';
+import { MAX_MESSAGE_BYTES, type AgentView, type Caller, type Flows, type InboxMessage } from '../flows/index.js';
 import { VERSION } from '../util/version.js';
-
-const providerArg = z.enum(PROVIDER_IDS).optional().describe('Worker CLI to use; overrides the profile and CAO_PROVIDER.');
-const workerArgs = {
-  agent_profile: z.string().describe('Name of the agent profile (see list_profiles), e.g. "developer".'),
-  working_directory: z.string().optional().describe("Directory the worker runs in (default: the caller's)."),
-  provider: providerArg,
-  model: z.string().optional().describe('Model for the worker CLI (overrides the profile).'),
-};
-
-const handoffOutput = {
-  success: z.boolean(),
-  output: z.string().describe("The worker's final answer (partial on timeout)."),
-  terminal_id: z.string().nullable(),
-  provider: z.string().nullable(),
-  duration_ms: z.number(),
-  message: z.string(),
-  status: z.string().optional(),
-};
+import { registerHandoff, type LostRequests } from './handoff-tool.js';
+import { hubTasks, type HandoffTasks } from './tasks.js';
+import { run, structured, workerArgs, workerRequest } from './wire.js';
 
 /**
  * Calls a quick tool (one that needs no progress, no cancellation and has no output schema) without the SDK's
@@ -30,12 +14,32 @@ const handoffOutput = {
  */
 export type InlineToolCall = (name: string, args: unknown) => Promise<CallToolResult> | null;
 
+/** What createMcpServer makes for one session. */
+export interface CaoMcpServer {
+  server: McpServer;
+  dispose: () => void;
+  callInline: InlineToolCall;
+  /**
+   * The transport lost the stream that would carry the answer to request `id` (an HTTP client went away without
+   * cancelling): a blocking handoff on it stops waiting and leaves its worker running (see handoff-tool.ts).
+   */
+  requestLost: (id: RequestId) => void;
+}
+
 /**
  * Builds the MCP server for one caller; every transport (stdio, HTTP, a worker's forwarder) uses this. The wire
  * shapes (snake_case, as the tools are documented) are translated here to the flows' and back; nothing else.
+ * `tasks`: where task-augmented handoffs live (default: the one store of this process, shared by every session).
  */
-export function createMcpServer(flows: Flows, caller: Caller): { server: McpServer; dispose: () => void; callInline: InlineToolCall } {
-  const server = new McpServer({ name: 'cao-mcp', version: VERSION }, { capabilities: { logging: {} } });
+export function createMcpServer(flows: Flows, caller: Caller, tasks: HandoffTasks = hubTasks()): CaoMcpServer {
+  const server = new McpServer(
+    { name: 'cao-mcp', version: VERSION },
+    {
+      capabilities: { logging: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
+      taskStore: tasks.storeFor(caller.id),
+    },
+  );
+  const lost: LostRequests = new Map();
   const inline = new Map<string, { schema: z.ZodType; handler: (args: never) => Promise<CallToolResult> }>();
   /** Registers a quick tool with the SDK and keeps it callable inline (see InlineToolCall). */
   const quickTool = <S extends ZodRawShape>(
@@ -52,47 +56,7 @@ export function createMcpServer(flows: Flows, caller: Caller): { server: McpServ
     return tool && parsed?.success ? tool.handler(parsed.data as never) : null;
   };
 
-  server.registerTool(
-    'handoff',
-    {
-      title: 'Hand a task to a new worker agent and wait for its answer',
-      description:
-        'Starts a worker agent CLI with the given profile, gives it the task, waits until it has finished, returns its final answer, and shuts it down. Blocking; sends progress notifications while it waits. On timeout the worker is left running and its terminal id and partial answer are returned.',
-      inputSchema: {
-        ...workerArgs,
-        message: z.string().describe('The task, complete and self-contained (the worker does not see your conversation).'),
-        timeout: z.number().int().min(1).max(3600).optional().describe('Seconds to wait for the answer (default 600).'),
-      },
-      outputSchema: handoffOutput,
-    },
-    async (args, extra) =>
-      run(async () => {
-        const token = extra._meta?.progressToken;
-        const r = await flows.handoff(
-          caller,
-          { ...workerRequest(args), message: args.message, timeoutSec: args.timeout },
-          {
-            progress:
-              token === undefined
-                ? undefined
-                : (p) =>
-                    void extra
-                      .sendNotification({
-                        method: 'notifications/progress',
-                        params: {
-                          progressToken: token,
-                          progress: Math.round(p.elapsedMs / 1000),
-                          total: Math.round(p.totalMs / 1000),
-                          message: p.message,
-                        },
-                      })
-                      .catch(() => undefined),
-            signal: extra.signal,
-          },
-        );
-        return structured(handoffWire(r), !r.success);
-      }),
-  );
+  registerHandoff(server, flows, caller, tasks, lost);
 
   server.registerTool(
     'assign',
@@ -228,23 +192,7 @@ export function createMcpServer(flows: Flows, caller: Caller): { server: McpServ
             .catch(() => undefined);
         })
       : () => undefined;
-  return { server, dispose, callInline };
-}
-
-function workerRequest(args: { agent_profile: string; working_directory?: string; provider?: string; model?: string }) {
-  return { agentProfile: args.agent_profile, workingDirectory: args.working_directory, provider: args.provider, model: args.model };
-}
-
-function handoffWire(r: HandoffResult): Record<string, unknown> {
-  return {
-    success: r.success,
-    output: r.output,
-    terminal_id: r.terminalId,
-    provider: r.provider,
-    duration_ms: r.durationMs,
-    message: r.message,
-    ...(r.status !== undefined ? { status: r.status } : {}),
-  };
+  return { server, dispose, callInline, requestLost: (id) => lost.get(id)?.() };
 }
 
 function agentWire(a: AgentView, caller: Caller): Record<string, unknown> {
@@ -266,23 +214,4 @@ function agentWire(a: AgentView, caller: Caller): Record<string, unknown> {
 
 function publicMessage(m: InboxMessage) {
   return { id: m.id, sender_id: m.senderId, kind: m.kind, body: m.body, status: m.status, created_at: new Date(m.createdAt).toISOString() };
-}
-
-function structured(data: Record<string, unknown>, isError = false): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(data, null, 2) }], structuredContent: data, ...(isError ? { isError: true } : {}) };
-}
-
-/**
- * Runs a tool body. A refusal (CaoError) becomes an error result that starts with its code, then says what was
- * wrong: `Error: [worker_limit] worker limit reached: …`; anything else is an internal error (logged on stderr).
- */
-async function run(fn: () => Promise<CallToolResult>): Promise<CallToolResult> {
-  try {
-    return await fn();
-  } catch (e) {
-    const known = isCaoError(e);
-    if (!known) process.stderr.write(`cao-mcp: ${(e as Error).stack}\n`);
-    const text = known ? `Error: [${e.code}] ${e.message}` : `Error: [internal] internal error: ${(e as Error).message}`;
-    return { content: [{ type: 'text', text }], isError: true };
-  }
 }

@@ -163,6 +163,11 @@ export class TerminalRegistry {
     return result.row;
   }
 
+  /** A live worker of a hub that died is taken over by this one (re-adoption from the pty host). */
+  adoptTerminal(id: string, hubId: string): boolean {
+    return this.db.update(terminals).set({ hubId }).where(and(eq(terminals.id, id), isNull(terminals.endedAt))).run().changes > 0;
+  }
+
   getTerminal(id: string): TerminalRow | undefined {
     return this.q.terminalById.get({ id });
   }

@@ -5,7 +5,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Caller, Flows } from '../../flows/index.js';
 import { readBody, sendJson } from '../../util/http.js';
-import { createMcpServer, type InlineToolCall } from '../tools.js';
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { createMcpServer, type CaoMcpServer, type InlineToolCall } from '../tools.js';
 import { isLoopbackRequest, requestToken, type TokenRegistry } from './auth.js';
 import { answerInline } from './inline.js';
 import { samePeerUser } from './peer-uid.js';
@@ -25,6 +26,7 @@ interface Session {
   caller: Caller;
   dispose: () => void;
   callInline: InlineToolCall;
+  requestLost: CaoMcpServer['requestLost'];
   /** When its last request started or ended. */
   lastActive: number;
   /** Requests (POSTs, the GET stream) still open: a session with one is never idle. */
@@ -121,6 +123,10 @@ export class HubHttpServer {
       if (!s) return rpcError(res, 404, -32001, `unknown MCP session ${sid} (it ended or expired): start a new one with an initialize request`);
       // A session belongs to the caller that opened it: another token cannot ride on it.
       if (s.caller.id !== caller.id) return rpcError(res, 403, -32000, 'this MCP session belongs to another caller');
+      // A POST whose response stream ends before it finished: the client went away from those calls (the SDK
+      // just drops the stream; a handoff on it then leaves its worker running, see mcp/handoff-tool.ts).
+      const calls = toolCallIds(body);
+      if (calls.length) res.once('close', () => !res.writableFinished && calls.forEach((id) => s.requestLost(id)));
       return this.inSession(s, res, async () => {
         if (await answerInline(req, res, body, sid, s.callInline)) return;
         await s.transport.handleRequest(req, res, body);
@@ -133,12 +139,13 @@ export class HubHttpServer {
     if (this.sessions.size >= this.limits.maxSessions)
       return rpcError(res, 503, -32000, `too many open MCP sessions (${this.limits.maxSessions}, CAO_MAX_SESSIONS); close one or try again later`);
     if (caller.kind === 'external') this.flows.registerSupervisor(caller.id);
-    const { server, dispose, callInline } = createMcpServer(this.flows, caller);
+    const { server, dispose, callInline, requestLost } = createMcpServer(this.flows, caller);
     const session: Session = {
       transport: null as unknown as StreamableHTTPServerTransport,
       caller,
       dispose,
       callInline,
+      requestLost,
       lastActive: Date.now(),
       open: 0,
     };
@@ -230,6 +237,15 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, error
 /** A refusal on /mcp, as a JSON-RPC error (what MCP clients read), with the HTTP status that goes with it. */
 function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
   sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+/** The ids of the `tools/call` requests in a JSON-RPC message (or batch). */
+function toolCallIds(body: unknown): RequestId[] {
+  const msgs = Array.isArray(body) ? body : [body];
+  return msgs.flatMap((m) => {
+    const r = m as { method?: unknown; id?: unknown } | null;
+    return typeof r === 'object' && r !== null && r.method === 'tools/call' && (typeof r.id === 'string' || typeof r.id === 'number') ? [r.id] : [];
+  });
 }
 
 /** A JSON-RPC message (or batch) holding a `tools/list` request. */
