@@ -1,5 +1,6 @@
 import * as nodePty from '@lydell/node-pty';
 import { groupAlive, killGroup } from '../util/process.js';
+import type { PtyLike } from './pty-like.js';
 
 export interface PtySpawnOptions {
   command: string;
@@ -14,7 +15,7 @@ export interface PtySpawnOptions {
  * A child process in a pseudo-terminal. node-pty makes the child a session and process-group leader
  * (setsid), so its pid is also its process group id: killing `-pid` reaches everything it started.
  */
-export class PtyProcess {
+export class PtyProcess implements PtyLike {
   private readonly pty: nodePty.IPty;
   private exited = false;
   private readonly exitPromise: Promise<{ exitCode: number; signal?: number }>;
