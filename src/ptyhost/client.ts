@@ -39,6 +39,7 @@ export class PtyHostClient {
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Map<string, Set<TerminalListener>>();
   private readonly closeFns: Array<(reason: string) => void> = [];
+  private readonly endFns = new Set<(reason: string) => void>();
   private readonly pids = new Map<string, number>();
   private closedBy: string | null = null;
   hostPid = 0;
@@ -118,6 +119,8 @@ export class PtyHostClient {
     this.closedBy = reason;
     for (const p of this.pending.values()) p.reject(new Error(`pty host: ${p.op}: ${reason}`));
     this.pending.clear();
+    for (const fn of [...this.endFns]) fn(reason);
+    this.endFns.clear();
     for (const fn of this.closeFns.splice(0)) fn(reason);
   }
 
@@ -153,6 +156,14 @@ export class PtyHostClient {
     return () => {
       const i = this.closeFns.indexOf(fn);
       if (i >= 0) this.closeFns.splice(i, 1);
+    };
+  }
+
+  /** Called once when the connection ends for any reason, close() included (what RemotePty waits on). */
+  onEnded(fn: (reason: string) => void): () => void {
+    this.endFns.add(fn);
+    return () => {
+      this.endFns.delete(fn);
     };
   }
 

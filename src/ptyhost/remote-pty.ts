@@ -46,7 +46,7 @@ export class RemotePty implements PtyLike {
       data: (d) => (this.held ? this.held.push(d) : this.onData(d)),
       exit: (e) => this.ended(e),
     });
-    this.unClose = client.onClose(() => {
+    this.unClose = client.onEnded(() => {
       this.lost = true;
       this.ended(HOST_LOST, true);
     });
