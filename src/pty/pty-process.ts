@@ -46,6 +46,15 @@ export class PtyProcess implements PtyLike {
     return !this.exited;
   }
 
+  /**
+   * The pty master's file descriptor in this process (node-pty has it, untyped). node-pty does not mark it
+   * close-on-exec, so every pty spawned later inherits it; the pty host closes it in those children.
+   */
+  get masterFd(): number | undefined {
+    const fd = (this.pty as unknown as { fd?: unknown }).fd;
+    return typeof fd === 'number' ? fd : undefined;
+  }
+
   /** Resolves when the process has exited. */
   get exit(): Promise<{ exitCode: number; signal?: number }> {
     return this.exitPromise;

@@ -1,7 +1,24 @@
+import { existsSync } from 'node:fs';
 import { PtyProcess } from '../pty/pty-process.js';
 import { Screen } from '../screen/screen.js';
 import { serializeAfterPending, type ScreenImage } from '../screen/serialize.js';
 import type { ExitInfo, HostTerminalInfo, Meta, SpawnRequest, TagRecord } from './protocol.js';
+
+const BASH = '/bin/bash';
+const hasBash = existsSync(BASH);
+
+/**
+ * node-pty leaves each master fd open across fork, so a child inherits the masters of every pty spawned
+ * before it. Then a pty's master outlives the host (kill -9): the child holding it keeps it open, so the pty
+ * never hangs up and its group never gets SIGHUP. bash closes them and execs the command (same pid; bash
+ * adds SHLVL and _ to the environment). POSIX sh cannot: it takes single-digit fds only. Without bash the
+ * command runs as given and a kill -9 of the host leaves more behind (see README, "Pty host").
+ */
+export function closingMasters(command: string, args: string[], fds: number[]): { command: string; args: string[] } {
+  const close = fds.filter((fd) => Number.isInteger(fd) && fd > 2);
+  if (!close.length || !hasBash) return { command, args };
+  return { command: BASH, args: ['-c', `exec ${close.map((fd) => `${fd}>&-`).join(' ')}; exec "$0" "$@"`, command, ...args] };
+}
 
 /** Tagged writes remembered per terminal (a message's paste and its Enter, a few messages back). */
 const TAGS_KEPT = 32;
@@ -28,13 +45,13 @@ export class HostTerminal {
   private readonly pending = new Map<OutputSink, string[]>();
   private readonly tags: TagRecord[] = [];
 
-  constructor(req: SpawnRequest, onExit: (t: HostTerminal) => void) {
+  /** `otherMasters`: the other ptys' master fds, to close in this child (see closingMasters). */
+  constructor(req: SpawnRequest, otherMasters: number[], onExit: (t: HostTerminal) => void) {
     this.tid = req.tid;
     this.meta = req.meta ?? null;
     this.screen = new Screen({ cols: req.cols, rows: req.rows });
-    this.pty = new PtyProcess({ command: req.command, args: req.args, env: req.env, cwd: req.cwd, cols: req.cols, rows: req.rows }, (data) =>
-      this.onData(data),
-    );
+    const { command, args } = closingMasters(req.command, req.args, otherMasters);
+    this.pty = new PtyProcess({ command, args, env: req.env, cwd: req.cwd, cols: req.cols, rows: req.rows }, (data) => this.onData(data));
     void this.pty.exit.then((e) => {
       this.exitInfo = e.signal ? { exitCode: e.exitCode, signal: e.signal } : { exitCode: e.exitCode };
       this.exitedAt = Date.now();

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { basename } from 'node:path';
 import { Connection } from './connection.js';
 import { HostTerminal } from './host-terminal.js';
+import { reapLeftovers, removeGroups, startTimeOf, writeGroups } from './leftovers.js';
 import { probeHello } from './probe.js';
 import { PROTOCOL, socketPathIn, type HostEvent } from './protocol.js';
 import { field, optInt, optStr, signalName, spawnRequest } from './validate.js';
@@ -47,6 +48,10 @@ export class PtyHostServer {
   async listen(): Promise<'listening' | 'other-host'> {
     for (let attempt = 0; ; attempt++) {
       if (await probeHello(this.socketPath)) return 'other-host';
+      // a host killed -9 before us may have left groups that ignore SIGHUP: nobody can reach their ptys now
+      // (a live host's groups are left alone, whatever happened to its socket file)
+      const reaped = await reapLeftovers(this.opts.home);
+      if (reaped.length) this.opts.log(`ended ${reaped.length} process group(s) a previous host left: ${reaped.join(' ')}`);
       try {
         unlinkSync(this.socketPath);
         this.opts.log('replaced a stale socket file');
@@ -120,8 +125,10 @@ export class PtyHostServer {
         if (this.stopping) throw new Error('the pty host is shutting down');
         const req = spawnRequest(m);
         if (this.terminals.has(req.tid)) throw new Error(`terminal "${req.tid}" exists`);
-        const t = new HostTerminal(req, (x) => this.onExit(x));
+        const masters = [...this.terminals.values()].filter((x) => x.alive).map((x) => x.pty.masterFd ?? -1);
+        const t = new HostTerminal(req, masters, (x) => this.onExit(x));
         this.terminals.set(req.tid, t);
+        this.saveGroups();
         // the spawner follows the output from the first byte
         t.follow(c);
         this.opts.log(`spawn ${req.tid}: ${basename(req.command)} pid ${t.pty.pid}`);
@@ -175,6 +182,7 @@ export class PtyHostServer {
     this.opts.log(`exit ${t.tid}: pid ${t.pty.pid} code ${e.exitCode}${e.signal ? ` signal ${e.signal}` : ''}`);
     const ev: HostEvent = { ev: 'exit', tid: t.tid, exitCode: e.exitCode, ...(e.signal ? { signal: e.signal } : {}) };
     for (const c of this.conns) c.event(ev);
+    this.saveGroups();
     this.checkIdle();
   }
 
@@ -198,9 +206,16 @@ export class PtyHostServer {
     }
   }
 
-  /** Live terminals' pids (each one a process group id). */
-  livePids(): number[] {
-    return [...this.terminals.values()].filter((t) => t.alive).map((t) => t.pty.pid);
+  private saveGroups(): void {
+    if (this.stopping) return;
+    try {
+      writeGroups(
+        this.opts.home,
+        [...this.terminals.values()].filter((t) => t.alive).map((t) => ({ pid: t.pty.pid, start: startTimeOf(t.pty.pid) })),
+      );
+    } catch (e) {
+      this.opts.log(`cannot write the groups file: ${(e as Error).message}`);
+    }
   }
 
   /** Ends every terminal's process group, answers pending `shutdown`s, closes the socket. Idempotent. */
@@ -210,6 +225,7 @@ export class PtyHostServer {
       if (this.idleTimer) clearTimeout(this.idleTimer);
       clearInterval(this.sweepTimer);
       await Promise.all([...this.terminals.values()].map((t) => t.pty.terminate(1000)));
+      removeGroups(this.opts.home);
       for (const answer of this.shutdownAnswers.splice(0)) answer();
       this.removeSocketFile();
       const closed = new Promise<void>((r) => this.server.close(() => r()));
