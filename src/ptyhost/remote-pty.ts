@@ -155,6 +155,8 @@ export class RemotePty implements PtyLike {
     const deadline = Date.now() + graceMs;
     while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
+    const gone = Date.now() + 3000;
+    while (groupAlive(pid) && Date.now() < gone) await new Promise((r) => setTimeout(r, 25));
   }
 
   /** Stops receiving this terminal's output; the host keeps it running. `exit` resolves (-1) if it had not. */
