@@ -82,9 +82,9 @@ export class RemotePty implements PtyLike {
     return p;
   }
 
-  /** Attaches to a terminal the host already runs: `onImage` (and `.image`) first, then the live stream to onData. */
-  static async adopt(client: PtyHostClient, tid: string, onData: (data: string) => void, opts: AdoptOptions = {}): Promise<RemotePty> {
-    const p = new RemotePty(client, tid, onData, async (self) => {
+  /** Attaches to a terminal the host already runs, at once: `onImage` (and `.image`) first, then the live stream to onData. */
+  static attach(client: PtyHostClient, tid: string, onData: (data: string) => void, opts: AdoptOptions = {}): RemotePty {
+    return new RemotePty(client, tid, onData, async (self) => {
       const a = await client.request('attach', { tid, ...(opts.scrollback === undefined ? {} : { scrollback: opts.scrollback }) });
       self.pidValue = a.pid;
       self.image = a.image;
@@ -92,6 +92,11 @@ export class RemotePty implements PtyLike {
       else client.notePid(tid, a.pid);
       opts.onImage?.(a.image);
     });
+  }
+
+  /** Attaches to a terminal the host already runs; resolves once the image is in (see attach). */
+  static async adopt(client: PtyHostClient, tid: string, onData: (data: string) => void, opts: AdoptOptions = {}): Promise<RemotePty> {
+    const p = RemotePty.attach(client, tid, onData, opts);
     await p.ready;
     return p;
   }
