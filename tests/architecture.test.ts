@@ -40,7 +40,7 @@ for (const f of files) {
 }
 
 /** The domain: the use cases and what they stand on. They never reach up to a front or an entry point. */
-const DOMAIN = ['flows', 'registry', 'inbox', 'agents', 'db', 'status', 'screen', 'pty', 'providers', 'bus', 'profiles'];
+const DOMAIN = ['flows', 'registry', 'inbox', 'agents', 'db', 'status', 'screen', 'pty', 'providers', 'bus', 'profiles', 'ptyhost'];
 const UPPER = ['mcp', 'dashboard', 'cli', 'hub'];
 
 describe('architecture', () => {
@@ -57,6 +57,12 @@ describe('architecture', () => {
 
   it('the domain never imports a front or an entry point (mcp/, dashboard/, cli/, hub/)', () => {
     const bad = edges.filter((e) => DOMAIN.includes(e.from) && UPPER.includes(e.to));
+    expect(bad.map((e) => `${e.file} → ${e.to}/`)).toEqual([]);
+  });
+
+  it('the pty host (ptyhost/) stands on pty/, screen/ and util/ only: nothing that fails often runs in it', () => {
+    expect(graph.has('ptyhost')).toBe(true);
+    const bad = edges.filter((e) => e.from === 'ptyhost' && !['pty', 'screen', 'util'].includes(e.to));
     expect(bad.map((e) => `${e.file} → ${e.to}/`)).toEqual([]);
   });
 

@@ -2,6 +2,7 @@ import type { Bus, BusEvents } from '../bus/bus.js';
 import { onTerminal, type TerminalEventType } from '../bus/by-terminal.js';
 import type { LaunchSpec, Provider } from '../providers/types.js';
 import { PtyProcess, sleep } from '../pty/pty-process.js';
+import type { PtyFactory, PtyLike } from '../pty/pty-like.js';
 import { TerminalLogWriter } from '../pty/log-writer.js';
 import { ScreenFeed } from '../screen/screen-feed.js';
 import { snapshotText, type ScreenSnapshot } from '../screen/snapshot.js';
@@ -24,7 +25,11 @@ export interface TerminalInit {
   logMaxBytes?: number;
   /** Time for its status monitor's input guard and its startup (default: the real clock). */
   clock?: Clock;
+  /** Makes its pty (default: a local `PtyProcess`; the pty host's `RemotePty` keeps it alive across hub restarts). */
+  ptyFactory?: PtyFactory;
 }
+
+const localPty: PtyFactory = (opts, onData) => new PtyProcess(opts, onData);
 
 /**
  * One worker CLI: its pty, its screen, its status monitor and its log — all joined by the bus.
@@ -37,7 +42,7 @@ export class Terminal implements TurnHost {
   readonly creatorId: string | null;
   readonly workingDirectory: string;
   readonly createdAt = Date.now();
-  readonly pty: PtyProcess;
+  readonly pty: PtyLike;
   readonly feed: ScreenFeed;
   readonly monitor: StatusMonitor;
   readonly log: TerminalLogWriter;
@@ -57,10 +62,10 @@ export class Terminal implements TurnHost {
     const { cols, rows } = init.provider;
     // Consumers subscribe before the process exists, so not one byte is missed.
     this.log = new TerminalLogWriter(this.bus, this.id, init.logMaxBytes);
-    let pty: PtyProcess | null = null;
+    let pty: PtyLike | null = null;
     this.feed = new ScreenFeed(this.bus, this.id, { cols, rows, reply: (d) => pty?.write(d) });
     this.monitor = new StatusMonitor(this.bus, this.id, this.feed, this.provider, { clock: this.clock });
-    pty = new PtyProcess({ ...init.launch, cols, rows }, (data) => this.bus.emit('output', { terminalId: this.id, data }));
+    pty = (init.ptyFactory ?? localPty)({ ...init.launch, cols, rows }, (data) => this.bus.emit('output', { terminalId: this.id, data }));
     this.pty = pty;
     void pty.exit.then((e) => {
       this.exitInfo = e;

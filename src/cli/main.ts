@@ -58,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
     const { runSetup } = await import('./setup/index.js');
     return runSetup(rest);
   }
+  if (cmd === 'pty-host') return (await import('../ptyhost/main.js')).runPtyHost();
   if (cmd === 'demo') {
     const { runDemo } = await import('./demo.js');
     return runDemo(rest);

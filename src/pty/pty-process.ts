@@ -1,5 +1,6 @@
 import * as nodePty from '@lydell/node-pty';
 import { groupAlive, killGroup } from '../util/process.js';
+import type { PtyLike } from './pty-like.js';
 
 export interface PtySpawnOptions {
   command: string;
@@ -14,7 +15,7 @@ export interface PtySpawnOptions {
  * A child process in a pseudo-terminal. node-pty makes the child a session and process-group leader
  * (setsid), so its pid is also its process group id: killing `-pid` reaches everything it started.
  */
-export class PtyProcess {
+export class PtyProcess implements PtyLike {
   private readonly pty: nodePty.IPty;
   private exited = false;
   private readonly exitPromise: Promise<{ exitCode: number; signal?: number }>;
@@ -43,6 +44,15 @@ export class PtyProcess {
 
   get alive(): boolean {
     return !this.exited;
+  }
+
+  /**
+   * The pty master's file descriptor in this process (node-pty has it, untyped). node-pty does not mark it
+   * close-on-exec, so every pty spawned later inherits it; the pty host closes it in those children.
+   */
+  get masterFd(): number | undefined {
+    const fd = (this.pty as unknown as { fd?: unknown }).fd;
+    return typeof fd === 'number' ? fd : undefined;
   }
 
   /** Resolves when the process has exited. */
