@@ -12,7 +12,11 @@ const PASTE_END = '\x1b[201~';
  * delay, then confirm the screen reacted — re-sending Enter if it did not. `turn`: the number of the turn this
  * input starts (submitTurn in turn.ts passes its Turn's; default a new one).
  */
-export async function submitInput(t: Terminal, text: string, opts: { confirmMs?: number; tries?: number; turn?: number } = {}): Promise<void> {
+export async function submitInput(
+  t: Terminal,
+  text: string,
+  opts: { confirmMs?: number; tries?: number; turn?: number; tag?: string } = {},
+): Promise<void> {
   const clean = neutraliseForTerminal(text).trim();
   if (!clean) throw new CaoError('input_not_taken', 'refusing to submit an empty input');
   const { screen } = t.feed;
@@ -28,7 +32,7 @@ export async function submitInput(t: Terminal, text: string, opts: { confirmMs?:
   let pastedAt: number;
   for (let attempt = 1; ; attempt++) {
     const beforePaste = visibleKey(t);
-    t.write(payload, 'paste');
+    t.write(payload, 'paste', opts.tag && `${opts.tag}:paste`);
     pastedAt = Date.now();
     const landed = await waitUntil(
       () => visibleKey(t) !== beforePaste && !screen.busy && (!pending || pending(t.monitor.detectSnapshot())),
@@ -44,7 +48,7 @@ export async function submitInput(t: Terminal, text: string, opts: { confirmMs?:
   for (let attempt = 1; attempt <= tries; attempt++) {
     const before = visibleKey(t);
     t.monitor.noteSubmitting(turn);
-    t.write(t.provider.input.submitKey, 'keys');
+    t.write(t.provider.input.submitKey, 'keys', opts.tag && `${opts.tag}:enter`);
     // Submitted = the screen moved on and (where the provider can tell) the input box is empty again.
     const taken = () => !t.alive || (visibleKey(t) !== before && !t.provider.inputPending?.(t.monitor.detectSnapshot()));
     if (await waitUntil(taken, confirmMs)) return;

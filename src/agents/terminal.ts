@@ -108,9 +108,10 @@ export class Terminal implements TurnHost {
   /** When a person last typed into this terminal (0 = never). */
   lastUserInputAt = 0;
 
-  write(data: string, kind: 'paste' | 'keys' | 'user'): void {
+  /** `tag`: a label the pty host records with these bytes (how a restarted hub learns what a message's typing reached). */
+  write(data: string, kind: 'paste' | 'keys' | 'user', tag?: string): void {
     if (kind === 'user') this.lastUserInputAt = Date.now();
-    this.pty.write(data);
+    this.pty.write(data, tag);
     this.bus.emit('input', { terminalId: this.id, bytes: Buffer.byteLength(data), kind });
   }
 

@@ -212,6 +212,8 @@ export interface SubmitTurnOptions {
   tries?: number;
   /** For the turn's end (default: the terminal's). */
   clock?: Clock;
+  /** Labels the pty writes (`<tag>:paste`, `<tag>:enter`), e.g. `m42` for message 42: see submitInput. */
+  tag?: string;
 }
 
 /**
@@ -221,7 +223,7 @@ export interface SubmitTurnOptions {
 export async function submitTurn(t: Terminal, text: string, opts: SubmitTurnOptions = {}): Promise<Turn> {
   const turn = new Turn(t, t.monitor.newTurn(), opts.clock ?? t.clock);
   try {
-    await submitInput(t, text, { confirmMs: opts.confirmMs, tries: opts.tries, turn: turn.number });
+    await submitInput(t, text, { confirmMs: opts.confirmMs, tries: opts.tries, turn: turn.number, tag: opts.tag });
   } catch (e) {
     turn.dispose();
     throw e;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Hub } from '../hub/hub.js';
 import { listHubRecords, type HubRecord } from '../hub/hub-record.js';
@@ -57,14 +58,9 @@ async function startOnKnownPort(): Promise<Hub> {
   } catch {
     /* first start */
   }
-  let hub = new Hub({ mode: 'daemon', port });
-  try {
-    await hub.start();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || !port) throw e;
-    await hub.stop();
-    hub = await new Hub({ mode: 'daemon', port: 0 }).start();
-  }
+  // Probed first: a hub that fails to listen after it adopted the workers would end them as it stops.
+  if (port && !(await portFree(port))) port = 0;
+  const hub = await new Hub({ mode: 'daemon', port, durable: true }).start();
   writeFileSync(file, `${hub.http.port}\n`, { mode: 0o600 });
   return hub;
 }
@@ -87,6 +83,14 @@ export async function ensureHubDaemon(): Promise<HubAddress> {
     if (up) return up;
   }
   throw new Error(`the cao-mcp hub did not start within ${START_TIMEOUT_MS / 1000} s; see ${join(logsDir(), 'hub.log')}`);
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }
 
 async function liveDaemon(): Promise<HubAddress | null> {

@@ -81,8 +81,12 @@ export async function typeMessage(d: MessagingDeps, terminalId: string, m: Messa
   const t = d.pool.get(terminalId);
   if (!t) throw new Error(`terminal ${terminalId} is not running in this hub`);
   if (!isReady(t.status)) throw new Error(`terminal ${terminalId} is ${t.status}`);
-  return submitTurn(t, formatForTyping(d.registry, m));
+  // Tagged with the message id: a hub that dies while typing it leaves in the pty host how far the typing got.
+  return submitTurn(t, formatForTyping(d.registry, m), { tag: messageTag(m.id) });
 }
+
+/** The label of a message's writes into a pty (`m42:paste`, `m42:enter`). */
+export const messageTag = (id: number) => `m${id}`;
 
 export function inboxMessage(m: MessageRow): InboxMessage {
   return {

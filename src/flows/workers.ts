@@ -2,6 +2,8 @@ import { rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { Terminal } from '../agents/terminal.js';
+import { RemotePty } from '../ptyhost/remote-pty.js';
+import type { PtyHostClient } from '../ptyhost/client.js';
 import { newWorkerId } from '../registry/ids.js';
 import { depthOf, type Caller } from '../registry/ownership.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
@@ -22,6 +24,11 @@ import type { WorkerRequest } from './types.js';
 /** How long a CLI that loads its MCP servers lazily is given to ask for our tools before it counts as started. */
 const MCP_TOOLS_WAIT_MS = 20_000;
 
+/** What the hub keeps with a worker in the pty host. */
+export interface WorkerMeta {
+  token: string;
+}
+
 export interface WorkerPoolOptions {
   bus: Bus;
   registry: TerminalRegistry;
@@ -35,6 +42,11 @@ export interface WorkerPoolOptions {
   toolTimeoutSec?: number;
   /** Caps on workers and delegation depth (default DEFAULT_LIMITS). */
   limits?: Limits;
+  /**
+   * The pty host that keeps the workers' ptys (durable mode): workers then outlive this hub and a later one
+   * adopts them (flows/adopt.ts). Without it, ptys are children of this process and end with it.
+   */
+  ptyHost?: () => Promise<PtyHostClient>;
 }
 
 /**
@@ -161,6 +173,7 @@ export class WorkerPool {
     this.tokens.set(id, token);
     let terminal: Terminal;
     try {
+      const host = this.opts.ptyHost ? await this.opts.ptyHost() : undefined;
       terminal = new Terminal({
         id,
         bus: this.opts.bus,
@@ -170,7 +183,10 @@ export class WorkerPool {
         workingDirectory: cwd,
         launch,
         logMaxBytes: this.limits.logMaxBytes,
+        // The token rides with the terminal in the host (never in argv): a hub that adopts it admits it again.
+        ptyFactory: host ? (o, onData) => RemotePty.start(host, id, o, onData, { token } satisfies WorkerMeta) : undefined,
       });
+      if (terminal.pty instanceof RemotePty) await terminal.pty.ready;
     } catch (e) {
       this.dropToken(id);
       removeRuntimeDir(id);
@@ -200,6 +216,18 @@ export class WorkerPool {
     return { terminal, profile };
   }
 
+  /** A worker that a previous hub started and the pty host kept, taken over by this one (flows/adopt.ts). */
+  take(terminal: Terminal, token: string): void {
+    this.opts.authorize(token, terminal.id);
+    this.tokens.set(terminal.id, token);
+    this.terminals.set(terminal.id, terminal);
+    this.opts.registry.adoptTerminal(terminal.id, this.opts.hubId);
+  }
+
+  get hubId(): string {
+    return this.opts.hubId;
+  }
+
   private uniqueId(): string {
     for (;;) {
       const id = newWorkerId();
@@ -226,7 +254,10 @@ export class WorkerPool {
     const t = this.terminals.get(e.terminalId);
     if (!t) return;
     if (e.status === 'exited') {
-      this.forget(t.id, 'exited', describeCause(e.cause));
+      // A worker whose pty host went away: its group may still run (a CLI deaf to SIGHUP); it is ended here.
+      const lost = t.pty instanceof RemotePty && t.pty.hostLost;
+      if (lost && t.pid > 1 && groupAlive(t.pid)) killGroup(t.pid, 'SIGKILL');
+      this.forget(t.id, 'exited', lost ? 'the pty host went away' : describeCause(e.cause));
       return;
     }
     this.opts.registry.updateTerminalStatus(t.id, e.status, e.status === 'error' ? describeCause(e.cause) : undefined);
@@ -295,7 +326,7 @@ export class WorkerPool {
 }
 
 /** Hub ids are `<pid>.<random>`: a hub whose process still runs keeps its workers (two hubs may share a database). */
-function hubStillRunning(hubId: string): boolean {
+export function hubStillRunning(hubId: string): boolean {
   const pid = Number(hubId.split('.')[0]);
   return Number.isInteger(pid) && pid > 1 && pid !== process.pid && pidAlive(pid);
 }

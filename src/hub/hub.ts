@@ -3,6 +3,7 @@ import { createBus, type Bus } from '../bus/bus.js';
 import { dashboardBanner } from '../dashboard/banner.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import { openDatabase, type CaoDb } from '../db/db.js';
+import { adoptWorkers, type AdoptResult } from '../flows/adopt.js';
 import { Flows } from '../flows/flows.js';
 import { limitsFromEnv, type Limits } from '../flows/limits.js';
 import { newToken } from '../flows/worker-env.js';
@@ -11,6 +12,7 @@ import { DeliveryService } from '../inbox/delivery.js';
 import { MessageQueue } from '../inbox/messages.js';
 import { TokenRegistry } from '../mcp/http/auth.js';
 import { HubHttpServer } from '../mcp/http/server.js';
+import { PtyHostClient } from '../ptyhost/client.js';
 import { TerminalRegistry } from '../registry/terminals.js';
 import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
 
@@ -28,6 +30,11 @@ export interface HubOptions {
   sweepMs?: number;
   /** Caps (default: limitsFromEnv()). */
   limits?: Limits;
+  /**
+   * Durable: the workers' ptys live in the pty host of this CAO_HOME (started when absent), so they outlive this
+   * process; at start this hub adopts the workers a previous one left (flows/adopt.ts).
+   */
+  durable?: boolean;
 }
 
 /**
@@ -50,6 +57,9 @@ export class Hub {
   readonly limits: Limits;
   private readonly delivery: DeliveryService;
   private stopped: Promise<void> | null = null;
+  private host: Promise<PtyHostClient> | null = null;
+  /** What re-adoption did at start (durable mode). */
+  adoption: AdoptResult | null = null;
 
   constructor(private readonly opts: HubOptions) {
     this.limits = opts.limits ?? limitsFromEnv();
@@ -70,6 +80,7 @@ export class Hub {
         if (id) this.http.closeSessionsOf(id);
       },
       limits: this.limits,
+      ptyHost: opts.durable ? () => this.ptyHost() : undefined,
     });
     this.flows = new Flows({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool });
     this.http = new HubHttpServer(this.flows, this.tokens, this.limits);
@@ -108,12 +119,36 @@ export class Hub {
     return this.http.url();
   }
 
+  /** The pty host (durable mode), connected (and started) on first use, and again after it went away. */
+  ptyHost(): Promise<PtyHostClient> {
+    this.host ??= PtyHostClient.connect({
+      start: true,
+      onClose: (why) => {
+        process.stderr.write(`cao-mcp: lost the pty host (${why}); its workers ended with it\n`);
+        this.host = null;
+      },
+    }).catch((e: Error) => {
+      this.host = null;
+      throw e;
+    });
+    return this.host;
+  }
+
   async start(): Promise<this> {
-    const rec = this.pool.recover();
-    if (rec.endedTerminals.length)
-      process.stderr.write(
-        `cao-mcp: cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed\n`,
-      );
+    if (this.opts.durable) {
+      const r = await adoptWorkers({ registry: this.registry, inbox: this.inbox, pool: this.pool, host: await this.ptyHost() });
+      this.adoption = r;
+      if (r.adopted.length || r.ended.length)
+        process.stderr.write(
+          `cao-mcp: adopted ${r.adopted.length} worker(s) from the pty host in ${r.ms} ms (${r.ended.length} ended; in flight: ${r.inFlight.delivered} delivered, ${r.inFlight.finished} finished, ${r.inFlight.requeued} requeued)\n`,
+        );
+    } else {
+      const rec = this.pool.recover();
+      if (rec.endedTerminals.length)
+        process.stderr.write(
+          `cao-mcp: cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed\n`,
+        );
+    }
     await this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
     this.delivery.start();
     writeHubRecord({
@@ -138,6 +173,7 @@ export class Hub {
       await this.http.close();
       this.inbox.flush(); // messages still waiting for their group commit are stored (and answered) first
       this.db.close();
+      if (this.host) (await this.host.catch(() => null))?.close();
     })();
     return this.stopped;
   }

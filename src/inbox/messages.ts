@@ -189,6 +189,13 @@ export class MessageQueue implements MailOfEnded {
     return row ?? null;
   }
 
+  /** Fails the messages being typed into a receiver that is gone (they may have been partly typed). Returns how many. */
+  failInFlight(receiverId: string, reason: string): number {
+    const failed = this.failWhere(this.db, eq(messages.receiverId, receiverId), ['delivering'], reason);
+    this.emitStates(failed);
+    return failed.length;
+  }
+
   /** Fails every pending message of a receiver (it can no longer take input). Returns how many. */
   failPendingFor(receiverId: string, reason: string): number {
     const failed = this.failWhere(this.db, eq(messages.receiverId, receiverId), ['pending'], reason);

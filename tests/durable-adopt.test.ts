@@ -1,0 +1,175 @@
+// Durable hub (issue 13): the workers' ptys live in the pty host, so a hub killed -9 in the middle of a message
+// storm loses nothing: the next hub adopts every worker (same process), delivers every message exactly once
+// (counted from what the agents recorded) and detection goes on. A kill -9 of the pty host ends every worker.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, REPO } from './support/cao-client.js';
+import { connectHttp, hubRecords, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
+import { pidsWithEnv, waitFor } from './support/procs.js';
+import { readRecord } from './support/record.js';
+
+const home = mkdtempSync(join(tmpdir(), 'cao-durable-adopt-'));
+const record = join(home, 'record.jsonl');
+const SCRIPT = { rules: [{ match: 'answer me', answer: 'ANSWERED-AFTER-ADOPTION' }], default: { answer: 'ok', delayMs: 30 } };
+const env = { CAO_MOCK_SCRIPT: JSON.stringify(SCRIPT), CAO_MOCK_RECORD: record, CAO_HUB_IDLE_SECONDS: '300', CAO_PTYHOST_IDLE_SECONDS: '60' };
+const cleanup: Array<() => unknown> = [];
+afterAll(async () => {
+  for (const f of cleanup.reverse()) await f();
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** Starts `cao-mcp hub` (the durable daemon) and waits for its record. */
+async function startDaemon(): Promise<{ proc: ChildProcess; hub: HubInfo; stderr: () => string }> {
+  const proc = spawn(process.execPath, [CLI, 'hub'], {
+    env: { ...(process.env as Record<string, string>), CAO_HOME: home, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const recs = await waitFor(
+    () => hubRecords(home).filter((r) => r.pid === proc.pid),
+    (r) => r.length > 0,
+    20_000,
+  );
+  if (!recs.length) throw new Error(`the daemon did not start:\n${err}`);
+  cleanup.push(() => stopProc(proc, 'SIGKILL'));
+  return { proc, hub: recs[0]!, stderr: () => err };
+}
+
+const db = () => {
+  const d = new Database(join(home, 'cao.db'), { readonly: true });
+  cleanup.push(() => d.close());
+  return d;
+};
+type Row = { id: number; body: string; status: string; error: string | null };
+const messagesTo = (ids: string[]): Row[] =>
+  db()
+    .prepare(`select id, body, status, error from messages where receiver_id in (${ids.map(() => '?').join(',')})`)
+    .all(...ids) as Row[];
+const typedStress = () =>
+  readRecord(record)
+    .filter((r) => r.event === 'input')
+    .map((r) => /stress s=\S+ n=(\d+) r=(\w+)/.exec(r.text ?? ''))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => `${m[2]}:${m[1]}`);
+const ptyHostPid = () => Number((JSON.parse(readFileSync(join(home, 'ptyhost.groups.json'), 'utf8')) as { host: number }).host);
+
+describe('durable hub: re-adoption from the pty host', () => {
+  const ids: string[] = [];
+  const pids = new Map<string, number>();
+  let boss: HttpCaller;
+
+  it(
+    'kill -9 of the hub during a storm of 1,000 messages to 5 workers: same processes, every message delivered exactly once, none failed',
+    { timeout: 300_000 },
+    async () => {
+      const first = await startDaemon();
+      boss = await connectHttp(first.hub, 'boss');
+      for (let i = 0; i < 5; i++) {
+        const r = await boss.call('assign', { agent_profile: 'developer', provider: 'mock', message: `warm up ${i}` });
+        expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+        ids.push((r.structuredContent as { terminal_id: string }).terminal_id);
+      }
+      for (const id of ids) {
+        const [pid] = await waitFor(
+          () => pidsWithEnv('CAO_TERMINAL_ID', id),
+          (p) => p.length > 0,
+          20_000,
+        );
+        pids.set(id, pid!);
+      }
+      const sender = spawn(
+        process.execPath,
+        [join(REPO, 'tests', 'support', 'sender.mjs'), first.hub.url, first.hub.token, 'flood', '1000', ids.join(',')],
+        {
+          stdio: 'ignore',
+        },
+      );
+      cleanup.push(() => sender.kill('SIGKILL'));
+      await waitFor(typedStress, (t) => t.length >= 40, 120_000, 100);
+      first.proc.kill('SIGKILL');
+      await new Promise((r) => first.proc.once('exit', r));
+      sender.kill('SIGKILL');
+      await boss.close();
+      const stored = messagesTo(ids).filter((m) => m.body.startsWith('stress'));
+      expect(stored.length).toBeGreaterThan(40);
+
+      const second = await startDaemon();
+      cleanup.push(() => stopProc(second.proc));
+      expect(second.stderr()).toMatch(/adopted 5 worker\(s\) from the pty host/);
+      // the same worker processes, all along
+      for (const id of ids) expect(pidsWithEnv('CAO_TERMINAL_ID', id)).toContain(pids.get(id));
+      // every stored message reaches its worker, none fails
+      const settled = await waitFor(
+        () => messagesTo(ids).filter((m) => m.body.startsWith('stress')),
+        (rows) => rows.every((m) => m.status === 'delivered' || m.status === 'failed'),
+        180_000,
+        250,
+      );
+      expect(settled.filter((m) => m.status !== 'delivered')).toEqual([]);
+      expect(settled.length).toBe(stored.length);
+      // exactly once, counted from what the agents recorded
+      const typed = typedStress();
+      expect(new Set(typed).size).toBe(typed.length);
+      expect(typed.length).toBe(settled.length);
+
+      // detection resumes: an adopted worker answers a new message, and read_output sees the turn end
+      boss = await connectHttp(second.hub, 'boss');
+      cleanup.push(() => boss.close());
+      const sent = await boss.call('send_message', { receiver_id: ids[0]!, message: 'answer me' });
+      expect(sent.isError, JSON.stringify(sent.content)).toBeFalsy();
+      const out = await boss.call('read_output', { terminal_id: ids[0]!, wait_seconds: 30 }, 60_000);
+      expect(out.structuredContent).toMatchObject({ status: 'completed', output: 'ANSWERED-AFTER-ADOPTION' });
+    },
+  );
+
+  it(
+    'kill -9 of the pty host: every worker process is gone, their undelivered mail failed with a reason, and the next start is clean',
+    { timeout: 120_000 },
+    async () => {
+      expect(ids.length).toBe(5);
+      const hostPid = ptyHostPid();
+      process.kill(hostPid, 'SIGKILL');
+      for (const id of ids)
+        expect(
+          await waitFor(
+            () => pidsWithEnv('CAO_TERMINAL_ID', id),
+            (p) => p.length === 0,
+            15_000,
+          ),
+        ).toEqual([]);
+      const rows = db().prepare(`select id, status, ended_at, last_error from terminals where kind = 'worker'`).all() as Array<{
+        id: string;
+        status: string;
+        ended_at: number | null;
+        last_error: string | null;
+      }>;
+      const ended = await waitFor(
+        () =>
+          rows.map(
+            (r) =>
+              db().prepare('select ended_at, last_error from terminals where id = ?').get(r.id) as {
+                ended_at: number | null;
+                last_error: string | null;
+              },
+          ),
+        (all) => all.every((r) => r.ended_at !== null),
+        10_000,
+      );
+      for (const r of ended) expect(r.last_error).toMatch(/the pty host went away/);
+      // nothing left pending or in flight to them
+      expect(messagesTo(ids).filter((m) => m.status === 'pending' || m.status === 'delivering')).toEqual([]);
+      // the hub starts a new pty host for the next worker
+      const r = await boss.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'answer me' });
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+      const id = (r.structuredContent as { terminal_id: string }).terminal_id;
+      const out = await boss.call('read_output', { terminal_id: id, wait_seconds: 30 }, 60_000);
+      expect(out.structuredContent).toMatchObject({ output: 'ANSWERED-AFTER-ADOPTION' });
+      expect(ptyHostPid()).not.toBe(hostPid);
+    },
+  );
+});
