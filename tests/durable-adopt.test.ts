@@ -1,7 +1,7 @@
 // Durable hub (issue 13): the workers' ptys live in the pty host, so a hub killed -9 in the middle of a message
 // storm loses nothing: the next hub adopts every worker (same process), delivers every message exactly once
 // (counted from what the agents recorded) and detection goes on. A kill -9 of the pty host ends every worker.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,14 @@ const typedStress = () =>
     .map((r) => /stress s=\S+ n=(\d+) r=(\w+)/.exec(r.text ?? ''))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => `${m[2]}:${m[1]}`);
+const pidsAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 const ptyHostPid = () => Number((JSON.parse(readFileSync(join(home, 'ptyhost.groups.json'), 'utf8')) as { host: number }).host);
 
 describe('durable hub: re-adoption from the pty host', () => {
@@ -126,6 +134,24 @@ describe('durable hub: re-adoption from the pty host', () => {
       expect(out.structuredContent).toMatchObject({ status: 'completed', output: 'ANSWERED-AFTER-ADOPTION' });
     },
   );
+
+  it('cao-mcp stop --keep-workers (an upgrade): the hub ends, its workers run on, and the next hub adopts them', { timeout: 120_000 }, async () => {
+    const running = hubRecords(home).find((r) => (r as { mode?: string }).mode === 'daemon' && pidsAlive(r.pid))!;
+    const out = execFileSync(process.execPath, [CLI, 'stop', '--keep-workers'], { env: { ...process.env, CAO_HOME: home }, encoding: 'utf8' });
+    expect(out).toMatch(new RegExp(`stopped: daemon hub, pid ${running.pid}, .* \\(its workers run on\\)`));
+    for (const id of ids) expect(pidsWithEnv('CAO_TERMINAL_ID', id)).toContain(pids.get(id));
+    const rows = db().prepare(`select count(*) as n from terminals where kind = 'worker' and ended_at is null`).get() as { n: number };
+    expect(rows.n).toBe(5);
+    const next = await startDaemon();
+    cleanup.push(() => stopProc(next.proc));
+    expect(next.stderr()).toMatch(/adopted 5 worker\(s\) from the pty host/);
+    await boss.close();
+    boss = await connectHttp(next.hub, 'boss');
+    cleanup.push(() => boss.close());
+    await boss.call('send_message', { receiver_id: ids[1]!, message: 'answer me' });
+    const answer = await boss.call('read_output', { terminal_id: ids[1]!, wait_seconds: 30 }, 60_000);
+    expect(answer.structuredContent).toMatchObject({ status: 'completed', output: 'ANSWERED-AFTER-ADOPTION' });
+  });
 
   it(
     'kill -9 of the pty host: every worker process is gone, their undelivered mail failed with a reason, and the next start is clean',

@@ -16,7 +16,7 @@ const SCRIPT = {
 let home: string;
 const sessions: CaoSession[] = [];
 const front = async () => {
-  const s = await startCao({ home, env: { CAO_DURABLE: '1', CAO_MOCK_SCRIPT: JSON.stringify(SCRIPT), CAO_HUB_IDLE_SECONDS: '30' } });
+  const s = await startCao({ home, keepHub: true, env: { CAO_DURABLE: '1', CAO_MOCK_SCRIPT: JSON.stringify(SCRIPT), CAO_HUB_IDLE_SECONDS: '30' } });
   sessions.push(s);
   return s;
 };

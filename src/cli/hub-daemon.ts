@@ -27,11 +27,11 @@ export async function runHubDaemon(): Promise<void> {
   const idleMs = Number(process.env.CAO_HUB_IDLE_SECONDS || IDLE_DEFAULT_S) * 1000;
   let idleSince = Date.now();
   let ending = false;
-  const end = async (why: string) => {
+  const end = async (why: string, keepWorkers = false) => {
     if (ending) return;
     ending = true;
-    process.stderr.write(`cao-mcp hub: ${why}; stopping\n`);
-    await hub.stop().catch((e) => process.stderr.write(`cao-mcp hub: stop: ${(e as Error).message}\n`));
+    process.stderr.write(`cao-mcp hub: ${why}; stopping${keepWorkers ? ', leaving the workers to the next hub' : ''}\n`);
+    await hub.stop({ keepWorkers }).catch((e) => process.stderr.write(`cao-mcp hub: stop: ${(e as Error).message}\n`));
     rmSync(lock, { force: true });
     process.exit(0);
   };
@@ -44,6 +44,8 @@ export async function runHubDaemon(): Promise<void> {
   );
   timer.unref();
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void end(`got ${sig}`));
+  // `cao-mcp stop --keep-workers`: a restart (an upgrade) that the workers do not notice
+  process.on('SIGUSR2', () => void end('got SIGUSR2', true));
 }
 
 /**

@@ -1,14 +1,15 @@
+import { dashboardBanner } from '../dashboard/banner.js';
 import { Hub } from '../hub/hub.js';
 import { runFront } from '../mcp/front.js';
 import { serveStdio } from '../mcp/stdio.js';
 import { ensureHubDaemon } from './hub-daemon.js';
 
 /**
- * Hub mode over stdio: the user's own agent (Claude Code, Codex, Kiro…) started `cao-mcp`. This process
- * owns the workers; it ends them all when the client goes away.
+ * `cao-mcp` over stdio: the user's own agent (Claude Code, Codex, Kiro…) started it. By default a front over
+ * the daemon hub; with CAO_DURABLE=0 the hub itself, which owns the workers and ends them when the client goes.
  */
 export async function runStdioHub(): Promise<void> {
-  if (process.env.CAO_DURABLE === '1') return runStdioFront();
+  if (process.env.CAO_DURABLE !== '0') return runStdioFront();
   const hub = await new Hub({ mode: 'stdio' }).start();
   const name = process.env.CAO_SUPERVISOR_ID || 'supervisor';
   hub.flows.registerSupervisor(name);
@@ -20,12 +21,20 @@ export async function runStdioHub(): Promise<void> {
 }
 
 /**
- * With CAO_DURABLE=1: this process is only a front; the hub (and its workers) run in a daemon of their own
- * (`cao-mcp hub`), started when absent, so the client restarting or this process dying costs no worker.
+ * The default: this process is only a front; the hub (and its workers) run in a daemon of their own
+ * (`cao-mcp hub`, their ptys in the pty host), started when absent, so the client restarting or this process
+ * dying costs no worker. CAO_DURABLE=0: this process is the hub, as before, and its workers end with it.
  */
 async function runStdioFront(): Promise<void> {
+  let told = false;
   await runFront({
-    hub: ensureHubDaemon,
+    hub: async () => {
+      const addr = await ensureHubDaemon();
+      // the client's log gets the address, not the token (as a stdio hub's banner)
+      if (!told) process.stderr.write(dashboardBanner('stdio', addr.url, addr.token));
+      told = true;
+      return addr;
+    },
     supervisor: process.env.CAO_SUPERVISOR_ID || 'supervisor',
     log: (line) => process.stderr.write(`cao-mcp: ${line}\n`),
   });

@@ -4,6 +4,7 @@ import type { MessageRow } from '../db/schema.js';
 import type { ListMessagesOptions, MessageQueue } from '../inbox/messages.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
 import { assign, reportFailedTasks } from './assign.js';
+import { startReaper } from './reaper.js';
 import { handoff } from './handoff.js';
 import * as inspect from './inspect.js';
 import { inboxMessage, readInbox, sendMessage, typeMessage } from './messaging.js';
@@ -44,8 +45,16 @@ export type Change = { agent: string } | { message: number; receiver: string };
  * calls. Typed and camelCase; each method is one flow of flows/*.ts. Refusals are CaoErrors with a typed code.
  */
 export class Flows {
+  private readonly stopReaper: () => void;
+
   constructor(private readonly d: FlowsDeps) {
     reportFailedTasks(d);
+    this.stopReaper = startReaper(d, d.pool.limits.workerIdleMs);
+  }
+
+  /** The hub is stopping: no more reaping. */
+  close(): void {
+    this.stopReaper();
   }
 
   /** `signal`: a cancellation (the worker is stopped); `detach`: the caller went away (the worker is left running). */

@@ -15,6 +15,8 @@ export interface Limits {
   maxSessions: number;
   /** An MCP session with no request for this long is closed (CAO_SESSION_IDLE_SECONDS). */
   sessionIdleMs: number;
+  /** A worker ready with nothing to do for this long is stopped, its creator told (CAO_WORKER_IDLE_SECONDS). */
+  workerIdleMs: number;
   /** Largest HTTP request body (CAO_MAX_BODY_BYTES); larger is answered 413. */
   maxBodyBytes: number;
   /** A terminal's raw log is rotated (one previous file kept) when it passes this size (CAO_LOG_MAX_BYTES). */
@@ -27,6 +29,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxDepth: 3,
   maxSessions: 256,
   sessionIdleMs: 30 * 60_000,
+  workerIdleMs: 60 * 60_000,
   maxBodyBytes: 1024 * 1024,
   logMaxBytes: LOG_MAX_BYTES,
 };
@@ -37,6 +40,7 @@ const VARS: Record<keyof Limits, { name: string; scale: number }> = {
   maxDepth: { name: 'CAO_MAX_DEPTH', scale: 1 },
   maxSessions: { name: 'CAO_MAX_SESSIONS', scale: 1 },
   sessionIdleMs: { name: 'CAO_SESSION_IDLE_SECONDS', scale: 1000 },
+  workerIdleMs: { name: 'CAO_WORKER_IDLE_SECONDS', scale: 1000 },
   maxBodyBytes: { name: 'CAO_MAX_BODY_BYTES', scale: 1 },
   logMaxBytes: { name: 'CAO_LOG_MAX_BYTES', scale: 1 },
 };

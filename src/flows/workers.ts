@@ -235,9 +235,9 @@ export class WorkerPool {
     }
   }
 
-  /** Where a caller's relative paths point: a worker's are its own working directory's, not the hub's. */
+  /** Where a caller's relative paths point: a worker's own working directory, a supervisor's (sent by its front), else the hub's. */
   workingDirectoryOf(caller: Caller, wd: string | undefined): string {
-    const base = (caller.kind === 'worker' ? this.terminals.get(caller.id)?.workingDirectory : undefined) ?? process.cwd();
+    const base = (caller.kind === 'worker' ? this.terminals.get(caller.id)?.workingDirectory : caller.cwd) ?? process.cwd();
     if (wd && /[\x00-\x1f\x7f]/.test(wd)) throw new CaoError('bad_request', 'working_directory holds a control character');
     const dir = resolve(base, wd?.trim() ? wd : '.');
     let st;
@@ -311,6 +311,24 @@ export class WorkerPool {
     if (!t) return;
     await t.stop();
     this.forget(id, 'exited', reason);
+  }
+
+  /**
+   * Lets go of every worker without ending it (durable mode, `cao-mcp stop --keep-workers`): they run on in the
+   * pty host, their rows stay live, and the next hub adopts them. Only workers whose pty the host keeps.
+   */
+  detachAll(): number {
+    this.shuttingDown = true;
+    let n = 0;
+    for (const t of [...this.terminals.values()]) {
+      if (!(t.pty instanceof RemotePty)) continue;
+      this.terminals.delete(t.id);
+      this.dropToken(t.id);
+      t.pty.detach();
+      t.dispose();
+      n++;
+    }
+    return n;
   }
 
   /** Ends every worker (process groups killed) and marks them ended. */

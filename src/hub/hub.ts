@@ -164,11 +164,16 @@ export class Hub {
     return this;
   }
 
-  /** Ends every worker (their process groups), closes the front and the database. Idempotent. */
-  stop(): Promise<void> {
+  /**
+   * Ends every worker (their process groups), closes the front and the database. Idempotent. `keepWorkers`
+   * (durable mode): the workers run on in the pty host for the next hub to adopt (an upgrade, a restart).
+   */
+  stop(opts: { keepWorkers?: boolean } = {}): Promise<void> {
     this.stopped ??= (async () => {
       removeHubRecord(process.pid);
+      this.flows.close();
       await this.delivery.stop();
+      if (opts.keepWorkers && this.opts.durable) this.pool.detachAll();
       await this.pool.shutdown();
       await this.http.close();
       this.inbox.flush(); // messages still waiting for their group commit are stored (and answered) first

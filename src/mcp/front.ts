@@ -88,7 +88,10 @@ export async function runFront(opts: FrontOptions): Promise<void> {
   const open = async (): Promise<Link> => {
     const addr = await opts.hub();
     const transport = new StreamableHTTPClientTransport(new URL('/mcp', addr.url), {
-      requestInit: { headers: { Authorization: `Bearer ${addr.token}`, 'X-Cao-Supervisor': opts.supervisor } },
+      requestInit: {
+        // the hub runs elsewhere: relative paths and project profiles are this client's, so its directory goes along
+        headers: { Authorization: `Bearer ${addr.token}`, 'X-Cao-Supervisor': opts.supervisor, 'X-Cao-Cwd': encodeURIComponent(process.cwd()) },
+      },
       // A broken stream is the hub going away: this front reconnects itself, with a new session.
       reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 100, maxReconnectionDelay: 100, reconnectionDelayGrowFactor: 1 },
     });

@@ -82,7 +82,10 @@ export class PtyHostClient {
     if (opts.onClose) c.onClose(opts.onClose);
     try {
       const h = await c.request('hello');
-      if (h.protocol !== PROTOCOL) throw new Error(`the pty host speaks protocol ${h.protocol}, this client ${PROTOCOL}`);
+      if (h.protocol !== PROTOCOL)
+        throw new Error(
+          `the pty host (pid ${h.pid}, cao-mcp ${h.version}) speaks protocol ${h.protocol}, this cao-mcp ${PROTOCOL}: it cannot take over those workers; end them and the host with \`cao-mcp stop --all\` (or wait for them to finish), then start again`,
+        );
       c.hostPid = h.pid;
       c.hostVersion = h.version;
     } catch (e) {

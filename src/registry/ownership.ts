@@ -8,6 +8,8 @@ import type { TerminalRegistry } from './terminals.js';
 export interface Caller {
   id: string;
   kind: 'worker' | 'external' | 'operator';
+  /** A supervisor's own working directory (its front sends it): where its relative paths and profiles are. */
+  cwd?: string;
 }
 
 /** The person behind the dashboard: may act on every agent of the hub. */

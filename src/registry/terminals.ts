@@ -165,7 +165,13 @@ export class TerminalRegistry {
 
   /** A live worker of a hub that died is taken over by this one (re-adoption from the pty host). */
   adoptTerminal(id: string, hubId: string): boolean {
-    return this.db.update(terminals).set({ hubId }).where(and(eq(terminals.id, id), isNull(terminals.endedAt))).run().changes > 0;
+    return (
+      this.db
+        .update(terminals)
+        .set({ hubId })
+        .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
+        .run().changes > 0
+    );
   }
 
   getTerminal(id: string): TerminalRow | undefined {

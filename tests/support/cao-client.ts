@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,7 +24,9 @@ export interface CaoSession {
 }
 
 /** Starts `cao-mcp` (built, from dist/) as a child process with the SDK's stdio client, like Claude Code would. */
-export async function startCao(opts: { env?: Record<string, string>; home?: string; cwd?: string } = {}): Promise<CaoSession> {
+export async function startCao(
+  opts: { env?: Record<string, string>; home?: string; cwd?: string; /** leave the daemon hub running on close */ keepHub?: boolean } = {},
+): Promise<CaoSession> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'cao-test-'));
   const transport = new StdioClientTransport({
     command: process.execPath,
@@ -47,9 +50,24 @@ export async function startCao(opts: { env?: Record<string, string>; home?: stri
       (await client.callTool({ name, arguments: args }, undefined, { timeout: o.timeout ?? 120_000, onprogress: o.onprogress })) as CallToolResult,
     close: async () => {
       await client.close().catch(() => undefined);
+      // `cao-mcp` is a front over a daemon hub (and a pty host) of this CAO_HOME: end them with the session
+      if (!opts.keepHub) stopEverything(home);
       if (!opts.home) rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** `cao-mcp stop --all` for a CAO_HOME: its hubs, their workers and its pty host. */
+export function stopEverything(home: string): void {
+  try {
+    execFileSync(process.execPath, [CLI, 'stop', '--all'], {
+      env: { ...(process.env as Record<string, string>), CAO_HOME: home },
+      stdio: 'ignore',
+      timeout: 40_000,
+    });
+  } catch {
+    /* nothing ran, or it is already gone */
+  }
 }
 
 export function textOf(r: CallToolResult): string {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { isAbsolute } from 'node:path';
 import { isExternalName, type Caller } from '../../flows/index.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -64,10 +65,25 @@ export class TokenRegistry {
     if (safeEqual(token, this.clientToken)) {
       const name = String(req.headers['x-cao-supervisor'] ?? url.searchParams.get('as') ?? 'supervisor');
       if (!isExternalName(name)) return { error: `supervisor name "${name}" is not valid: 1–64 of [A-Za-z0-9._:@-], not 8 hex characters` };
-      return { id: name, kind: 'external' };
+      const cwd = supervisorCwd(req.headers['x-cao-cwd']);
+      if (cwd && typeof cwd === 'object') return cwd;
+      return { id: name, kind: 'external', ...(cwd ? { cwd } : {}) };
     }
     return null;
   }
+}
+
+/** `X-Cao-Cwd`: the supervisor's working directory, URI-encoded by its front; absolute, no control characters. */
+function supervisorCwd(header: string | string[] | undefined): string | { error: string } | undefined {
+  if (header === undefined) return undefined;
+  let dir: string;
+  try {
+    dir = decodeURIComponent(String(header));
+  } catch {
+    return { error: 'X-Cao-Cwd is not URI-encoded' };
+  }
+  if (!isAbsolute(dir) || /[\x00-\x1f\x7f]/.test(dir)) return { error: `X-Cao-Cwd "${dir}" is not an absolute path` };
+  return dir;
 }
 
 function safeEqual(a: string, b: string): boolean {
