@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, REPO } from './support/cao-client.js';
+import { CLI, REPO, stopEverything } from './support/cao-client.js';
 import { connectHttp, hubRecords, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { pidsWithEnv, waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';
@@ -19,6 +19,7 @@ const env = { CAO_MOCK_SCRIPT: JSON.stringify(SCRIPT), CAO_MOCK_RECORD: record, 
 const cleanup: Array<() => unknown> = [];
 afterAll(async () => {
   for (const f of cleanup.reverse()) await f();
+  stopEverything(home); // and the pty host
   rmSync(home, { recursive: true, force: true });
 });
 

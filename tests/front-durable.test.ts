@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, startCao, textOf, type CaoSession } from './support/cao-client.js';
+import { CLI, startCao, stopEverything, textOf, type CaoSession } from './support/cao-client.js';
 import { pidsWithEnv, waitFor } from './support/procs.js';
 
 const SCRIPT = {
@@ -47,6 +47,7 @@ afterAll(async () => {
   } catch {
     /* no daemon */
   }
+  stopEverything(home); // and the pty host
   rmSync(home, { recursive: true, force: true });
 });
 
