@@ -104,6 +104,13 @@ export async function startHub({ env = {}, collect = true, execArgv = [], home: 
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
       this.recordCopy = await readRecord(record);
+      if (process.env.BENCH_DEBUG === '1') {
+        // what the hub (and a durable hub's pty host) said, for finding out why a run failed
+        const { existsSync, readFileSync } = await import('node:fs');
+        const hostLog = join(home, 'logs', 'ptyhost.log');
+        process.stderr.write(`--- hub stderr (last 8 KB)\n${stderr.slice(-8192)}\n`);
+        if (existsSync(hostLog)) process.stderr.write(`--- pty host log (last 8 KB)\n${readFileSync(hostLog, 'utf8').slice(-8192)}\n`);
+      }
       if (!keepHome) {
         // a durable hub's pty host outlives it (until its idle timeout): it is ours, and its home goes now
         if (info.hostPid) stopPtyHost(info.hostPid);
