@@ -60,8 +60,9 @@ export async function run({ quick }) {
   const rows = FIGURES.map((f) => {
     const local = of('local', f);
     const host = of('ptyhost', f);
-    const lp = median(local.map((s) => s.p95));
-    const hp = hasHost ? median(host.map((s) => s.p95)) : null;
+    const r2 = (v) => (v === null ? null : Math.round(v * 100) / 100);
+    const lp = r2(median(local.map((s) => s.p95)));
+    const hp = hasHost ? r2(median(host.map((s) => s.p95))) : null;
     return {
       ...f,
       localP95: local.map((s) => s.p95),
