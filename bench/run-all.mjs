@@ -2,7 +2,7 @@
 // Runs the benchmark suite against the built dist/ (`npm run bench` builds first), each benchmark in a process of
 // its own with a time limit, then prints one table of the latest figures, each beside the baseline measured in the
 // same run and the ratio to it, and writes it to bench/results/SUMMARY.md.
-//   node bench/run-all.mjs [--quick] [--only completion,delivery,scale,inbox,ingest]
+//   node bench/run-all.mjs [--quick] [--only completion,delivery,scale,inbox,ingest,adopt,ptyhost,hop]
 //   node bench/run-all.mjs --table      (only rebuild the table from the results on disk)
 //   node bench/run-all.mjs --compare <git-ref> [--rounds 2] [--quick] [--only …]
 //     builds <ref> in a temporary worktree and this checkout, runs each benchmark A B A B (A = <ref>, B = this
@@ -15,7 +15,7 @@ import { BENCH_DIR, REPO, RESULTS_DIR, machine } from './lib/stats.mjs';
 import { chanceBeyondSpread, collate, judge } from './lib/ratio.mjs';
 
 // Every bench/<name>.mjs that exports run() and writes a `summary` is picked up, in this order first.
-const KNOWN = ['completion', 'delivery', 'scale', 'inbox', 'ingest'];
+const KNOWN = ['completion', 'delivery', 'scale', 'inbox', 'ingest', 'adopt', 'ptyhost', 'hop'];
 const ALL = [
   ...KNOWN,
   ...readdirSync(BENCH_DIR)
@@ -25,7 +25,8 @@ const ALL = [
     .sort(),
 ];
 /** Wall-clock limits per benchmark (full mode); --quick uses half. */
-const LIMIT_S = { completion: 240, delivery: 200, scale: 240, inbox: 450, ingest: 240 };
+// (hop runs completion and delivery twice per round, two rounds: 2 × 2 × their limits would be generous)
+const LIMIT_S = { completion: 240, delivery: 200, scale: 240, inbox: 450, ingest: 240, adopt: 240, ptyhost: 240, hop: 1200 };
 const DEFAULT_LIMIT_S = 300;
 
 /** What comparable designs take, for the rows where there is something to compare with. */
@@ -34,6 +35,7 @@ const REFERENCE = {
   'completion.returned': 'as above, plus the poll interval',
   'delivery.idle': 'CAO: next 1 s status poll; a stranded message up to 60 s (30 s sweep + 30 s grace)',
   'delivery.busy': '≥ 3 s (CAO: idle must be seen by the poller)',
+  'adopt.known': 'CAO, agentapi, ccmanager: no re-adoption (a restarted server has lost its tmux/pty sessions or re-lists them without their state)',
 };
 
 const argv = process.argv.slice(2);

@@ -1,14 +1,23 @@
 // A hub (dist/hub/hub.js) in a process of its own, for benchmarks: the parent talks MCP to it over HTTP like any
 // client, and asks it over IPC for what it saw on its bus (status, input, inbox events with hi-res times) and for
 // its own CPU time, RSS and event-loop delay. Listening to the bus costs a push per event; nothing else is added.
+// BENCH_DURABLE=1: a durable hub (its workers' ptys in the pty host of its CAO_HOME; at start it adopts the workers a
+// previous hub left there). Builds before the pty host ignore the option: `durable` in the ready message says which.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { dist } from './stats.mjs';
 
 // the build under test: this checkout's dist/, or the one CAO_BENCH_DIST names (run-all.mjs --compare)
-const { Hub } = await import(dist('hub/hub.js'));
 const now = () => performance.timeOrigin + performance.now();
+const { Hub } = await import(dist('hub/hub.js'));
+/** When this process had loaded the build and when its hub had started (hi-res wall clock, as the parent's). */
+const times = { imported: now(), started: 0 };
 
-const hub = await new Hub({ mode: 'serve', port: 0, host: '127.0.0.1' }).start();
+const wantDurable = process.env.BENCH_DURABLE === '1';
+const hub = await new Hub({ mode: 'serve', port: 0, host: '127.0.0.1', ...(wantDurable ? { durable: true } : {}) }).start();
+// (a build without the pty host has neither `adoption` nor `ptyHost()`)
+times.started = now();
+const durable = wantDurable && typeof hub.ptyHost === 'function';
+const hostPid = durable ? (await hub.ptyHost()).hostPid : null;
 const events = [];
 const collect = process.env.BENCH_COLLECT !== '0';
 if (collect) {
@@ -110,6 +119,9 @@ process.on('message', async (m) => {
       case 'status':
         reply({ statuses: Object.fromEntries(liveWorkers().map((t) => [t.id, t.status])) });
         break;
+      case 'workers': // id, status and process id of every live worker
+        reply({ workers: liveWorkers().map((t) => ({ id: t.id, status: t.status, pid: t.pid })) });
+        break;
       case 'stop':
         await hub.stop();
         reply({ ok: true });
@@ -123,4 +135,4 @@ process.on('message', async (m) => {
   }
 });
 process.on('disconnect', () => void hub.stop().finally(() => process.exit(0)));
-process.send({ ready: true, url: hub.url, token: hub.clientToken, pid: process.pid });
+process.send({ ready: true, url: hub.url, token: hub.clientToken, pid: process.pid, durable, hostPid, adoption: hub.adoption ?? null, times });

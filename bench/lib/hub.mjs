@@ -1,15 +1,18 @@
-// Starts bench/lib/hub-host.mjs with a fresh CAO_HOME and gives the benchmark an MCP client and an IPC channel.
+// Starts bench/lib/hub-host.mjs with a fresh CAO_HOME (or `home`, kept with `keepHome`) and gives the benchmark an
+// MCP client and an IPC channel. `spawnedAt` and `readyAt` (hi-res wall clock) say when the process was spawned and
+// when its hub had started (after re-adoption, for a durable hub: BENCH_DURABLE=1).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { BENCH_DIR, REPO } from './stats.mjs';
+import { BENCH_DIR, REPO, now } from './stats.mjs';
 
-export async function startHub({ env = {}, collect = true, execArgv = [] } = {}) {
-  const home = mkdtempSync(join(tmpdir(), 'cao-bench-'));
+export async function startHub({ env = {}, collect = true, execArgv = [], home: givenHome, keepHome = false } = {}) {
+  const home = givenHome ?? mkdtempSync(join(tmpdir(), 'cao-bench-'));
   const record = join(home, 'record.jsonl');
+  const spawnedAt = now();
   const child = fork(process.env.BENCH_HOST || join(BENCH_DIR, 'lib', 'hub-host.mjs'), [], {
     cwd: REPO,
     // benchmarks measure the hub at scale (100 agents from one caller), not its default caps
@@ -34,7 +37,7 @@ export async function startHub({ env = {}, collect = true, execArgv = [] } = {})
     const t = setTimeout(() => reject(new Error(`hub did not start:\n${stderr}`)), 20_000);
     child.once('message', (m) => {
       clearTimeout(t);
-      resolve(m);
+      resolve({ ...m, readyAt: now() });
     });
     child.once('exit', (c) => reject(new Error(`hub exited (${c}):\n${stderr}`)));
   });
@@ -61,6 +64,15 @@ export async function startHub({ env = {}, collect = true, execArgv = [] } = {})
     token: info.token,
     pid: info.pid,
     child,
+    spawnedAt,
+    readyAt: info.readyAt,
+    /** Durable: whether the hub runs its workers' ptys in the pty host (false for a build without one). */
+    durable: info.durable === true,
+    hostPid: info.hostPid ?? null,
+    /** What re-adoption did at the hub's start (durable), as `hub.adoption`. */
+    adoption: info.adoption ?? null,
+    /** When the hub process had imported the build (`imported`) and when Hub.start() had returned (`started`). */
+    times: info.times ?? null,
     stderr: () => stderr,
     request,
     events: async () => (await request('events')).events,
@@ -68,6 +80,14 @@ export async function startHub({ env = {}, collect = true, execArgv = [] } = {})
     mark: () => request('mark'),
     setEnv: (vars) => request('env', { vars }),
     statuses: async () => (await request('status')).statuses,
+    workers: async () => (await request('workers')).workers,
+    /** kill -9 of the hub process (its workers live on in the pty host when durable); resolves once it is reaped. */
+    async kill9() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
     async client(name = 'bench') {
       const c = await connect(info.url, info.token, name);
       clients.push(c);
@@ -84,7 +104,18 @@ export async function startHub({ env = {}, collect = true, execArgv = [] } = {})
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
       this.recordCopy = await readRecord(record);
-      rmSync(home, { recursive: true, force: true });
+      if (process.env.BENCH_DEBUG === '1') {
+        // what the hub (and a durable hub's pty host) said, for finding out why a run failed
+        const { existsSync, readFileSync } = await import('node:fs');
+        const hostLog = join(home, 'logs', 'ptyhost.log');
+        process.stderr.write(`--- hub stderr (last 8 KB)\n${stderr.slice(-8192)}\n`);
+        if (existsSync(hostLog)) process.stderr.write(`--- pty host log (last 8 KB)\n${readFileSync(hostLog, 'utf8').slice(-8192)}\n`);
+      }
+      if (!keepHome) {
+        // a durable hub's pty host outlives it (until its idle timeout): it is ours, and its home goes now
+        if (info.hostPid) stopPtyHost(info.hostPid);
+        rmSync(home, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -122,4 +153,13 @@ export async function readRecord(file) {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
+}
+
+/** Ends a pty host this benchmark started (SIGTERM: it ends what it still runs). */
+export function stopPtyHost(pid) {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    /* gone already */
+  }
 }
