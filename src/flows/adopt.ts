@@ -41,31 +41,38 @@ export async function adoptWorkers(d: AdoptDeps): Promise<AdoptResult> {
   const inHost = new Map((await d.host.list()).map((i) => [i.tid, i]));
   const result: AdoptResult = { adopted: [], ended: [], inFlight: { delivered: 0, finished: 0, requeued: 0 }, ms: 0 };
   const claimed = new Set<string>();
+  const live: { row: TerminalRow; info: HostTerminalInfo; token: string }[] = [];
   for (const row of d.registry.listTerminals({ kind: 'worker' })) {
     if (row.hubId === d.pool.hubId || (row.hubId !== null && hubStillRunning(row.hubId))) continue; // ours already, or a live hub's
     const info = inHost.get(row.id);
     claimed.add(row.id);
     const token = (info?.meta as Partial<WorkerMeta> | null)?.token;
-    if (!info?.alive || !token || !isProvider(row.provider)) {
-      const why = info?.exit ? `exited with code ${info.exit.exitCode} while no hub was running` : 'hub restarted';
-      d.registry.endTerminal(row.id, 'exited', why);
-      d.inbox.failInFlight(row.id, `receiver ${row.id} ${why}; a message being typed into it may have been partly typed`);
-      if (info) await d.host.forget(row.id).catch(() => undefined);
-      // a worker of a hub that ran its ptys itself: leftovers of its group must not outlive it
-      else if (row.pid && row.pid > 1 && groupAlive(row.pid)) killGroup(row.pid, 'SIGKILL');
-      result.ended.push(row.id);
+    if (info?.alive && token && isProvider(row.provider)) {
+      live.push({ row, info, token });
       continue;
     }
-    try {
-      const t = await attach(d, row, info, token);
-      result.adopted.push(row.id);
-      await settleInFlight(d, t, result.inFlight);
-    } catch (e) {
-      process.stderr.write(`cao-mcp: could not adopt worker ${row.id}: ${messageOf(e)}\n`);
-      d.registry.endTerminal(row.id, 'exited', `could not be adopted: ${messageOf(e)}`);
-      result.ended.push(row.id);
-    }
+    const why = info?.exit ? `exited with code ${info.exit.exitCode} while no hub was running` : 'hub restarted';
+    d.registry.endTerminal(row.id, 'exited', why);
+    d.inbox.failInFlight(row.id, `receiver ${row.id} ${why}; a message being typed into it may have been partly typed`);
+    if (info) await d.host.forget(row.id).catch(() => undefined);
+    // a worker of a hub that ran its ptys itself: leftovers of its group must not outlive it
+    else if (row.pid && row.pid > 1 && groupAlive(row.pid)) killGroup(row.pid, 'SIGKILL');
+    result.ended.push(row.id);
   }
+  // All attached at once: each waits on the host's answer and its own image, not on the others.
+  await Promise.all(
+    live.map(async ({ row, info, token }) => {
+      try {
+        const t = await attach(d, row, info, token);
+        result.adopted.push(row.id);
+        await settleInFlight(d, t, result.inFlight);
+      } catch (e) {
+        process.stderr.write(`cao-mcp: could not adopt worker ${row.id}: ${messageOf(e)}\n`);
+        d.registry.endTerminal(row.id, 'exited', `could not be adopted: ${messageOf(e)}`);
+        result.ended.push(row.id);
+      }
+    }),
+  );
   // Terminals the host runs that no live row owns (their hub's row ended meanwhile): nobody can reach them.
   for (const info of inHost.values()) {
     if (claimed.has(info.tid) || !info.alive) continue;
