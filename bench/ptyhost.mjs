@@ -12,30 +12,8 @@
 import { args, headline, log, now, sleep, writeResult } from './lib/stats.mjs';
 import { startHub } from './lib/hub.mjs';
 import { EventLog } from './lib/events.mjs';
+import { busyScript, startBusyAgents, waitStreaming } from './lib/busy.mjs';
 import { cpuBetween, cpuMsOf, descendantsCpu, leastSquares, rssMBOf } from './lib/proc.mjs';
-
-function script() {
-  const lines = (tag) =>
-    Array.from({ length: 400 }, (_, i) => `${tag} ${i}: the quick brown fox jumps over the lazy dog while the build runs and tests pass`);
-  return JSON.stringify({
-    spinnerIntervalMs: 100,
-    rules: [{ match: '[history]', answer: lines('earlier line').join('\n') }],
-    default: { answer: lines('line').join('\n'), delayMs: 0, stream: { chunks: 1500, intervalMs: 200 } },
-  });
-}
-
-async function waitStreaming(hub, events, ids, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const pastes = new Map();
-    for (const e of events.all) if (e.ev === 'input' && e.kind === 'paste') pastes.set(e.id, (pastes.get(e.id) ?? 0) + 1);
-    const st = await hub.statuses();
-    const ready = ids.filter((id) => (pastes.get(id) ?? 0) >= 2 && st[id] === 'processing').length;
-    if (ready === ids.length) return;
-    if (Date.now() > deadline) throw new Error(`only ${ready}/${ids.length} terminals streaming after ${ms} ms`);
-    await sleep(250);
-  }
-}
 
 /** CPU share (% of one core) and RSS of the pty host, the hub and the agents over `windowMs`. */
 async function window(hub, windowMs) {
@@ -63,7 +41,7 @@ const TARGET_RSS = 1.5;
 export async function run({ quick }) {
   const steps = [10, 50];
   const windowMs = quick ? 4000 : 10_000;
-  const hub = await startHub({ env: { CAO_MOCK_SCRIPT: script(), BENCH_DURABLE: '1' } });
+  const hub = await startHub({ env: { CAO_MOCK_SCRIPT: busyScript(), BENCH_DURABLE: '1' } });
   if (!hub.durable) {
     await hub.stop();
     log('  ptyhost: this build has no pty host: nothing to measure');
@@ -79,21 +57,7 @@ export async function run({ quick }) {
     const ids = [];
     for (const n of steps) {
       const t0 = Date.now();
-      while (ids.length < n) {
-        const batch = Math.min(5, n - ids.length);
-        const got = await Promise.all(
-          Array.from({ length: batch }, async (_, i) => {
-            const { terminal_id: id } = await boss.call('assign', {
-              agent_profile: 'developer',
-              provider: 'mock',
-              message: `[history] for terminal ${ids.length + i}`,
-            });
-            await boss.call('send_message', { receiver_id: id, message: 'stream for the pty host benchmark' });
-            return id;
-          }),
-        );
-        ids.push(...got);
-      }
+      await startBusyAgents(boss, ids, n, 'terminal');
       await waitStreaming(hub, events, ids, 180_000);
       log(`  ptyhost: ${n} terminals busy after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await sleep(2000); // let start-up work drain

@@ -4,82 +4,17 @@
 // Baseline: the mock agents' own CPU over the same window (from /proc, read by this process, not the hub's): the work
 // of producing the output the hub renders. Hub CPU / agents' CPU is the ratio; the machine's speed cancels out.
 // Beside the hub's event-loop delay stands this (idle) process's own over the same window: the machine's scheduling.
-import { readFileSync, readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { args, headline, log, sleep, writeResult } from './lib/stats.mjs';
 import { startHub } from './lib/hub.mjs';
 import { EventLog } from './lib/events.mjs';
-
-/**
- * First task: a 400-line answer at once (an agent with history: a full detection window of scrollback).
- * Second: a turn that keeps the agent busy for minutes: spinner at 10 fps, one piece of text every 200 ms.
- */
-function script() {
-  const lines = (tag) =>
-    Array.from({ length: 400 }, (_, i) => `${tag} ${i}: the quick brown fox jumps over the lazy dog while the build runs and tests pass`);
-  return JSON.stringify({
-    spinnerIntervalMs: 100,
-    rules: [{ match: '[history]', answer: lines('earlier line').join('\n') }],
-    default: { answer: lines('line').join('\n'), delayMs: 0, stream: { chunks: 1500, intervalMs: 200 } },
-  });
-}
-
-const CLK_TCK = 100; // USER_HZ on Linux
-
-/** CPU ms (user + system) of every live descendant of `root`, by pid, from /proc. */
-function descendantsCpu(root) {
-  const procs = new Map();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      // fields after the parenthesised command name: state ppid ... utime(14) stime(15)
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(d), { ppid: Number(f[1]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK });
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const out = new Map();
-  const seen = new Set([root]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, p] of procs)
-      if (!seen.has(pid) && seen.has(p.ppid)) {
-        seen.add(pid);
-        out.set(pid, p.cpuMs);
-        grew = true;
-      }
-  }
-  return out;
-}
-
-/** CPU ms the descendants spent between two descendantsCpu() readings (processes live at both). */
-function cpuBetween(a, b) {
-  let ms = 0;
-  for (const [pid, v] of b) if (a.has(pid)) ms += v - a.get(pid);
-  return ms;
-}
-
-/** Waits until every agent in `ids` has taken its second message (the streaming turn) and is busy with it. */
-async function waitStreaming(hub, events, ids, ms) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const pastes = new Map();
-    for (const e of events.all) if (e.ev === 'input' && e.kind === 'paste') pastes.set(e.id, (pastes.get(e.id) ?? 0) + 1);
-    const st = await hub.statuses();
-    const ready = ids.filter((id) => (pastes.get(id) ?? 0) >= 2 && st[id] === 'processing').length;
-    if (ready === ids.length) return;
-    if (Date.now() > deadline) throw new Error(`only ${ready}/${ids.length} agents streaming after ${ms} ms`);
-    await sleep(250);
-  }
-}
+import { cpuBetween, descendantsCpu } from './lib/proc.mjs';
+import { busyScript, startBusyAgents, waitStreaming } from './lib/busy.mjs';
 
 export async function run({ quick }) {
   const steps = quick ? [10, 50] : [10, 50, 100];
   const windowMs = quick ? 4000 : 10_000;
-  const hub = await startHub({ env: { CAO_MOCK_SCRIPT: script() } });
+  const hub = await startHub({ env: { CAO_MOCK_SCRIPT: busyScript() } });
   const points = [];
   const events = new EventLog(hub, 100);
   try {
@@ -93,22 +28,7 @@ export async function run({ quick }) {
     const ids = [];
     for (const n of steps) {
       const t0 = Date.now();
-      // start the next agents a few at a time (a burst of node start-ups would measure the machine, not the hub)
-      while (ids.length < n) {
-        const batch = Math.min(5, n - ids.length);
-        const got = await Promise.all(
-          Array.from({ length: batch }, async (_, i) => {
-            const { terminal_id: id } = await boss.call('assign', {
-              agent_profile: 'developer',
-              provider: 'mock',
-              message: `[history] for agent ${ids.length + i}`,
-            });
-            await boss.call('send_message', { receiver_id: id, message: 'stream for the scale benchmark' });
-            return id;
-          }),
-        );
-        ids.push(...got);
-      }
+      await startBusyAgents(boss, ids, n, 'agent');
       await waitStreaming(hub, events, ids, 180_000);
       log(`  scale: ${n} agents busy after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await sleep(2000); // let start-up work drain

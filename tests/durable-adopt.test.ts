@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, REPO, stopEverything } from './support/cao-client.js';
-import { connectHttp, hubRecords, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
-import { pidsWithEnv, waitFor } from './support/procs.js';
+import { connectHttp, hubRecords, startHubProcess, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
+import { pidAlive, pidsWithEnv, waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cao-durable-adopt-'));
@@ -25,20 +25,9 @@ afterAll(async () => {
 
 /** Starts `cao-mcp hub` (the durable daemon) and waits for its record. */
 async function startDaemon(): Promise<{ proc: ChildProcess; hub: HubInfo; stderr: () => string }> {
-  const proc = spawn(process.execPath, [CLI, 'hub'], {
-    env: { ...(process.env as Record<string, string>), CAO_HOME: home, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const recs = await waitFor(
-    () => hubRecords(home).filter((r) => r.pid === proc.pid),
-    (r) => r.length > 0,
-    20_000,
-  );
-  if (!recs.length) throw new Error(`the daemon did not start:\n${err}`);
-  cleanup.push(() => stopProc(proc, 'SIGKILL'));
-  return { proc, hub: recs[0]!, stderr: () => err };
+  const d = await startHubProcess(home, ['hub'], env);
+  cleanup.push(() => stopProc(d.proc, 'SIGKILL'));
+  return d;
 }
 
 const db = () => {
@@ -57,14 +46,6 @@ const typedStress = () =>
     .map((r) => /stress s=\S+ n=(\d+) r=(\w+)/.exec(r.text ?? ''))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => `${m[2]}:${m[1]}`);
-const pidsAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const ptyHostPid = () => Number((JSON.parse(readFileSync(join(home, 'ptyhost.groups.json'), 'utf8')) as { host: number }).host);
 
 describe('durable hub: re-adoption from the pty host', () => {
@@ -137,7 +118,7 @@ describe('durable hub: re-adoption from the pty host', () => {
   );
 
   it('cao-mcp stop --keep-workers (an upgrade): the hub ends, its workers run on, and the next hub adopts them', { timeout: 120_000 }, async () => {
-    const running = hubRecords(home).find((r) => (r as { mode?: string }).mode === 'daemon' && pidsAlive(r.pid))!;
+    const running = hubRecords(home).find((r) => (r as { mode?: string }).mode === 'daemon' && pidAlive(r.pid))!;
     const out = execFileSync(process.execPath, [CLI, 'stop', '--keep-workers'], { env: { ...process.env, CAO_HOME: home }, encoding: 'utf8' });
     expect(out).toMatch(new RegExp(`stopped: daemon hub, pid ${running.pid}, .* \\(its workers run on\\)`));
     for (const id of ids) expect(pidsWithEnv('CAO_TERMINAL_ID', id)).toContain(pids.get(id));

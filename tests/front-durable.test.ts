@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, startCao, stopEverything, textOf, type CaoSession } from './support/cao-client.js';
-import { pidsWithEnv, waitFor } from './support/procs.js';
+import { pidAlive, pidsWithEnv, waitFor } from './support/procs.js';
 
 const SCRIPT = {
   rules: [{ match: 'slow task', answer: 'SLOW-ANSWER-77', delayMs: 2500 }],
@@ -21,14 +21,6 @@ const front = async () => {
   return s;
 };
 const daemonPid = () => Number(readFileSync(join(home, 'hubd.pid'), 'utf8').trim());
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 /** The pid of the front process behind a session (the SDK's stdio transport keeps it). */
 const frontPid = (s: CaoSession) => (s.client.transport as unknown as { pid: number | null }).pid!;
 
@@ -40,7 +32,7 @@ afterAll(async () => {
   try {
     process.kill(daemonPid(), 'SIGTERM');
     await waitFor(
-      () => alive(daemonPid()),
+      () => pidAlive(daemonPid()),
       (a) => !a,
       10_000,
     );
@@ -58,7 +50,7 @@ describe('durable mode: a stdio front over a daemon hub', () => {
     expect(started.isError, textOf(started)).toBeFalsy();
     const id = (started.structuredContent as { terminal_id: string }).terminal_id;
     const hub = daemonPid();
-    expect(alive(hub)).toBe(true);
+    expect(pidAlive(hub)).toBe(true);
     expect(hub).not.toBe(frontPid(a));
     const [worker] = await waitFor(
       () => pidsWithEnv('CAO_TERMINAL_ID', id),
@@ -92,7 +84,7 @@ describe('durable mode: a stdio front over a daemon hub', () => {
     const old = daemonPid();
     process.kill(old, 'SIGKILL');
     await waitFor(
-      () => alive(old),
+      () => pidAlive(old),
       (x) => !x,
       5000,
     );
@@ -105,7 +97,7 @@ describe('durable mode: a stdio front over a daemon hub', () => {
     );
     expect(textOf(r as never)).toMatch(/developer/);
     expect(daemonPid()).not.toBe(old);
-    expect(alive(daemonPid())).toBe(true);
+    expect(pidAlive(daemonPid())).toBe(true);
   });
 
   it('cao-mcp stop ends the daemon hub and every worker it runs', async () => {
@@ -120,7 +112,7 @@ describe('durable mode: a stdio front over a daemon hub', () => {
     const hub = daemonPid();
     const out = execFileSync(process.execPath, [CLI, 'stop'], { env: { ...process.env, CAO_HOME: home }, encoding: 'utf8' });
     expect(out).toMatch(new RegExp(`stopped: daemon hub, pid ${hub}`));
-    expect(alive(hub)).toBe(false);
+    expect(pidAlive(hub)).toBe(false);
     expect(
       await waitFor(
         () => pidsWithEnv('CAO_TERMINAL_ID', id),

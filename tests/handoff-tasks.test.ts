@@ -12,7 +12,7 @@ import { CallToolResultSchema, CreateTaskResultSchema, type CallToolResult, type
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, REPO, startCao, type CaoSession } from './support/cao-client.js';
 import { connectHttp, startServe, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
-import { pidsWithEnv, waitFor } from './support/procs.js';
+import { pidAlive, pidsWithEnv, waitFor } from './support/procs.js';
 
 const SLOW = 'SLOW-ANSWER-7 (the exact words)';
 const SCRIPT = {
@@ -63,14 +63,6 @@ const taskResult = async (c: HttpCaller, id: string) =>
 const terminalOf = (t: { _meta?: Record<string, unknown> }) => t._meta?.[META] as string | undefined;
 const sc = (r: CallToolResult) => r.structuredContent as Record<string, unknown>;
 const workerPids = (id: string) => pidsWithEnv('CAO_TERMINAL_ID', id);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A supervisor in its own process (tests/support/handoff-client.mjs); `next` waits for its next stdout line that fits. */
 function childClient(name: string, mode: 'blocking' | 'task', message: string) {
@@ -201,7 +193,7 @@ describe('handoff as an MCP task (Streamable HTTP)', () => {
     expect(pids.length).toBeGreaterThan(0);
     await stopProc(child.proc, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(pidAlive)).toBe(true);
     expect((await getTask(c, task.taskId)).status).toBe('working');
     const out = await c.call('read_output', { terminal_id: tid, wait_seconds: 30 });
     expect(out.isError).toBeFalsy();
@@ -235,13 +227,13 @@ describe('handoff as an MCP task (Streamable HTTP)', () => {
     await stopProc(child.proc, 'SIGKILL');
     expect(child.lines.some((l) => 'result' in l)).toBe(false);
     await new Promise((r) => setTimeout(r, 300));
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(pidAlive)).toBe(true);
     const out = await c.call('read_output', { terminal_id: tid, wait_seconds: 30 });
     expect(out.isError).toBeFalsy();
     expect(sc(out)).toMatchObject({ terminal_id: tid, output: SLOW, status: 'completed' });
     // left running (not ended by a handoff nobody waits for any more): still readable, same processes
     await new Promise((r) => setTimeout(r, 1000));
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(pidAlive)).toBe(true);
     expect(sc(await c.call('read_output', { terminal_id: tid })).output).toBe(SLOW);
     const agents = (await c.call('list_agents', {})).structuredContent as { agents: { id: string; ended: boolean }[] };
     expect(agents.agents.find((a) => a.id === tid)?.ended).toBe(false);

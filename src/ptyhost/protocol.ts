@@ -3,6 +3,7 @@
 // they were received; events `{ev, ...}` are pushed to attached clients between answers.
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import type { PtySpawnOptions } from '../pty/pty-process.js';
 import type { ScreenImage } from '../screen/serialize.js';
 
 export const PROTOCOL = 1;
@@ -35,14 +36,9 @@ export interface HostTerminalInfo {
   createdAt: number;
 }
 
-export interface SpawnRequest {
+/** A spawn: what a local pty takes, plus the terminal's id and what the hub keeps with it. */
+export interface SpawnRequest extends PtySpawnOptions {
   tid: string;
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd: string;
-  cols: number;
-  rows: number;
   meta?: Meta;
 }
 

@@ -26,11 +26,17 @@ export function hubRecords(home: string): HubInfo[] {
 }
 
 /** Starts `cao-mcp serve` on a free port and waits for its hub record. */
-export async function startServe(
+export function startServe(home: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; hub: HubInfo; stderr: () => string }> {
+  return startHubProcess(home, ['serve', '--port', '0'], env);
+}
+
+/** Starts a hub command of cao-mcp (`serve`, `hub`) with this CAO_HOME and waits for the hub record it writes. */
+export async function startHubProcess(
   home: string,
+  args: string[],
   env: Record<string, string> = {},
 ): Promise<{ proc: ChildProcess; hub: HubInfo; stderr: () => string }> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+  const proc = spawn(process.execPath, [CLI, ...args], {
     env: { ...(process.env as Record<string, string>), CAO_HOME: home, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -39,10 +45,10 @@ export async function startServe(
   const recs = await waitFor(
     () => hubRecords(home).filter((r) => r.pid === proc.pid),
     (r) => r.length > 0,
-    15_000,
+    20_000,
   );
-  if (!recs.length) throw new Error(`serve did not start:\n${err}`);
-  return { proc, hub: recs[0], stderr: () => err };
+  if (!recs.length) throw new Error(`cao-mcp ${args.join(' ')} did not start:\n${err}`);
+  return { proc, hub: recs[0]!, stderr: () => err };
 }
 
 export interface HttpCaller {

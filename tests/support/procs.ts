@@ -30,3 +30,13 @@ export async function waitFor<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean
   }
   return v;
 }
+
+/** True while a process with this pid exists (a zombie not yet reaped counts: it still holds its pid). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -219,8 +220,14 @@ export async function withRealHub(
   // the raw requests only for a failure: they are large (system prompts, tool schemas)
   if (failure !== undefined) writeFileSync(path.join(outDir, 'model-requests.json'), JSON.stringify(fm.requests, null, 1));
   await client.close().catch(() => undefined);
+  // cao-mcp is a front: the hub daemon and the pty host of this CAO_HOME run on (durable workers); end them.
+  try {
+    execFileSync(process.execPath, [CLI, 'stop', '--all'], { env, stdio: 'ignore', timeout: 60_000 });
+  } catch {
+    /* nothing ran */
+  }
   writeFileSync(path.join(outDir, 'cao-stderr.txt'), err);
-  // Everything cao-mcp and its workers started carries the throwaway HOME: none of it may outlive the hub.
+  // Everything cao-mcp and its workers started carries the throwaway HOME: none of it may outlive `stop --all`.
   const left = await waitNoProcessesWithEnv('HOME', seeded.home, 10_000);
   for (const pid of left) {
     try {
