@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -94,6 +94,12 @@ async function withSeeded(
     writeFileSync(path.join(RESULTS_DIR, `setup-${cli}-requests.json`), JSON.stringify(fm.requests, null, 1));
     throw err;
   } finally {
+    // the CLIs started cao-mcp fronts, which started a hub daemon (and a pty host) in this HOME: end them
+    try {
+      execFileSync(process.execPath, [CLI, 'stop', '--all'], { env: spec.env, cwd, stdio: 'ignore', timeout: 60_000 });
+    } catch {
+      /* none ran */
+    }
     const left = await waitNoProcessesWithEnv('HOME', spec.home, 10_000);
     for (const pid of left) {
       try {
