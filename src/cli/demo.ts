@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,9 +89,15 @@ export async function runDemo(_argv: string[]): Promise<void> {
     const agents = (list.structuredContent as { agents: Array<{ id: string; profile: string; status: string }> }).agents;
     say(`  agents now: ${agents.map((x) => `${x.id} ${x.profile} ${x.status}`).join('; ') || 'none'}`);
     for (const x of agents) await client.callTool({ name: 'stop_agent', arguments: { terminal_id: x.id } });
-    step('Done: every worker was stopped; closing cao-mcp ends its hub');
+    step("Done: every worker was stopped; `cao-mcp stop --all` ends the demo's hub and pty host");
   } finally {
     await client.close().catch(() => undefined);
+    // cao-mcp was a front: the hub daemon and the pty host of the demo's CAO_HOME are ended with it
+    try {
+      execFileSync(process.execPath, [distFile('cli/main.js'), 'stop', '--all'], { env: { ...process.env, CAO_HOME: home }, stdio: 'ignore' });
+    } catch {
+      /* nothing ran */
+    }
     rmSync(home, { recursive: true, force: true });
   }
 }

@@ -14,10 +14,13 @@ const TURN_MS = 120_000;
 
 describe(`durable workers: claude_code ${versionOf('claude')} and codex ${versionOf('codex')} across a kill -9 of the hub`, () => {
   it('the next hub adopts both (same pids), reads their statuses, and each answers the next message', async () => {
+    // each scripted turn is answered once: one per worker and message
     const script = {
       turns: [
-        { match: 'first durable task', text: FIRST, delayMs: 300 },
-        { match: 'after the restart', text: SECOND, delayMs: 300 },
+        { match: 'first durable task for claude_code', text: FIRST, delayMs: 300 },
+        { match: 'first durable task for codex', text: FIRST, delayMs: 300 },
+        { match: 'after the restart, claude_code', text: SECOND, delayMs: 300 },
+        { match: 'after the restart, codex', text: SECOND, delayMs: 300 },
       ],
     };
     await withRealHub(['claude', 'codex'], 'durable', script, async (h) => {
@@ -55,8 +58,8 @@ describe(`durable workers: claude_code ${versionOf('claude')} and codex ${versio
       // the same processes, all along
       ids.forEach((id, i) => expect(pidsWithEnv('CAO_TERMINAL_ID', id)).toContain(pids[i]));
 
-      for (const id of ids) {
-        await h.ok('send_message', { receiver_id: id, message: 'now, after the restart, the second one' });
+      for (const [i, id] of ids.entries()) {
+        await h.ok('send_message', { receiver_id: id, message: `now, after the restart, ${providers[i]}: the second one` });
         const second = await h.ok<{ status: string; output: string }>(
           'read_output',
           { terminal_id: id, wait_seconds: TURN_MS / 1000 },
