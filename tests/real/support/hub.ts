@@ -162,7 +162,8 @@ export async function withRealHub(
     }
     const out: Record<string, string> = {};
     if (!existsSync(logsDir)) return out;
-    for (const f of readdirSync(logsDir).filter((x) => x.endsWith('.log'))) {
+    // terminals' raw logs only (the hub daemon and the pty host log there too)
+    for (const f of readdirSync(logsDir).filter((x) => /^[0-9a-f]{8}\.log$/.test(x))) {
       const id = f.slice(0, -4);
       try {
         out[id] = await renderLog(path.join(logsDir, f), providers.get(id) ?? '');
