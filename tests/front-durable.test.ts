@@ -68,6 +68,34 @@ describe('durable mode: a stdio front over a daemon hub', () => {
     expect(daemonPid()).toBe(hub);
   });
 
+  it('a kill -9 of the front during a handoff leaves its worker working; a new front reads the exact answer', async () => {
+    const a = await front();
+    const progress: string[] = [];
+    const pending = a
+      .call('handoff', { agent_profile: 'developer', provider: 'mock', message: 'slow task' }, { onprogress: (p) => progress.push(p.message ?? '') })
+      .catch((e: Error) => e);
+    // the first progress notification names the worker
+    const [first] = await waitFor(
+      () => progress,
+      (p) => p.some((m) => /terminal [0-9a-f]{8}/.test(m)),
+      20_000,
+    );
+    expect(first).toBeDefined();
+    const id = /terminal ([0-9a-f]{8})/.exec(progress.find((m) => /terminal [0-9a-f]{8}/.test(m))!)![1]!;
+    const [worker] = await waitFor(
+      () => pidsWithEnv('CAO_TERMINAL_ID', id),
+      (p) => p.length > 0,
+      15_000,
+    );
+    process.kill(frontPid(a), 'SIGKILL');
+    await pending;
+    const b = await front();
+    const out = await b.call('read_output', { terminal_id: id, wait_seconds: 30 }, { timeout: 60_000 });
+    expect(out.structuredContent).toMatchObject({ terminal_id: id, output: 'SLOW-ANSWER-77' });
+    expect(pidsWithEnv('CAO_TERMINAL_ID', id)).toContain(worker);
+    await b.call('stop_agent', { terminal_id: id });
+  });
+
   it('a front whose client closes cleanly leaves the hub and the workers running', async () => {
     const c = await front();
     const r = await c.call('list_agents', {});
