@@ -140,7 +140,14 @@ describe('durable mode: a stdio front over a daemon hub', () => {
     const hub = daemonPid();
     const out = execFileSync(process.execPath, [CLI, 'stop'], { env: { ...process.env, CAO_HOME: home }, encoding: 'utf8' });
     expect(out).toMatch(new RegExp(`stopped: daemon hub, pid ${hub}`));
-    expect(pidAlive(hub)).toBe(false);
+    // gone (a zombie for the front that started it may stay a moment, until that front reaps it)
+    expect(
+      await waitFor(
+        () => pidAlive(hub),
+        (a) => !a,
+        5000,
+      ),
+    ).toBe(false);
     expect(
       await waitFor(
         () => pidsWithEnv('CAO_TERMINAL_ID', id),
