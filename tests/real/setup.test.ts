@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../support/cao-client.js';
+import { CLI, stopEverything } from '../support/cao-client.js';
 import { waitFor } from '../support/procs.js';
 import { RESULTS_DIR } from './support/hub.js';
 import { startFakeModel, type FakeModel } from '../support/fake-model/index.js';
@@ -95,11 +95,7 @@ async function withSeeded(
     throw err;
   } finally {
     // the CLIs started cao-mcp fronts, which started a hub daemon (and a pty host) in this HOME: end them
-    try {
-      execFileSync(process.execPath, [CLI, 'stop', '--all'], { env: spec.env, cwd, stdio: 'ignore', timeout: 60_000 });
-    } catch {
-      /* none ran */
-    }
+    stopEverything(spec.env, { cwd, timeoutMs: 60_000 });
     const left = await waitNoProcessesWithEnv('HOME', spec.home, 10_000);
     for (const pid of left) {
       try {

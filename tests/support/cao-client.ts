@@ -57,14 +57,14 @@ export async function startCao(
   };
 }
 
-/** `cao-mcp stop --all` for a CAO_HOME: its hubs, their workers and its pty host. */
-export function stopEverything(home: string): void {
+/**
+ * `cao-mcp stop --all` for a CAO_HOME: its hubs, their workers and its pty host. `where` is the CAO_HOME, or the
+ * whole environment a session ran with (its CAO_HOME, or a HOME whose default one it used).
+ */
+export function stopEverything(where: string | Record<string, string>, opts: { cwd?: string; timeoutMs?: number } = {}): void {
+  const env = typeof where === 'string' ? { ...(process.env as Record<string, string>), CAO_HOME: where } : where;
   try {
-    execFileSync(process.execPath, [CLI, 'stop', '--all'], {
-      env: { ...(process.env as Record<string, string>), CAO_HOME: home },
-      stdio: 'ignore',
-      timeout: 40_000,
-    });
+    execFileSync(process.execPath, [CLI, 'stop', '--all'], { env, cwd: opts.cwd, stdio: 'ignore', timeout: opts.timeoutMs ?? 40_000 });
   } catch {
     /* nothing ran, or it is already gone */
   }

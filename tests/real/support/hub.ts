@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI, REPO } from '../../support/cao-client.js';
+import { CLI, REPO, stopEverything } from '../../support/cao-client.js';
 import { startFakeModel, type FakeModel, type FakeScript } from '../../support/fake-model/index.js';
 import {
   REAL_CLI_VERSIONS,
@@ -222,11 +221,7 @@ export async function withRealHub(
   if (failure !== undefined) writeFileSync(path.join(outDir, 'model-requests.json'), JSON.stringify(fm.requests, null, 1));
   await client.close().catch(() => undefined);
   // cao-mcp is a front: the hub daemon and the pty host of this CAO_HOME run on (durable workers); end them.
-  try {
-    execFileSync(process.execPath, [CLI, 'stop', '--all'], { env, stdio: 'ignore', timeout: 60_000 });
-  } catch {
-    /* nothing ran */
-  }
+  stopEverything(env, { timeoutMs: 60_000 });
   writeFileSync(path.join(outDir, 'cao-stderr.txt'), err);
   // Everything cao-mcp and its workers started carries the throwaway HOME: none of it may outlive `stop --all`.
   const left = await waitNoProcessesWithEnv('HOME', seeded.home, 10_000);
