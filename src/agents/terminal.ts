@@ -39,9 +39,12 @@ export class Terminal implements TurnHost {
   readonly id: string;
   readonly provider: Provider;
   readonly profileName: string;
-  readonly creatorId: string | null;
+  /** Who it works for; null for a warm spare nobody has taken yet (flows/warm.ts). */
+  creatorId: string | null;
   readonly workingDirectory: string;
   readonly createdAt = Date.now();
+  /** When its start-up reached each step (ms since the epoch; 0 = not yet): what the start of a handoff cost, and where. */
+  readonly timeline = { spawned: 0, firstOutput: 0, readyScreen: 0, started: 0 };
   readonly pty: PtyLike;
   readonly feed: ScreenFeed;
   readonly monitor: StatusMonitor;
@@ -65,7 +68,11 @@ export class Terminal implements TurnHost {
     let pty: PtyLike | null = null;
     this.feed = new ScreenFeed(this.bus, this.id, { cols, rows, reply: (d) => pty?.write(d) });
     this.monitor = new StatusMonitor(this.bus, this.id, this.feed, this.provider, { clock: this.clock });
-    pty = (init.ptyFactory ?? localPty)({ ...init.launch, cols, rows }, (data) => this.bus.emit('output', { terminalId: this.id, data }));
+    this.timeline.spawned = Date.now();
+    pty = (init.ptyFactory ?? localPty)({ ...init.launch, cols, rows }, (data) => {
+      if (!this.timeline.firstOutput) this.timeline.firstOutput = Date.now();
+      this.bus.emit('output', { terminalId: this.id, data });
+    });
     this.pty = pty;
     void pty.exit.then((e) => {
       this.exitInfo = e;
@@ -192,7 +199,9 @@ export class Terminal implements TurnHost {
     }
     if (result !== 'ready')
       throw new CaoError('startup_failed', `${label} did not become ready within ${Math.round(timeoutMs / 1000)} s`, this.screenText(true));
+    this.timeline.readyScreen = Date.now();
     if (beforeReady) await beforeReady();
+    this.timeline.started = Date.now();
     this.monitor.markStarted();
   }
 

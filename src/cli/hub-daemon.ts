@@ -37,7 +37,7 @@ export async function runHubDaemon(): Promise<void> {
   };
   const timer = setInterval(
     () => {
-      if (hub.pool.live().length || hub.http.sessionCount) idleSince = Date.now();
+      if (hub.pool.busy().length || hub.http.sessionCount) idleSince = Date.now();
       else if (Date.now() - idleSince >= idleMs) void end(`idle for ${Math.round(idleMs / 1000)} s`);
     },
     Math.min(30_000, Math.max(200, idleMs / 4)),

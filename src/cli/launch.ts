@@ -45,12 +45,17 @@ export async function runLaunch(argv: string[]): Promise<void> {
   try {
     hub.flows.registerSupervisor(USER.id);
     say(`starting ${agentLabel(profile, values.provider)} (profile ${profile}) in ${process.cwd()}…`);
-    ({ terminal: t } = await hub.pool.start(USER, {
-      agentProfile: profile,
-      provider: values.provider,
-      model: values.model,
-      workingDirectory: process.cwd(),
-    }));
+    ({ terminal: t } = await hub.pool.start(
+      USER,
+      {
+        agentProfile: profile,
+        provider: values.provider,
+        model: values.model,
+        workingDirectory: process.cwd(),
+      },
+      // the person's own session: never a spare, and none kept for it
+      { spare: false },
+    ));
   } catch (e) {
     await hub.stop();
     throw e;

@@ -14,6 +14,7 @@ Usage:
   cao-mcp inbox                messages between agents and their states (--follow, --json)
   cao-mcp dashboard            the link to the hub's web dashboard (it holds the token)
   cao-mcp stop [--all]         stop the daemon hub and its workers (--all: every hub of this CAO_HOME)
+  cao-mcp worktrees            workers' git worktrees: in use, and kept with their changes (rm <id> removes one)
   cao-mcp setup <client>       register cao-mcp in claude, codex, gemini, opencode or kiro (--print, --local)
   cao-mcp --version | --help
 
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<void> {
     inbox: async () => (await import('./inbox.js')).runInbox,
     dashboard: async () => (await import('./dashboard.js')).runDashboard,
     stop: async () => (await import('./stop.js')).runStop,
+    worktrees: async () => (await import('./worktrees.js')).runWorktrees,
   };
   if (Object.hasOwn(people, cmd)) return (await people[cmd]())(rest);
   if (cmd === 'setup') {

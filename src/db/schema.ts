@@ -74,6 +74,38 @@ export const messages = sqliteTable(
   ],
 );
 
+export const WORKTREE_STATES = ['active', 'kept', 'removed'] as const;
+export type WorktreeState = (typeof WORKTREE_STATES)[number];
+
+/**
+ * A git worktree cao-mcp made for one worker (handoff/assign with `worktree`). `active` while its worker runs;
+ * when the worker ends, the diff against the base is recorded and the worktree is `removed` (nothing changed) or
+ * `kept` (changes, or commits) until the user removes it. No foreign key: a kept worktree outlives its
+ * terminal's row.
+ */
+export const worktrees = sqliteTable(
+  'worktrees',
+  {
+    terminalId: text('terminal_id').primaryKey(),
+    /** Top level of the main checkout of the repository it belongs to. */
+    repoRoot: text('repo_root').notNull(),
+    path: text('path').notNull(),
+    branch: text('branch').notNull(),
+    baseCommit: text('base_commit').notNull(),
+    state: text('state', { enum: WORKTREE_STATES }).notNull().default('active'),
+    createdAt: integer('created_at').notNull(),
+    endedAt: integer('ended_at'),
+    // The diff of everything in it (commits, staged, unstaged, untracked) against the base, when its worker ended.
+    filesChanged: integer('files_changed'),
+    insertions: integer('insertions'),
+    deletions: integer('deletions'),
+    commits: integer('commits'),
+    uncommittedFiles: integer('uncommitted_files'),
+  },
+  (t) => [check('worktrees_state_check', sql`${t.state} in (${quoted(WORKTREE_STATES)})`), index('worktrees_state_idx').on(t.state)],
+);
+
 export type TerminalRow = typeof terminals.$inferSelect;
 export type NewTerminalRow = typeof terminals.$inferInsert;
 export type MessageRow = typeof messages.$inferSelect;
+export type WorktreeRow = typeof worktrees.$inferSelect;

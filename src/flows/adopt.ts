@@ -47,11 +47,17 @@ export async function adoptWorkers(d: AdoptDeps): Promise<AdoptResult> {
     const info = inHost.get(row.id);
     claimed.add(row.id);
     const token = (info?.meta as Partial<WorkerMeta> | null)?.token;
-    if (info?.alive && token && isProvider(row.provider)) {
+    // A warm spare (owned by nobody) of the previous hub is not adopted: this hub keeps its own spares.
+    if (info?.alive && token && isProvider(row.provider) && row.creatorId !== null) {
       live.push({ row, info, token });
       continue;
     }
-    const why = info?.exit ? `exited with code ${info.exit.exitCode} while no hub was running` : 'hub restarted';
+    const why = info?.exit
+      ? `exited with code ${info.exit.exitCode} while no hub was running`
+      : row.creatorId === null
+        ? 'warm spare of a previous hub'
+        : 'hub restarted';
+    if (info?.alive) await d.host.request('terminate', { tid: row.id, graceMs: 500 }).catch(() => undefined);
     d.registry.endTerminal(row.id, 'exited', why);
     d.inbox.failInFlight(row.id, `receiver ${row.id} ${why}; a message being typed into it may have been partly typed`);
     if (info) await d.host.forget(row.id).catch(() => undefined);

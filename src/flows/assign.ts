@@ -3,6 +3,7 @@ import { CaoError, messageOf } from '../util/errors.js';
 import { checkTaskSize, describeCaller, requireText } from './checks.js';
 import { notify, type MessagingDeps } from './messaging.js';
 import type { AssignRequest, AssignResult, Caller } from './types.js';
+import { worktreeInfo } from './worktree-view.js';
 
 /**
  * assign: start a worker and return at once. The task goes through the inbox like any message (durable, typed
@@ -15,23 +16,27 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
   // Every check before anything is started: the task as it will be stored must fit.
   checkTaskSize(task);
   const { pool } = d;
-  const { terminal: t, profile } = await pool.start(caller, req);
+  const { terminal: t, profile, spec, warm, worktree } = await pool.start(caller, req);
   try {
     d.inbox.enqueue(caller.id, t.id, task, 'task');
   } catch (e) {
     await pool.stop(t.id, 'task could not be queued');
     throw new CaoError('task_not_queued', `worker ${t.id} was started but its task could not be queued (${messageOf(e)}); the worker was stopped`);
   }
-  void pool.startup(t).catch(async (e: Error) => {
-    await pool.stop(t.id, 'startup failed');
-    notify(
-      d,
-      caller.id,
-      t.id,
-      `Worker ${t.id} (${profile.name}, ${t.provider.id}) failed to start, so it never received the task you assigned:\n${e.message}`,
-    );
-  });
-  return { terminalId: t.id, provider: t.provider.id, profile: profile.name };
+  void pool.startup(t).then(
+    // the next assign of this spec finds a warm spare (never for a worktree: each is new)
+    () => worktree || pool.replenish(spec),
+    async (e: Error) => {
+      await pool.stop(t.id, 'startup failed');
+      notify(
+        d,
+        caller.id,
+        t.id,
+        `Worker ${t.id} (${profile.name}, ${t.provider.id}) failed to start, so it never received the task you assigned:\n${e.message}`,
+      );
+    },
+  );
+  return { terminalId: t.id, provider: t.provider.id, profile: profile.name, warm, worktree: worktreeInfo(pool.worktreeOf(t.id)) };
 }
 
 /**

@@ -4,8 +4,10 @@ import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { checkTaskSize, lastLines, requireText } from './checks.js';
 import { markTaskPending } from './pending-task.js';
-import type { Caller, HandoffRequest, HandoffResult, ProgressFn } from './types.js';
+import type { Caller, HandoffRequest, HandoffResult, HandoffTimings, ProgressFn } from './types.js';
 import type { WorkerPool } from './workers.js';
+import { worktreeInfo } from './worktree-view.js';
+import type { Terminal } from '../agents/terminal.js';
 
 const HANDOFF_DEFAULT_TIMEOUT = 600;
 
@@ -39,8 +41,10 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
   const totalMs = timeoutSec * 1000;
   const deadline = started + totalMs;
   const { signal, detach, progress } = opts;
-  const { terminal: t, profile } = await pool.start(caller, req);
+  const { terminal: t, profile, spec, warm, worktree } = await pool.start(caller, req);
   const typed = markTaskPending(t);
+  let submittedAt = 0;
+  let finishedAt = 0;
   const result = (success: boolean, msg: string, output = '', status?: AgentStatus): HandoffResult => ({
     success,
     output,
@@ -49,8 +53,17 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
     durationMs: Date.now() - started,
     message: msg,
     status,
+    warm,
+    timings: timingsOf(t, started, submittedAt, finishedAt),
+    worktree: worktreeInfo(pool.worktreeOf(t.id)),
   });
-  const who = `${profile.name} (${t.provider.id}, terminal ${t.id})`;
+  // The worker goes when its answer is in; without a worktree to settle, the answer does not wait for its exit.
+  const finish = async (reason: string) => {
+    if (worktree) await pool.stop(t.id, reason);
+    else pool.release(t.id, reason);
+  };
+  const who = `${profile.name} (${t.provider.id}, terminal ${t.id}${warm ? ', warm' : ''}${worktree ? `, worktree ${worktree.path} on ${worktree.branch}` : ''})`;
+  let wasReady = false;
   let lastNote = '';
   const tick = (note: string) => {
     lastNote = note;
@@ -70,15 +83,18 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
       await pool.stop(t.id, 'startup failed');
       return result(false, `Handoff failed: ${who} did not start: ${messageOf(e)}`, '', 'exited');
     }
+    wasReady = true;
     tick(`${who} is ready; sending the task`);
     try {
       turn = await submitTurn(t, message);
+      submittedAt = Date.now();
       typed();
     } catch (e) {
       await pool.stop(t.id, 'task not accepted');
       return result(false, `Handoff failed: ${who} did not take the task: ${messageOf(e)}`, '', 'exited');
     }
     const end = await turn.end(deadline - Date.now(), eitherSignal(signal, detach));
+    finishedAt = Date.now();
     if (end.kind === 'timeout') {
       return result(
         false,
@@ -109,7 +125,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
       );
     }
     const output = t.lastAnswer() ?? '';
-    await pool.stop(t.id, 'handoff finished');
+    await finish('handoff finished');
     return result(true, `Handed off to ${who} in ${((Date.now() - started) / 1000).toFixed(2)} s`, output, 'completed');
   } catch (e) {
     if (signal?.aborted) {
@@ -130,7 +146,23 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
     turn?.dispose();
     clearInterval(ticker);
     pool.bus.off('status', onStatus);
+    // Warm spares for the next handoff of this spec, started once this answer has gone out (worktrees are never reused).
+    if (wasReady && !worktree) setTimeout(() => pool.replenish(spec), 100).unref();
   }
+}
+
+/** The worker's start-up steps and the task's, in ms since the handoff began; a warm worker's start-up is null (it happened before). */
+function timingsOf(t: Terminal, started: number, submittedAt: number, finishedAt: number): HandoffTimings {
+  const rel = (at: number) => (at >= started ? at - started : null);
+  const { spawned, firstOutput, readyScreen, started: up } = t.timeline;
+  return {
+    spawnMs: rel(spawned),
+    firstOutputMs: rel(firstOutput),
+    readyMs: rel(readyScreen),
+    startedMs: rel(up),
+    submittedMs: rel(submittedAt),
+    finishedMs: rel(finishedAt),
+  };
 }
 
 /** Aborted when either is (AbortSignal.any is Node 20.3+; engines says >=20). */

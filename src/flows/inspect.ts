@@ -12,6 +12,7 @@ import { requireText, waitSeconds } from './checks.js';
 import { taskTyped } from './pending-task.js';
 import type { AgentView, AnswerResult, Caller, OutputRequest, OutputResult, StopResult } from './types.js';
 import type { WorkerPool } from './workers.js';
+import { worktreeInfo } from './worktree-view.js';
 
 export interface InspectDeps {
   registry: TerminalRegistry;
@@ -48,6 +49,8 @@ export function agentView(d: InspectDeps, row: TerminalRow): AgentView {
     live: !!live,
     cols: live ? live.feed.screen.cols : null,
     rows: live ? live.feed.screen.rows : null,
+    warm: !!live && d.pool.warm.isSpare(row.id),
+    worktree: worktreeInfo(d.pool.worktreeOf(row.id)),
   };
 }
 

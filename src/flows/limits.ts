@@ -1,3 +1,5 @@
+import type { Caller } from '../registry/ownership.js';
+import { CaoError } from '../util/errors.js';
 import { LOG_MAX_BYTES } from '../pty/log-writer.js';
 
 /**
@@ -57,4 +59,27 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): Limits {
     out[key] = Math.round(n * scale);
   }
   return out;
+}
+
+/**
+ * Refuses a worker at delegation depth `depth` beyond the caps, saying which and how to raise it. `workers`: the
+ * hub's live workers (and those being started), `mine`: the caller's.
+ */
+export function checkCaps(limits: Limits, caller: Caller, depth: number, workers: number, mine: number): void {
+  const { maxDepth, maxWorkers, maxWorkersPerCaller } = limits;
+  if (depth > maxDepth)
+    throw new CaoError(
+      'depth_limit',
+      `delegation depth limit reached: a worker of yours would be at depth ${depth}, and the limit is ${maxDepth} (CAO_MAX_DEPTH); do this task yourself instead of handing it on`,
+    );
+  if (workers >= maxWorkers)
+    throw new CaoError(
+      'worker_limit',
+      `worker limit reached: ${maxWorkers} workers are running in this hub (CAO_MAX_WORKERS); stop one with stop_agent first`,
+    );
+  if (mine >= maxWorkersPerCaller)
+    throw new CaoError(
+      'worker_limit',
+      `worker limit reached: you (${caller.id}) have ${mine} workers running and the limit per caller is ${maxWorkersPerCaller} (CAO_MAX_WORKERS_PER_CALLER); stop one with stop_agent first`,
+    );
 }

@@ -11,6 +11,40 @@ export interface WorkerRequest {
   workingDirectory?: string;
   provider?: string;
   model?: string;
+  /** Run it in a new git worktree of the caller's repository: true (branch cao/<profile>-<id>) or the branch name. Default: the profile's. */
+  worktree?: boolean | string;
+  /** The commit the worktree starts from (default the caller's HEAD, refused when its checkout has uncommitted changes). */
+  worktreeBase?: string;
+}
+
+/** A worker's git worktree, and once the worker has ended, what it changed there against its base. */
+export interface WorktreeInfo {
+  path: string;
+  branch: string;
+  baseCommit: string;
+  /** `active` while its worker runs; then `removed` (nothing changed) or `kept` (until the user removes it). */
+  state: 'active' | 'kept' | 'removed';
+  filesChanged: number | null;
+  insertions: number | null;
+  deletions: number | null;
+  commits: number | null;
+  uncommittedFiles: number | null;
+}
+
+/** Where a handoff's time went, in ms since the call began (null: not part of this handoff, e.g. a warm worker's start-up). */
+export interface HandoffTimings {
+  /** The worker's process was spawned. */
+  spawnMs: number | null;
+  /** Its first byte of output. */
+  firstOutputMs: number | null;
+  /** Its first ready screen (start-up dialogs dismissed). */
+  readyMs: number | null;
+  /** Taken as started (for a CLI that loads MCP servers lazily: once it listed our tools). */
+  startedMs: number | null;
+  /** The task was typed and submitted. */
+  submittedMs: number | null;
+  /** The end of the task's turn was seen. */
+  finishedMs: number | null;
 }
 
 export interface HandoffRequest extends WorkerRequest {
@@ -27,6 +61,10 @@ export interface HandoffResult {
   durationMs: number;
   message: string;
   status?: AgentStatus;
+  /** Served by a warm spare (started before the call). */
+  warm: boolean;
+  timings: HandoffTimings;
+  worktree: WorktreeInfo | null;
 }
 
 export interface AssignRequest extends WorkerRequest {
@@ -37,6 +75,8 @@ export interface AssignResult {
   terminalId: string;
   provider: string;
   profile: string;
+  warm: boolean;
+  worktree: WorktreeInfo | null;
 }
 
 export interface SendRequest {
@@ -115,6 +155,9 @@ export interface AgentView {
   live: boolean;
   cols: number | null;
   rows: number | null;
+  /** A warm spare: started ahead of need, owned by nobody until a handoff or assign takes it. */
+  warm: boolean;
+  worktree: WorktreeInfo | null;
 }
 
 /** A handoff's progress; every one (the first included) names the worker's terminal. */

@@ -1,5 +1,3 @@
-import { rmSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { Terminal } from '../agents/terminal.js';
 import { RemotePty } from '../ptyhost/remote-pty.js';
@@ -7,18 +5,18 @@ import type { PtyHostClient } from '../ptyhost/client.js';
 import { newWorkerId } from '../registry/ids.js';
 import { depthOf, type Caller } from '../registry/ownership.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
-import { loadProfile, resolveProviderId, type AgentProfile } from '../profiles/profile.js';
+import type { AgentProfile } from '../profiles/profile.js';
 import { getProvider } from '../providers/registry.js';
-import type { ProviderId } from '../providers/types.js';
 import { describeCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
-import { runtimeDir, runtimeDirPath } from '../util/paths.js';
 import { groupAlive, killGroup, pidAlive } from '../util/process.js';
-import { requireText } from './checks.js';
-import { DEFAULT_LIMITS, type Limits } from './limits.js';
-import { checkArgv, checkModel } from './worker-args.js';
-import { newToken, workerEnv, workerMcpSpec } from './worker-env.js';
+import type { Worktrees, CreatedWorktree } from '../worktrees/worktrees.js';
+import { checkCaps, DEFAULT_LIMITS, type Limits } from './limits.js';
+import { toolsListedBy } from './tools-listed.js';
+import { WarmSpares, warmSettingsFromEnv, type WarmSettings, type WorkerSpec } from './warm.js';
+import { prepareLaunch, removeRuntimeDir } from './worker-env.js';
+import { directoryFrom, resolveRequest } from './worker-spec.js';
 import type { WorkerRequest } from './types.js';
 
 /** How long a CLI that loads its MCP servers lazily is given to ask for our tools before it counts as started. */
@@ -47,6 +45,20 @@ export interface WorkerPoolOptions {
    * adopts them (flows/adopt.ts). Without it, ptys are children of this process and end with it.
    */
   ptyHost?: () => Promise<PtyHostClient>;
+  /** The worktrees of workers (handoff/assign with `worktree`); without it such a request is refused. */
+  worktrees?: Worktrees;
+  /** The warm pool's settings (default: from CAO_WARM_POOL, CAO_WARM_MAX, CAO_WARM_IDLE_SECONDS). */
+  warm?: WarmSettings;
+}
+
+/** A worker as `start` hands it out. */
+export interface StartedWorker {
+  terminal: Terminal;
+  profile: AgentProfile;
+  spec: WorkerSpec;
+  /** A warm spare took the request: its start-up happened before. */
+  warm: boolean;
+  worktree: CreatedWorktree | null;
 }
 
 /**
@@ -61,10 +73,26 @@ export class WorkerPool {
   private readonly starting = new Map<string, number>();
   /** Workers whose CLI has asked our MCP server for its tools. */
   private readonly toolsListed = new Set<string>();
+  /** Each worker's start-up, once begun: asked again (a taken warm spare), the same one is waited for. */
+  private readonly startups = new Map<string, Promise<void>>();
   private shuttingDown = false;
+  /** Workers being stopped in the background (release), and those stops. */
+  private readonly releasing = new Set<string>();
+  private readonly stopping = new Set<Promise<void>>();
+  readonly warm: WarmSpares;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.warm = new WarmSpares(
+      {
+        startSpare: (spec) => this.spawn(null, spec, this.uniqueId()),
+        startup: (t) => this.startup(t),
+        stop: (id, reason) => this.stop(id, reason),
+        // a spare never takes the last places: a caller's worker must not wait for one to be stopped
+        roomForSpare: () => !this.shuttingDown && this.terminals.size + this.startingTotal() + 2 <= this.limits.maxWorkers,
+      },
+      opts.warm ?? warmSettingsFromEnv(),
+    );
     // Persist every status change, so `list_agents` and other processes see it.
     opts.bus.on('status', (e) => this.onStatus(e));
     opts.bus.on('mcp:tools-listed', (e) => this.toolsListed.add(e.terminalId));
@@ -97,17 +125,38 @@ export class WorkerPool {
     return { endedTerminals: r.endedTerminals, failedMessages: r.failedMessages };
   }
 
-  /** Validates the request, starts the worker CLI in a pty (not yet ready) and registers it. */
-  async start(caller: Caller, req: WorkerRequest): Promise<{ terminal: Terminal; profile: AgentProfile }> {
+  /**
+   * Validates the request, then gives it a worker: a warm spare of the same spec when one is ready, else a new CLI
+   * in a pty (not yet ready; in a new git worktree when asked), registered.
+   */
+  async start(caller: Caller, req: WorkerRequest, opts: { spare?: boolean } = {}): Promise<StartedWorker> {
     if (this.shuttingDown) throw new CaoError('shutting_down', 'the hub is shutting down');
-    const cwd = this.workingDirectoryOf(caller, req.workingDirectory);
-    const profile = loadProfile(requireText(req.agentProfile, 'agent_profile'), cwd);
-    const providerId = resolveProviderId(req.provider, profile);
-    const model = checkModel(req.model, 'model') ?? checkModel(profile.model, `the model of profile "${profile.name}"`);
+    const { spec, worktree: wish } = resolveRequest(this.baseDirOf(caller), req);
+    if (wish && !this.opts.worktrees) throw new CaoError('bad_request', 'this hub cannot make worktrees');
     this.checkCaps(caller);
+    const spare = !wish && opts.spare !== false ? this.warm.take(spec) : undefined;
+    if (spare) {
+      spare.creatorId = caller.id;
+      this.opts.registry.setCreator(spare.id, caller.id);
+      return { terminal: spare, profile: spec.profile, spec, warm: true, worktree: null };
+    }
     this.starting.set(caller.id, (this.starting.get(caller.id) ?? 0) + 1);
     try {
-      return await this.spawn(caller, cwd, profile, providerId, model);
+      // spares give way: the cap counts callers' workers only
+      if (this.terminals.size + this.startingTotal() > this.limits.maxWorkers) await this.warm.evictOne();
+      const id = this.uniqueId();
+      let tree: CreatedWorktree | null = null;
+      if (wish) {
+        tree = await this.opts.worktrees!.create(id, spec.cwd, `cao/${spec.profile.name}-${id}`, wish);
+        spec.cwd = tree.workerCwd;
+      }
+      try {
+        const terminal = await this.spawn(caller.id, spec, id);
+        return { terminal, profile: spec.profile, spec, warm: false, worktree: tree };
+      } catch (e) {
+        if (tree) await this.opts.worktrees!.settle(id).catch(() => undefined);
+        throw e;
+      }
     } finally {
       const n = (this.starting.get(caller.id) ?? 1) - 1;
       if (n > 0) this.starting.set(caller.id, n);
@@ -115,60 +164,35 @@ export class WorkerPool {
     }
   }
 
-  /** Refuses a new worker beyond the delegation depth or the worker caps, saying which and how to raise it. */
-  private checkCaps(caller: Caller): void {
-    const { maxDepth, maxWorkers, maxWorkersPerCaller } = this.limits;
-    const depth = depthOf(this.opts.registry, caller) + 1;
-    if (depth > maxDepth)
-      throw new CaoError(
-        'depth_limit',
-        `delegation depth limit reached: a worker of yours would be at depth ${depth}, and the limit is ${maxDepth} (CAO_MAX_DEPTH); do this task yourself instead of handing it on`,
-      );
-    const startingTotal = [...this.starting.values()].reduce((a, b) => a + b, 0);
-    if (this.terminals.size + startingTotal >= maxWorkers)
-      throw new CaoError(
-        'worker_limit',
-        `worker limit reached: ${maxWorkers} workers are running in this hub (CAO_MAX_WORKERS); stop one with stop_agent first`,
-      );
-    let mine = this.starting.get(caller.id) ?? 0;
-    for (const t of this.terminals.values()) if (t.creatorId === caller.id) mine++;
-    if (mine >= maxWorkersPerCaller)
-      throw new CaoError(
-        'worker_limit',
-        `worker limit reached: you (${caller.id}) have ${mine} workers running and the limit per caller is ${maxWorkersPerCaller} (CAO_MAX_WORKERS_PER_CALLER); stop one with stop_agent first`,
-      );
+  /** Keeps warm spares of `spec` ready for the next request (a no-op when its profile says `pool: 0`). */
+  replenish(spec: WorkerSpec): void {
+    if (!this.shuttingDown) this.warm.replenish(spec);
   }
 
-  private async spawn(
-    caller: Caller,
-    cwd: string,
-    profile: AgentProfile,
-    providerId: ProviderId,
-    model: string | undefined,
-  ): Promise<{ terminal: Terminal; profile: AgentProfile }> {
-    const provider = getProvider(providerId);
-    const id = this.uniqueId();
-    const token = newToken();
-    const hubUrl = this.opts.hubUrl();
-    const ctx = {
-      terminalId: id,
-      workingDirectory: cwd,
-      profileName: profile.name,
-      systemPrompt: profile.systemPrompt,
-      model,
-      mcp: workerMcpSpec(hubUrl, id, token),
-      runtimeDir: runtimeDir(id),
-      env: workerEnv(process.env, hubUrl, id, token),
-      toolTimeoutSec: this.opts.toolTimeoutSec ?? 3600,
-    };
-    let launch;
-    try {
-      launch = await provider.launch(ctx);
-      checkArgv(launch.command, launch.args, [token]);
-    } catch (e) {
-      removeRuntimeDir(id);
-      throw new CaoError('launch_failed', `could not prepare ${provider.label}: ${messageOf(e)}`);
-    }
+  private startingTotal(): number {
+    let n = 0;
+    for (const v of this.starting.values()) n += v;
+    return n;
+  }
+
+  /** Refuses a new worker beyond the delegation depth or the worker caps (spares and workers being stopped do not count). */
+  private checkCaps(caller: Caller): void {
+    const counts = (t: Terminal) => !this.warm.isSpare(t.id) && !this.releasing.has(t.id);
+    let workers = this.startingTotal();
+    let mine = this.starting.get(caller.id) ?? 0;
+    for (const t of this.terminals.values())
+      if (counts(t)) {
+        workers++;
+        if (t.creatorId === caller.id) mine++;
+      }
+    checkCaps(this.limits, caller, depthOf(this.opts.registry, caller) + 1, workers, mine);
+  }
+
+  /** Starts the CLI of `spec` in a pty, as `id`, for `creatorId` (null: a warm spare), and registers it. */
+  private async spawn(creatorId: string | null, spec: WorkerSpec, id: string): Promise<Terminal> {
+    const { cwd, profile } = spec;
+    const provider = getProvider(spec.providerId);
+    const { token, launch } = await prepareLaunch(provider, spec, id, this.opts.hubUrl(), this.opts.toolTimeoutSec ?? 3600);
     this.opts.authorize(token, id);
     this.tokens.set(id, token);
     let terminal: Terminal;
@@ -179,7 +203,7 @@ export class WorkerPool {
         bus: this.opts.bus,
         provider,
         profileName: profile.name,
-        creatorId: caller.id,
+        creatorId,
         workingDirectory: cwd,
         launch,
         logMaxBytes: this.limits.logMaxBytes,
@@ -199,7 +223,7 @@ export class WorkerPool {
         kind: 'worker',
         provider: provider.id,
         profile: profile.name,
-        creatorId: caller.id,
+        creatorId,
         workingDirectory: cwd,
         pid: terminal.pid,
         hubId: this.opts.hubId,
@@ -213,7 +237,7 @@ export class WorkerPool {
       throw e;
     }
     this.terminals.set(id, terminal);
-    return { terminal, profile };
+    return terminal;
   }
 
   /** A worker that a previous hub started and the pty host kept, taken over by this one (flows/adopt.ts). */
@@ -236,18 +260,13 @@ export class WorkerPool {
   }
 
   /** Where a caller's relative paths point: a worker's own working directory, a supervisor's (sent by its front), else the hub's. */
+  private baseDirOf(caller: Caller): string {
+    return (caller.kind === 'worker' ? this.terminals.get(caller.id)?.workingDirectory : caller.cwd) ?? process.cwd();
+  }
+
+  /** A caller's `working_directory`, resolved and checked. */
   workingDirectoryOf(caller: Caller, wd: string | undefined): string {
-    const base = (caller.kind === 'worker' ? this.terminals.get(caller.id)?.workingDirectory : caller.cwd) ?? process.cwd();
-    if (wd && /[\x00-\x1f\x7f]/.test(wd)) throw new CaoError('bad_request', 'working_directory holds a control character');
-    const dir = resolve(base, wd?.trim() ? wd : '.');
-    let st;
-    try {
-      st = statSync(dir);
-    } catch {
-      throw new CaoError('bad_request', `working_directory "${dir}" does not exist`);
-    }
-    if (!st.isDirectory()) throw new CaoError('bad_request', `working_directory "${dir}" is not a directory`);
-    return dir;
+    return directoryFrom(this.baseDirOf(caller), wd);
   }
 
   private onStatus(e: BusEvents['status']): void {
@@ -268,11 +287,15 @@ export class WorkerPool {
     const t = this.terminals.get(id);
     this.terminals.delete(id);
     this.toolsListed.delete(id);
+    this.startups.delete(id);
+    this.warm.forget(id);
     this.dropToken(id);
     this.opts.registry.endTerminal(id, status, reason);
     if (t) setTimeout(() => t.dispose(), 100);
     // The files given to the worker CLI (its MCP config…) are of no use once it has ended.
     removeRuntimeDir(id);
+    // Its worktree: what it changed is recorded; nothing changed, and it goes.
+    void this.opts.worktrees?.settle(id).catch((e: Error) => process.stderr.write(`cao-mcp: worktree of ${id}: ${e.message}\n`));
   }
 
   private dropToken(id: string): void {
@@ -283,26 +306,15 @@ export class WorkerPool {
 
   /** Brings a new worker to its first ready screen (and, where the CLI loads MCP lazily, to its tools). */
   startup(t: Terminal, timeoutMs = t.provider.startupTimeoutMs): Promise<void> {
-    const toolsReady = () => (t.provider.waitForMcpTools ? this.toolsListedBy(t, MCP_TOOLS_WAIT_MS) : Promise.resolve());
-    return t.startup(timeoutMs, toolsReady);
-  }
-
-  /** Resolves once the worker's CLI has asked for our tools, it exits, or `ms` pass (it is then started without). */
-  private toolsListedBy(t: Terminal, ms: number): Promise<void> {
-    if (this.toolsListed.has(t.id) || !t.alive) return Promise.resolve();
-    return new Promise((done) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.opts.bus.off('mcp:tools-listed', onListed);
-        this.opts.bus.off('status', onStatus);
-        done();
-      };
-      const onListed = (e: BusEvents['mcp:tools-listed']) => e.terminalId === t.id && finish();
-      const onStatus = (e: BusEvents['status']) => e.terminalId === t.id && e.status === 'exited' && finish();
-      const timer = setTimeout(finish, ms);
-      this.opts.bus.on('mcp:tools-listed', onListed);
-      this.opts.bus.on('status', onStatus);
-    });
+    let p = this.startups.get(t.id);
+    if (!p) {
+      const toolsReady = () =>
+        t.provider.waitForMcpTools ? toolsListedBy(this.opts.bus, this.toolsListed, t, MCP_TOOLS_WAIT_MS) : Promise.resolve();
+      p = t.startup(timeoutMs, toolsReady);
+      this.startups.set(t.id, p);
+      p.catch(() => undefined);
+    }
+    return p;
   }
 
   /** Stops a worker: politely, then its whole process group. */
@@ -311,6 +323,32 @@ export class WorkerPool {
     if (!t) return;
     await t.stop();
     this.forget(id, 'exited', reason);
+    await this.opts.worktrees?.settle(id).catch(() => undefined);
+  }
+
+  /**
+   * Stops a worker without waiting for its exit (a finished handoff's: its answer need not wait). It no longer
+   * counts as its caller's at once; shutdown waits for it.
+   */
+  release(id: string, reason: string): void {
+    const t = this.terminals.get(id);
+    if (!t || this.releasing.has(id)) return;
+    this.releasing.add(id);
+    const p = this.stop(id, reason).finally(() => {
+      this.releasing.delete(id);
+      this.stopping.delete(p);
+    });
+    this.stopping.add(p);
+  }
+
+  /** Worktree of a worker (as recorded: after `stop`, with what it changed). */
+  worktreeOf(id: string) {
+    return this.opts.worktrees?.get(id);
+  }
+
+  /** Workers that are not warm spares (the hub daemon idles when there are none). */
+  busy(): Terminal[] {
+    return this.live().filter((t) => !this.warm.isSpare(t.id));
   }
 
   /**
@@ -319,6 +357,7 @@ export class WorkerPool {
    */
   detachAll(): number {
     this.shuttingDown = true;
+    this.warm.close();
     let n = 0;
     for (const t of [...this.terminals.values()]) {
       if (!(t.pty instanceof RemotePty)) continue;
@@ -334,12 +373,15 @@ export class WorkerPool {
   /** Ends every worker (process groups killed) and marks them ended. */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    this.warm.close();
+    await Promise.allSettled([...this.stopping]);
     await Promise.all(
       [...this.terminals.values()].map(async (t) => {
         await t.kill();
         this.forget(t.id, 'exited', 'hub shut down');
       }),
     );
+    await this.opts.worktrees?.idle();
   }
 }
 
@@ -347,12 +389,4 @@ export class WorkerPool {
 export function hubStillRunning(hubId: string): boolean {
   const pid = Number(hubId.split('.')[0]);
   return Number.isInteger(pid) && pid > 1 && pid !== process.pid && pidAlive(pid);
-}
-
-function removeRuntimeDir(id: string): void {
-  try {
-    rmSync(runtimeDirPath(id), { recursive: true, force: true });
-  } catch {
-    /* best effort */
-  }
 }

@@ -14,6 +14,7 @@ import { TokenRegistry } from '../mcp/http/auth.js';
 import { HubHttpServer } from '../mcp/http/server.js';
 import { PtyHostClient } from '../ptyhost/client.js';
 import { TerminalRegistry } from '../registry/terminals.js';
+import { Worktrees } from '../worktrees/worktrees.js';
 import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
 
 /** How long after a person's last key cao-mcp waits before typing a message into that agent. */
@@ -53,6 +54,7 @@ export class Hub {
   readonly flows: Flows;
   readonly http: HubHttpServer;
   readonly tokens: TokenRegistry;
+  readonly worktrees: Worktrees;
   readonly clientToken: string;
   readonly limits: Limits;
   private readonly delivery: DeliveryService;
@@ -68,6 +70,7 @@ export class Hub {
     this.db = openDatabase(opts.dbFile);
     this.registry = new TerminalRegistry(this.db, this.bus);
     this.inbox = new MessageQueue(this.registry);
+    this.worktrees = new Worktrees(this.db.db);
     this.pool = new WorkerPool({
       bus: this.bus,
       registry: this.registry,
@@ -81,6 +84,7 @@ export class Hub {
       },
       limits: this.limits,
       ptyHost: opts.durable ? () => this.ptyHost() : undefined,
+      worktrees: this.worktrees,
     });
     this.flows = new Flows({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool });
     this.http = new HubHttpServer(this.flows, this.tokens, this.limits);
@@ -149,6 +153,8 @@ export class Hub {
           `cao-mcp: cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed\n`,
         );
     }
+    // Worktrees of workers that ended while no hub ran (a crash): settled now, as their workers' end would have.
+    void this.worktrees.settleOrphans((id) => this.registry.getTerminal(id)?.endedAt === null);
     await this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
     this.delivery.start();
     writeHubRecord({

@@ -14,7 +14,7 @@ import {
 import { z } from 'zod';
 import type { Caller, Flows, ProgressFn } from '../flows/index.js';
 import { TERMINAL_META_KEY, type HandoffTasks } from './tasks.js';
-import { handoffWire, run, structured, workerArgs, workerRequest } from './wire.js';
+import { handoffWire, run, structured, workerArgs, workerRequest, worktreeOutput } from './wire.js';
 
 /** Request ids of blocking handoffs in flight → what to do when the transport lost the stream of their answer. */
 export type LostRequests = Map<RequestId, () => void>;
@@ -32,6 +32,18 @@ const handoffOutput = {
   duration_ms: z.number(),
   message: z.string(),
   status: z.string().optional(),
+  warm: z.boolean().describe('Served by a warm spare worker, started before this call.'),
+  timings: z
+    .object({
+      spawn_ms: z.number().nullable(),
+      first_output_ms: z.number().nullable(),
+      ready_ms: z.number().nullable(),
+      tools_ms: z.number().nullable(),
+      submitted_ms: z.number().nullable(),
+      finished_ms: z.number().nullable(),
+    })
+    .describe("Where the time went, ms since the call began (null: not part of this call, e.g. a warm worker's start-up)."),
+  worktree: worktreeOutput,
 };
 type HandoffArgs = z.infer<z.ZodObject<typeof handoffInput>>;
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;

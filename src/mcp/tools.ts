@@ -5,7 +5,7 @@ import { MAX_MESSAGE_BYTES, type AgentView, type Caller, type Flows, type InboxM
 import { VERSION } from '../util/version.js';
 import { registerHandoff, type LostRequests } from './handoff-tool.js';
 import { hubTasks, type HandoffTasks } from './tasks.js';
-import { run, structured, workerArgs, workerRequest } from './wire.js';
+import { run, structured, workerArgs, workerRequest, worktreeWire } from './wire.js';
 
 /**
  * Calls a quick tool (one that needs no progress, no cancellation and has no output schema) without the SDK's
@@ -69,7 +69,14 @@ export function createMcpServer(flows: Flows, caller: Caller, tasks: HandoffTask
     async (args) =>
       run(async () => {
         const r = await flows.assign(caller, { ...workerRequest(args), message: args.message });
-        return structured({ success: true, terminal_id: r.terminalId, provider: r.provider, profile: r.profile });
+        return structured({
+          success: true,
+          terminal_id: r.terminalId,
+          provider: r.provider,
+          profile: r.profile,
+          warm: r.warm,
+          worktree: worktreeWire(r.worktree),
+        });
       }),
   );
 
@@ -209,6 +216,8 @@ function agentWire(a: AgentView, caller: Caller): Record<string, unknown> {
     ended: a.endedAt !== null,
     ...(a.lastError ? { last_error: a.lastError } : {}),
     ...(a.status === 'waiting_user_answer' && a.live ? { question: a.question } : {}),
+    ...(a.warm ? { warm: true } : {}),
+    ...(a.worktree ? { worktree: worktreeWire(a.worktree) } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { PROVIDER_IDS, type HandoffResult } from '../flows/index.js';
+import { PROVIDER_IDS, type HandoffResult, type WorktreeInfo } from '../flows/index.js';
 import { isCaoError } from '../util/errors.js';
 
 // The wire shapes and helpers the tool files (tools.ts, handoff-tool.ts) share.
@@ -11,11 +11,67 @@ export const workerArgs = {
   working_directory: z.string().optional().describe("Directory the worker runs in (default: the caller's)."),
   provider: providerArg,
   model: z.string().optional().describe('Model for the worker CLI (overrides the profile).'),
+  worktree: z
+    .union([z.boolean(), z.string()])
+    .optional()
+    .describe(
+      "Run the worker in a new git worktree of your repository, on a new branch from your HEAD: true (branch cao/<profile>-<id>) or the branch name. Default: the profile's. A worktree it changed nothing in is removed when it ends; one with changes is kept (path, branch and diff summary in the result and in list_agents).",
+    ),
+  worktree_base: z
+    .string()
+    .optional()
+    .describe('Commit the worktree starts from (default your HEAD; needed when your checkout has uncommitted changes).'),
 };
 
-export function workerRequest(args: { agent_profile: string; working_directory?: string; provider?: string; model?: string }) {
-  return { agentProfile: args.agent_profile, workingDirectory: args.working_directory, provider: args.provider, model: args.model };
+export function workerRequest(args: {
+  agent_profile: string;
+  working_directory?: string;
+  provider?: string;
+  model?: string;
+  worktree?: boolean | string;
+  worktree_base?: string;
+}) {
+  return {
+    agentProfile: args.agent_profile,
+    workingDirectory: args.working_directory,
+    provider: args.provider,
+    model: args.model,
+    worktree: args.worktree,
+    worktreeBase: args.worktree_base,
+  };
 }
+
+/** A worktree as the tools show it (null fields: not known until its worker has ended). */
+export function worktreeWire(w: WorktreeInfo | null): Record<string, unknown> | null {
+  if (!w) return null;
+  return {
+    path: w.path,
+    branch: w.branch,
+    base_commit: w.baseCommit,
+    state: w.state,
+    files_changed: w.filesChanged,
+    insertions: w.insertions,
+    deletions: w.deletions,
+    commits: w.commits,
+    committed: w.commits === null ? null : w.commits > 0,
+    uncommitted_files: w.uncommittedFiles,
+  };
+}
+
+export const worktreeOutput = z
+  .object({
+    path: z.string(),
+    branch: z.string(),
+    base_commit: z.string(),
+    state: z.enum(['active', 'kept', 'removed']),
+    files_changed: z.number().nullable(),
+    insertions: z.number().nullable(),
+    deletions: z.number().nullable(),
+    commits: z.number().nullable(),
+    committed: z.boolean().nullable(),
+    uncommitted_files: z.number().nullable(),
+  })
+  .nullable();
 
 export function handoffWire(r: HandoffResult): Record<string, unknown> {
   return {
@@ -26,6 +82,16 @@ export function handoffWire(r: HandoffResult): Record<string, unknown> {
     duration_ms: r.durationMs,
     message: r.message,
     ...(r.status !== undefined ? { status: r.status } : {}),
+    warm: r.warm,
+    timings: {
+      spawn_ms: r.timings.spawnMs,
+      first_output_ms: r.timings.firstOutputMs,
+      ready_ms: r.timings.readyMs,
+      tools_ms: r.timings.startedMs,
+      submitted_ms: r.timings.submittedMs,
+      finished_ms: r.timings.finishedMs,
+    },
+    worktree: worktreeWire(r.worktree),
   };
 }
 

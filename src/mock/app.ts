@@ -7,6 +7,7 @@ import type { McpClients } from './mcp.js';
 import type { Recorder } from './record.js';
 import type { LiveRegion, Renderer } from './renderer.js';
 import { DEFAULT_ANSWER, RuleBook, fillDeep, fillTemplate, type MockScript, type MockTurn, type TemplateVars } from './script.js';
+import { runEdits } from './edits.js';
 import { truncate } from './text.js';
 import { Interrupted, abortable, sleep, splitChunks } from './turn-timing.js';
 import {
@@ -312,6 +313,7 @@ export class MockApp {
         await this.draw([truncate(summary, this.d.renderer.width)]);
       }
       for (const tc of rule.toolCalls) await this.toolCall(tc, vars, turn);
+      for (const c of runEdits(rule, vars)) this.d.recorder.record('command', { turn: this.turnNo, ...c });
       answer = fillTemplate(template, vars).replace(/\s+$/u, '');
       await this.streamAnswer(answer, rule, turn);
     } catch (e) {
@@ -381,8 +383,6 @@ export class MockApp {
     // a crash leaves the screen as it was: no cleanup, no goodbye
     return this.d.exitProcess(c.exitCode);
   }
-
-  // ---- exit ----------------------------------------------------------------------------------------
 
   async exit(code: number, reason: string): Promise<never> {
     if (this.phase !== 'exiting') {

@@ -3,7 +3,18 @@ import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export type RecordEvent =
-  'start' | 'terminal_reply' | 'ready' | 'input' | 'ignored_input' | 'choice' | 'tool_result' | 'final_frame' | 'interrupted' | 'crash' | 'exit';
+  | 'start'
+  | 'terminal_reply'
+  | 'ready'
+  | 'input'
+  | 'ignored_input'
+  | 'choice'
+  | 'tool_result'
+  | 'final_frame'
+  | 'interrupted'
+  | 'crash'
+  | 'exit'
+  | 'command';
 
 export class Recorder {
   constructor(private readonly file: string | undefined) {}

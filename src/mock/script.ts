@@ -22,6 +22,9 @@
  *                                         // made after the question, before the answer; arguments are templated
  *     "stream": { "chunks": 5, "intervalMs": 100 }, // answer drawn in pieces while still busy
  *     "pauses": [{ "afterChunk": 2, "ms": 1500 }],  // silent pauses mid-answer, still busy
+ *     "writes": [{ "path": "notes.txt", "content": "{{input}}\n", "append": false }],
+ *                                         // files written (relative to its cwd) after the tool calls; content templated
+ *     "commands": [["git", "commit", "-am", "done"]], // argv run (no shell) in its cwd after the writes, in order
  *     "crash": { "afterMs": 200, "exitCode": 3, "partial": "text" },
  *                                         // after the delay: draw `partial` (if any), wait afterMs, exit with exitCode
  *     "repeat": 1                         // how many times the rule may fire (absent = unlimited)
@@ -60,6 +63,8 @@ const turnFields = {
   pauses: z.array(z.strictObject({ afterChunk: z.number().int().positive(), ms: z.number().int().nonnegative() })).default([]),
   question: questionSchema.optional(),
   toolCalls: z.array(toolCallSchema).default([]),
+  writes: z.array(z.strictObject({ path: z.string().min(1), content: z.string(), append: z.boolean().default(false) })).default([]),
+  commands: z.array(z.array(z.string().min(1)).min(1)).default([]),
   crash: z
     .strictObject({
       afterMs: z.number().int().nonnegative().default(0),
@@ -91,7 +96,7 @@ export const scriptSchema = z.strictObject({
     .default({ delayMs: 0, requireTerminalReply: false }),
   spinnerIntervalMs: z.number().int().min(10).default(100),
   rules: z.array(ruleSchema).default([]),
-  default: defaultSchema.default({ answer: 'mock answer to: {{input}}', delayMs: 0, pauses: [], toolCalls: [] }),
+  default: defaultSchema.default({ answer: 'mock answer to: {{input}}', delayMs: 0, pauses: [], toolCalls: [], writes: [], commands: [] }),
 });
 
 export type MockScript = z.infer<typeof scriptSchema>;

@@ -14,6 +14,10 @@ const FrontMatter = z
     description: z.string().default(''),
     provider: z.enum(PROVIDER_IDS).optional(),
     model: z.string().trim().min(1).optional(),
+    /** Run each worker of this profile in a git worktree of its own: true, or the branch name to create. */
+    worktree: z.union([z.boolean(), z.string().trim().min(1)]).optional(),
+    /** Started, never-used spare workers kept ready after the first use (0 = none; default CAO_WARM_POOL, else 1). */
+    pool: z.number().int().min(0).max(8).optional(),
   })
   .strict();
 
@@ -22,6 +26,8 @@ export interface AgentProfile {
   description: string;
   provider?: ProviderId;
   model?: string;
+  worktree?: boolean | string;
+  pool?: number;
   /** The Markdown body: the agent's system prompt. */
   systemPrompt: string;
   /** The file it came from. */
@@ -49,7 +55,7 @@ export function parseProfile(file: string, text: string = readFileSync(file, 'ut
     const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(front matter)';
     const what =
       issue.code === 'unrecognized_keys'
-        ? `unknown field "${field}" (known: name, description, provider, model)`
+        ? `unknown field "${field}" (known: name, description, provider, model, worktree, pool)`
         : `field "${field}": ${issue.message}`;
     throw new CaoError('bad_profile', `${file}: ${what}`);
   }
@@ -59,6 +65,8 @@ export function parseProfile(file: string, text: string = readFileSync(file, 'ut
     description: parsed.data.description,
     provider: parsed.data.provider,
     model: parsed.data.model,
+    worktree: parsed.data.worktree,
+    pool: parsed.data.pool,
     systemPrompt: m[2].trim(),
     file,
   };

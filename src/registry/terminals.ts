@@ -174,6 +174,18 @@ export class TerminalRegistry {
     );
   }
 
+  /** A warm spare (created by nobody) is taken by a caller: from now on it is that caller's worker. */
+  setCreator(id: string, creatorId: string): boolean {
+    const ok =
+      this.db
+        .update(terminals)
+        .set({ creatorId })
+        .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
+        .run().changes > 0;
+    if (ok) announce(this.bus, 'terminal:created', { terminalId: id });
+    return ok;
+  }
+
   getTerminal(id: string): TerminalRow | undefined {
     return this.q.terminalById.get({ id });
   }

@@ -39,6 +39,12 @@ export const ERROR_CODES = [
   'timeout',
   'aborted',
   'shutting_down',
+  // git worktrees (flows/worktree.ts)
+  'git_missing',
+  'not_a_git_repo',
+  'branch_exists',
+  'dirty_base',
+  'worktree_failed',
   // anything else: a bug or an environment failure, never the caller's fault
   'internal',
 ] as const;

@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { desc, eq, inArray } from 'drizzle-orm';
+import type { CaoDrizzle } from '../db/db.js';
+import { worktrees, type WorktreeRow, type WorktreeState } from '../db/schema.js';
+import { CaoError, messageOf } from '../util/errors.js';
+import { caoHome } from '../util/paths.js';
+import { createWorktree, type CreatedWorktree, type WorktreeWish } from './create.js';
+import { runGit } from './git.js';
+import { diffSummary } from './summary.js';
+
+export type { WorktreeWish, CreatedWorktree } from './create.js';
+
+/** Where worktrees are made: `$CAO_WORKTREES_DIR`, default `$CAO_HOME/worktrees`. */
+export function worktreesRoot(): string {
+  return process.env.CAO_WORKTREES_DIR || join(caoHome(), 'worktrees');
+}
+
+/**
+ * The worktrees of workers: made before a worker starts, recorded, and settled when it ends: a worktree its
+ * worker changed nothing in is removed with its branch; one with changes or commits is kept (state `kept`) and
+ * listed until the user removes it (`cao-mcp worktrees rm`, or git itself: a vanished one is noticed).
+ */
+export class Worktrees {
+  /** Settlements in progress, by terminal (a worker that ends twice is settled once; shutdown waits for them). */
+  private readonly settling = new Map<string, Promise<WorktreeRow | undefined>>();
+
+  constructor(private readonly db: CaoDrizzle) {}
+
+  async create(terminalId: string, callerDir: string, defaultBranch: string, wish: WorktreeWish): Promise<CreatedWorktree> {
+    const w = await createWorktree(callerDir, terminalId, defaultBranch, wish, worktreesRoot());
+    this.db
+      .insert(worktrees)
+      .values({ terminalId, repoRoot: w.repoRoot, path: w.path, branch: w.branch, baseCommit: w.baseCommit, createdAt: Date.now() })
+      .run();
+    return w;
+  }
+
+  get(terminalId: string): WorktreeRow | undefined {
+    return this.db.select().from(worktrees).where(eq(worktrees.terminalId, terminalId)).get();
+  }
+
+  /** Rows by state (newest first); kept ones whose folder is gone are marked removed first. */
+  list(states: WorktreeState[] = ['active', 'kept']): WorktreeRow[] {
+    const rows = this.db.select().from(worktrees).where(inArray(worktrees.state, states)).orderBy(desc(worktrees.createdAt)).all();
+    return rows.filter((r) => {
+      if (r.state !== 'kept' || existsSync(r.path)) return true;
+      this.setState(r.terminalId, 'removed');
+      return states.includes('removed');
+    });
+  }
+
+  /** The worker of `terminalId` ended: records what it changed, then removes the worktree if that is nothing. */
+  settle(terminalId: string): Promise<WorktreeRow | undefined> {
+    const row = this.get(terminalId);
+    if (!row || row.state !== 'active') return Promise.resolve(row);
+    let p = this.settling.get(terminalId);
+    if (!p) {
+      p = this.settleNow(row).finally(() => this.settling.delete(terminalId));
+      this.settling.set(terminalId, p);
+    }
+    return p;
+  }
+
+  /** Settles every active worktree whose worker is not among `live` (a hub that died left them). */
+  async settleOrphans(live: (terminalId: string) => boolean): Promise<void> {
+    for (const r of this.list(['active'])) if (!live(r.terminalId)) await this.settle(r.terminalId);
+  }
+
+  /** Waits for the settlements in progress. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.settling.values()]);
+  }
+
+  private async settleNow(row: WorktreeRow): Promise<WorktreeRow | undefined> {
+    let d;
+    try {
+      d = await diffSummary(row.path, row.baseCommit);
+    } catch (e) {
+      // It cannot be read: keep it, the user decides.
+      process.stderr.write(`cao-mcp: worktree ${row.path}: could not take its diff (${messageOf(e)}); kept\n`);
+      this.db.update(worktrees).set({ state: 'kept', endedAt: Date.now() }).where(eq(worktrees.terminalId, row.terminalId)).run();
+      return this.get(row.terminalId);
+    }
+    let changed = d !== null && (d.commits > 0 || d.uncommittedFiles > 0);
+    if (d && !changed) {
+      try {
+        await removeCheckout(row, true);
+      } catch (e) {
+        process.stderr.write(`cao-mcp: ${messageOf(e)}; kept\n`);
+        changed = true;
+      }
+    }
+    this.db
+      .update(worktrees)
+      .set({ state: changed ? 'kept' : 'removed', endedAt: Date.now(), ...(d ?? {}) })
+      .where(eq(worktrees.terminalId, row.terminalId))
+      .run();
+    return this.get(row.terminalId);
+  }
+
+  /**
+   * The user is done with a kept worktree (`cao-mcp worktrees rm`): its folder goes; its branch stays (it holds
+   * the commits). Uncommitted changes are refused unless `force`.
+   */
+  async remove(ref: string, force = false): Promise<WorktreeRow> {
+    const row = this.list(['active', 'kept']).find((r) => r.terminalId === ref || r.branch === ref || r.path === ref);
+    if (!row) throw new CaoError('not_found', `no kept worktree "${ref}" (give its terminal id, branch or path; cao-mcp worktrees lists them)`);
+    if (row.state === 'active')
+      throw new CaoError('bad_request', `worktree ${row.path} is in use by worker ${row.terminalId}; stop the worker first`);
+    const d = await diffSummary(row.path, row.baseCommit);
+    if (d && d.uncommittedFiles > 0 && !force)
+      throw new CaoError(
+        'bad_request',
+        `worktree ${row.path} has ${d.uncommittedFiles} uncommitted file${d.uncommittedFiles > 1 ? 's' : ''}; commit them on branch ${row.branch} first, or remove it with --force to lose them`,
+      );
+    await removeCheckout(row, d !== null && d.commits === 0 && d.uncommittedFiles === 0);
+    this.setState(row.terminalId, 'removed');
+    return this.get(row.terminalId)!;
+  }
+
+  private setState(terminalId: string, state: WorktreeState): void {
+    this.db.update(worktrees).set({ state }).where(eq(worktrees.terminalId, terminalId)).run();
+  }
+}
+
+/** `git worktree remove --force` (ignored files such as build output go with it) and, when asked, its branch. */
+async function removeCheckout(row: WorktreeRow, dropBranch: boolean): Promise<void> {
+  const r = await runGit(row.repoRoot, ['worktree', 'remove', '--force', row.path]);
+  if (r.code !== 0 && existsSync(row.path)) throw new CaoError('worktree_failed', `git worktree remove ${row.path} failed: ${r.stderr.trim()}`);
+  await runGit(row.repoRoot, ['worktree', 'prune']);
+  if (dropBranch) await runGit(row.repoRoot, ['branch', '-D', row.branch]);
+}
