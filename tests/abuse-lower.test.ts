@@ -71,7 +71,14 @@ describe('worker files', () => {
       success: boolean;
     };
     expect(h.success).toBe(true);
-    expect(existsSync(path.join(home, 'run', h.terminal_id))).toBe(false);
+    // a finished handoff's worker is stopped right after its answer went out (not before)
+    expect(
+      await waitFor(
+        () => existsSync(path.join(home, 'run', h.terminal_id)),
+        (e) => !e,
+        10_000,
+      ),
+    ).toBe(false);
   });
 
   it('a terminal log is capped and rotated (one previous file kept)', async () => {

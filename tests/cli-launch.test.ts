@@ -70,7 +70,8 @@ async function hubOf(home: string): Promise<HubClient> {
 }
 
 async function agents(hub: HubClient): Promise<AgentView[]> {
-  return (await hub.agents()).agents.filter((a) => a.kind === 'worker');
+  // (not the warm spare the assign leaves: tests/warm.test.ts is about those)
+  return (await hub.agents()).agents.filter((a) => a.kind === 'worker' && !a.warm);
 }
 
 describe('cao-mcp launch: a supervisor in the user’s terminal', () => {

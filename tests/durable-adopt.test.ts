@@ -161,13 +161,16 @@ describe('durable hub: re-adoption from the pty host', () => {
       }>;
       const ended = await waitFor(
         () =>
-          rows.map(
-            (r) =>
-              db().prepare('select ended_at, last_error from terminals where id = ?').get(r.id) as {
-                ended_at: number | null;
-                last_error: string | null;
-              },
-          ),
+          // (a warm spare a previous hub left is ended already, with its own reason)
+          rows
+            .filter((r) => ids.includes(r.id))
+            .map(
+              (r) =>
+                db().prepare('select ended_at, last_error from terminals where id = ?').get(r.id) as {
+                  ended_at: number | null;
+                  last_error: string | null;
+                },
+            ),
         (all) => all.every((r) => r.ended_at !== null),
         10_000,
       );

@@ -55,6 +55,8 @@ describe('cao-mcp over stdio: handoff to a mock worker', () => {
       'provider',
       'timeout',
       'working_directory',
+      'worktree',
+      'worktree_base',
     ]);
     expect(handoff.inputSchema.required?.sort()).toEqual(['agent_profile', 'message']);
   });

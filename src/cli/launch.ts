@@ -135,7 +135,7 @@ async function runSupervisor(hub: Hub, t: Terminal, say: (s: string) => void): P
   if (stdin.isTTY) stdin.setRawMode(false);
   stdin.pause();
   stdout.write(restoreSequence(t));
-  const workers = hub.pool.live().filter((x) => x.id !== t.id).length;
+  const workers = hub.pool.busy().filter((x) => x.id !== t.id).length;
   const how = why ? `ended (${why})` : `exited with code ${exit.exitCode}${exit.signal ? ` (signal ${exit.signal})` : ''}`;
   say(`${t.provider.label} ${how}; stopping the hub${workers ? ` and ${workers} worker${workers > 1 ? 's' : ''}` : ''}…`);
   await hub.stop();

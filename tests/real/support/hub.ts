@@ -136,7 +136,9 @@ export async function withRealHub(
   const fm = await startFakeModel({ script });
   const seeded = seedRealClis(clis, { modelUrl: fm.url, cwd: project, home: path.join(tmp, 'home') });
   // Complete environment, nothing inherited from the test process but what the seed keeps (PATH).
-  const env = { ...seeded.env, ...bins, CAO_HOME: caoHome, ...opts.env };
+  // Warm spares (a second CLI started after each use) only where a test is about them: on 2 cores they would
+  // start beside the very turns the other scenarios time.
+  const env = { ...seeded.env, ...bins, CAO_HOME: caoHome, CAO_WARM_POOL: '0', ...opts.env };
   const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], cwd: project, env, stderr: 'pipe' });
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
