@@ -122,7 +122,7 @@ function num(v) {
   return v === null || v === undefined ? 'n/a' : Math.abs(v) >= 100 ? String(Math.round(v)) : String(Math.round(v * 100) / 100);
 }
 function withUnit(v, unit) {
-  return `${num(v)} ${unit === '% of a core' ? '%' : unit}`;
+  return v === null || v === undefined ? 'n/a' : `${num(v)} ${unit === '% of a core' ? '%' : unit}`;
 }
 
 /** The README's Performance table, from whatever results are on disk: figure, baseline, ratio, target. */
