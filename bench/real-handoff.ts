@@ -249,7 +249,7 @@ async function benchCli(cli: AnyCli): Promise<CliResult> {
             progress: progress.map((x) => ({ ms: r1(x.ms)!, message: x.message })),
             waitedBeforeMs: r1(waited)!,
             terminalId: sc.terminal_id ?? null,
-            ...(row === null && (!sc.success || sc.output !== answer) ? { message: (sc.message ?? text).slice(0, 500) } : {}),
+            ...(!sc.success || sc.output !== answer ? { message: (sc.message ?? text).slice(0, 500) } : {}),
           };
           lastTerminal = row.terminalId;
           // a worker left running (a failure) would hold the next wait: stop it
