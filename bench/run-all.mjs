@@ -24,6 +24,9 @@ const ALL = [
     .filter((n) => !KNOWN.includes(n))
     .sort(),
 ];
+// Benchmarks that run elsewhere (not by this runner) but whose results, when on disk, join the table:
+// real-handoff needs root, the loopback-only namespace and the real CLIs (npm run bench:real).
+const TABLE_ONLY = ['real-handoff'];
 /** Wall-clock limits per benchmark (full mode); --quick uses half. */
 // (hop runs completion and delivery twice per round, two rounds: 2 × 2 × their limits would be generous)
 const LIMIT_S = { completion: 240, delivery: 200, scale: 240, inbox: 450, ingest: 240, adopt: 240, ptyhost: 240, hop: 1200 };
@@ -119,14 +122,15 @@ function num(v) {
   return v === null || v === undefined ? 'n/a' : Math.abs(v) >= 100 ? String(Math.round(v)) : String(Math.round(v * 100) / 100);
 }
 function withUnit(v, unit) {
-  return `${num(v)} ${unit === '% of a core' ? '%' : unit}`;
+  return v === null || v === undefined ? 'n/a' : `${num(v)} ${unit === '% of a core' ? '%' : unit}`;
 }
 
 /** The README's Performance table, from whatever results are on disk: figure, baseline, ratio, target. */
 function summaryTable() {
-  const r = Object.fromEntries(ALL.map((n) => [n, readResultIn(RESULTS_DIR, n)]));
+  const names = [...ALL, ...TABLE_ONLY];
+  const r = Object.fromEntries(names.map((n) => [n, readResultIn(RESULTS_DIR, n)]));
   const rows = [];
-  for (const n of ALL) {
+  for (const n of names) {
     if (!r[n]?.summary) continue;
     for (const h of r[n].summary) {
       const mark = h.pass === null ? '' : h.pass ? ' ✓' : ' ✗';
@@ -140,9 +144,10 @@ function summaryTable() {
     .filter(Boolean)
     .sort()
     .at(-1);
-  const mode = ALL.some((n) => r[n]?.quick) ? ' (some figures from --quick runs)' : '';
+  const mode = names.some((n) => r[n]?.quick) ? ' (some figures from --quick runs)' : '';
+  const real = r['real-handoff']?.timestamp ? ` The real-CLI rows are from \`npm run bench:real\`, ${r['real-handoff'].timestamp}.` : '';
   return [
-    `Figures from \`npm run bench\` on ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemMB / 1024)} GB, Node ${m.node}, ${when ?? 'never'}${mode}.`,
+    `Figures from \`npm run bench\` on ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemMB / 1024)} GB, Node ${m.node}, ${when ?? 'never'}${mode}.${real}`,
     "Ratio = our cost / the baseline's, both measured in the same run (lower is better; for latencies, figure / floor).",
     '',
     '| Measure | cao-mcp | Baseline, same run | Ratio | Target | Reference designs |',

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LoggingMessageNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, type CallToolResult, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { CLI, REPO, stopEverything } from '../../support/cao-client.js';
 import { startFakeModel, type FakeModel, type FakeScript } from '../../support/fake-model/index.js';
 import {
@@ -76,7 +76,8 @@ export interface RealHub {
   caoHome: string;
   outDir: string;
   notifications: unknown[];
-  call(name: string, args: Record<string, unknown>, timeoutMs?: number): Promise<CallToolResult>;
+  /** `onprogress`: the call's progress notifications (a progress token is sent with the request when it is given). */
+  call(name: string, args: Record<string, unknown>, timeoutMs?: number, onprogress?: (p: Progress) => void): Promise<CallToolResult>;
   /** Calls a tool and returns its structured content; throws with the text when the tool reported an error. */
   ok<T = Record<string, unknown>>(name: string, args: Record<string, unknown>, timeoutMs?: number): Promise<T>;
   agents(includeEnded?: boolean): Promise<Agent[]>;
@@ -145,8 +146,12 @@ export async function withRealHub(
   const client = new Client({ name: `real-e2e-${tag}`, version: '1.0.0' });
   const notifications: unknown[] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void notifications.push(n.params));
-  const call = async (name: string, args: Record<string, unknown>, timeoutMs = 300_000) =>
-    (await client.callTool({ name, arguments: args }, undefined, { timeout: timeoutMs, resetTimeoutOnProgress: false })) as CallToolResult;
+  const call = async (name: string, args: Record<string, unknown>, timeoutMs = 300_000, onprogress?: (p: Progress) => void) =>
+    (await client.callTool({ name, arguments: args }, undefined, {
+      timeout: timeoutMs,
+      resetTimeoutOnProgress: false,
+      onprogress,
+    })) as CallToolResult;
   const ok = async <T>(name: string, args: Record<string, unknown>, timeoutMs?: number): Promise<T> => {
     const r = await call(name, args, timeoutMs);
     if (r.isError) throw new Error(`${name}(${JSON.stringify(args)}) failed: ${textOf(r)}`);
