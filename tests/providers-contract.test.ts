@@ -140,6 +140,9 @@ for (const [id, { provider: p, capture }] of rows) {
       expect(p.rows).toBeLessThanOrEqual(200);
       expect(p.startupTimeoutMs).toBeGreaterThan(0);
       expect(p.input.enterDelayMs).toBeGreaterThanOrEqual(0);
+      // a bracketed paste may be followed sooner, never later, than typed text
+      expect(p.input.pasteEnterDelayMs ?? p.input.enterDelayMs).toBeLessThanOrEqual(p.input.enterDelayMs);
+      expect(p.input.pasteEnterDelayMs ?? 0).toBeGreaterThanOrEqual(0);
       expect(p.input.submitKey).not.toBe('');
       if (p.readyWithoutBusyMs !== undefined) expect(p.readyWithoutBusyMs).toBeGreaterThan(0);
     });

@@ -25,7 +25,8 @@ export async function submitInput(
   const turn = opts.turn ?? t.monitor.newTurn();
 
   // Without bracketed paste a newline would submit each line on its own: flatten it.
-  const payload = screen.bracketedPaste ? PASTE_START + clean + PASTE_END : clean.replace(/\n+/g, ' ');
+  const bracketed = screen.bracketedPaste;
+  const payload = bracketed ? PASTE_START + clean + PASTE_END : clean.replace(/\n+/g, ' ');
   // Let the paste land (echo in the input box) before Enter; never less than the provider's delay.
   // Where the provider can see its input box, a paste that never shows up there is pasted again.
   const pending = t.provider.inputPending;
@@ -41,7 +42,8 @@ export async function submitInput(
     if (landed || !pending) break;
     if (attempt >= 2) throw new CaoError('input_not_taken', `${t.provider.label} did not show the pasted text in its input box (terminal ${t.id})`);
   }
-  const remaining = t.provider.input.enterDelayMs - (Date.now() - pastedAt);
+  const { enterDelayMs, pasteEnterDelayMs } = t.provider.input;
+  const remaining = (bracketed ? (pasteEnterDelayMs ?? enterDelayMs) : enterDelayMs) - (Date.now() - pastedAt);
   if (remaining > 0) await sleep(remaining);
   await waitUntil(() => Date.now() - screen.lastWrite >= 30 && !screen.busy, 500);
 

@@ -280,7 +280,8 @@ export const claudeCodeProvider: Provider = {
   pendingQuestion,
   extractLastAnswer,
   answerKeys,
-  input: { enterDelayMs: 250, submitKey: '\r' },
+  // after a bracketed paste, 50 ms: measured with bench/real-handoff (issue 14), every answer exact
+  input: { enterDelayMs: 250, pasteEnterDelayMs: 50, submitKey: '\r' },
   exit: { keys: ['/exit', '\r'], graceMs: 3000 },
   startupTimeoutMs: 90_000,
   // It connects MCP servers in the background after the prompt shows: wait for it to list our tools.

@@ -286,7 +286,8 @@ export const codexProvider: Provider = {
   extractLastAnswer,
   answerKeys,
   // Codex treats keys arriving within its paste-burst window (~120 ms) as pasted text: wait it out
-  input: { enterDelayMs: 200, submitKey: '\r' },
+  // after a bracketed paste, 50 ms: measured with bench/real-handoff (issue 14), every answer exact
+  input: { enterDelayMs: 200, pasteEnterDelayMs: 50, submitKey: '\r' },
   exit: { keys: ['/quit', '\r'], graceMs: 3000 },
   startupTimeoutMs: 60_000,
 };

@@ -263,7 +263,8 @@ export const opencodeProvider: Provider = {
   pendingQuestion,
   extractLastAnswer,
   answerKeys,
-  input: { enterDelayMs: 500, submitKey: '\r' },
+  // after a bracketed paste, 50 ms: measured with bench/real-handoff (issue 14), every answer exact
+  input: { enterDelayMs: 500, pasteEnterDelayMs: 50, submitKey: '\r' },
   // The first Ctrl-C clears a typed draft, the next one quits.
   exit: { keys: ['\x03', '\x03'], graceMs: 3000 },
   // A first start may install plugins or packages before the TUI shows.

@@ -76,8 +76,13 @@ export interface Provider {
   /** Keys that answer a pending question with `answer` (default: the text, then Enter). */
   answerKeys?(answer: string, screen: ScreenSnapshot): string[];
   input: {
-    /** Pause between the pasted text and the Enter that submits it. */
+    /** Pause between the text and the Enter that submits it, when the text was typed (no bracketed paste). */
     enterDelayMs: number;
+    /**
+     * The same pause after a bracketed paste (default enterDelayMs). Shorter where the CLI's paste-burst heuristics
+     * (an Enter soon after fast typing means a newline) apply to typed characters only: measured per CLI (bench/real-handoff).
+     */
+    pasteEnterDelayMs?: number;
     /** What submits the input (normally "\r"). */
     submitKey: string;
   };
