@@ -137,6 +137,10 @@ describe('worktrees', () => {
     });
     expect(git(repo, 'show', `${wa.branch}:shared.txt`)).toBe('changed and committed');
     expect(git(repo, 'branch', '--list', 'feature/b')).toContain('feature/b');
+    // `cao-mcp ls --all` shows each worker's branch, and that it was kept
+    const ls = cli(['ls', '--all']).stdout;
+    expect(ls).toContain('WORKTREE');
+    expect(ls).toContain('feature/b (kept)');
     // both listed by `cao-mcp worktrees` until the user removes them
     const listed = JSON.parse(cli(['worktrees', '--json']).stdout).worktrees as { branch: string; state: string }[];
     expect(listed.filter((w) => w.state === 'kept').map((w) => w.branch)).toEqual(expect.arrayContaining([wa.branch, 'feature/b']));

@@ -6,8 +6,9 @@ import { ago, paint, table, useColour } from './table.js';
 
 export const LS_HELP = `Usage: cao-mcp ls [--all] [--json] [--hub <url|port|pid>]
 
-Lists the agents of the running hub(s): id, profile, provider, status, creator, age and the
-messages waiting for them. Agents stuck on a question are flagged, with the question.
+Lists the agents of the running hub(s): id, profile, provider, status, creator (or "warm spare"),
+age, the messages waiting for them, and the branch of any in a git worktree (kept ones: see
+cao-mcp worktrees). Agents stuck on a question are flagged, with the question.
   --all     include agents that have ended
   --json    {"hubs": [...], "agents": [...]} for scripts
   --hub     only this hub (when several run)`;
@@ -54,15 +55,17 @@ export function formatAgents(hubs: HubInfo[], agents: LsAgent[], colour: boolean
   let out = hubs.map((h) => p.dim(`hub ${h.url}  (${h.mode}, pid ${h.pid})`)).join('\n') + '\n';
   if (!agents.length) return out + 'no agents\n';
   const multi = hubs.length > 1;
+  const trees = agents.some((a) => a.worktree);
   const rows = agents.map((a) => {
     const waiting = a.status === 'waiting_user_answer' && !a.endedAt;
     const status = waiting ? p.bold(p.yellow('⚠ WAITING FOR ANSWER')) : colourStatus(a.status, p);
     const pending = a.pending ? p.yellow(String(a.pending)) : '0';
-    const row = [a.id, a.profile ?? '', a.provider ?? '', status, a.creator ?? '', ago(a.ageSeconds), pending];
+    const row = [a.id, a.profile ?? '', a.provider ?? '', status, a.warm ? p.dim('warm spare') : (a.creator ?? ''), ago(a.ageSeconds), pending];
+    if (trees) row.push(a.worktree ? `${a.worktree.branch}${a.worktree.state === 'active' ? '' : ` (${a.worktree.state})`}` : '');
     if (multi) row.push(a.hub ? new URL(a.hub).port : '');
     return row;
   });
-  const header = ['ID', 'PROFILE', 'PROVIDER', 'STATUS', 'CREATOR', 'AGE', 'PENDING', ...(multi ? ['HUB'] : [])];
+  const header = ['ID', 'PROFILE', 'PROVIDER', 'STATUS', 'CREATOR', 'AGE', 'PENDING', ...(trees ? ['WORKTREE'] : []), ...(multi ? ['HUB'] : [])];
   out += table(header, rows, p);
   const waiting = agents.filter((a) => a.status === 'waiting_user_answer' && !a.endedAt);
   for (const a of waiting) {

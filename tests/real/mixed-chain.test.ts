@@ -57,10 +57,11 @@ describe(`mixed chain: claude_code ${versionOf('claude')} supervisor → codex $
         terminal_id: expect.any(String),
       });
 
-      // the Codex worker was the supervisor's, and the handoff ended it with all its processes
-      const workers = await h.agents(true);
-      const codex = workers.find((a) => a.provider === 'codex');
-      expect(codex).toMatchObject({ creator: sup, ended: true, status: 'exited' });
+      // the Codex worker was the supervisor's, and the handoff ended it (right after its answer went out) with all its processes
+      const codex = (await h.agents(true)).find((a) => a.provider === 'codex');
+      expect(codex).toMatchObject({ creator: sup });
+      await h.waitStatus(codex!.id, (s) => s === 'exited', 15_000, 'the handoff worker ended');
+      expect((await h.agents(true)).find((a) => a.id === codex!.id)).toMatchObject({ ended: true, status: 'exited' });
       expect(await waitNoProcessesWithEnv('CAO_TERMINAL_ID', codex!.id, 10_000)).toEqual([]);
       // the supervisor's own final answer
       await h.waitStatus(sup, (s) => s === 'completed', 60_000, 'supervisor completed');

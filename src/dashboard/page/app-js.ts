@@ -121,10 +121,11 @@ export const PAGE_JS = String.raw`
       tr.appendChild(el('td', '', a.profile || ''));
       tr.appendChild(el('td', '', a.provider || ''));
       var st = el('td'); st.appendChild(el('span', 'badge st-' + a.status, statusLabel(a.status))); tr.appendChild(st);
-      tr.appendChild(el('td', 'mono', a.creator || ''));
+      tr.appendChild(el('td', 'mono', a.warm ? 'warm spare' : a.creator || ''));
       tr.appendChild(el('td', 'age', age(ageOf(a))));
       tr.appendChild(el('td', 'pending' + (a.pending ? ' has' : ''), a.pending ? String(a.pending) : '–'));
-      tr.title = (a.workingDirectory || '') + (a.lastError ? '\n' + a.lastError : '');
+      var wt = a.worktree ? '\nworktree ' + a.worktree.state + ' on ' + a.worktree.branch : '';
+      tr.title = (a.workingDirectory || '') + wt + (a.lastError ? '\n' + a.lastError : '');
       tr.addEventListener('click', function () { select(a.id); });
       body.appendChild(tr);
     });

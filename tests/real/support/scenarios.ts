@@ -103,6 +103,8 @@ export function defineCliSuite(spec: CliSpec): void {
           expect(await waitNoProcessesWithEnv('CAO_TERMINAL_ID', sc.terminal_id, 10_000)).toEqual([]);
           const turns = h.fm.log.filter((e) => e.kind !== 'side');
           expect(turns.map((e) => e.answer)).toEqual([{ text: answer }]);
+          // (its row ends once its stop has finished, right after the answer went out)
+          await h.waitStatus(sc.terminal_id, (s) => s === 'exited', 15_000, 'the handoff worker ended');
           const agents = await h.agents(true);
           expect(agents.find((a) => a.id === sc.terminal_id)).toMatchObject({ ended: true, status: 'exited' });
           if (spec.question.kind === 'absent') {
