@@ -94,6 +94,22 @@ describe('durable hub: re-adoption from the pty host', () => {
       const second = await startDaemon();
       cleanup.push(() => stopProc(second.proc));
       expect(second.stderr()).toMatch(/adopted 5 worker\(s\) from the pty host/);
+      // the warm spare the first hub kept (after the first assign) is not adopted: ended, its process gone
+      const spares = db().prepare(`select id, ended_at, last_error from terminals where kind = 'worker' and creator_id is null`).all() as Array<{
+        id: string;
+        ended_at: number | null;
+        last_error: string | null;
+      }>;
+      expect(spares).toHaveLength(1);
+      expect(spares[0]).toMatchObject({ last_error: 'warm spare of a previous hub' });
+      expect(spares[0]!.ended_at).not.toBeNull();
+      expect(
+        await waitFor(
+          () => pidsWithEnv('CAO_TERMINAL_ID', spares[0]!.id),
+          (p) => p.length === 0,
+          10_000,
+        ),
+      ).toEqual([]);
       // the same worker processes, all along
       for (const id of ids) expect(pidsWithEnv('CAO_TERMINAL_ID', id)).toContain(pids.get(id));
       // every stored message reaches its worker, none fails
