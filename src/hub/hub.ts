@@ -154,7 +154,9 @@ export class Hub {
         );
     }
     // Worktrees of workers that ended while no hub ran (a crash): settled now, as their workers' end would have.
-    void this.worktrees.settleOrphans((id) => this.registry.getTerminal(id)?.endedAt === null);
+    void this.worktrees
+      .settleOrphans((id) => this.registry.getTerminal(id)?.endedAt === null)
+      .catch((e: Error) => process.stderr.write(`cao-mcp: settling the worktrees of ended workers: ${e.message}\n`));
     await this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
     this.delivery.start();
     writeHubRecord({

@@ -265,8 +265,9 @@ export const geminiCliProvider: Provider = {
   inputPending,
   // An Enter that Gemini sees within ~40 ms of a paste (later when its event loop is busy starting up)
   // becomes a newline in the input instead of a submit: leave it room.
-  // after a bracketed paste, 50 ms: measured with bench/real-handoff (issue 14), every answer exact
-  input: { enterDelayMs: 500, pasteEnterDelayMs: 50, submitKey: '\r' },
+  // After a bracketed paste Gemini ignores a submit for 40 ms (its guard against pasted newlines submitting); at 50 ms
+  // from our write, 5 of 24 Enters landed inside it on 2 cores (bench/real-handoff: re-sent after 1.5 s). 120 ms: none.
+  input: { enterDelayMs: 500, pasteEnterDelayMs: 120, submitKey: '\r' },
   // Gemini ignores SIGHUP. Ctrl-U clears any typed text, then /quit; the group is killed after graceMs anyway.
   exit: { keys: ['\x15', '/quit', '\r'], graceMs: 3000 },
   startupTimeoutMs: 60_000,
