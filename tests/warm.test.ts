@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectHttp, startServe, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { pidsWithEnv, waitFor } from './support/procs.js';
+import { specKey, type WorkerSpec } from '../src/flows/warm.js';
 
 // A slow start-up (1.5 s before its prompt), so that a warm handoff is visibly faster than a cold one.
 const SCRIPT = {
@@ -143,4 +144,21 @@ describe('warm spares', () => {
     );
     expect(ended.last_error).toMatch(/unused for 20 s \(CAO_WARM_IDLE_SECONDS\)/);
   }, 60_000);
+
+  it('a spare matches only the same provider, profile (and its prompt), model, directory and hub environment', () => {
+    const profile = { name: 'dev', description: '', systemPrompt: 'You code.', file: '/p/dev.md' };
+    const spec: WorkerSpec = { cwd: '/w', profile, providerId: 'mock', model: undefined };
+    const env = { PATH: '/bin', CAO_X: '1' };
+    const key = specKey(spec, env);
+    expect(specKey({ ...spec }, { CAO_X: '1', PATH: '/bin' })).toBe(key); // order does not matter
+    for (const other of [
+      specKey({ ...spec, providerId: 'claude_code' }, env),
+      specKey({ ...spec, profile: { ...profile, systemPrompt: 'You review.' } }, env),
+      specKey({ ...spec, profile: { ...profile, file: '/q/dev.md' } }, env),
+      specKey({ ...spec, model: 'm2' }, env),
+      specKey({ ...spec, cwd: '/elsewhere' }, env),
+      specKey(spec, { ...env, CAO_X: '2' }),
+    ])
+      expect(other).not.toBe(key);
+  });
 });

@@ -53,10 +53,15 @@ interface Spare {
 /** After a spare failed to start, none for the same spec is tried again for this long. */
 const RETRY_AFTER_FAILURE_MS = 60_000;
 
-/** The key of a spec: the profile's prompt and file count too, so an edited profile never gets a spare started from the old one. */
-export function specKey(s: WorkerSpec): string {
-  const prompt = createHash('sha256').update(s.profile.systemPrompt).digest('hex').slice(0, 16);
-  return JSON.stringify([s.providerId, s.profile.name, s.profile.file, prompt, s.model ?? '', s.cwd]);
+/**
+ * The key of a spec: the profile's prompt and file count too, so an edited profile never gets a spare started from
+ * the old one; and the hub's environment, which every worker inherits (a CLI setting changed there, a spare started
+ * before it is not used).
+ */
+export function specKey(s: WorkerSpec, env: NodeJS.ProcessEnv = process.env): string {
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const environment = hash(JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  return JSON.stringify([s.providerId, s.profile.name, s.profile.file, hash(s.profile.systemPrompt), s.model ?? '', s.cwd, environment]);
 }
 
 /**
