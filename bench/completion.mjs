@@ -195,7 +195,7 @@ function analyse(runs, events, record, quick, floor) {
       }),
       headline({
         id: 'completion.returned',
-        label: 'handoff returned after the final frame (p95; stops the worker first)',
+        label: 'handoff returned after the final frame (p95; the worker is stopped after the answer went out)',
         value: figures.handoffReturnedAfterFinalFrameMs.p95,
         unit: 'ms',
         better: 'lower',

@@ -18,11 +18,9 @@ fail() {
 
 cd "$(dirname "$0")/.."
 
-[ "$(id -u)" = 0 ] || fail "must run as root (unshare -n needs it); current uid is $(id -u)"
-command -v unshare >/dev/null 2>&1 || fail "unshare not found (util-linux)"
-command -v ip >/dev/null 2>&1 || fail "ip not found (iproute2)"
-unshare -n true 2>/dev/null || fail "unshare -n does not work here (no permission to create a network namespace)"
-unshare -n sh -c 'ip link set lo up' 2>/dev/null || fail "cannot bring loopback up inside a new network namespace"
+# shellcheck source=lib/loopback-namespace.sh
+. scripts/lib/loopback-namespace.sh
+require_loopback_namespace
 
 started=$(date +%s)
 echo "test-real: installing the pinned CLIs (skipped when present)"

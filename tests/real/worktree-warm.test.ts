@@ -68,7 +68,8 @@ for (const cli of ['claude', 'codex'] as AnyCli[]) {
             if (Date.now() > until) throw new Error('no warm spare became ready');
             await new Promise((r) => setTimeout(r, 300));
           }
-          const warm = await handoff(h, provider, 'do the second task');
+          // (three lines: a bracketed paste of several lines, then Enter 50 ms later, must submit it whole)
+          const warm = await handoff(h, provider, 'do the second task\nthe second line of it\nand its third line');
           recordTiming(cli, 'handoff cold', cold.duration_ms);
           recordTiming(cli, 'handoff warm', warm.duration_ms);
           expect(warm).toMatchObject({ output: `SECOND-${cli}`, warm: true });
@@ -76,6 +77,7 @@ for (const cli of ['claude', 'codex'] as AnyCli[]) {
           // nothing of the previous task reached the warm worker's model
           const seen = requestsFor(h, 'second task');
           expect(seen.length).toBeGreaterThan(0);
+          expect(seen.some((b) => b.includes('the second line of it') && b.includes('and its third line'))).toBe(true);
           for (const b of seen) {
             expect(b).not.toContain('first task');
             expect(b).not.toContain(`FIRST-${cli}`);
