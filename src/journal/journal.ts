@@ -28,6 +28,8 @@ interface Pending {
   terminalId: string | null;
   callerId: string | null;
   detail: Record<string, unknown>;
+  /** Known already (a new terminal's, read when it was announced); else looked up at write time. */
+  runId?: string | null;
 }
 
 const HOUR_MS = 3_600_000;
@@ -82,7 +84,7 @@ export class Journal {
   private subscribe(): void {
     this.on('hub:started', (e) => this.add('hub.started', null, null, { ...e }));
     this.on('hub:recovered', (e) => this.add('hub.recovered', null, null, { ...e }));
-    this.on('terminal:created', (e) => this.add('terminal.created', e.terminalId, null, {}));
+    this.on('terminal:created', (e) => this.created(e.terminalId));
     this.on('terminal:removed', (e) => this.add('terminal.ended', e.terminalId, null, {}));
     this.on('status', (e) => {
       if (e.previous === 'starting' && e.cause.kind === 'started')
@@ -129,14 +131,48 @@ export class Journal {
     this.on('question:answered', (e) => this.add('question.answered', e.terminalId, e.callerId, { kind: e.kind, bytes: e.bytes }));
   }
 
+  /**
+   * A terminal was registered, or a warm spare taken: its row is read now (one read by key, once per terminal), since
+   * a spare's row changes when it is taken.
+   */
+  private created(id: string): void {
+    if (this.closed) return;
+    const t = this.terminal(id);
+    this.runs.set(id, t?.runId ?? null);
+    const provider = t?.provider ?? null;
+    const profile = t?.profile ?? null;
+    if (this.spares.delete(id)) {
+      this.add(
+        'terminal.taken',
+        id,
+        t?.creatorId ?? null,
+        { provider, profile } satisfies JournalDetail<'terminal.taken'>,
+        Date.now(),
+        t?.runId ?? null,
+      );
+      return;
+    }
+    const spare = t?.kind === 'worker' && t.creatorId === null;
+    if (spare) this.spares.add(id);
+    const detail: JournalDetail<'terminal.created'> = { kind: t?.kind ?? null, provider, profile, spare };
+    this.add('terminal.created', id, t?.creatorId ?? null, detail, Date.now(), t?.runId ?? null);
+  }
+
   /** Buffers one event; the batch is written later (see the class). */
-  private add(type: JournalEventType, terminalId: string | null, callerId: string | null, detail: Record<string, unknown>, at = Date.now()): void {
+  private add(
+    type: JournalEventType,
+    terminalId: string | null,
+    callerId: string | null,
+    detail: Record<string, unknown>,
+    at = Date.now(),
+    runId?: string | null,
+  ): void {
     if (this.closed) return;
     if (this.buffer.length >= this.maxBuffered) {
       this.buffer.shift();
       this.stats.dropped++;
     }
-    this.buffer.push({ at, type, terminalId, callerId, detail });
+    this.buffer.push({ at, type, terminalId, callerId, detail, runId });
     if (this.buffer.length >= this.maxBatch) {
       this.immediate ??= setImmediate(() => this.flush());
     } else if (!this.timer) {
@@ -204,27 +240,10 @@ export class Journal {
 
   /** The row of a buffered event, its run (and what a terminal's or message's row says) looked up now. */
   private row(p: Pending): NewJournalRow {
-    let { type, callerId } = p;
-    const { terminalId } = p;
-    let detail = p.detail;
-    if (type === 'terminal.created' && terminalId) {
-      const t = this.terminal(terminalId);
-      this.runs.set(terminalId, t?.runId ?? null);
-      callerId = t?.creatorId ?? null;
-      if (this.spares.delete(terminalId)) {
-        type = 'terminal.taken';
-        detail = { provider: t?.provider ?? null, profile: t?.profile ?? null } satisfies JournalDetail<'terminal.taken'>;
-      } else {
-        const spare = t?.kind === 'worker' && t.creatorId === null;
-        if (spare) this.spares.add(terminalId);
-        detail = {
-          kind: t?.kind ?? null,
-          provider: t?.provider ?? null,
-          profile: t?.profile ?? null,
-          spare,
-        } satisfies JournalDetail<'terminal.created'>;
-      }
-    } else if (type === 'terminal.ended' && terminalId) {
+    const { type, terminalId } = p;
+    let { callerId, detail } = p;
+    if (p.runId !== undefined) return { at: p.at, type, runId: p.runId, terminalId, callerId, detail: JSON.stringify(detail) };
+    if (type === 'terminal.ended' && terminalId) {
       const t = this.terminal(terminalId);
       this.spares.delete(terminalId);
       detail = { status: t?.status ?? null, reason: t?.lastError ?? null } satisfies JournalDetail<'terminal.ended'>;

@@ -179,7 +179,7 @@ export function resolveRun(db: CaoDrizzle, id: string): string | null {
   return started?.runId ?? null;
 }
 
-/** The tree of a run (who started whom, each with its timeline), or null when `id` names no run. */
+/** The tree of a run (who started whom, each with its timeline), or null when `id` names no run the journal holds rows of. */
 export function readTrace(db: CaoDrizzle, id: string, now = Date.now()): Trace | null {
   const runId = resolveRun(db, id);
   if (!runId) return null;
@@ -190,6 +190,7 @@ export function readTrace(db: CaoDrizzle, id: string, now = Date.now()): Trace |
     .orderBy(asc(journal.id))
     .limit(TRACE_MAX_ROWS + 1)
     .all();
+  if (!rows.length) return null; // its rows are gone (retention): nothing to show
   const truncated = rows.length > TRACE_MAX_ROWS;
   const entries = rows.slice(0, TRACE_MAX_ROWS).map(toEntry);
   const run = summarise(
