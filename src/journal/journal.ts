@@ -87,7 +87,8 @@ export class Journal {
     this.on('terminal:created', (e) => this.created(e.terminalId));
     this.on('terminal:removed', (e) => this.add('terminal.ended', e.terminalId, null, {}));
     this.on('status', (e) => {
-      if (e.previous === 'starting' && e.cause.kind === 'started')
+      // the first status after start-up (the detector may need a frame more than the `started` mark)
+      if (e.previous === 'starting' && e.status !== 'exited' && e.status !== 'error')
         this.add('terminal.ready', e.terminalId, null, { status: e.status } satisfies JournalDetail<'terminal.ready'>, e.at);
       else if (e.status === 'waiting_user_answer')
         this.add('question.raised', e.terminalId, null, { previous: e.previous, cause: e.cause } satisfies JournalDetail<'question.raised'>, e.at);

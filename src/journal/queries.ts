@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { CaoDrizzle } from '../db/db.js';
 import { journal, terminals, type JournalRow } from '../db/schema.js';
 import type { JournalEntry } from './events.js';
@@ -120,13 +120,12 @@ function summarise(db: CaoDrizzle, runId: string, entries: JournalEntry[], now =
   const root = members.find((m) => !m.createdBy || !ids.has(m.createdBy)) ?? members[0];
   const start = entries.find((e) => (e.type === 'handoff.started' || e.type === 'assign.started') && e.terminalId === root?.terminalId);
   const end = entries.find((e) => (e.type === 'handoff.ended' || e.type === 'assign.ended') && e.terminalId === root?.terminalId);
-  const live =
-    ids.size > 0 &&
-    (db
-      .select({ id: terminals.id })
-      .from(terminals)
-      .where(and(eq(terminals.runId, runId), isNull(terminals.endedAt)))
-      .all().length ?? 0) > 0;
+  const live = !!db
+    .select({ id: terminals.id })
+    .from(terminals)
+    .where(and(eq(terminals.runId, runId), isNull(terminals.endedAt)))
+    .limit(1)
+    .get();
   const span = db
     .select({ first: sql<number>`min(${journal.at})`, last: sql<number>`max(${journal.at})`, n: sql<number>`count(*)` })
     .from(journal)
@@ -160,23 +159,16 @@ export function resolveRun(db: CaoDrizzle, id: string): string | null {
   if (db.select({ id: terminals.id }).from(terminals).where(eq(terminals.runId, id)).limit(1).get()) return id;
   const t = db.select({ runId: terminals.runId }).from(terminals).where(eq(terminals.id, id)).get();
   if (t?.runId) return t.runId;
-  const own = db
-    .select({ runId: journal.runId })
-    .from(journal)
-    .where(and(eq(journal.terminalId, id), isNotNull(journal.runId)))
-    .orderBy(desc(journal.id))
-    .limit(1)
-    .get();
-  if (own?.runId) return own.runId;
-  // a supervisor: the last run it started
-  const started = db
-    .select({ runId: journal.runId })
-    .from(journal)
-    .where(and(eq(journal.callerId, id), inArray(journal.type, ['handoff.started', 'assign.started']), isNotNull(journal.runId)))
-    .orderBy(desc(journal.id))
-    .limit(1)
-    .get();
-  return started?.runId ?? null;
+  const latest = (where: SQL) =>
+    db
+      .select({ runId: journal.runId })
+      .from(journal)
+      .where(and(where, isNotNull(journal.runId)))
+      .orderBy(desc(journal.id))
+      .limit(1)
+      .get()?.runId ?? null;
+  // a supervisor: the last run it started; else the last run the terminal was seen in (its row gone)
+  return latest(and(eq(journal.callerId, id), inArray(journal.type, ['handoff.started', 'assign.started']))!) ?? latest(eq(journal.terminalId, id));
 }
 
 /** The tree of a run (who started whom, each with its timeline), or null when `id` names no run the journal holds rows of. */
