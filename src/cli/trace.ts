@@ -10,7 +10,7 @@ import { paint, useColour } from './table.js';
 export const TRACE_HELP = `Usage: cao-mcp trace <run-id|terminal-id|supervisor> [--json]
 
 One run from the run journal: the tree of its agents (who started whom, by handoff or assign, and how
-that ended), each with its timeline (ms since the run began): created, ready, status changes and why,
+that ended), each with its timeline (seconds since the run began): created, ready, status changes and why,
 input kinds and sizes, messages queued, claimed, delivered or failed, questions, handoff/assign start
 and end, ended. Never the text of a message or task. A terminal id shows the run it belongs to; a
 supervisor's name its last run.
