@@ -145,6 +145,49 @@ describe('journal: runs and rows', () => {
   });
 });
 
+describe('journal: the catalogue', () => {
+  it('maps the bus to its rows: ready, status with its cause, question raised and answered, delegations, the hub', () => {
+    registry.ensureExternal('boss');
+    const a = worker('aaaaaaaa', 'boss');
+    const started = { terminalId: 'aaaaaaaa', callerId: 'boss', profile: 'developer', provider: 'mock', bytes: 42, warm: false, worktree: false };
+    bus.emit('hub:started', { hubId: 'h1', pid: 7, mode: 'serve', version: '1.2.3' });
+    bus.emit('handoff:started', started);
+    const status = (s: 'idle' | 'processing' | 'waiting_user_answer', previous: 'starting' | 'idle' | 'processing' | 'waiting_user_answer') =>
+      bus.emit('status', { terminalId: 'aaaaaaaa', status: s, previous, at: Date.now(), cause: { kind: 'detected' } });
+    status('idle', 'starting');
+    bus.emit('status', {
+      terminalId: 'aaaaaaaa',
+      status: 'processing',
+      previous: 'idle',
+      at: Date.now(),
+      cause: { kind: 'input-submitted', turn: 1 },
+    });
+    status('waiting_user_answer', 'processing');
+    bus.emit('question:answered', { terminalId: 'aaaaaaaa', callerId: 'boss', kind: 'option', bytes: 1 });
+    status('processing', 'waiting_user_answer');
+    bus.emit('handoff:ended', { terminalId: 'aaaaaaaa', callerId: 'boss', outcome: 'completed', durationMs: 1234 });
+    bus.emit('hub:recovered', { hubId: 'h1', adopted: 1, ended: 2, failedMessages: 3 });
+    j.flush();
+    expect(rows().map((r) => [r.type, r.terminalId, r.callerId, r.runId, r.detail])).toEqual([
+      ['terminal.created', 'boss', null, null, { kind: 'external', provider: null, profile: null, spare: false }],
+      ['terminal.created', 'aaaaaaaa', 'boss', a.runId, { kind: 'worker', provider: 'mock', profile: 'developer', spare: false }],
+      ['hub.started', null, null, null, { hubId: 'h1', pid: 7, mode: 'serve', version: '1.2.3' }],
+      ['handoff.started', 'aaaaaaaa', 'boss', a.runId, { profile: 'developer', provider: 'mock', bytes: 42, warm: false, worktree: false }],
+      ['terminal.ready', 'aaaaaaaa', null, a.runId, { status: 'idle' }],
+      ['status.changed', 'aaaaaaaa', null, a.runId, { status: 'processing', previous: 'idle', cause: { kind: 'input-submitted', turn: 1 } }],
+      ['question.raised', 'aaaaaaaa', null, a.runId, { previous: 'processing', cause: { kind: 'detected' } }],
+      ['question.answered', 'aaaaaaaa', 'boss', a.runId, { kind: 'option', bytes: 1 }],
+      ['status.changed', 'aaaaaaaa', null, a.runId, { status: 'processing', previous: 'waiting_user_answer', cause: { kind: 'detected' } }],
+      ['handoff.ended', 'aaaaaaaa', 'boss', a.runId, { outcome: 'completed', durationMs: 1234 }],
+      ['hub.recovered', null, null, null, { hubId: 'h1', adopted: 1, ended: 2, failedMessages: 3 }],
+    ]);
+    expect(readTrace(cao.db, a.runId!)!.run).toMatchObject({ via: 'handoff', callerId: 'boss', outcome: 'running', live: true, agents: 1 });
+    registry.endTerminal('aaaaaaaa', 'exited', 'handoff finished');
+    j.flush();
+    expect(readTrace(cao.db, 'aaaaaaaa')!.run).toMatchObject({ outcome: 'completed', live: false });
+  });
+});
+
 describe('journal: retention', () => {
   /** Ends a run of one worker, then ages its rows (and the hub's) by `ageMs`. */
   function endedRun(id: string, ageMs: number): string {

@@ -36,7 +36,10 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
   }
   void pool.startup(t).then(
     // the next assign of this spec finds a warm spare (never for a worktree: each is new)
-    () => worktree || pool.replenish(spec),
+    () => {
+      ended.up = true;
+      if (!worktree) pool.replenish(spec);
+    },
     async (e: Error) => {
       ended.outcome = 'startup_failed';
       await pool.stop(t.id, 'startup failed');
@@ -53,11 +56,11 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
 
 /**
  * Announces `assign:ended` when an assigned worker ends: `reported` when it had sent its assigner a message, else
- * `ended` (or the failure the flow set on the returned object first). Lives as long as the worker does, in this hub.
+ * `ended`, or `startup_failed` when it never got through its start-up (or the failure the flow set first). Lives as long as the worker does, in this hub.
  */
-function watchAssigned(d: MessagingDeps, caller: Caller, id: string): { outcome: AssignOutcome | null } {
+function watchAssigned(d: MessagingDeps, caller: Caller, id: string): { outcome: AssignOutcome | null; up: boolean } {
   const started = Date.now();
-  const state: { outcome: AssignOutcome | null } = { outcome: null };
+  const state: { outcome: AssignOutcome | null; up: boolean } = { outcome: null, up: false };
   let reported = false;
   const onQueued = (e: BusEvents['message:queued']) => {
     if (e.senderId === id && e.receiverId === caller.id) reported = true;
@@ -66,7 +69,8 @@ function watchAssigned(d: MessagingDeps, caller: Caller, id: string): { outcome:
     if (e.terminalId !== id) return;
     d.bus.off('message:queued', onQueued);
     d.bus.off('terminal:removed', onRemoved);
-    const outcome = state.outcome ?? (reported ? 'reported' : 'ended');
+    // a worker that exits during its start-up ends before its start-up is said to have failed
+    const outcome = state.outcome ?? (reported ? 'reported' : state.up ? 'ended' : 'startup_failed');
     announce(d.bus, 'assign:ended', { terminalId: id, callerId: caller.id, outcome, durationMs: Date.now() - started });
   };
   d.bus.on('message:queued', onQueued);
