@@ -108,7 +108,7 @@ describe('journal: runs and rows', () => {
     j.flush();
     const spareRows = rows().filter((r) => r.terminalId === 'ffffffff');
     expect(spareRows.map((r) => [r.type, r.runId, r.callerId])).toEqual([
-      ['terminal.created', null, null],
+      ['terminal.created', a.runId, null], // its start-up joins the run that took it
       ['terminal.taken', a.runId, 'cccccccc'],
     ]);
     expect(spareRows[0]!.detail).toEqual({ kind: 'worker', provider: 'mock', profile: 'developer', spare: true });

@@ -245,6 +245,34 @@ describe('run journal', () => {
     serve = undefined;
   }, 180_000);
 
+  it('a handoff a warm spare served: the spare’s start-up joins the run of the caller that took it', async () => {
+    const home = path.join(root, 'warm');
+    const hub = await startServe(home, { CAO_MOCK_SCRIPT: JSON.stringify(SCRIPT), CAO_WARM_POOL: '1' });
+    const boss = await connectHttp(hub.hub, 'boss');
+    try {
+      expect(json(await boss.call('handoff', { ...mock, message: 'first' }))).toMatchObject({ success: true, warm: false });
+      await waitFor(
+        async () => (await agents(boss)).find((x) => x.warm && !x.ended && x.status === 'idle'),
+        (x) => x !== undefined,
+        30_000,
+      );
+      const second = json(await boss.call('handoff', { ...mock, message: 'second' }));
+      expect(second).toMatchObject({ success: true, warm: true });
+      await new Promise((res) => setTimeout(res, 200));
+      const t = cliJson(home, ['trace', second.terminal_id]);
+      expect(t.tree.map((n: Json) => [n.terminal_id, n.created_by, n.via, n.outcome])).toEqual([
+        [second.terminal_id, 'boss', 'handoff', 'completed'],
+      ]);
+      expect(lifecycle(t.tree[0]).slice(0, 4)).toEqual(['terminal.created', 'terminal.ready', 'terminal.taken', 'handoff.started']);
+      expect(t.tree[0].events[0]).toMatchObject({ caller_id: null, detail: { spare: true } });
+      expect((t.tree[0].events as Json[]).find((e) => e.type === 'handoff.started')!.detail.warm).toBe(true);
+      expect(cliJson(home, ['runs']).runs).toHaveLength(2);
+    } finally {
+      await boss.close();
+      await stopProc(hub.proc);
+    }
+  }, 120_000);
+
   it('a hub killed -9 mid-run leaves a journal `cao-mcp trace` reads; the next hub records how it ended', async () => {
     const home = path.join(root, 'crash');
     const first = await startServe(home, { CAO_MOCK_SCRIPT: JSON.stringify(SCRIPT), CAO_WARM_POOL: '0' });

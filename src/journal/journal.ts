@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Bus, BusEvents } from '../bus/bus.js';
 import type { CaoDb } from '../db/db.js';
 import { journal, messages, terminals, type NewJournalRow } from '../db/schema.js';
@@ -200,6 +200,13 @@ export class Journal {
           (tx) => {
             const rows = batch.map((p) => this.row(p));
             tx.insert(journal).values(rows).run();
+            // a warm spare's start-up, journalled before anyone took it, joins the run of the caller that took it
+            for (const r of rows)
+              if (r.type === 'terminal.taken' && r.runId && r.terminalId)
+                tx.update(journal)
+                  .set({ runId: r.runId })
+                  .where(and(eq(journal.terminalId, r.terminalId), isNull(journal.runId)))
+                  .run();
           },
           { behavior: 'immediate' },
         );

@@ -99,7 +99,11 @@ interface Member {
 function membersOf(db: CaoDrizzle, runId: string, entries: JournalEntry[]): Member[] {
   const members = new Map<string, Member>();
   for (const e of entries) {
-    if ((e.type !== 'terminal.created' && e.type !== 'terminal.taken') || !e.terminalId || members.has(e.terminalId)) continue;
+    if ((e.type !== 'terminal.created' && e.type !== 'terminal.taken') || !e.terminalId) continue;
+    const known = members.get(e.terminalId);
+    // a warm spare belongs to whoever took it
+    if (known && e.type === 'terminal.taken') known.createdBy = e.callerId;
+    if (known) continue;
     members.set(e.terminalId, {
       terminalId: e.terminalId,
       createdBy: e.callerId,
