@@ -40,7 +40,22 @@ for (const f of files) {
 }
 
 /** The domain: the use cases and what they stand on. They never reach up to a front or an entry point. */
-const DOMAIN = ['flows', 'registry', 'inbox', 'agents', 'db', 'status', 'screen', 'pty', 'providers', 'bus', 'profiles', 'ptyhost', 'worktrees'];
+const DOMAIN = [
+  'flows',
+  'registry',
+  'inbox',
+  'agents',
+  'db',
+  'status',
+  'screen',
+  'pty',
+  'providers',
+  'bus',
+  'profiles',
+  'ptyhost',
+  'worktrees',
+  'journal',
+];
 const UPPER = ['mcp', 'dashboard', 'cli', 'hub'];
 
 describe('architecture', () => {

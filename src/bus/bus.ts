@@ -4,6 +4,25 @@ import type { AgentStatus } from '../status/types.js';
 
 export type MessageState = 'pending' | 'delivering' | 'delivered' | 'failed';
 
+/** How a handoff ended (its answer came, or why not). */
+export type HandoffOutcome =
+  'completed' | 'timeout' | 'question' | 'exited' | 'error' | 'startup_failed' | 'not_accepted' | 'cancelled' | 'detached' | 'failed';
+
+/** How an assigned worker ended: after reporting to its assigner, without, or before it ever started. */
+export type AssignOutcome = 'reported' | 'ended' | 'startup_failed' | 'not_queued';
+
+/** A handoff or assign began: its worker is registered (what, never the task's text: only its size). */
+export interface DelegationStarted {
+  terminalId: string;
+  callerId: string;
+  profile: string;
+  provider: string;
+  /** Size of the task in bytes (UTF-8). */
+  bytes: number;
+  warm: boolean;
+  worktree: boolean;
+}
+
 /**
  * All events of the process, on one typed bus. Publishers never call consumers directly.
  * Payloads are plain data so that a dashboard can forward them as they are.
@@ -35,6 +54,16 @@ export type BusEvents = {
   /** Inbox: a message was stored, or changed state. */
   'message:queued': { messageId: number; senderId: string; receiverId: string };
   'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string };
+  /** The flows: a handoff / an assign started its worker, and how it ended. */
+  'handoff:started': DelegationStarted;
+  'handoff:ended': { terminalId: string; callerId: string; outcome: HandoffOutcome; durationMs: number };
+  'assign:started': DelegationStarted;
+  'assign:ended': { terminalId: string; callerId: string; outcome: AssignOutcome; durationMs: number };
+  /** A caller answered a worker's question (an option number, or text: only its size). */
+  'question:answered': { terminalId: string; callerId: string; kind: 'option' | 'text'; bytes: number };
+  /** This hub is up (listening), and what it took over from a previous one at start. */
+  'hub:started': { hubId: string; pid: number; mode: string; version: string };
+  'hub:recovered': { hubId: string; adopted: number; ended: number; failedMessages: number };
 };
 
 export type Bus = Emitter<BusEvents>;

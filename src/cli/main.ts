@@ -15,6 +15,8 @@ Usage:
   cao-mcp dashboard            the link to the hub's web dashboard (it holds the token)
   cao-mcp stop [--all]         stop the daemon hub and its workers (--all: every hub of this CAO_HOME)
   cao-mcp worktrees            workers' git worktrees: in use, and kept with their changes (rm <id> removes one)
+  cao-mcp runs                 recent runs from the journal: root task, agents, outcome, duration (--json, --limit N)
+  cao-mcp trace <id>           one run's tree with each agent's timeline (a run, terminal or supervisor id; --json)
   cao-mcp setup <client>       register cao-mcp in claude, codex, gemini, opencode or kiro (--print, --local)
   cao-mcp --version | --help
 
@@ -54,6 +56,8 @@ async function main(argv: string[]): Promise<void> {
     dashboard: async () => (await import('./dashboard.js')).runDashboard,
     stop: async () => (await import('./stop.js')).runStop,
     worktrees: async () => (await import('./worktrees.js')).runWorktrees,
+    runs: async () => (await import('./runs.js')).runRuns,
+    trace: async () => (await import('./trace.js')).runTrace,
   };
   if (Object.hasOwn(people, cmd)) return (await people[cmd]())(rest);
   if (cmd === 'setup') {

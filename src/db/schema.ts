@@ -38,10 +38,16 @@ export const terminals = sqliteTable(
     createdAt: integer('created_at').notNull(),
     endedAt: integer('ended_at'),
     lastError: text('last_error'),
+    /**
+     * The run it belongs to (journal): a worker started by a supervisor or the operator starts a new run, one started
+     * by a worker inherits its creator's. Null for external supervisors, untaken warm spares and rows from before runs.
+     */
+    runId: text('run_id'),
   },
   (t) => [
     check('terminals_kind_check', sql`${t.kind} in (${quoted(TERMINAL_KINDS)})`),
     check('terminals_status_check', sql`${t.status} in (${quoted(AGENT_STATUSES)})`),
+    index('terminals_run_id_idx').on(t.runId),
   ],
 );
 
@@ -105,7 +111,28 @@ export const worktrees = sqliteTable(
   (t) => [check('worktrees_state_check', sql`${t.state} in (${quoted(WORKTREE_STATES)})`), index('worktrees_state_idx').on(t.state)],
 );
 
+/**
+ * The run journal (src/journal/): one row per domain event, written in batches by one consumer on the bus. `detail`
+ * is JSON of the event's detail shape (journal/events.ts): kinds, sizes and ids, never message bodies or typed text.
+ * No foreign keys: the journal outlives terminal rows; its retention is its own (journal/retention.ts).
+ */
+export const journal = sqliteTable(
+  'journal',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    type: text('type').notNull(),
+    runId: text('run_id'),
+    terminalId: text('terminal_id'),
+    callerId: text('caller_id'),
+    detail: text('detail').notNull().default('{}'),
+  },
+  (t) => [index('journal_run_id_idx').on(t.runId, t.id), index('journal_terminal_id_idx').on(t.terminalId, t.id), index('journal_at_idx').on(t.at)],
+);
+
 export type TerminalRow = typeof terminals.$inferSelect;
 export type NewTerminalRow = typeof terminals.$inferInsert;
 export type MessageRow = typeof messages.$inferSelect;
 export type WorktreeRow = typeof worktrees.$inferSelect;
+export type JournalRow = typeof journal.$inferSelect;
+export type NewJournalRow = typeof journal.$inferInsert;

@@ -1,4 +1,4 @@
-import type { BusEvents } from '../bus/bus.js';
+import { announce, type AssignOutcome, type BusEvents } from '../bus/bus.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { checkTaskSize, describeCaller, requireText } from './checks.js';
 import { notify, type MessagingDeps } from './messaging.js';
@@ -17,16 +17,31 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
   checkTaskSize(task);
   const { pool } = d;
   const { terminal: t, profile, spec, warm, worktree } = await pool.start(caller, req);
+  const ended = watchAssigned(d, caller, t.id);
+  announce(d.bus, 'assign:started', {
+    terminalId: t.id,
+    callerId: caller.id,
+    profile: profile.name,
+    provider: t.provider.id,
+    bytes: Buffer.byteLength(message),
+    warm,
+    worktree: worktree !== null,
+  });
   try {
     d.inbox.enqueue(caller.id, t.id, task, 'task');
   } catch (e) {
+    ended.outcome = 'not_queued';
     await pool.stop(t.id, 'task could not be queued');
     throw new CaoError('task_not_queued', `worker ${t.id} was started but its task could not be queued (${messageOf(e)}); the worker was stopped`);
   }
   void pool.startup(t).then(
     // the next assign of this spec finds a warm spare (never for a worktree: each is new)
-    () => worktree || pool.replenish(spec),
+    () => {
+      ended.up = true;
+      if (!worktree) pool.replenish(spec);
+    },
     async (e: Error) => {
+      ended.outcome = 'startup_failed';
       await pool.stop(t.id, 'startup failed');
       notify(
         d,
@@ -37,6 +52,30 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
     },
   );
   return { terminalId: t.id, provider: t.provider.id, profile: profile.name, warm, worktree: worktreeInfo(pool.worktreeOf(t.id)) };
+}
+
+/**
+ * Announces `assign:ended` when an assigned worker ends: `reported` when it had sent its assigner a message, else
+ * `ended`, or `startup_failed` when it never got through its start-up (or the failure the flow set first). Lives as long as the worker does, in this hub.
+ */
+function watchAssigned(d: MessagingDeps, caller: Caller, id: string): { outcome: AssignOutcome | null; up: boolean } {
+  const started = Date.now();
+  const state: { outcome: AssignOutcome | null; up: boolean } = { outcome: null, up: false };
+  let reported = false;
+  const onQueued = (e: BusEvents['message:queued']) => {
+    if (e.senderId === id && e.receiverId === caller.id) reported = true;
+  };
+  const onRemoved = (e: BusEvents['terminal:removed']) => {
+    if (e.terminalId !== id) return;
+    d.bus.off('message:queued', onQueued);
+    d.bus.off('terminal:removed', onRemoved);
+    // a worker that exits during its start-up ends before its start-up is said to have failed
+    const outcome = state.outcome ?? (reported ? 'reported' : state.up ? 'ended' : 'startup_failed');
+    announce(d.bus, 'assign:ended', { terminalId: id, callerId: caller.id, outcome, durationMs: Date.now() - started });
+  };
+  d.bus.on('message:queued', onQueued);
+  d.bus.on('terminal:removed', onRemoved);
+  return state;
 }
 
 /**

@@ -2,7 +2,10 @@ import type { Turn } from '../agents/turn.js';
 import type { Bus, BusEvents } from '../bus/bus.js';
 import type { MessageRow } from '../db/schema.js';
 import type { ListMessagesOptions, MessageQueue } from '../inbox/messages.js';
+import type { Journal } from '../journal/journal.js';
+import { agentsOf, readTrace, type Trace } from '../journal/queries.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
+import { CaoError } from '../util/errors.js';
 import { assign, reportFailedTasks } from './assign.js';
 import { startReaper } from './reaper.js';
 import { handoff } from './handoff.js';
@@ -34,6 +37,8 @@ export interface FlowsDeps {
   registry: TerminalRegistry;
   inbox: MessageQueue;
   pool: WorkerPool;
+  /** The run journal: flushed before a trace is read, so that it shows what just happened. */
+  journal?: Journal;
   progressEveryMs?: number;
 }
 
@@ -97,6 +102,21 @@ export class Flows {
 
   listProfiles(caller: Caller, workingDirectory?: string): ProfileSummary[] {
     return inspect.listProfiles(this.d, caller, workingDirectory);
+  }
+
+  /**
+   * read_trace: a run's tree with each agent's timeline, named by its run id, one of its terminals, or a supervisor
+   * (its last run); no id: the caller's own run (a worker's), or the last one it started. Only a run the caller is in:
+   * the supervisor (or operator) that started it, or one of its agents.
+   */
+  readTrace(caller: Caller, id?: string): Trace {
+    const ref = id?.trim() || caller.id;
+    this.d.journal?.flush();
+    const trace = readTrace(this.d.registry.db, ref);
+    const inRun = trace && (caller.kind === 'operator' || trace.run.callerId === caller.id || agentsOf(trace).includes(caller.id));
+    if (!trace || !inRun)
+      throw new CaoError('not_found', `no run of yours is named by "${ref}" (a run id, a terminal id of a run you are in, or a supervisor)`);
+    return trace;
   }
 
   /** Makes sure an external supervisor has its row (and so an inbox). */

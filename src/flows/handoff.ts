@@ -1,4 +1,4 @@
-import type { BusEvents } from '../bus/bus.js';
+import { announce, type BusEvents, type HandoffOutcome } from '../bus/bus.js';
 import { submitTurn, type Turn } from '../agents/turn.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
@@ -42,6 +42,16 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
   const deadline = started + totalMs;
   const { signal, detach, progress } = opts;
   const { terminal: t, profile, spec, warm, worktree } = await pool.start(caller, req);
+  announce(pool.bus, 'handoff:started', {
+    terminalId: t.id,
+    callerId: caller.id,
+    profile: profile.name,
+    provider: t.provider.id,
+    bytes: Buffer.byteLength(message),
+    warm,
+    worktree: worktree !== null,
+  });
+  let outcome: HandoffOutcome = 'failed';
   const typed = markTaskPending(t);
   let submittedAt = 0;
   let finishedAt = 0;
@@ -80,6 +90,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
     try {
       await withAbort(pool.startup(t, Math.min(t.provider.startupTimeoutMs, deadline - Date.now())), signal);
     } catch (e) {
+      outcome = signal?.aborted ? 'cancelled' : 'startup_failed';
       await pool.stop(t.id, 'startup failed');
       return result(false, `Handoff failed: ${who} did not start: ${messageOf(e)}`, '', 'exited');
     }
@@ -90,12 +101,14 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
       submittedAt = Date.now();
       typed();
     } catch (e) {
+      outcome = 'not_accepted';
       await pool.stop(t.id, 'task not accepted');
       return result(false, `Handoff failed: ${who} did not take the task: ${messageOf(e)}`, '', 'exited');
     }
     const end = await turn.end(deadline - Date.now(), eitherSignal(signal, detach));
     finishedAt = Date.now();
     if (end.kind === 'timeout') {
+      outcome = 'timeout';
       return result(
         false,
         `Handoff timed out after ${timeoutSec} s; ${who} is still ${end.status} and was left running: read it with read_output("${t.id}") or end it with stop_agent("${t.id}").`,
@@ -104,6 +117,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
       );
     }
     if (end.kind === 'exited' || end.kind === 'error') {
+      outcome = end.kind;
       const tail = lastLines(t.screenText(true), 15);
       const code = end.kind === 'exited' && end.exitCode !== null ? ` with code ${end.exitCode}` : '';
       const partial = t.lastAnswer() ?? '';
@@ -116,6 +130,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
       );
     }
     if (end.kind === 'question') {
+      outcome = 'question';
       const q = end.question ?? lastLines(t.screenText(true), 12);
       return result(
         false,
@@ -125,14 +140,17 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
       );
     }
     const output = t.lastAnswer() ?? '';
+    outcome = 'completed';
     await finish('handoff finished');
     return result(true, `Handed off to ${who} in ${((Date.now() - started) / 1000).toFixed(2)} s`, output, 'completed');
   } catch (e) {
     if (signal?.aborted) {
+      outcome = 'cancelled';
       await pool.stop(t.id, 'handoff cancelled');
       return result(false, 'Handoff cancelled by the client; the worker was stopped.', '', 'exited');
     }
     if (detach?.aborted && turn) {
+      outcome = 'detached';
       return result(
         false,
         `The client went away; ${who} keeps working and was left running: read its answer with read_output("${t.id}", wait_seconds), then end it with stop_agent("${t.id}").`,
@@ -142,6 +160,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
     }
     throw e;
   } finally {
+    announce(pool.bus, 'handoff:ended', { terminalId: t.id, callerId: caller.id, outcome, durationMs: Date.now() - started });
     typed();
     turn?.dispose();
     clearInterval(ticker);

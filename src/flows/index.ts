@@ -7,3 +7,5 @@ export { isExternalName, isWorkerId } from './ids.js';
 export { MAX_MESSAGE_BYTES } from '../inbox/messages.js';
 export { MESSAGE_STATES } from '../db/schema.js';
 export { PROVIDER_IDS } from '../providers/types.js';
+export type { RunSummary, Trace, TraceNode } from '../journal/queries.js';
+export type { JournalEntry } from '../journal/events.js';

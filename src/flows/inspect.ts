@@ -1,5 +1,6 @@
 import { sendKeys } from '../agents/input.js';
 import type { Terminal } from '../agents/terminal.js';
+import { announce } from '../bus/bus.js';
 import type { TerminalRow } from '../db/schema.js';
 import type { MessageQueue } from '../inbox/messages.js';
 import { assertOwns } from '../registry/ownership.js';
@@ -134,6 +135,12 @@ export async function answerQuestion(d: InspectDeps, caller: Caller, terminalId:
       `"${answer}" is not one of the options of agent ${t.id}'s question; nothing was typed.\n${t.pendingQuestion() ?? ''}`,
     );
   await sendKeys(t, keys);
+  announce(d.pool.bus, 'question:answered', {
+    terminalId: t.id,
+    callerId: caller.id,
+    kind: /^\d+$/.test(answer) ? 'option' : 'text',
+    bytes: Buffer.byteLength(answer),
+  });
   await t.waitForStatus((s) => s !== 'waiting_user_answer', 3000).catch(() => undefined);
   return { terminalId: t.id, status: t.status };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createBus, type Bus } from '../bus/bus.js';
+import { announce, createBus, type Bus } from '../bus/bus.js';
 import { dashboardBanner } from '../dashboard/banner.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import { openDatabase, type CaoDb } from '../db/db.js';
@@ -10,10 +10,13 @@ import { newToken } from '../flows/worker-env.js';
 import { WorkerPool } from '../flows/workers.js';
 import { DeliveryService } from '../inbox/delivery.js';
 import { MessageQueue } from '../inbox/messages.js';
+import { Journal } from '../journal/journal.js';
+import { retentionFromEnv } from '../journal/retention.js';
 import { TokenRegistry } from '../mcp/http/auth.js';
 import { HubHttpServer } from '../mcp/http/server.js';
 import { PtyHostClient } from '../ptyhost/client.js';
 import { TerminalRegistry } from '../registry/terminals.js';
+import { VERSION } from '../util/version.js';
 import { Worktrees } from '../worktrees/worktrees.js';
 import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
 
@@ -48,6 +51,7 @@ export class Hub {
   readonly id = `${process.pid}.${randomBytes(4).toString('hex')}`;
   readonly bus: Bus = createBus();
   readonly db: CaoDb;
+  readonly journal: Journal;
   readonly registry: TerminalRegistry;
   readonly inbox: MessageQueue;
   readonly pool: WorkerPool;
@@ -68,6 +72,8 @@ export class Hub {
     this.clientToken = opts.clientToken ?? newToken();
     this.tokens = new TokenRegistry(this.clientToken);
     this.db = openDatabase(opts.dbFile);
+    // The run journal listens first: what it records of one event comes before what the others make of it.
+    this.journal = new Journal(this.db, this.bus);
     this.registry = new TerminalRegistry(this.db, this.bus);
     this.inbox = new MessageQueue(this.registry);
     this.worktrees = new Worktrees(this.db.db);
@@ -86,7 +92,7 @@ export class Hub {
       ptyHost: opts.durable ? () => this.ptyHost() : undefined,
       worktrees: this.worktrees,
     });
-    this.flows = new Flows({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool });
+    this.flows = new Flows({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool, journal: this.journal });
     this.http = new HubHttpServer(this.flows, this.tokens, this.limits);
     // The dashboard (web page + the API `cao-mcp ls/attach/inbox` use), behind the client token.
     const startedAt = Date.now();
@@ -139,20 +145,27 @@ export class Hub {
   }
 
   async start(): Promise<this> {
+    announce(this.bus, 'hub:started', { hubId: this.id, pid: process.pid, mode: this.opts.mode, version: VERSION });
     if (this.opts.durable) {
       const r = await adoptWorkers({ registry: this.registry, inbox: this.inbox, pool: this.pool, host: await this.ptyHost() });
       this.adoption = r;
-      if (r.adopted.length || r.ended.length)
+      if (r.adopted.length || r.ended.length) {
+        announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: r.adopted.length, ended: r.ended.length, failedMessages: 0 });
         process.stderr.write(
           `cao-mcp: adopted ${r.adopted.length} worker(s) from the pty host in ${r.ms} ms (${r.ended.length} ended; in flight: ${r.inFlight.delivered} delivered, ${r.inFlight.finished} finished, ${r.inFlight.requeued} requeued)\n`,
         );
+      }
     } else {
       const rec = this.pool.recover();
-      if (rec.endedTerminals.length)
+      if (rec.endedTerminals.length) {
+        announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: 0, ended: rec.endedTerminals.length, failedMessages: rec.failedMessages });
         process.stderr.write(
           `cao-mcp: cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed\n`,
         );
+      }
     }
+    // Journal retention (by age and by size, never a live run's rows): now, after the recovery ended what it ended, and hourly.
+    this.journal.startRetention(retentionFromEnv());
     // Worktrees of workers that ended while no hub ran (a crash): settled now, as their workers' end would have.
     void this.worktrees
       .settleOrphans((id) => this.registry.getTerminal(id)?.endedAt === null)
@@ -185,6 +198,7 @@ export class Hub {
       await this.pool.shutdown();
       await this.http.close();
       this.inbox.flush(); // messages still waiting for their group commit are stored (and answered) first
+      this.journal.close(); // and the journal's last batch
       this.db.close();
       if (this.host) (await this.host.catch(() => null))?.close();
     })();

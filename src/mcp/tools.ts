@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z, type ZodRawShape } from 'zod';
 import { MAX_MESSAGE_BYTES, type AgentView, type Caller, type Flows, type InboxMessage } from '../flows/index.js';
+import { snakeCaseKeys } from '../util/case.js';
 import { VERSION } from '../util/version.js';
 import { registerHandoff, type LostRequests } from './handoff-tool.js';
 import { hubTasks, type HandoffTasks } from './tasks.js';
@@ -183,6 +184,17 @@ export function createMcpServer(flows: Flows, caller: Caller, tasks: HandoffTask
       inputSchema: { working_directory: z.string().optional() },
     },
     async (args) => run(async () => structured({ profiles: flows.listProfiles(caller, args.working_directory) })),
+  );
+
+  server.registerTool(
+    'read_trace',
+    {
+      title: 'Read the journal of a run',
+      description:
+        'The journal of one run (a tree of delegations: your handoff or assign, what that worker started, and so on): each agent with who started it, how (handoff or assign), how that ended, and its timeline of events (created, ready, status changes with their cause, input kinds and sizes, messages queued/claimed/delivered/failed, questions, ended). Never message or task text. run_or_terminal_id: a run id, a terminal id of the run, or a supervisor name (its last run); default: your own run (a worker), or the last run you started. Only runs you are in.',
+      inputSchema: { run_or_terminal_id: z.string().optional() },
+    },
+    async (args) => run(async () => structured(snakeCaseKeys(flows.readTrace(caller, args.run_or_terminal_id)) as Record<string, unknown>)),
   );
 
   // An external supervisor has no terminal to type into: tell it when mail arrives.

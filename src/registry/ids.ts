@@ -17,3 +17,8 @@ export function isWorkerId(id: string): boolean {
 export function isExternalName(name: string): boolean {
   return EXTERNAL_NAME.test(name) && !WORKER_ID.test(name);
 }
+
+/** A fresh run id (journal): `run-` and 8 lowercase hex chars. */
+export function newRunId(): string {
+  return `run-${randomBytes(4).toString('hex')}`;
+}

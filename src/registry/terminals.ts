@@ -4,7 +4,7 @@ import type { CaoDb, CaoDrizzle } from '../db/db.js';
 import { terminals, type TerminalKind, type TerminalRow } from '../db/schema.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError } from '../util/errors.js';
-import { isExternalName, isWorkerId } from './ids.js';
+import { isExternalName, isWorkerId, newRunId } from './ids.js';
 
 /** What a hub says about a new worker (or, rarely, an external row registered explicitly). */
 export interface RegisterTerminalInput {
@@ -18,6 +18,8 @@ export interface RegisterTerminalInput {
   hubId?: string | null;
   status?: AgentStatus; // default 'starting'
   createdAt?: number; // default now
+  /** Default: the creator's run when the creator is a worker in one, else a new run (none for a spare or a supervisor). */
+  runId?: string | null;
 }
 
 export interface RecoveryResult {
@@ -91,6 +93,7 @@ export class TerminalRegistry {
         hubId: input.hubId ?? null,
         status: input.status ?? (kind === 'external' ? 'idle' : 'starting'),
         createdAt: input.createdAt ?? Date.now(),
+        runId: input.runId !== undefined ? input.runId : kind === 'external' ? null : this.runFor(input.creatorId ?? null),
       })
       .onConflictDoNothing()
       .returning()
@@ -179,11 +182,21 @@ export class TerminalRegistry {
     const ok =
       this.db
         .update(terminals)
-        .set({ creatorId })
+        .set({ creatorId, runId: this.runFor(creatorId) })
         .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
         .run().changes > 0;
     if (ok) announce(this.bus, 'terminal:created', { terminalId: id });
     return ok;
+  }
+
+  /**
+   * The run a worker created by `creatorId` belongs to: its creator's, when that is a worker in a run (a worker's
+   * handoff that leads to an assign that leads to a handoff is one tree); a new one for a supervisor or the operator.
+   */
+  private runFor(creatorId: string | null): string | null {
+    if (creatorId === null) return null;
+    const creator = this.getTerminal(creatorId);
+    return creator?.kind === 'worker' && creator.runId ? creator.runId : newRunId();
   }
 
   getTerminal(id: string): TerminalRow | undefined {

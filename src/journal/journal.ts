@@ -1,0 +1,287 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Bus, BusEvents } from '../bus/bus.js';
+import type { CaoDb } from '../db/db.js';
+import { journal, messages, terminals, type NewJournalRow } from '../db/schema.js';
+import type { JournalDetail, JournalEventType } from './events.js';
+import { applyRetention, type RetentionSettings } from './retention.js';
+
+export interface JournalOptions {
+  /** A batch is written this long after its first event at the latest (default 50 ms). */
+  flushMs?: number;
+  /** …or as soon as it holds this many events (default 200), in the next turn of the event loop. */
+  maxBatch?: number;
+  /** Events kept while writes fail; beyond, the oldest are dropped (default 50,000). */
+  maxBuffered?: number;
+}
+
+/** What the journal has done: batches written (one transaction each), rows written, rows dropped. */
+export interface JournalStats {
+  batches: number;
+  rows: number;
+  dropped: number;
+}
+
+/** An event as the bus gave it, waiting for its batch: its run (and a few details) are looked up when it is written. */
+interface Pending {
+  at: number;
+  type: JournalEventType;
+  terminalId: string | null;
+  callerId: string | null;
+  detail: Record<string, unknown>;
+  /** Known already (a new terminal's, read when it was announced); else looked up at write time. */
+  runId?: string | null;
+}
+
+const HOUR_MS = 3_600_000;
+/** Lookups kept between batches (terminal → run, message → sender); cleared when they grow past this. */
+const CACHE_MAX = 10_000;
+
+/**
+ * The run journal's one consumer on the bus. A handler only appends the event to a buffer (the publisher never waits
+ * for SQLite, and never sees an exception from here); the buffer is written in one transaction per batch, at most
+ * `flushMs` after its first event or once it holds `maxBatch`, and on `close`. Each row's run is looked up at write
+ * time: a message's run is its sender's when the sender is a worker in one, else its receiver's.
+ */
+export class Journal {
+  readonly stats: JournalStats = { batches: 0, rows: 0, dropped: 0 };
+  private buffer: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private retention: NodeJS.Timeout | null = null;
+  private readonly offs: (() => void)[] = [];
+  private readonly runs = new Map<string, string | null>();
+  private readonly senders = new Map<number, string>();
+  private readonly spares = new Set<string>();
+  private readonly flushMs: number;
+  private readonly maxBatch: number;
+  private readonly maxBuffered: number;
+  private closed = false;
+  private failures = 0;
+
+  constructor(
+    private readonly cao: CaoDb,
+    private readonly bus: Bus,
+    opts: JournalOptions = {},
+  ) {
+    this.flushMs = opts.flushMs ?? 50;
+    this.maxBatch = opts.maxBatch ?? 200;
+    this.maxBuffered = opts.maxBuffered ?? 50_000;
+    this.subscribe();
+  }
+
+  private on<K extends keyof BusEvents>(type: K, fn: (e: BusEvents[K]) => void): void {
+    const guarded = (e: BusEvents[K]) => {
+      try {
+        fn(e);
+      } catch (err) {
+        process.stderr.write(`cao-mcp: journal: ${String(err)}\n`);
+      }
+    };
+    this.bus.on(type, guarded);
+    this.offs.push(() => this.bus.off(type, guarded));
+  }
+
+  private subscribe(): void {
+    this.on('hub:started', (e) => this.add('hub.started', null, null, { ...e }));
+    this.on('hub:recovered', (e) => this.add('hub.recovered', null, null, { ...e }));
+    this.on('terminal:created', (e) => this.created(e.terminalId));
+    this.on('terminal:removed', (e) => this.add('terminal.ended', e.terminalId, null, {}));
+    this.on('status', (e) => {
+      // the first status after start-up (the detector may need a frame more than the `started` mark)
+      if (e.previous === 'starting' && e.status !== 'exited' && e.status !== 'error')
+        this.add('terminal.ready', e.terminalId, null, { status: e.status } satisfies JournalDetail<'terminal.ready'>, e.at);
+      else if (e.status === 'waiting_user_answer')
+        this.add('question.raised', e.terminalId, null, { previous: e.previous, cause: e.cause } satisfies JournalDetail<'question.raised'>, e.at);
+      else
+        this.add(
+          'status.changed',
+          e.terminalId,
+          null,
+          { status: e.status, previous: e.previous, cause: e.cause } satisfies JournalDetail<'status.changed'>,
+          e.at,
+        );
+    });
+    this.on('input', (e) => {
+      // A person's keys come one write each: consecutive ones of a terminal are one row.
+      const last = this.buffer[this.buffer.length - 1];
+      if (e.kind === 'user' && last?.type === 'input.submitted' && last.terminalId === e.terminalId && last.detail.kind === 'user') {
+        last.detail.bytes = (last.detail.bytes as number) + e.bytes;
+        last.detail.writes = (last.detail.writes as number) + 1;
+        return;
+      }
+      this.add('input.submitted', e.terminalId, null, { kind: e.kind, bytes: e.bytes, writes: 1 } satisfies JournalDetail<'input.submitted'>);
+    });
+    this.on('message:queued', (e) => this.add('message.queued', e.receiverId, e.senderId, { messageId: e.messageId }));
+    this.on('message:state', (e) => {
+      const type =
+        e.state === 'delivering' ? 'message.claimed' : e.state === 'delivered' ? 'message.delivered' : e.state === 'failed' ? 'message.failed' : null;
+      if (!type) return; // `pending`: announced with every new message (queued says it)
+      this.add(type, e.receiverId, null, type === 'message.failed' ? { messageId: e.messageId, error: e.error ?? null } : { messageId: e.messageId });
+    });
+    const delegation = (e: BusEvents['handoff:started']) => ({
+      profile: e.profile,
+      provider: e.provider,
+      bytes: e.bytes,
+      warm: e.warm,
+      worktree: e.worktree,
+    });
+    this.on('handoff:started', (e) => this.add('handoff.started', e.terminalId, e.callerId, delegation(e)));
+    this.on('assign:started', (e) => this.add('assign.started', e.terminalId, e.callerId, delegation(e)));
+    this.on('handoff:ended', (e) => this.add('handoff.ended', e.terminalId, e.callerId, { outcome: e.outcome, durationMs: e.durationMs }));
+    this.on('assign:ended', (e) => this.add('assign.ended', e.terminalId, e.callerId, { outcome: e.outcome, durationMs: e.durationMs }));
+    this.on('question:answered', (e) => this.add('question.answered', e.terminalId, e.callerId, { kind: e.kind, bytes: e.bytes }));
+  }
+
+  /**
+   * A terminal was registered, or a warm spare taken: its row is read now (one read by key, once per terminal), since
+   * a spare's row changes when it is taken.
+   */
+  private created(id: string): void {
+    if (this.closed) return;
+    const t = this.terminal(id);
+    this.runs.set(id, t?.runId ?? null);
+    const provider = t?.provider ?? null;
+    const profile = t?.profile ?? null;
+    if (this.spares.delete(id)) {
+      this.add(
+        'terminal.taken',
+        id,
+        t?.creatorId ?? null,
+        { provider, profile } satisfies JournalDetail<'terminal.taken'>,
+        Date.now(),
+        t?.runId ?? null,
+      );
+      return;
+    }
+    const spare = t?.kind === 'worker' && t.creatorId === null;
+    if (spare) this.spares.add(id);
+    const detail: JournalDetail<'terminal.created'> = { kind: t?.kind ?? null, provider, profile, spare };
+    this.add('terminal.created', id, t?.creatorId ?? null, detail, Date.now(), t?.runId ?? null);
+  }
+
+  /** Buffers one event; the batch is written later (see the class). */
+  private add(
+    type: JournalEventType,
+    terminalId: string | null,
+    callerId: string | null,
+    detail: Record<string, unknown>,
+    at = Date.now(),
+    runId?: string | null,
+  ): void {
+    if (this.closed) return;
+    if (this.buffer.length >= this.maxBuffered) {
+      this.buffer.shift();
+      this.stats.dropped++;
+    }
+    this.buffer.push({ at, type, terminalId, callerId, detail, runId });
+    if (this.buffer.length >= this.maxBatch) {
+      this.immediate ??= setImmediate(() => this.flush());
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes everything buffered, one transaction per batch of `maxBatch`. Never throws (a failed batch is dropped and logged). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    if (!this.cao.sqlite.open) {
+      this.stats.dropped += this.buffer.length;
+      this.buffer = [];
+      return;
+    }
+    while (this.buffer.length) {
+      const batch = this.buffer.splice(0, this.maxBatch);
+      try {
+        this.cao.db.transaction(
+          (tx) => {
+            const rows = batch.map((p) => this.row(p));
+            tx.insert(journal).values(rows).run();
+            // a warm spare's start-up, journalled before anyone took it, joins the run of the caller that took it
+            for (const r of rows)
+              if (r.type === 'terminal.taken' && r.runId && r.terminalId)
+                tx.update(journal)
+                  .set({ runId: r.runId })
+                  .where(and(eq(journal.terminalId, r.terminalId), isNull(journal.runId)))
+                  .run();
+          },
+          { behavior: 'immediate' },
+        );
+        this.stats.batches++;
+        this.stats.rows += batch.length;
+      } catch (err) {
+        this.stats.dropped += batch.length;
+        // said once in a while, not once per batch of a database that stays broken
+        if (this.failures++ % 100 === 0) process.stderr.write(`cao-mcp: journal: ${batch.length} event(s) not written: ${String(err)}\n`);
+      }
+    }
+    if (this.runs.size > CACHE_MAX) this.runs.clear();
+    if (this.senders.size > CACHE_MAX) this.senders.clear();
+  }
+
+  /** Applies the retention now and then every hour (until close). */
+  startRetention(settings: RetentionSettings): void {
+    const run = () => {
+      try {
+        this.flush();
+        applyRetention(this.cao.db, settings);
+      } catch (err) {
+        process.stderr.write(`cao-mcp: journal retention: ${String(err)}\n`);
+      }
+    };
+    run();
+    this.retention = setInterval(run, HOUR_MS);
+    this.retention.unref();
+  }
+
+  /** Stops listening and writes what is buffered (the hub calls this before it closes the database). */
+  close(): void {
+    if (this.closed) return;
+    for (const off of this.offs) off();
+    if (this.retention) clearInterval(this.retention);
+    this.flush();
+    this.closed = true;
+  }
+
+  /** The row of a buffered event, its run (and what a terminal's or message's row says) looked up now. */
+  private row(p: Pending): NewJournalRow {
+    const { type, terminalId } = p;
+    let { callerId, detail } = p;
+    if (p.runId !== undefined) return { at: p.at, type, runId: p.runId, terminalId, callerId, detail: JSON.stringify(detail) };
+    if (type === 'terminal.ended' && terminalId) {
+      const t = this.terminal(terminalId);
+      this.spares.delete(terminalId);
+      detail = { status: t?.status ?? null, reason: t?.lastError ?? null } satisfies JournalDetail<'terminal.ended'>;
+    }
+    let runId = terminalId ? this.runOf(terminalId) : null;
+    if (type.startsWith('message.')) {
+      const id = detail.messageId as number;
+      if (type === 'message.queued') {
+        const m = this.cao.db
+          .select({ kind: messages.kind, bytes: sql<number>`length(cast(${messages.body} as blob))` })
+          .from(messages)
+          .where(eq(messages.id, id))
+          .get();
+        detail = { messageId: id, kind: m?.kind ?? null, bytes: m?.bytes ?? null } satisfies JournalDetail<'message.queued'>;
+        if (callerId) this.senders.set(id, callerId);
+      } else {
+        callerId = this.senders.get(id) ?? this.cao.db.select({ s: messages.senderId }).from(messages).where(eq(messages.id, id)).get()?.s ?? null;
+        if (type !== 'message.claimed') this.senders.delete(id);
+      }
+      runId = (callerId ? this.runOf(callerId) : null) ?? runId;
+    }
+    return { at: p.at, type, runId, terminalId, callerId, detail: JSON.stringify(detail) };
+  }
+
+  private terminal(id: string) {
+    return this.cao.db.select().from(terminals).where(eq(terminals.id, id)).get();
+  }
+
+  private runOf(terminalId: string): string | null {
+    if (!this.runs.has(terminalId)) this.runs.set(terminalId, this.terminal(terminalId)?.runId ?? null);
+    return this.runs.get(terminalId) ?? null;
+  }
+}

@@ -1,0 +1,236 @@
+import { and, asc, desc, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import type { CaoDrizzle } from '../db/db.js';
+import { journal, terminals, type JournalRow } from '../db/schema.js';
+import type { JournalEntry } from './events.js';
+
+/** A run as `cao-mcp runs` lists it: its root task, how many agents, how it ended, how long it took. */
+export interface RunSummary {
+  runId: string;
+  /** The first worker of the run (started by a supervisor or the operator). */
+  rootTerminalId: string | null;
+  /** How the root was started, and by whom. */
+  via: 'handoff' | 'assign' | null;
+  callerId: string | null;
+  profile: string | null;
+  provider: string | null;
+  agents: number;
+  /** The root's handoff or assign outcome; `running` while an agent of the run is live; `unfinished` when none is and no outcome was recorded (a crash). */
+  outcome: string;
+  live: boolean;
+  startedAt: number;
+  endedAt: number | null;
+  durationMs: number;
+  events: number;
+}
+
+/** One agent of a run: who started it and how, how that ended, its own timeline, and the agents it started. */
+export interface TraceNode {
+  terminalId: string;
+  profile: string | null;
+  provider: string | null;
+  createdBy: string | null;
+  via: 'handoff' | 'assign' | null;
+  outcome: string | null;
+  createdAt: number | null;
+  endedAt: number | null;
+  /** Rows of this terminal in the run, in the order they happened. */
+  events: JournalEntry[];
+  children: TraceNode[];
+}
+
+export interface Trace {
+  run: RunSummary;
+  /** The root (normally one: a run is one tree). */
+  tree: TraceNode[];
+  /** Rows of the run about terminals outside the tree (its supervisor's inbox). */
+  others: JournalEntry[];
+  /** The run had more rows than a trace reads (the first ones are shown). */
+  truncated: boolean;
+}
+
+/** Rows read for one trace at most. */
+const TRACE_MAX_ROWS = 20_000;
+
+export function toEntry(r: JournalRow): JournalEntry {
+  let detail: unknown;
+  try {
+    detail = JSON.parse(r.detail);
+  } catch {
+    detail = {};
+  }
+  return { id: r.id, at: r.at, type: r.type, runId: r.runId, terminalId: r.terminalId, callerId: r.callerId, detail } as JournalEntry;
+}
+
+/** The most recent runs, newest first. */
+export function listRuns(db: CaoDrizzle, opts: { limit?: number; now?: number } = {}): RunSummary[] {
+  const limit = Math.min(Math.max(1, opts.limit ?? 20), 1000);
+  const runs = db
+    .select({ runId: journal.runId, first: sql<number>`min(${journal.id})` })
+    .from(journal)
+    .where(isNotNull(journal.runId))
+    .groupBy(journal.runId)
+    .orderBy(desc(sql`min(${journal.id})`))
+    .limit(limit)
+    .all();
+  return runs.map((r) => summarise(db, r.runId!, lifecycleOf(db, r.runId!), opts.now));
+}
+
+const LIFECYCLE = ['terminal.created', 'terminal.taken', 'handoff.started', 'assign.started', 'handoff.ended', 'assign.ended', 'terminal.ended'];
+
+function lifecycleOf(db: CaoDrizzle, runId: string): JournalEntry[] {
+  return db
+    .select()
+    .from(journal)
+    .where(and(eq(journal.runId, runId), inArray(journal.type, LIFECYCLE)))
+    .orderBy(asc(journal.id))
+    .all()
+    .map(toEntry);
+}
+
+interface Member {
+  terminalId: string;
+  createdBy: string | null;
+  profile: string | null;
+  provider: string | null;
+  createdAt: number | null;
+}
+
+/** The agents of a run, in the order they were started: from the journal, and from the terminals table for rows the journal lost. */
+function membersOf(db: CaoDrizzle, runId: string, entries: JournalEntry[]): Member[] {
+  const members = new Map<string, Member>();
+  for (const e of entries) {
+    if ((e.type !== 'terminal.created' && e.type !== 'terminal.taken') || !e.terminalId) continue;
+    const known = members.get(e.terminalId);
+    // a warm spare belongs to whoever took it
+    if (known && e.type === 'terminal.taken') known.createdBy = e.callerId;
+    if (known) continue;
+    members.set(e.terminalId, {
+      terminalId: e.terminalId,
+      createdBy: e.callerId,
+      profile: e.detail.profile,
+      provider: e.detail.provider,
+      createdAt: e.at,
+    });
+  }
+  for (const t of db.select().from(terminals).where(eq(terminals.runId, runId)).orderBy(asc(terminals.createdAt)).all())
+    if (!members.has(t.id))
+      members.set(t.id, { terminalId: t.id, createdBy: t.creatorId, profile: t.profile, provider: t.provider, createdAt: t.createdAt });
+  return [...members.values()];
+}
+
+function summarise(db: CaoDrizzle, runId: string, entries: JournalEntry[], now = Date.now()): RunSummary {
+  const members = membersOf(db, runId, entries);
+  const ids = new Set(members.map((m) => m.terminalId));
+  const root = members.find((m) => !m.createdBy || !ids.has(m.createdBy)) ?? members[0];
+  const start = entries.find((e) => (e.type === 'handoff.started' || e.type === 'assign.started') && e.terminalId === root?.terminalId);
+  const end = entries.find((e) => (e.type === 'handoff.ended' || e.type === 'assign.ended') && e.terminalId === root?.terminalId);
+  const live = !!db
+    .select({ id: terminals.id })
+    .from(terminals)
+    .where(and(eq(terminals.runId, runId), isNull(terminals.endedAt)))
+    .limit(1)
+    .get();
+  const span = db
+    .select({ first: sql<number>`min(${journal.at})`, last: sql<number>`max(${journal.at})`, n: sql<number>`count(*)` })
+    .from(journal)
+    .where(eq(journal.runId, runId))
+    .get();
+  const startedAt = span?.first ?? root?.createdAt ?? now;
+  const endedAt = live ? null : (span?.last ?? startedAt);
+  return {
+    runId,
+    rootTerminalId: root?.terminalId ?? null,
+    via: start ? (start.type === 'handoff.started' ? 'handoff' : 'assign') : null,
+    callerId: start?.callerId ?? root?.createdBy ?? null,
+    profile: root?.profile ?? null,
+    provider: root?.provider ?? null,
+    agents: members.length,
+    outcome: live ? 'running' : end ? (end.detail as { outcome: string }).outcome : 'unfinished',
+    live,
+    startedAt,
+    endedAt,
+    durationMs: (endedAt ?? now) - startedAt,
+    events: span?.n ?? 0,
+  };
+}
+
+/**
+ * The run an id names: a run id, a terminal (the run it belongs to), or a supervisor (the last run it started).
+ * Null when it names none.
+ */
+export function resolveRun(db: CaoDrizzle, id: string): string | null {
+  if (db.select({ id: journal.id }).from(journal).where(eq(journal.runId, id)).limit(1).get()) return id;
+  if (db.select({ id: terminals.id }).from(terminals).where(eq(terminals.runId, id)).limit(1).get()) return id;
+  const t = db.select({ runId: terminals.runId }).from(terminals).where(eq(terminals.id, id)).get();
+  if (t?.runId) return t.runId;
+  const latest = (where: SQL) =>
+    db
+      .select({ runId: journal.runId })
+      .from(journal)
+      .where(and(where, isNotNull(journal.runId)))
+      .orderBy(desc(journal.id))
+      .limit(1)
+      .get()?.runId ?? null;
+  // a supervisor: the last run it started; else the last run the terminal was seen in (its row gone)
+  return latest(and(eq(journal.callerId, id), inArray(journal.type, ['handoff.started', 'assign.started']))!) ?? latest(eq(journal.terminalId, id));
+}
+
+/** The tree of a run (who started whom, each with its timeline), or null when `id` names no run the journal holds rows of. */
+export function readTrace(db: CaoDrizzle, id: string, now = Date.now()): Trace | null {
+  const runId = resolveRun(db, id);
+  if (!runId) return null;
+  const rows = db
+    .select()
+    .from(journal)
+    .where(eq(journal.runId, runId))
+    .orderBy(asc(journal.id))
+    .limit(TRACE_MAX_ROWS + 1)
+    .all();
+  if (!rows.length) return null; // its rows are gone (retention): nothing to show
+  const truncated = rows.length > TRACE_MAX_ROWS;
+  const entries = rows.slice(0, TRACE_MAX_ROWS).map(toEntry);
+  const run = summarise(
+    db,
+    runId,
+    entries.filter((e) => LIFECYCLE.includes(e.type)),
+    now,
+  );
+  const members = membersOf(db, runId, entries);
+  const nodes = new Map<string, TraceNode>();
+  for (const m of members) {
+    const mine = entries.filter((e) => e.terminalId === m.terminalId);
+    const start = mine.find((e) => e.type === 'handoff.started' || e.type === 'assign.started');
+    const end = mine.find((e) => e.type === 'handoff.ended' || e.type === 'assign.ended');
+    nodes.set(m.terminalId, {
+      terminalId: m.terminalId,
+      profile: m.profile,
+      provider: m.provider,
+      createdBy: m.createdBy,
+      via: start ? (start.type === 'handoff.started' ? 'handoff' : 'assign') : null,
+      outcome: end ? (end.detail as { outcome: string }).outcome : null,
+      createdAt: m.createdAt,
+      endedAt: mine.find((e) => e.type === 'terminal.ended')?.at ?? null,
+      events: mine,
+      children: [],
+    });
+  }
+  const tree: TraceNode[] = [];
+  for (const n of nodes.values()) {
+    const parent = n.createdBy ? nodes.get(n.createdBy) : undefined;
+    if (parent && parent !== n) parent.children.push(n);
+    else tree.push(n);
+  }
+  const others = entries.filter((e) => !e.terminalId || !nodes.has(e.terminalId));
+  return { run, tree, others, truncated };
+}
+
+/** The agents of a run, flat (for the ownership check: a caller sees a run it is in). */
+export function agentsOf(t: Trace): string[] {
+  const out: string[] = [];
+  const walk = (n: TraceNode) => {
+    out.push(n.terminalId);
+    n.children.forEach(walk);
+  };
+  t.tree.forEach(walk);
+  return out;
+}

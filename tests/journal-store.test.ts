@@ -1,0 +1,246 @@
+// The run journal on a real SQLite file, without a hub: the batcher (one transaction per batch, nothing written in
+// the publisher's turn, flush on close, failures kept from the publisher), run ids in the registry, what a row says
+// (never a body), and retention (by age, by size, never a live run's rows).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createBus, type Bus } from '../src/bus/bus.js';
+import { openDatabase, type CaoDb } from '../src/db/db.js';
+import { journal as journalTable } from '../src/db/schema.js';
+import { MessageQueue } from '../src/inbox/messages.js';
+import { Journal } from '../src/journal/journal.js';
+import { readTrace, listRuns, toEntry } from '../src/journal/queries.js';
+import { applyRetention, retentionFromEnv, DEFAULT_RETENTION } from '../src/journal/retention.js';
+import { TerminalRegistry } from '../src/registry/terminals.js';
+
+let dir: string;
+let cao: CaoDb;
+let bus: Bus;
+let registry: TerminalRegistry;
+let j: Journal;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rows = () => cao.db.select().from(journalTable).all().map(toEntry);
+const worker = (id: string, creatorId: string | null) =>
+  registry.registerTerminal({ id, kind: 'worker', provider: 'mock', profile: 'developer', creatorId });
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'cao-journal-'));
+  cao = openDatabase(path.join(dir, 'cao.db'));
+  bus = createBus();
+  j = new Journal(cao, bus);
+  registry = new TerminalRegistry(cao, bus);
+});
+afterEach(() => {
+  j.close();
+  cao.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('journal: the batcher', () => {
+  it('writes nothing in the publisher’s turn; 450 events at once are 3 transactions (200, 200, 50), in order', async () => {
+    registry.ensureExternal('boss');
+    worker('aaaaaaaa', 'boss');
+    j.flush();
+    const before = rows().length;
+    const tx = vi.spyOn(cao.db, 'transaction');
+    const batches = j.stats.batches;
+    for (let i = 0; i < 450; i++) bus.emit('input', { terminalId: 'aaaaaaaa', bytes: i + 1, kind: 'paste' });
+    expect(rows().length).toBe(before); // the publisher never waits for SQLite
+    await sleep(20); // a full batch goes in the next turn, not after flushMs
+    expect(tx).toHaveBeenCalledTimes(3);
+    expect(j.stats.batches - batches).toBe(3);
+    const inputs = rows().filter((r) => r.type === 'input.submitted');
+    expect(inputs.map((r) => (r.detail as { bytes: number }).bytes)).toEqual(Array.from({ length: 450 }, (_, i) => i + 1));
+    expect(new Set(inputs.map((r) => r.runId)).size).toBe(1);
+    expect(inputs[0]!.runId).toMatch(/^run-[0-9a-f]{8}$/);
+  });
+
+  it('a few events are written together within flushMs, in one transaction', async () => {
+    const tx = vi.spyOn(cao.db, 'transaction');
+    for (let i = 0; i < 5; i++) bus.emit('input', { terminalId: 'bbbbbbbb', bytes: 1, kind: 'keys' });
+    expect(tx).not.toHaveBeenCalled();
+    await sleep(120);
+    expect(tx).toHaveBeenCalledTimes(1);
+    expect(rows().filter((r) => r.type === 'input.submitted')).toHaveLength(5);
+  });
+
+  it('close writes what is buffered at once, then stops listening', () => {
+    bus.emit('hub:started', { hubId: 'h1', pid: 1, mode: 'serve', version: '0' });
+    bus.emit('input', { terminalId: 'cccccccc', bytes: 3, kind: 'keys' });
+    j.close();
+    expect(rows().map((r) => r.type)).toEqual(['hub.started', 'input.submitted']);
+    bus.emit('input', { terminalId: 'cccccccc', bytes: 3, kind: 'keys' });
+    j.flush();
+    expect(rows()).toHaveLength(2);
+  });
+
+  it('a person’s keys are summed into one row; a database that fails never reaches the publisher', () => {
+    for (const b of [1, 1, 2]) bus.emit('input', { terminalId: 'dddddddd', bytes: b, kind: 'user' });
+    j.flush();
+    expect(rows().map((r) => r.detail)).toEqual([{ kind: 'user', bytes: 4, writes: 3 }]);
+    cao.sqlite.exec('DROP TABLE journal');
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(() => bus.emit('input', { terminalId: 'dddddddd', bytes: 1, kind: 'keys' })).not.toThrow();
+    expect(() => j.flush()).not.toThrow();
+    expect(j.stats.dropped).toBe(1);
+    expect(String(err.mock.calls[0]?.[0])).toMatch(/journal: 1 event\(s\) not written/);
+    err.mockRestore();
+  });
+});
+
+describe('journal: runs and rows', () => {
+  it('a supervisor’s worker starts a run, a worker’s worker inherits it; a spare has none until it is taken', () => {
+    registry.ensureExternal('boss');
+    const a = worker('aaaaaaaa', 'boss');
+    const b = worker('bbbbbbbb', 'aaaaaaaa');
+    const c = worker('cccccccc', 'bbbbbbbb');
+    const d = worker('dddddddd', 'boss');
+    const op = worker('eeeeeeee', 'operator');
+    expect(a.runId).toMatch(/^run-[0-9a-f]{8}$/);
+    expect([b.runId, c.runId]).toEqual([a.runId, a.runId]);
+    expect(new Set([a.runId, d.runId, op.runId]).size).toBe(3);
+    const spare = worker('ffffffff', null);
+    expect(spare.runId).toBeNull();
+    registry.setCreator('ffffffff', 'cccccccc');
+    expect(registry.getTerminal('ffffffff')?.runId).toBe(a.runId);
+    j.flush();
+    const spareRows = rows().filter((r) => r.terminalId === 'ffffffff');
+    expect(spareRows.map((r) => [r.type, r.runId, r.callerId])).toEqual([
+      ['terminal.created', a.runId, null], // its start-up joins the run that took it
+      ['terminal.taken', a.runId, 'cccccccc'],
+    ]);
+    expect(spareRows[0]!.detail).toEqual({ kind: 'worker', provider: 'mock', profile: 'developer', spare: true });
+    const trace = readTrace(cao.db, 'cccccccc')!;
+    expect(trace.run.runId).toBe(a.runId);
+    const shape = (n: { terminalId: string; children: unknown[] }): unknown => [n.terminalId, (n.children as never[]).map(shape)];
+    expect(trace.tree.map(shape)).toEqual([['aaaaaaaa', [['bbbbbbbb', [['cccccccc', [['ffffffff', []]]]]]]]]);
+    expect(trace.run).toMatchObject({ rootTerminalId: 'aaaaaaaa', callerId: 'boss', agents: 4, outcome: 'running', live: true });
+  });
+
+  it('a message row names the receiver, the sender and the sender’s run, with its kind and size: never its body', async () => {
+    const inbox = new MessageQueue(registry);
+    registry.ensureExternal('boss');
+    const a = worker('aaaaaaaa', 'boss');
+    const m = await inbox.enqueueSoon('aaaaaaaa', 'boss', 'the secret report ü');
+    inbox.takeForExternal('boss', 10);
+    const t = inbox.enqueue('boss', 'aaaaaaaa', 'a secret task', 'task');
+    registry.endTerminal('aaaaaaaa', 'exited', 'stopped by boss');
+    j.flush();
+    const msgs = rows().filter((r) => r.type.startsWith('message.'));
+    expect(msgs.map((r) => [r.type, r.terminalId, r.callerId, r.runId, r.detail])).toEqual([
+      ['message.queued', 'boss', 'aaaaaaaa', a.runId, { messageId: m.id, kind: 'message', bytes: Buffer.byteLength('the secret report ü') }],
+      ['message.delivered', 'boss', 'aaaaaaaa', a.runId, { messageId: m.id }],
+      ['message.queued', 'aaaaaaaa', 'boss', a.runId, { messageId: t.id, kind: 'task', bytes: 13 }],
+      ['message.failed', 'aaaaaaaa', 'boss', a.runId, { messageId: t.id, error: 'receiver aaaaaaaa ended (exited): stopped by boss' }],
+    ]);
+    expect(rows().find((r) => r.type === 'terminal.ended')).toMatchObject({
+      terminalId: 'aaaaaaaa',
+      runId: a.runId,
+      detail: { status: 'exited', reason: 'stopped by boss' },
+    });
+    expect(JSON.stringify(rows())).not.toMatch(/secret/);
+    expect(listRuns(cao.db)).toMatchObject([{ runId: a.runId, agents: 1, outcome: 'unfinished', live: false }]);
+  });
+});
+
+describe('journal: the catalogue', () => {
+  it('maps the bus to its rows: ready, status with its cause, question raised and answered, delegations, the hub', () => {
+    registry.ensureExternal('boss');
+    const a = worker('aaaaaaaa', 'boss');
+    const started = { terminalId: 'aaaaaaaa', callerId: 'boss', profile: 'developer', provider: 'mock', bytes: 42, warm: false, worktree: false };
+    bus.emit('hub:started', { hubId: 'h1', pid: 7, mode: 'serve', version: '1.2.3' });
+    bus.emit('handoff:started', started);
+    const status = (s: 'idle' | 'processing' | 'waiting_user_answer', previous: 'starting' | 'idle' | 'processing' | 'waiting_user_answer') =>
+      bus.emit('status', { terminalId: 'aaaaaaaa', status: s, previous, at: Date.now(), cause: { kind: 'detected' } });
+    status('idle', 'starting');
+    bus.emit('status', {
+      terminalId: 'aaaaaaaa',
+      status: 'processing',
+      previous: 'idle',
+      at: Date.now(),
+      cause: { kind: 'input-submitted', turn: 1 },
+    });
+    status('waiting_user_answer', 'processing');
+    bus.emit('question:answered', { terminalId: 'aaaaaaaa', callerId: 'boss', kind: 'option', bytes: 1 });
+    status('processing', 'waiting_user_answer');
+    bus.emit('handoff:ended', { terminalId: 'aaaaaaaa', callerId: 'boss', outcome: 'completed', durationMs: 1234 });
+    bus.emit('hub:recovered', { hubId: 'h1', adopted: 1, ended: 2, failedMessages: 3 });
+    j.flush();
+    expect(rows().map((r) => [r.type, r.terminalId, r.callerId, r.runId, r.detail])).toEqual([
+      ['terminal.created', 'boss', null, null, { kind: 'external', provider: null, profile: null, spare: false }],
+      ['terminal.created', 'aaaaaaaa', 'boss', a.runId, { kind: 'worker', provider: 'mock', profile: 'developer', spare: false }],
+      ['hub.started', null, null, null, { hubId: 'h1', pid: 7, mode: 'serve', version: '1.2.3' }],
+      ['handoff.started', 'aaaaaaaa', 'boss', a.runId, { profile: 'developer', provider: 'mock', bytes: 42, warm: false, worktree: false }],
+      ['terminal.ready', 'aaaaaaaa', null, a.runId, { status: 'idle' }],
+      ['status.changed', 'aaaaaaaa', null, a.runId, { status: 'processing', previous: 'idle', cause: { kind: 'input-submitted', turn: 1 } }],
+      ['question.raised', 'aaaaaaaa', null, a.runId, { previous: 'processing', cause: { kind: 'detected' } }],
+      ['question.answered', 'aaaaaaaa', 'boss', a.runId, { kind: 'option', bytes: 1 }],
+      ['status.changed', 'aaaaaaaa', null, a.runId, { status: 'processing', previous: 'waiting_user_answer', cause: { kind: 'detected' } }],
+      ['handoff.ended', 'aaaaaaaa', 'boss', a.runId, { outcome: 'completed', durationMs: 1234 }],
+      ['hub.recovered', null, null, null, { hubId: 'h1', adopted: 1, ended: 2, failedMessages: 3 }],
+    ]);
+    expect(readTrace(cao.db, a.runId!)!.run).toMatchObject({ via: 'handoff', callerId: 'boss', outcome: 'running', live: true, agents: 1 });
+    registry.endTerminal('aaaaaaaa', 'exited', 'handoff finished');
+    j.flush();
+    expect(readTrace(cao.db, 'aaaaaaaa')!.run).toMatchObject({ outcome: 'completed', live: false });
+  });
+});
+
+describe('journal: retention', () => {
+  /** Ends a run of one worker, then ages its rows (and the hub's) by `ageMs`. */
+  function endedRun(id: string, ageMs: number): string {
+    const w = worker(id, 'boss');
+    registry.endTerminal(id, 'exited', 'done');
+    j.flush();
+    cao.sqlite.prepare('UPDATE journal SET at = at - ? WHERE run_id = ? OR run_id IS NULL').run(ageMs, w.runId);
+    return w.runId!;
+  }
+
+  it('by age: old rows go, except those of a run with a live agent and of a live spare, however old', () => {
+    registry.ensureExternal('boss');
+    const live = worker('aaaaaaaa', 'boss');
+    worker('bbbbbbbb', 'aaaaaaaa');
+    worker('eeeeeeee', null); // a spare: no run
+    bus.emit('input', { terminalId: 'aaaaaaaa', bytes: 1, kind: 'keys' });
+    j.flush();
+    const DAY = 86_400_000;
+    cao.sqlite.prepare('UPDATE journal SET at = at - ?').run(30 * DAY); // everything so far is a month old
+    const old = endedRun('cccccccc', 30 * DAY);
+    const recent = endedRun('dddddddd', 0);
+    const before = rows();
+    const r = applyRetention(cao.db, { maxAgeMs: 14 * DAY, maxRows: 1_000_000 });
+    const after = rows();
+    expect(after.filter((x) => x.runId === old)).toEqual([]);
+    expect(after.filter((x) => x.runId === live.runId)).toEqual(before.filter((x) => x.runId === live.runId));
+    expect(after.filter((x) => x.runId === live.runId).length).toBeGreaterThanOrEqual(3);
+    expect(after.filter((x) => x.runId === recent).length).toBe(2);
+    expect(after.filter((x) => x.terminalId === 'eeeeeeee')).toHaveLength(1);
+    expect(r.byAge).toBe(before.length - after.length);
+  });
+
+  it('by size: the oldest rows go down to the cap, never a live run’s, even when that leaves more than the cap', () => {
+    const runs = ['11111111', '22222222', '33333333'].map((id) => endedRun(id, 0));
+    const live = worker('aaaaaaaa', 'boss');
+    for (let i = 0; i < 10; i++) bus.emit('input', { terminalId: 'aaaaaaaa', bytes: 1, kind: 'keys' });
+    j.flush();
+    const liveRows = rows().filter((x) => x.runId === live.runId).length;
+    expect(liveRows).toBe(11);
+    const total = rows().length;
+    const r = applyRetention(cao.db, { maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: total - 2 });
+    expect(r.bySize).toBe(2);
+    // the first run's two rows were the oldest deletable ones
+    expect(rows().filter((x) => x.runId === runs[0])).toEqual([]);
+    expect(rows().filter((x) => x.runId === runs[1])).toHaveLength(2);
+    applyRetention(cao.db, { maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: 1 });
+    expect(rows().filter((x) => x.runId === live.runId)).toHaveLength(liveRows);
+    expect(rows().filter((x) => x.runId !== live.runId)).toEqual([]);
+  });
+
+  it('settings come from CAO_JOURNAL_DAYS and CAO_JOURNAL_MAX_ROWS; anything but a positive number is the default', () => {
+    expect(retentionFromEnv({})).toEqual(DEFAULT_RETENTION);
+    expect(retentionFromEnv({ CAO_JOURNAL_DAYS: '2', CAO_JOURNAL_MAX_ROWS: '500' })).toEqual({ maxAgeMs: 2 * 86_400_000, maxRows: 500 });
+    expect(retentionFromEnv({ CAO_JOURNAL_DAYS: '0', CAO_JOURNAL_MAX_ROWS: 'lots' })).toEqual(DEFAULT_RETENTION);
+  });
+});
