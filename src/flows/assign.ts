@@ -4,6 +4,7 @@ import { checkTaskSize, describeCaller, requireText } from './checks.js';
 import { notify, type MessagingDeps } from './messaging.js';
 import type { AssignRequest, AssignResult, Caller } from './types.js';
 import { worktreeInfo } from './worktree-view.js';
+import { delegationStarted } from './delegation.js';
 
 /**
  * assign: start a worker and return at once. The task goes through the inbox like any message (durable, typed
@@ -16,17 +17,10 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
   // Every check before anything is started: the task as it will be stored must fit.
   checkTaskSize(task);
   const { pool } = d;
-  const { terminal: t, profile, spec, warm, worktree } = await pool.start(caller, req);
+  const worker = await pool.start(caller, req);
+  const { terminal: t, profile, spec, warm, worktree } = worker;
   const ended = watchAssigned(d, caller, t.id);
-  announce(d.bus, 'assign:started', {
-    terminalId: t.id,
-    callerId: caller.id,
-    profile: profile.name,
-    provider: t.provider.id,
-    bytes: Buffer.byteLength(message),
-    warm,
-    worktree: worktree !== null,
-  });
+  announce(d.bus, 'assign:started', delegationStarted(caller, worker, message));
   try {
     d.inbox.enqueue(caller.id, t.id, task, 'task');
   } catch (e) {

@@ -7,6 +7,7 @@ import { markTaskPending } from './pending-task.js';
 import type { Caller, HandoffRequest, HandoffResult, HandoffTimings, ProgressFn } from './types.js';
 import type { WorkerPool } from './workers.js';
 import { worktreeInfo } from './worktree-view.js';
+import { delegationStarted } from './delegation.js';
 import type { Terminal } from '../agents/terminal.js';
 
 const HANDOFF_DEFAULT_TIMEOUT = 600;
@@ -41,16 +42,9 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
   const totalMs = timeoutSec * 1000;
   const deadline = started + totalMs;
   const { signal, detach, progress } = opts;
-  const { terminal: t, profile, spec, warm, worktree } = await pool.start(caller, req);
-  announce(pool.bus, 'handoff:started', {
-    terminalId: t.id,
-    callerId: caller.id,
-    profile: profile.name,
-    provider: t.provider.id,
-    bytes: Buffer.byteLength(message),
-    warm,
-    worktree: worktree !== null,
-  });
+  const worker = await pool.start(caller, req);
+  const { terminal: t, profile, spec, warm, worktree } = worker;
+  announce(pool.bus, 'handoff:started', delegationStarted(caller, worker, message));
   let outcome: HandoffOutcome = 'failed';
   const typed = markTaskPending(t);
   let submittedAt = 0;
