@@ -1,6 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { PROVIDER_IDS, type HandoffResult, type WorktreeInfo } from '../flows/index.js';
+import { snakeCaseKeys } from '../util/case.js';
 import { isCaoError } from '../util/errors.js';
 
 // The wire shapes and helpers the tool files (tools.ts, handoff-tool.ts) share.
@@ -41,21 +42,10 @@ export function workerRequest(args: {
   };
 }
 
-/** A worktree as the tools show it (null fields: not known until its worker has ended). */
+/** A worktree as the tools show it (null fields: not known until its worker has ended), plus whether it was committed to. */
 export function worktreeWire(w: WorktreeInfo | null): Record<string, unknown> | null {
   if (!w) return null;
-  return {
-    path: w.path,
-    branch: w.branch,
-    base_commit: w.baseCommit,
-    state: w.state,
-    files_changed: w.filesChanged,
-    insertions: w.insertions,
-    deletions: w.deletions,
-    commits: w.commits,
-    committed: w.commits === null ? null : w.commits > 0,
-    uncommitted_files: w.uncommittedFiles,
-  };
+  return snakeCaseKeys({ ...w, committed: w.commits === null ? null : w.commits > 0 }) as Record<string, unknown>;
 }
 
 export const worktreeOutput = z

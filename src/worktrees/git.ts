@@ -33,14 +33,9 @@ export function runGit(cwd: string, args: string[], env: Record<string, string> 
   });
 }
 
-/** Runs git and returns its stdout, trimmed; a non-zero exit is a CaoError `code` with git's own words. */
-export async function git(
-  cwd: string,
-  args: string[],
-  code: 'worktree_failed' | 'not_a_git_repo' = 'worktree_failed',
-  env?: Record<string, string>,
-): Promise<string> {
+/** Runs git and returns its stdout, trimmed; a non-zero exit is a CaoError worktree_failed with git's own words. */
+export async function git(cwd: string, args: string[], env?: Record<string, string>): Promise<string> {
   const r = await runGit(cwd, args, env);
-  if (r.code !== 0) throw new CaoError(code, `git ${args.join(' ')} failed in ${cwd}: ${r.stderr.trim() || `exit ${r.code}`}`);
+  if (r.code !== 0) throw new CaoError('worktree_failed', `git ${args.join(' ')} failed in ${cwd}: ${r.stderr.trim() || `exit ${r.code}`}`);
   return r.stdout.trim();
 }

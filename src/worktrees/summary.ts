@@ -32,8 +32,8 @@ export async function diffSummary(path: string, base: string): Promise<WorktreeD
     const real = resolve(path, await git(path, ['rev-parse', '--git-path', 'index']));
     if (existsSync(real)) copyFileSync(real, index);
     const env = { GIT_INDEX_FILE: index };
-    await git(path, ['add', '-A', '.'], 'worktree_failed', env);
-    const numstat = await git(path, ['diff', '--cached', '--numstat', '--no-renames', base], 'worktree_failed', env);
+    await git(path, ['add', '-A', '.'], env);
+    const numstat = await git(path, ['diff', '--cached', '--numstat', '--no-renames', base], env);
     let insertions = 0;
     let deletions = 0;
     const lines = numstat.split('\n').filter(Boolean);
