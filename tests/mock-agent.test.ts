@@ -29,6 +29,9 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+// generous: under CI's load (2 cores, other suites beside) a node process can take seconds to draw its first screen
+const STARTUP_MS = 30_000;
+
 let n = 0;
 function start(script: unknown, opts: RunOptions & { record?: boolean } = {}): { run: PtyRun; record: string } {
   const record = join(dir, `record-${++n}.jsonl`);
@@ -52,7 +55,7 @@ async function send(run: PtyRun, text: string): Promise<void> {
 describe('mock agent in a real pty', () => {
   it('starts on the normal screen with banner, input box, idle footer and bracketed paste on', async () => {
     const { run, record } = start(undefined, { args: [agentJs, '--model', 'mock-7', '--name', 'dev'] });
-    const s = await run.waitFor(isIdle, 10_000, 'idle');
+    const s = await run.waitFor(isIdle, STARTUP_MS, 'idle');
     expect(s.altScreen).toBe(false);
     expect(run.screen.bracketedPaste).toBe(true);
     expect(s.lines[0]).toBe(' ✻ Mock Agent v1 · dev');
@@ -68,7 +71,7 @@ describe('mock agent in a real pty', () => {
       ),
     ).toHaveLength(1);
     expect(events(record, 'terminal_reply')).toHaveLength(1); // Screen answered ESC[6n
-  }, 20_000);
+  }, 60_000);
 
   it('shows the system prompt, and a paste only fills the box: the separate Enter submits', async () => {
     const prompt = join(dir, 'prompt.md');
@@ -79,7 +82,7 @@ describe('mock agent in a real pty', () => {
         args: [agentJs, '--system-prompt-file', prompt],
       },
     );
-    let s = await run.waitFor(isIdle, 10_000, 'idle');
+    let s = await run.waitFor(isIdle, STARTUP_MS, 'idle');
     expect(s.lines.join('\n')).toContain('system prompt: You are the reviewer. Check everything twice.');
     run.paste('say ping\nand more');
     await run.waitForText('  and more');
@@ -94,11 +97,11 @@ describe('mock agent in a real pty', () => {
     expect(text).toContain('❯ say ping\n  and more\n\n● PONG for say ping\n  and more\n\n✻ Worked for');
     expect(isIdle(await run.waitFor(isIdle))).toBe(true);
     expect(events(record, 'input').map((e) => e.text)).toEqual(['say ping\nand more']);
-  }, 20_000);
+  }, 60_000);
 
   it('ignores an empty submit, handles typing and backspace, and input cut across chunks', async () => {
     const { run, record } = start({});
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     run.write('\r');
     run.write('abcd');
     run.write('\x7f');
@@ -120,7 +123,7 @@ describe('mock agent in a real pty', () => {
     const s = await run.waitForText('● mock answer to: héllo wörld');
     expect(s.lines.join('\n')).not.toContain('[201~');
     expect(events(record, 'input').map((e) => e.text)).toEqual(['héllo wörld']);
-  }, 20_000);
+  }, 60_000);
 
   it('keeps the footer busy while thinking, streaming and pausing; the spinner cycles', async () => {
     const answer = 'alpha beta gamma delta epsilon';
@@ -128,7 +131,7 @@ describe('mock agent in a real pty', () => {
       spinnerIntervalMs: 50,
       rules: [{ match: 'go', answer, delayMs: 400, stream: { chunks: 4, intervalMs: 80 }, pauses: [{ afterChunk: 2, ms: 1500 }] }],
     });
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     const rawBefore = run.raw.length;
     await send(run, 'go');
     let s = await run.waitFor(isBusy, 5000, 'busy');
@@ -154,7 +157,7 @@ describe('mock agent in a real pty', () => {
     expect(typeof final[0].t).toBe('number');
     expect((final[0].t as number) - (input.t as number)).toBeGreaterThan(1900);
     expect(final[0].pid).toBe(run.proc.pid);
-  }, 20_000);
+  }, 60_000);
 
   it('blocks on a question until a digit is typed; the answer depends on the choice; text typed into it is ignored', async () => {
     const script = {
@@ -167,7 +170,7 @@ describe('mock agent in a real pty', () => {
       ],
     };
     const { run, record } = start(script);
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     await send(run, 'write out.txt');
     let s = await run.waitForText('Enter to confirm · Esc to cancel');
     expect(bottom(s, 4)).toEqual([' Allow write to out.txt?', ' ❯ 1. Yes', '   2. No', ' Enter to confirm · Esc to cancel']);
@@ -193,7 +196,7 @@ describe('mock agent in a real pty', () => {
     await run.waitForText(/ ❯ 1\. Yes\n {3}2\. No/u);
     run.write('\r');
     await run.waitForText('● wrote it (Yes)');
-  }, 20_000);
+  }, 60_000);
 
   it('shows the startup trust dialog first; Yes proceeds, No exits with code 1', async () => {
     const script = { startup: { dialog: { text: 'Do you trust the files in this folder?', options: ['Yes, proceed', 'No, exit'] } } };
@@ -216,16 +219,16 @@ describe('mock agent in a real pty', () => {
     await b.run.waitForText(' ❯ 2. No, exit');
     b.run.write('\r');
     expect(await b.run.exited).toBe(1);
-  }, 20_000);
+  }, 60_000);
 
   it('crashes with the scripted exit code after drawing the partial text', async () => {
     const { run, record } = start({ rules: [{ match: 'boom', crash: { afterMs: 300, exitCode: 3, partial: 'half an answ' } }] });
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     await send(run, 'boom');
     await run.waitForText('● half an answ');
     expect(await run.exited).toBe(3);
     expect(events(record, 'crash')).toMatchObject([{ exitCode: 3 }]);
-  }, 20_000);
+  }, 60_000);
 
   it('with requireTerminalReply draws nothing until the cursor report arrives', async () => {
     const script = { startup: { requireTerminalReply: true } };
@@ -241,24 +244,24 @@ describe('mock agent in a real pty', () => {
     await mute.run.waitFor(isIdle, 5000, 'idle after a late reply');
     // Screen answers by itself
     const answered = start(script);
-    await answered.run.waitFor(isIdle, 10_000, 'idle');
+    await answered.run.waitFor(isIdle, STARTUP_MS, 'idle');
     expect(events(answered.record, 'terminal_reply')).toHaveLength(1);
-  }, 20_000);
+  }, 60_000);
 
   it('quits on /exit typed as plain characters then Enter', async () => {
     const { run, record } = start({});
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     run.write('/exit');
     await sleep(30);
     run.write('\r');
     expect(await run.exited).toBe(0);
     expect(events(record, 'exit')).toMatchObject([{ code: 0, reason: '/exit' }]);
     expect(run.raw).toContain('\x1b[?2004l');
-  }, 20_000);
+  }, 60_000);
 
   it('Ctrl-C interrupts a turn; twice within a second while idle quits', async () => {
     const { run, record } = start({ rules: [{ match: 'slow', answer: 'never shown', delayMs: 5000 }] });
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     await send(run, 'slow');
     await run.waitFor(isBusy, 5000, 'busy');
     run.write('\x03');
@@ -274,17 +277,17 @@ describe('mock agent in a real pty', () => {
     await sleep(100);
     run.write('\x03');
     expect(await run.exited).toBe(0);
-  }, 20_000);
+  }, 60_000);
 
   it('Esc interrupts a streaming turn, keeping what was drawn', async () => {
     const { run } = start({ rules: [{ answer: 'one two three four five six', stream: { chunks: 3, intervalMs: 1500 } }] });
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     await send(run, 'anything');
     await run.waitForText('● one two');
     run.write('\x1b');
     const s = await run.waitFor(isIdle, 5000, 'idle after esc');
     expect(s.lines.join('\n')).toMatch(/● one two .*\n {2}⎿ {2}Interrupted/u);
-  }, 20_000);
+  }, 60_000);
 
   it('calls MCP tools over stdio, keeps the server for the next call, shows errors, keeps its stderr off the screen', async () => {
     const calls = join(dir, 'calls.jsonl');
@@ -301,7 +304,7 @@ describe('mock agent in a real pty', () => {
       ],
     };
     const { run, record } = start(script, { args: [agentJs, '--mcp-config', mcp] });
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     await send(run, 'report 1');
     let s = await run.waitForText('✻ Worked for');
     let text = s.lines.join('\n');
@@ -327,19 +330,19 @@ describe('mock agent in a real pty', () => {
     expect(await run.exited).toBe(0);
     await sleep(300);
     expect(() => process.kill(serverPid, 0)).toThrow(); // the server was closed with the agent
-  }, 30_000);
+  }, 60_000);
 
   it('shows a tool error when no MCP server was configured', async () => {
     const { run } = start({ rules: [{ toolCalls: [{ tool: 'send_message', arguments: { message: 'x' } }], answer: 'ok' }] });
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     await send(run, 'hi');
     const s = await run.waitForText('● ok');
     expect(s.lines.join('\n')).toContain('  ⎿  Error: no MCP server named "cao" (give one with --mcp-config)');
-  }, 20_000);
+  }, 60_000);
 
   it('repaints at the new width when resized', async () => {
     const { run } = start({});
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     await send(run, 'first');
     await run.waitFor((s) => isIdle(s) && s.lines.join('\n').includes('Worked for'));
     run.proc.resize(80, 30);
@@ -348,28 +351,28 @@ describe('mock agent in a real pty', () => {
     expect(isIdle(s)).toBe(true);
     expect(s.lines.filter((l) => l.startsWith('─')).every((l) => l === '─'.repeat(80))).toBe(true);
     expect(s.lines.join('\n')).toContain('❯ first\n\n● mock answer to: first');
-  }, 20_000);
+  }, 60_000);
 
   it('queues input submitted while busy and answers it after the turn', async () => {
     const { run, record } = start({ rules: [{ match: 'one', answer: 'first done', delayMs: 600 }] });
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     await send(run, 'one');
     await run.waitFor(isBusy);
     await send(run, 'two');
     const s = await run.waitForText('● mock answer to: two');
     expect(s.lines.join('\n')).toMatch(/● first done[\s\S]*❯ two[\s\S]*● mock answer to: two/u);
     expect(events(record, 'final_frame').map((e) => e.answer)).toEqual(['first done', 'mock answer to: two']);
-  }, 20_000);
+  }, 60_000);
 
   it('honours repeat and falls back to the default rule', async () => {
     const { run } = start({ rules: [{ match: 'x', answer: 'once', repeat: 1 }], default: { answer: 'fallback {{turn}}' } });
-    await run.waitFor(isIdle, 10_000, 'idle');
+    await run.waitFor(isIdle, STARTUP_MS, 'idle');
     await send(run, 'x');
     await run.waitForText('● once');
     await run.waitFor(isIdle);
     await send(run, 'x');
     await run.waitForText('● fallback 2');
-  }, 20_000);
+  }, 60_000);
 
   it('rejects a bad script with exit code 2 and names the bad field', async () => {
     const bad = { rules: [{ match: 'a', delayMs: 'slow' }, { answr: 'typo' }] };
@@ -386,5 +389,5 @@ describe('mock agent in a real pty', () => {
     expect(res.stderr).toContain('rules.1');
     expect(res.stderr).toContain('answr');
     expect(readFileSync(file, 'utf8')).toContain('slow');
-  }, 20_000);
+  }, 60_000);
 });
