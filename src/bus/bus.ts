@@ -53,7 +53,8 @@ export type BusEvents = {
   'mcp:tools-listed': { terminalId: string };
   /** Inbox: a message was stored, or changed state. */
   'message:queued': { messageId: number; senderId: string; receiverId: string };
-  'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string };
+  /** `requeued`, with state `pending`: back in the queue after a failed attempt (`retry`) or a hub's death before any of it was typed (`adoption`). */
+  'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string; requeued?: 'retry' | 'adoption' };
   /** The flows: a handoff / an assign started its worker, and how it ended. */
   'handoff:started': DelegationStarted;
   'handoff:ended': { terminalId: string; callerId: string; outcome: HandoffOutcome; durationMs: number };
@@ -64,6 +65,8 @@ export type BusEvents = {
   /** This hub is up (listening), and what it took over from a previous one at start. */
   'hub:started': { hubId: string; pid: number; mode: string; version: string };
   'hub:recovered': { hubId: string; adopted: number; ended: number; failedMessages: number };
+  /** This hub is stopping: its workers end with it, or (`keepWorkers`) run on for the next hub to adopt. */
+  'hub:stopped': { hubId: string; keepWorkers: boolean; workers: number };
 };
 
 export type Bus = Emitter<BusEvents>;

@@ -6,6 +6,7 @@ import { openDatabase, type CaoDb } from '../db/db.js';
 import { adoptWorkers, type AdoptResult } from '../flows/adopt.js';
 import { Flows } from '../flows/flows.js';
 import { limitsFromEnv, type Limits } from '../flows/limits.js';
+import { resumeDelegations } from '../flows/resume.js';
 import { newToken } from '../flows/worker-env.js';
 import { WorkerPool } from '../flows/workers.js';
 import { DeliveryService } from '../inbox/delivery.js';
@@ -16,6 +17,7 @@ import { TokenRegistry } from '../mcp/http/auth.js';
 import { HubHttpServer } from '../mcp/http/server.js';
 import { PtyHostClient } from '../ptyhost/client.js';
 import { TerminalRegistry } from '../registry/terminals.js';
+import { messageOf } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import { Worktrees } from '../worktrees/worktrees.js';
 import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
@@ -149,6 +151,7 @@ export class Hub {
     if (this.opts.durable) {
       const r = await adoptWorkers({ registry: this.registry, inbox: this.inbox, pool: this.pool, host: await this.ptyHost() });
       this.adoption = r;
+      this.resume({ adopted: r.adopted, ended: r.ended });
       if (r.adopted.length || r.ended.length) {
         announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: r.adopted.length, ended: r.ended.length, failedMessages: 0 });
         process.stderr.write(
@@ -157,6 +160,7 @@ export class Hub {
       }
     } else {
       const rec = this.pool.recover();
+      this.resume({ adopted: [], ended: rec.endedTerminals });
       if (rec.endedTerminals.length) {
         announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: 0, ended: rec.endedTerminals.length, failedMessages: rec.failedMessages });
         process.stderr.write(
@@ -185,6 +189,16 @@ export class Hub {
     return this;
   }
 
+  /** Closes or resumes, as the journal tells, the handoffs and assigns of workers a previous hub ran. */
+  private resume(workers: { adopted: string[]; ended: string[] }): void {
+    try {
+      resumeDelegations({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool }, this.db.db, workers);
+    } catch (e) {
+      process.stderr.write(`cao-mcp: resuming the delegations of a previous hub: ${messageOf(e)}
+`);
+    }
+  }
+
   /**
    * Ends every worker (their process groups), closes the front and the database. Idempotent. `keepWorkers`
    * (durable mode): the workers run on in the pty host for the next hub to adopt (an upgrade, a restart).
@@ -192,9 +206,11 @@ export class Hub {
   stop(opts: { keepWorkers?: boolean } = {}): Promise<void> {
     this.stopped ??= (async () => {
       removeHubRecord(process.pid);
+      const keepWorkers = Boolean(opts.keepWorkers && this.opts.durable);
+      announce(this.bus, 'hub:stopped', { hubId: this.id, keepWorkers, workers: this.pool.live().length });
       this.flows.close();
       await this.delivery.stop();
-      if (opts.keepWorkers && this.opts.durable) this.pool.detachAll();
+      if (keepWorkers) this.pool.detachAll();
       await this.pool.shutdown();
       await this.http.close();
       this.inbox.flush(); // messages still waiting for their group commit are stored (and answered) first

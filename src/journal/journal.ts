@@ -84,6 +84,7 @@ export class Journal {
   private subscribe(): void {
     this.on('hub:started', (e) => this.add('hub.started', null, null, { ...e }));
     this.on('hub:recovered', (e) => this.add('hub.recovered', null, null, { ...e }));
+    this.on('hub:stopped', (e) => this.add('hub.stopped', null, null, { ...e }));
     this.on('terminal:created', (e) => this.created(e.terminalId));
     this.on('terminal:removed', (e) => this.add('terminal.ended', e.terminalId, null, {}));
     this.on('status', (e) => {
@@ -113,9 +114,17 @@ export class Journal {
     });
     this.on('message:queued', (e) => this.add('message.queued', e.receiverId, e.senderId, { messageId: e.messageId }));
     this.on('message:state', (e) => {
-      const type =
-        e.state === 'delivering' ? 'message.claimed' : e.state === 'delivered' ? 'message.delivered' : e.state === 'failed' ? 'message.failed' : null;
-      if (!type) return; // `pending`: announced with every new message (queued says it)
+      if (e.state === 'pending') {
+        // a new message's `pending` is said by message.queued; only a return to the queue is an event of its own
+        if (e.requeued)
+          this.add('message.requeued', e.receiverId, null, {
+            messageId: e.messageId,
+            why: e.requeued,
+            error: e.error ?? null,
+          } satisfies JournalDetail<'message.requeued'>);
+        return;
+      }
+      const type = e.state === 'delivering' ? 'message.claimed' : e.state === 'delivered' ? 'message.delivered' : 'message.failed';
       this.add(type, e.receiverId, null, type === 'message.failed' ? { messageId: e.messageId, error: e.error ?? null } : { messageId: e.messageId });
     });
     const delegation = (e: BusEvents['handoff:started']) => ({
