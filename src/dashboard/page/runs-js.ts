@@ -227,6 +227,7 @@ export const RUNS_JS = String.raw`
       case 'message.claimed':
       case 'message.delivered': return '#' + d.message_id;
       case 'message.failed': return '#' + d.message_id + ': ' + (d.error || '');
+      case 'message.requeued': return '#' + d.message_id + ' (' + (d.why === 'retry' ? 'retry: ' + (d.error || '') : 'its hub died before typing it') + ')';
       case 'handoff.started':
       case 'assign.started':
         return d.profile + ' (' + d.provider + '), task ' + d.bytes + ' B' + (d.warm ? ', warm' : '') + (d.worktree ? ', worktree' : '') + by;
@@ -235,6 +236,7 @@ export const RUNS_JS = String.raw`
       case 'terminal.ended': return (d.status || '') + (d.reason ? ': ' + d.reason : '');
       case 'hub.started': return d.mode + ' hub ' + d.hub_id + ' (' + d.version + ')';
       case 'hub.recovered': return d.adopted + ' adopted, ' + d.ended + ' ended, ' + d.failed_messages + ' message(s) failed';
+      case 'hub.stopped': return 'hub ' + d.hub_id + ', ' + d.workers + ' worker(s) ' + (d.keep_workers ? 'left running for the next hub' : 'ended');
     }
     return '';
   }
