@@ -11,6 +11,7 @@ import { CLI, REPO, stopEverything } from './support/cao-client.js';
 import { connectHttp, hubRecords, startHubProcess, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { pidAlive, pidsWithEnv, waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';
+import { logText } from './support/logs.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cao-durable-adopt-'));
 const record = join(home, 'record.jsonl');
@@ -93,7 +94,11 @@ describe('durable hub: re-adoption from the pty host', () => {
 
       const second = await startDaemon();
       cleanup.push(() => stopProc(second.proc));
-      expect(second.stderr()).toMatch(/adopted 5 worker\(s\) from the pty host/);
+      await waitFor(
+        () => logText(home, 'hub.log', second.proc.pid),
+        (t) => /adopted 5 worker\(s\) from the pty host/.test(t),
+        5000,
+      );
       // the warm spare the first hub kept (after the first assign) is not adopted: ended, its process gone
       const spares = db().prepare(`select id, ended_at, last_error from terminals where kind = 'worker' and creator_id is null`).all() as Array<{
         id: string;
@@ -145,7 +150,11 @@ describe('durable hub: re-adoption from the pty host', () => {
     expect(rows.n).toBe(5);
     const next = await startDaemon();
     cleanup.push(() => stopProc(next.proc));
-    expect(next.stderr()).toMatch(/adopted 5 worker\(s\) from the pty host/);
+    await waitFor(
+      () => logText(home, 'hub.log', next.proc.pid),
+      (t) => /adopted 5 worker\(s\) from the pty host/.test(t),
+      5000,
+    );
     await boss.close();
     boss = await connectHttp(next.hub, 'boss');
     cleanup.push(() => boss.close());

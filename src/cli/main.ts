@@ -72,7 +72,10 @@ async function main(argv: string[]): Promise<void> {
   throw new Error(`unknown command "${cmd}"\n\n${HELP}`);
 }
 
-main(process.argv.slice(2)).catch((e: Error) => {
+main(process.argv.slice(2)).catch(async (e: Error) => {
   process.stderr.write(`cao-mcp: ${e.message}\n`);
+  // a process that was logging (a hub, the pty host) says it in its log too; a person's command only here
+  const { logFile, logger } = await import('../util/log.js');
+  if (logFile()) logger('cli').fatal({ err: e }, 'exiting on an error');
   process.exit(1);
 });

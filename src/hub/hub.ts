@@ -19,6 +19,7 @@ import { TerminalRegistry } from '../registry/terminals.js';
 import { VERSION } from '../util/version.js';
 import { Worktrees } from '../worktrees/worktrees.js';
 import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
+import { flushLog, logger } from '../util/log.js';
 
 /** How long after a person's last key cao-mcp waits before typing a message into that agent. */
 const USER_TYPING_HOLD_MS = 3000;
@@ -134,7 +135,7 @@ export class Hub {
     this.host ??= PtyHostClient.connect({
       start: true,
       onClose: (why) => {
-        process.stderr.write(`cao-mcp: lost the pty host (${why}); its workers ended with it\n`);
+        logger('hub').error({ why }, 'lost the pty host; its workers ended with it');
         this.host = null;
       },
     }).catch((e: Error) => {
@@ -151,16 +152,18 @@ export class Hub {
       this.adoption = r;
       if (r.adopted.length || r.ended.length) {
         announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: r.adopted.length, ended: r.ended.length, failedMessages: 0 });
-        process.stderr.write(
-          `cao-mcp: adopted ${r.adopted.length} worker(s) from the pty host in ${r.ms} ms (${r.ended.length} ended; in flight: ${r.inFlight.delivered} delivered, ${r.inFlight.finished} finished, ${r.inFlight.requeued} requeued)\n`,
+        logger('hub').info(
+          { adopted: r.adopted.length, ended: r.ended.length, ms: r.ms, inFlight: r.inFlight },
+          `adopted ${r.adopted.length} worker(s) from the pty host in ${r.ms} ms (${r.ended.length} ended; in flight: ${r.inFlight.delivered} delivered, ${r.inFlight.finished} finished, ${r.inFlight.requeued} requeued)`,
         );
       }
     } else {
       const rec = this.pool.recover();
       if (rec.endedTerminals.length) {
         announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: 0, ended: rec.endedTerminals.length, failedMessages: rec.failedMessages });
-        process.stderr.write(
-          `cao-mcp: cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed\n`,
+        logger('hub').info(
+          { ended: rec.endedTerminals.length, failedMessages: rec.failedMessages },
+          `cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed`,
         );
       }
     }
@@ -169,7 +172,7 @@ export class Hub {
     // Worktrees of workers that ended while no hub ran (a crash): settled now, as their workers' end would have.
     void this.worktrees
       .settleOrphans((id) => this.registry.getTerminal(id)?.endedAt === null)
-      .catch((e: Error) => process.stderr.write(`cao-mcp: settling the worktrees of ended workers: ${e.message}\n`));
+      .catch((e: Error) => logger('worktrees').warn({ error: e.message }, 'could not settle the worktrees of ended workers'));
     await this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
     this.delivery.start();
     writeHubRecord({
@@ -181,7 +184,9 @@ export class Hub {
       startedAt: Date.now(),
       cwd: process.cwd(),
     });
-    process.stderr.write(dashboardBanner(this.opts.mode, this.url, this.clientToken));
+    logger('hub').info({ mode: this.opts.mode, url: this.url, version: VERSION, hubId: this.id }, 'hub started');
+    // A person reads this one (a daemon has no terminal: its stderr is a file, so it gets the log line only).
+    if (this.opts.mode !== 'daemon') process.stderr.write(dashboardBanner(this.opts.mode, this.url, this.clientToken));
     return this;
   }
 
@@ -201,6 +206,8 @@ export class Hub {
       this.journal.close(); // and the journal's last batch
       this.db.close();
       if (this.host) (await this.host.catch(() => null))?.close();
+      logger('hub').info({ keepWorkers: Boolean(opts.keepWorkers) }, 'hub stopped');
+      flushLog();
     })();
     return this.stopped;
   }
