@@ -77,7 +77,7 @@ describe('journal: the batcher', () => {
     expect(rows()).toHaveLength(2);
   });
 
-  it('a person’s keys are summed into one row; a database that fails never reaches the publisher', () => {
+  it('a person’s keys are summed into one row; a database that fails never reaches the publisher', async () => {
     for (const b of [1, 1, 2]) bus.emit('input', { terminalId: 'dddddddd', bytes: b, kind: 'user' });
     j.flush();
     expect(rows().map((r) => r.detail)).toEqual([{ kind: 'user', bytes: 4, writes: 3 }]);
@@ -88,7 +88,7 @@ describe('journal: the batcher', () => {
       expect(() => bus.emit('input', { terminalId: 'dddddddd', bytes: 1, kind: 'keys' })).not.toThrow();
       expect(() => j.flush()).not.toThrow();
       expect(j.stats.dropped).toBe(1);
-      flushLog();
+      await flushLog();
       const [line] = readFileSync(logPath, 'utf8').split('\n');
       expect(JSON.parse(line)).toMatchObject({ level: 'error', component: 'journal', dropped: 1, msg: 'journal: 1 event(s) not written' });
     } finally {

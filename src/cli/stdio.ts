@@ -3,7 +3,7 @@ import { Hub } from '../hub/hub.js';
 import { runFront } from '../mcp/front.js';
 import { serveStdio } from '../mcp/stdio.js';
 import { ensureHubDaemon } from './hub-daemon.js';
-import { logger } from '../util/log.js';
+import { flushLog, logger } from '../util/log.js';
 
 /**
  * `cao-mcp` over stdio: the user's own agent (Claude Code, Codex, Kiro…) started it. By default a front over
@@ -48,5 +48,6 @@ async function runStdioFront(): Promise<void> {
     },
   });
   logger('front').info('the client went away');
+  await flushLog();
   process.exit(0);
 }

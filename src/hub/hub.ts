@@ -207,7 +207,7 @@ export class Hub {
       this.db.close();
       if (this.host) (await this.host.catch(() => null))?.close();
       logger('hub').info({ keepWorkers: Boolean(opts.keepWorkers) }, 'hub stopped');
-      flushLog();
+      await flushLog();
     })();
     return this.stopped;
   }

@@ -1,4 +1,4 @@
-import { configureLog, logger } from '../util/log.js';
+import { configureLog, flushLog, logger } from '../util/log.js';
 import { caoHome } from '../util/paths.js';
 import { VERSION } from '../util/version.js';
 import { PtyHostServer } from './server.js';
@@ -32,6 +32,7 @@ export async function runPtyHost(): Promise<void> {
   });
   if ((await server.listen()) === 'other-host') {
     log('another pty host answers on this CAO_HOME: exiting');
+    await flushLog();
     process.exit(0);
   }
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void server.stop(sig));
@@ -42,5 +43,6 @@ export async function runPtyHost(): Promise<void> {
     void server.stop('uncaught exception').then(() => process.exit(1));
   });
   await server.ended;
+  await flushLog();
   process.exit(0);
 }

@@ -88,12 +88,15 @@ export function logger(component: string): Logger {
   return child;
 }
 
-/** Writes what is buffered now, synchronously (before a deliberate exit; exit itself also flushes). */
-export function flushLog(): void {
-  dest?.flushSync();
+/**
+ * Resolves once every line logged so far is in the file (at most `ms` later). Exit flushes by itself, but
+ * synchronously: a write still in flight then can land after the lines flushed behind it (order by `time`).
+ */
+export function flushLog(ms = 2000): Promise<void> {
+  return dest?.drained(ms) ?? Promise.resolve();
 }
 
-/** Flushes and closes the file (tests; a process that configures another). */
+/** Ends the file (its queued lines are still written) and forgets the logger (tests; reconfiguring). */
 export function closeLog(): void {
   dest?.close();
   dest = null;
@@ -117,6 +120,7 @@ export function logFile(): string | null {
  */
 class RotatingFile implements DestinationStream {
   private boom: SonicBoom | null = null;
+  private readonly ending = new Set<SonicBoom>();
   private size = 0;
   private ino = 0;
   private broken = false;
@@ -172,25 +176,50 @@ class RotatingFile implements DestinationStream {
       this.broken = true;
       process.stderr.write(`cao-mcp: log ${this.file}: ${(e as Error).message}; logging off\n`);
     }
-    old?.end();
+    if (old) this.retire(old);
   }
 
-  flushSync(): void {
-    try {
-      this.boom?.flushSync();
-    } catch {
-      /* closed */
-    }
+  /** Once neither the stream nor one a rotation ended has anything queued or in flight. */
+  drained(ms: number): Promise<void> {
+    const streams = [...this.ending, ...(this.boom ? [this.boom] : [])];
+    return Promise.all(
+      streams.map(
+        (b) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(done, ms);
+            function done() {
+              clearTimeout(timer);
+              b.off('drain', check);
+              b.off('close', done);
+              resolve();
+            }
+            // SonicBoom says when a write ended ('drain'), not whether one is under way: its own fields do
+            function check() {
+              const q = b as unknown as { _writing: boolean; _len: number; destroyed: boolean };
+              if (q.destroyed || (!q._writing && q._len === 0)) done();
+            }
+            b.on('drain', check);
+            b.on('close', done);
+            check();
+          }),
+      ),
+    ).then(() => undefined);
   }
 
   close(): void {
-    this.flushSync();
-    try {
-      this.boom?.end();
-    } catch {
-      /* already closed */
-    }
+    if (this.boom) this.retire(this.boom);
     this.boom = null;
+  }
+
+  /** Ends a stream: what it has queued is still written (to the file it was opened on), then it closes. */
+  private retire(b: SonicBoom): void {
+    this.ending.add(b);
+    b.once('close', () => this.ending.delete(b));
+    try {
+      b.end();
+    } catch {
+      this.ending.delete(b); // already closed
+    }
   }
 }
 
