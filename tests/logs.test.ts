@@ -238,13 +238,13 @@ describe('the logger', () => {
     expect(seq.length).toBeGreaterThan(40);
   });
 
-  it('CAO_LOG_MAX_BYTES sets the size; a process that logs and exits at once loses no line', () => {
+  it('CAO_LOG_FILE_MAX_BYTES sets the size; a process that logs and exits at once loses no line', () => {
     const home = tmp('cao-logs-env-');
     const script = `import { logger } from ${JSON.stringify(join(REPO, 'dist', 'util', 'log.js'))};
 for (let i = 0; i < 25; i++) logger('child').info({ i, token: 'never-${'x'}' }, 'line');
 process.exit(0);`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, CAO_HOME: home, CAO_LOG_MAX_BYTES: '2000', CAO_LOG_LEVEL: 'debug' },
+      env: { ...process.env, CAO_HOME: home, CAO_LOG_FILE_MAX_BYTES: '2000', CAO_LOG_LEVEL: 'debug' },
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).toBe(0);

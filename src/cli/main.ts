@@ -21,7 +21,8 @@ Usage:
   cao-mcp --version | --help
 
 Environment: CAO_HOME (data dir, default ~/.cao-mcp), CAO_PROVIDER (default worker CLI),
-CAO_SUPERVISOR_ID (your name in the inbox, default "supervisor").`;
+CAO_SUPERVISOR_ID (your name in the inbox, default "supervisor"), CAO_LOG_LEVEL (the JSON logs
+in $CAO_HOME/logs/: debug, info, warn, error or silent; default info).`;
 
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;

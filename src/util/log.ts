@@ -10,7 +10,7 @@ import { logsDir } from './paths.js';
  * under `$CAO_HOME/logs/` (0600 in the 0700 dir): `hub.log` for a hub and the stdio fronts, `ptyhost.log`
  * for the pty host. Never stdout (a stdio server's stdout carries JSON-RPC only), never a worker thread:
  * pino's own SonicBoom destination writes asynchronously from this thread and is flushed synchronously on
- * exit. Past `CAO_LOG_MAX_BYTES` (default 10 MiB) the file is rotated: `hub.log` → `hub.log.1` → `hub.log.2`.
+ * exit. Past `CAO_LOG_FILE_MAX_BYTES` (default 10 MiB) the file is rotated: `hub.log` → `hub.log.1` → `hub.log.2`.
  * Level: `CAO_LOG_LEVEL` (debug, info, warn, error, silent; default info).
  */
 
@@ -44,7 +44,7 @@ export function levelFromEnv(value = process.env.CAO_LOG_LEVEL): LevelWithSilent
 }
 
 function maxBytesFromEnv(): number {
-  const v = Number(process.env.CAO_LOG_MAX_BYTES);
+  const v = Number(process.env.CAO_LOG_FILE_MAX_BYTES);
   return Number.isFinite(v) && v > 0 ? v : LOG_MAX_BYTES_DEFAULT;
 }
 
