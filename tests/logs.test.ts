@@ -256,4 +256,20 @@ process.exit(0);`;
     expect(seq).toEqual(Array.from({ length: 25 }, (_, k) => k));
     expect(readFileSync(join(home, 'logs', 'hub.log.1'), 'utf8')).not.toContain('never-x');
   });
+
+  it('a crash is logged too: the uncaught error with its stack, then Node exits as it would', () => {
+    const home = tmp('cao-logs-crash-');
+    const script = `import { logger } from ${JSON.stringify(join(REPO, 'dist', 'util', 'log.js'))};
+logger('hub').info('up');
+setTimeout(() => { throw new Error('kaboom-17'); }, 10);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, CAO_HOME: home }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('kaboom-17');
+    const records = logRecords(home, 'hub.log');
+    expect(records.map((x) => [x.component, x.level, x.msg])).toEqual([
+      ['hub', 'info', 'up'],
+      ['process', 'fatal', 'uncaught exception'],
+    ]);
+    expect((records[1].err as { stack: string }).stack).toContain('kaboom-17');
+  });
 });

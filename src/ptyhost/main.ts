@@ -12,8 +12,8 @@ function seconds(name: string, fallback: number): number {
 }
 
 /** A line of `$CAO_HOME/logs/ptyhost.log` (component `ptyhost`; the host's stdio goes to `ptyhost.stderr.log`). */
-function log(line: string): void {
-  logger('ptyhost').info(line);
+function log(line: string, level: 'info' | 'warn' = 'info'): void {
+  logger('ptyhost')[level](line);
 }
 
 /**
@@ -38,8 +38,9 @@ export async function runPtyHost(): Promise<void> {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void server.stop(sig));
   // Started detached there is no terminal to hang up; a host started by hand keeps running without one.
   process.on('SIGHUP', () => log('SIGHUP ignored'));
-  process.on('uncaughtException', (e) => {
-    logger('ptyhost').fatal({ err: e }, 'uncaught exception');
+  process.on('uncaughtException', () => {
+    // the stack is logged by the logger's own monitor (component `process`)
+    log('uncaught exception: stopping', 'warn');
     void server.stop('uncaught exception').then(() => process.exit(1));
   });
   await server.ended;

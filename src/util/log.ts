@@ -34,6 +34,7 @@ export interface LogOptions {
 }
 
 let root: Logger | null = null;
+let monitoring = false;
 let dest: RotatingFile | null = null;
 const children = new Map<string, Logger>();
 
@@ -63,6 +64,11 @@ export function configureLog(opts: LogOptions = {}): Logger {
     process.stderr.write(`cao-mcp: cannot open the log ${name}: ${(e as Error).message}; logging off\n`);
     root = pino({ level: 'silent' }, { write: () => undefined }); // a destination of its own: never stdout
     return root;
+  }
+  if (!monitoring) {
+    // A crash is in the log too (Node still prints it on stderr and exits; the exit hook writes what is queued).
+    process.on('uncaughtExceptionMonitor', (err, origin) => void (root && logger('process').fatal({ err, origin }, 'uncaught exception')));
+    monitoring = true;
   }
   root = pino(
     {
