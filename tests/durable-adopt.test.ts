@@ -11,6 +11,7 @@ import { CLI, REPO, stopEverything } from './support/cao-client.js';
 import { connectHttp, hubRecords, startHubProcess, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { pidAlive, pidsWithEnv, waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';
+import { logText } from './support/logs.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cao-durable-adopt-'));
 const record = join(home, 'record.jsonl');
@@ -93,9 +94,13 @@ describe('durable hub: re-adoption from the pty host', () => {
 
       const second = await startDaemon();
       cleanup.push(() => stopProc(second.proc));
-      expect(second.stderr()).toMatch(/adopted 5 worker\(s\) from the pty host/);
+      const adoptedLine = await waitFor(
+        () => logText(home, 'hub.log', second.proc.pid),
+        (t) => /adopted 5 worker\(s\) from the pty host/.test(t),
+        5000,
+      );
       // a message the dead hub had claimed but not typed is back in the queue, and the journal says so, once each
-      const requeued = Number(/(\d+) requeued\)/.exec(second.stderr())![1]);
+      const requeued = Number(/(\d+) requeued\)/.exec(adoptedLine)![1]);
       const requeuedRows = await waitFor(
         () => db().prepare(`select detail from journal where type = 'message.requeued'`).all() as { detail: string }[],
         (r) => r.length >= requeued,
@@ -154,7 +159,11 @@ describe('durable hub: re-adoption from the pty host', () => {
     expect(rows.n).toBe(5);
     const next = await startDaemon();
     cleanup.push(() => stopProc(next.proc));
-    expect(next.stderr()).toMatch(/adopted 5 worker\(s\) from the pty host/);
+    await waitFor(
+      () => logText(home, 'hub.log', next.proc.pid),
+      (t) => /adopted 5 worker\(s\) from the pty host/.test(t),
+      5000,
+    );
     await boss.close();
     boss = await connectHttp(next.hub, 'boss');
     cleanup.push(() => boss.close());

@@ -1,7 +1,7 @@
 // The run journal on a real SQLite file, without a hub: the batcher (one transaction per batch, nothing written in
 // the publisher's turn, flush on close, failures kept from the publisher), run ids in the registry, what a row says
 // (never a body), and retention (by age, by size, never a live run's rows).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,6 +15,7 @@ import { applyRetention, retentionFromEnv, DEFAULT_RETENTION } from '../src/jour
 import { TerminalRegistry } from '../src/registry/terminals.js';
 import { resumeDelegations } from '../src/flows/resume.js';
 import type { WorkerPool } from '../src/flows/workers.js';
+import { closeLog, configureLog, flushLog } from '../src/util/log.js';
 
 let dir: string;
 let cao: CaoDb;
@@ -78,17 +79,23 @@ describe('journal: the batcher', () => {
     expect(rows()).toHaveLength(2);
   });
 
-  it('a person’s keys are summed into one row; a database that fails never reaches the publisher', () => {
+  it('a person’s keys are summed into one row; a database that fails never reaches the publisher', async () => {
     for (const b of [1, 1, 2]) bus.emit('input', { terminalId: 'dddddddd', bytes: b, kind: 'user' });
     j.flush();
     expect(rows().map((r) => r.detail)).toEqual([{ kind: 'user', bytes: 4, writes: 3 }]);
     cao.sqlite.exec('DROP TABLE journal');
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect(() => bus.emit('input', { terminalId: 'dddddddd', bytes: 1, kind: 'keys' })).not.toThrow();
-    expect(() => j.flush()).not.toThrow();
-    expect(j.stats.dropped).toBe(1);
-    expect(String(err.mock.calls[0]?.[0])).toMatch(/journal: 1 event\(s\) not written/);
-    err.mockRestore();
+    const logPath = path.join(dir, 'journal-test.log');
+    configureLog({ file: logPath });
+    try {
+      expect(() => bus.emit('input', { terminalId: 'dddddddd', bytes: 1, kind: 'keys' })).not.toThrow();
+      expect(() => j.flush()).not.toThrow();
+      expect(j.stats.dropped).toBe(1);
+      await flushLog();
+      const [line] = readFileSync(logPath, 'utf8').split('\n');
+      expect(JSON.parse(line)).toMatchObject({ level: 'error', component: 'journal', dropped: 1, msg: 'journal: 1 event(s) not written' });
+    } finally {
+      closeLog();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import mittImport, { type Emitter } from 'mitt';
 import type { StatusCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
+import { logger } from '../util/log.js';
 
 export type MessageState = 'pending' | 'delivering' | 'delivered' | 'failed';
 
@@ -80,13 +81,13 @@ export function createBus(): Bus {
 
 /**
  * Announces a change that has already committed: a subscriber's exception must not undo the caller's success
- * (the store's writers use this; it is logged on stderr instead).
+ * (the store's writers use this; it is logged instead).
  */
 export function announce<K extends keyof BusEvents>(bus: Bus | undefined, type: K, payload: BusEvents[K]): void {
   if (!bus) return;
   try {
     bus.emit(type, payload);
   } catch (err) {
-    process.stderr.write(`cao-mcp: a ${String(type)} subscriber threw: ${String(err)}\n`);
+    logger('bus').error({ err, event: String(type) }, 'a subscriber threw');
   }
 }

@@ -4,6 +4,7 @@ import type { CaoDb } from '../db/db.js';
 import { journal, messages, terminals, type NewJournalRow } from '../db/schema.js';
 import type { JournalDetail, JournalEventType } from './events.js';
 import { applyRetention, type RetentionSettings } from './retention.js';
+import { logger } from '../util/log.js';
 
 export interface JournalOptions {
   /** A batch is written this long after its first event at the latest (default 50 ms). */
@@ -74,7 +75,7 @@ export class Journal {
       try {
         fn(e);
       } catch (err) {
-        process.stderr.write(`cao-mcp: journal: ${String(err)}\n`);
+        logger('journal').error({ err, event: String(type) }, 'a journal handler threw');
       }
     };
     this.bus.on(type, guarded);
@@ -224,7 +225,7 @@ export class Journal {
       } catch (err) {
         this.stats.dropped += batch.length;
         // said once in a while, not once per batch of a database that stays broken
-        if (this.failures++ % 100 === 0) process.stderr.write(`cao-mcp: journal: ${batch.length} event(s) not written: ${String(err)}\n`);
+        if (this.failures++ % 100 === 0) logger('journal').error({ err, dropped: batch.length }, `journal: ${batch.length} event(s) not written`);
       }
     }
     if (this.runs.size > CACHE_MAX) this.runs.clear();
@@ -238,7 +239,7 @@ export class Journal {
         this.flush();
         applyRetention(this.cao.db, settings);
       } catch (err) {
-        process.stderr.write(`cao-mcp: journal retention: ${String(err)}\n`);
+        logger('journal').error({ err }, 'journal retention failed');
       }
     };
     run();
