@@ -25,7 +25,10 @@ describe('CaoError: the one error type', () => {
     expect(httpStatusOf('unsupported_media_type')).toBe(415);
     expect(httpStatusOf('internal')).toBe(500);
     expect(httpStatusOf('bad_request')).toBe(400);
-    for (const c of ERROR_CODES) expect([400, 403, 404, 409, 410, 413, 415, 500]).toContain(httpStatusOf(c));
+    expect(httpStatusOf('unknown_host')).toBe(404);
+    expect(httpStatusOf('host_name_taken')).toBe(409);
+    for (const c of ['host_dead', 'host_full', 'no_host_with_room', 'lease_lost'] as const) expect(httpStatusOf(c)).toBe(503);
+    for (const c of ERROR_CODES) expect([400, 403, 404, 409, 410, 413, 415, 500, 503]).toContain(httpStatusOf(c));
   });
 
   it('messageOf reads any thrown value', () => {
