@@ -40,6 +40,7 @@ export function openTelemetry(bus: Bus, lookup: TerminalLookup, config: Telemetr
     spanProcessors: [new BatchSpanProcessor(exporter ?? new OTLPTraceExporter())],
   });
   const spans = new RunSpans(bus, provider.getTracer('cao-mcp', VERSION), ids, lookup);
+  process.stderr.write(`cao-mcp: OpenTelemetry trace export on (service ${config.serviceName})\n`);
   let stopped: Promise<void> | null = null;
   return {
     flush: () => provider.forceFlush(),
