@@ -55,6 +55,7 @@ function setup() {
       runId: 'run-00000001',
       status: 'starting',
       lastError: null,
+      endedAt: null,
       ...r,
     });
   let at = 1_000_000;
@@ -127,6 +128,45 @@ describe('RunSpans', () => {
     ]);
     expect(t.finished()[0]!.spanContext().traceId).toBe(traceIdOfRun('run-000000bb'));
     expect(t.named('turn')).toHaveLength(0); // its start-up input was before it was anyone's
+  });
+
+  it('workers a previous hub started (adopted: never registered here) join their run’s trace, under their creator', async () => {
+    const t = setup();
+    t.row('a0000001', { runId: 'run-0000adad', status: 'idle' });
+    t.row('a0000002', { runId: 'run-0000adad', creatorId: 'a0000001', status: 'idle' });
+    t.row('a0000003', { runId: 'run-0000adad', endedAt: 5 });
+    t.rows.set('boss', {
+      kind: 'external',
+      provider: null,
+      profile: null,
+      creatorId: null,
+      runId: null,
+      status: 'idle',
+      lastError: null,
+      endedAt: null,
+    });
+    t.status('a0000002', 'starting', 'idle'); // the child first: its creator is adopted with it
+    t.status('a0000001', 'starting', 'idle');
+    t.status('a0000003', 'starting', 'idle'); // ended: no span
+    t.status('boss', 'idle', 'processing'); // a supervisor: none either
+    t.input('a0000002', 7);
+    t.status('a0000002', 'idle', 'processing');
+    t.status('a0000002', 'processing', 'completed');
+    for (const id of ['a0000001', 'a0000002']) t.bus.emit('terminal:removed', { terminalId: id });
+    await tick();
+    const [one, two] = ['a0000001', 'a0000002'].map((id) =>
+      t.finished().find((s) => s.name === 'agent dev' && s.attributes['cao.terminal_id'] === id)!,
+    );
+    expect(one!.attributes['cao.adopted']).toBe(true);
+    expect(one!.parentSpanContext).toBeUndefined();
+    expect(two!.parentSpanContext?.spanId).toBe(one!.spanContext().spanId);
+    expect(new Set(t.finished().map((s) => s.spanContext().traceId))).toEqual(new Set([traceIdOfRun('run-0000adad')]));
+    expect(
+      t
+        .finished()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['agent dev', 'agent dev', 'turn']);
   });
 
   it('the hub stops with agents live: their spans end with a note; nothing is heard after', () => {

@@ -7,7 +7,16 @@ import { traceIdOfRun, type RunTraceIds } from './ids.js';
 /** What the consumer reads of a terminal's row when it is registered and when it ends. */
 export type TerminalLookup = (
   id: string,
-) => Pick<TerminalRow, 'kind' | 'provider' | 'profile' | 'creatorId' | 'runId' | 'status' | 'lastError'> | undefined;
+) => Pick<TerminalRow, 'kind' | 'provider' | 'profile' | 'creatorId' | 'runId' | 'status' | 'lastError' | 'endedAt'> | undefined;
+
+/** Ids remembered as no agent of a run, at most (then forgotten, and looked up again when heard of). */
+const OTHERS_MAX = 10_000;
+
+const attributesOf = (t: NonNullable<ReturnType<TerminalLookup>>): Attributes => ({
+  'cao.provider': t.provider ?? '',
+  'cao.profile': t.profile ?? '',
+  'cao.creator': t.creatorId ?? '',
+});
 
 /** A run's root task: the supervisor's handoff or assign that started its first worker. */
 interface Root {
@@ -30,6 +39,8 @@ export class RunSpans {
   private readonly spares = new Set<string>();
   /** Message id → sender, from queued to delivered or failed. */
   private readonly senders = new Map<number, string>();
+  /** Terminals heard of that are no agent of a run (supervisors, ended ones): not looked up again until registered. */
+  private readonly others = new Set<string>();
   /** Agents ended whose span waits one turn of the event loop for how their assign ended (announced right after). */
   private readonly ending = new Map<string, { at: number; row: ReturnType<TerminalLookup> }>();
   private readonly offs: (() => void)[] = [];
@@ -43,8 +54,8 @@ export class RunSpans {
   ) {
     this.on('terminal:created', (e) => this.created(e.terminalId));
     this.on('terminal:removed', (e) => this.removed(e.terminalId));
-    this.on('input', (e) => this.agents.get(e.terminalId)?.input(e));
-    this.on('status', (e) => this.agents.get(e.terminalId)?.status(e));
+    this.on('input', (e) => (this.agents.get(e.terminalId) ?? this.adopted(e.terminalId))?.input(e));
+    this.on('status', (e) => (this.agents.get(e.terminalId) ?? this.adopted(e.terminalId))?.status(e));
     this.on('handoff:started', (e) => this.delegated('handoff', e));
     this.on('assign:started', (e) => this.delegated('assign', e));
     this.on('handoff:ended', (e) => this.delegationEnded(e.terminalId, e.outcome));
@@ -79,15 +90,15 @@ export class RunSpans {
   }
 
   private created(id: string): void {
+    this.others.delete(id);
     const t = this.lookup(id);
     if (!t || t.kind !== 'worker' || this.agents.has(id)) return;
     if (!t.runId) {
       if (t.creatorId === null) this.spares.add(id);
       return;
     }
-    const warm = this.spares.delete(id);
-    const attributes: Attributes = { 'cao.provider': t.provider ?? '', 'cao.profile': t.profile ?? '', 'cao.creator': t.creatorId ?? '' };
-    if (warm) attributes['cao.warm'] = true;
+    const attributes = attributesOf(t);
+    if (this.spares.delete(id)) attributes['cao.warm'] = true;
     const creator = t.creatorId ? this.agents.get(t.creatorId) : undefined;
     let parent = creator && !creator.ended && creator.runId === t.runId ? creator.context : null;
     if (!parent) {
@@ -98,6 +109,28 @@ export class RunSpans {
       parent = trace.setSpan(ROOT_CONTEXT, span);
     }
     this.agents.set(id, new AgentSpans(this.tracer, id, t.runId, parent, attributes, `agent ${t.profile ?? t.provider ?? id}`));
+  }
+
+  /**
+   * A live worker of a run that this hub did not see registered: a previous hub started it and this one adopted it
+   * (durable mode). Its span joins its run's trace: under its creator's when that is an agent here (adopted first
+   * if need be), else a root of its own in that trace (its root task's span was the previous hub's).
+   */
+  private adopted(id: string, depth = 0): AgentSpans | undefined {
+    if (this.spares.has(id) || this.others.has(id)) return undefined;
+    const t = this.lookup(id);
+    if (!t || t.kind !== 'worker' || !t.runId || t.endedAt !== null) {
+      if (this.others.size >= OTHERS_MAX) this.others.clear();
+      this.others.add(id);
+      return undefined;
+    }
+    const creator = t.creatorId && depth < 50 ? (this.agents.get(t.creatorId) ?? this.adopted(t.creatorId, depth + 1)) : undefined;
+    const parent = creator && !creator.ended && creator.runId === t.runId ? creator.context : null;
+    if (!parent) this.ids.forNextRoot(traceIdOfRun(t.runId));
+    const attributes = { ...attributesOf(t), 'cao.adopted': true };
+    const a = new AgentSpans(this.tracer, id, t.runId, parent ?? ROOT_CONTEXT, attributes, `agent ${t.profile ?? t.provider ?? id}`);
+    this.agents.set(id, a);
+    return a;
   }
 
   private delegated(via: 'handoff' | 'assign', e: BusEvents['handoff:started']): void {
