@@ -10,14 +10,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { traceIdOfRun } from '../src/telemetry/ids.js';
-import { CLI } from './support/cao-client.js';
-import { connectHttp, startServe, stopProc } from './support/http-client.js';
+import { CLI, stopEverything } from './support/cao-client.js';
+import { connectHttp, startHubProcess, startServe, stopProc } from './support/http-client.js';
 import { waitFor } from './support/procs.js';
 
 const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'otel-probe.mjs');
 const mock = { agent_profile: 'developer', provider: 'mock' };
 const TASK = 'e2e-secret-task please';
-const SCRIPT = { rules: [{ match: 'e2e-secret-task', answer: 'E2E-SECRET-ANSWER' }], default: { answer: 'OK' } };
+const SCRIPT = {
+  rules: [
+    { match: 'e2e-secret-task', answer: 'E2E-SECRET-ANSWER' },
+    { match: 'after-restart', answer: 'RESTART-SECRET-ANSWER' },
+  ],
+  default: { answer: 'OK' },
+};
 /** Every OTEL variable blank, whatever the environment running the tests has. */
 const NO_OTEL = Object.fromEntries(Object.keys(process.env).flatMap((k) => (k.startsWith('OTEL_') || k === 'CAO_OTEL' ? [[k, '']] : [])));
 
@@ -148,6 +154,66 @@ describe('OpenTelemetry export, end to end', () => {
     const sent = received.map((q) => q.body).join('\n');
     for (const secret of ['e2e-secret-task', 'E2E-SECRET-ANSWER', 'otlp-header-value', run.token, run.home]) expect(sent).not.toContain(secret);
   }, 90_000);
+
+  it('a durable hub restarted with its workers left running: the next hub’s spans of the adopted worker join the run’s trace', async () => {
+    received.length = 0;
+    const home = path.join(root, 'durable');
+    const env = {
+      ...NO_OTEL,
+      CAO_MOCK_SCRIPT: JSON.stringify(SCRIPT),
+      CAO_WARM_POOL: '0',
+      CAO_HUB_IDLE_SECONDS: '300',
+      CAO_PTYHOST_IDLE_SECONDS: '60',
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    };
+    try {
+      const first = await startHubProcess(home, ['hub'], env);
+      const boss = await connectHttp(first.hub, 'boss');
+      const a = (await boss.call('assign', { ...mock, message: 'first task' })).structuredContent as Json;
+      const id = a.terminal_id as string;
+      expect((await boss.call('read_output', { terminal_id: id, wait_seconds: 30 })).structuredContent).toMatchObject({ output: 'OK' });
+      await boss.close();
+      first.proc.kill('SIGUSR2'); // `cao-mcp stop --keep-workers`: the worker runs on in the pty host
+      await new Promise<void>((res) => first.proc.once('exit', () => res()));
+      expect(first.stderr()).toContain('leaving the workers to the next hub');
+
+      const second = await startHubProcess(home, ['hub'], env);
+      const boss2 = await connectHttp(second.hub, 'boss');
+      expect((await boss2.call('send_message', { receiver_id: id, message: 'after-restart task' })).isError).toBeFalsy();
+      const out = await waitFor(
+        async () => (await boss2.call('read_output', { terminal_id: id, wait_seconds: 10 })).structuredContent as Json,
+        (o) => o.output === 'RESTART-SECRET-ANSWER',
+        30_000,
+      );
+      expect(out.output).toBe('RESTART-SECRET-ANSWER');
+      await boss2.call('stop_agent', { terminal_id: id });
+      await boss2.close();
+      await stopProc(second.proc);
+
+      const spans = spansOf(received).map((x) => x.span);
+      const runId = spans.map((x) => attrs(x)['cao.run_id'] as string).find(Boolean)!;
+      expect(new Set(spans.map((x) => x.traceId))).toEqual(new Set([traceIdOfRun(runId)]));
+      const agents = spans.filter((x) => x.name === 'agent developer');
+      expect(agents.map((x) => attrs(x)['cao.terminal_id'])).toEqual([id, id]);
+      const [before, after] = agents as [Json, Json];
+      // the first hub: the run's root (the assign) and the agent, ended when that hub stopped with a note
+      const top = spans.find((x) => x.name === 'assign')!;
+      expect(before.parentSpanId).toBe(top.spanId);
+      expect(attrs(before)).toMatchObject({ 'cao.note': 'hub stopped; workers left running', 'cao.via': 'assign' });
+      expect(attrs(before)['cao.adopted']).toBeUndefined();
+      // the next one: the adopted agent, a root in the same trace, its new turn under it, stopped by boss
+      expect(after.parentSpanId ?? '').toBe('');
+      expect(attrs(after)).toMatchObject({ 'cao.adopted': true, 'cao.creator': 'boss', 'cao.end_reason': 'stopped by boss' });
+      const turns = spans.filter((x) => x.name === 'turn' && x.parentSpanId === after.spanId);
+      expect(turns.length).toBeGreaterThanOrEqual(1);
+      expect(attrs(turns[0]!)).toMatchObject({ 'cao.input.kind': 'paste', 'cao.status': 'completed' });
+      expect((after.events as Json[]).map((e) => e.name)).toEqual(expect.arrayContaining(['message.queued', 'message.delivered']));
+      const sent = received.map((q) => q.body).join('\n');
+      for (const secret of ['after-restart', 'RESTART-SECRET-ANSWER', 'first task']) expect(sent).not.toContain(secret);
+    } finally {
+      stopEverything(home); // the hub if still up, and the pty host
+    }
+  }, 120_000);
 
   it('no OTEL variable: no OpenTelemetry file is loaded and nothing is sent', async () => {
     received.length = 0;

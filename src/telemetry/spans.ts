@@ -9,7 +9,7 @@ export type TerminalLookup = (
   id: string,
 ) => Pick<TerminalRow, 'kind' | 'provider' | 'profile' | 'creatorId' | 'runId' | 'status' | 'lastError' | 'endedAt'> | undefined;
 
-/** Ids remembered as no agent of a run, at most (then forgotten, and looked up again when heard of). */
+/** Ids remembered as no agent of a run, and senders of messages in flight, at most (then forgotten). */
 const OTHERS_MAX = 10_000;
 
 const attributesOf = (t: NonNullable<ReturnType<TerminalLookup>>): Attributes => ({
@@ -61,6 +61,7 @@ export class RunSpans {
     this.on('handoff:ended', (e) => this.delegationEnded(e.terminalId, e.outcome));
     this.on('assign:ended', (e) => this.delegationEnded(e.terminalId, e.outcome));
     this.on('message:queued', (e) => {
+      if (this.senders.size >= OTHERS_MAX) this.senders.clear(); // messages never delivered nor failed (a supervisor's unread mail)
       this.senders.set(e.messageId, e.senderId);
       this.message('message.queued', e.messageId, e.senderId, e.receiverId);
     });
