@@ -11,6 +11,7 @@ import { CLI, REPO, stopEverything } from './support/cao-client.js';
 import { connectHttp, hubRecords, startHubProcess, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { pidAlive, pidsWithEnv, waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';
+import { logText } from './support/logs.js';
 
 const home = mkdtempSync(join(tmpdir(), 'cao-durable-adopt-'));
 const record = join(home, 'record.jsonl');
@@ -93,7 +94,20 @@ describe('durable hub: re-adoption from the pty host', () => {
 
       const second = await startDaemon();
       cleanup.push(() => stopProc(second.proc));
-      expect(second.stderr()).toMatch(/adopted 5 worker\(s\) from the pty host/);
+      const adoptedLine = await waitFor(
+        () => logText(home, 'hub.log', second.proc.pid),
+        (t) => /adopted 5 worker\(s\) from the pty host/.test(t),
+        5000,
+      );
+      // a message the dead hub had claimed but not typed is back in the queue, and the journal says so, once each
+      const requeued = Number(/(\d+) requeued\)/.exec(adoptedLine)![1]);
+      const requeuedRows = await waitFor(
+        () => db().prepare(`select detail from journal where type = 'message.requeued'`).all() as { detail: string }[],
+        (r) => r.length >= requeued,
+        10_000,
+      );
+      expect(requeuedRows).toHaveLength(requeued);
+      for (const r of requeuedRows) expect(JSON.parse(r.detail)).toMatchObject({ why: 'adoption' });
       // the warm spare the first hub kept (after the first assign) is not adopted: ended, its process gone
       const spares = db().prepare(`select id, ended_at, last_error from terminals where kind = 'worker' and creator_id is null`).all() as Array<{
         id: string;
@@ -145,7 +159,11 @@ describe('durable hub: re-adoption from the pty host', () => {
     expect(rows.n).toBe(5);
     const next = await startDaemon();
     cleanup.push(() => stopProc(next.proc));
-    expect(next.stderr()).toMatch(/adopted 5 worker\(s\) from the pty host/);
+    await waitFor(
+      () => logText(home, 'hub.log', next.proc.pid),
+      (t) => /adopted 5 worker\(s\) from the pty host/.test(t),
+      5000,
+    );
     await boss.close();
     boss = await connectHttp(next.hub, 'boss');
     cleanup.push(() => boss.close());
@@ -191,6 +209,23 @@ describe('durable hub: re-adoption from the pty host', () => {
         10_000,
       );
       for (const r of ended) expect(r.last_error).toMatch(/the pty host went away/);
+      // every assign a hub began is closed in the journal, across a kill -9 and a --keep-workers restart: one start, one end
+      const delegations = () =>
+        db().prepare(`select terminal_id as id, type from journal where type in ('assign.started', 'assign.ended') order by id`).all() as {
+          id: string;
+          type: string;
+        }[];
+      const journalled = await waitFor(
+        delegations,
+        (rows) => rows.filter((r) => r.type === 'assign.ended' && ids.includes(r.id)).length >= 5,
+        10_000,
+      );
+      for (const id of ids) expect(journalled.filter((r) => r.id === id).map((r) => r.type)).toEqual(['assign.started', 'assign.ended']);
+      // the clean stop of the second hub is journalled, the kill -9 of the first is not
+      const stops = db().prepare(`select detail from journal where type = 'hub.stopped'`).all() as { detail: string }[];
+      expect(stops).toHaveLength(1);
+      expect(JSON.parse(stops[0]!.detail)).toMatchObject({ keepWorkers: true });
+      expect(JSON.parse(stops[0]!.detail).workers).toBeGreaterThanOrEqual(5);
       // nothing left pending or in flight to them
       expect(messagesTo(ids).filter((m) => m.status === 'pending' || m.status === 'delivering')).toEqual([]);
       // the hub starts a new pty host for the next worker

@@ -1,7 +1,7 @@
 // The run journal on a real SQLite file, without a hub: the batcher (one transaction per batch, nothing written in
 // the publisher's turn, flush on close, failures kept from the publisher), run ids in the registry, what a row says
 // (never a body), and retention (by age, by size, never a live run's rows).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,6 +13,9 @@ import { Journal } from '../src/journal/journal.js';
 import { readTrace, listRuns, toEntry } from '../src/journal/queries.js';
 import { applyRetention, retentionFromEnv, DEFAULT_RETENTION } from '../src/journal/retention.js';
 import { TerminalRegistry } from '../src/registry/terminals.js';
+import { resumeDelegations } from '../src/flows/resume.js';
+import type { WorkerPool } from '../src/flows/workers.js';
+import { closeLog, configureLog, flushLog } from '../src/util/log.js';
 
 let dir: string;
 let cao: CaoDb;
@@ -76,17 +79,23 @@ describe('journal: the batcher', () => {
     expect(rows()).toHaveLength(2);
   });
 
-  it('a person’s keys are summed into one row; a database that fails never reaches the publisher', () => {
+  it('a person’s keys are summed into one row; a database that fails never reaches the publisher', async () => {
     for (const b of [1, 1, 2]) bus.emit('input', { terminalId: 'dddddddd', bytes: b, kind: 'user' });
     j.flush();
     expect(rows().map((r) => r.detail)).toEqual([{ kind: 'user', bytes: 4, writes: 3 }]);
     cao.sqlite.exec('DROP TABLE journal');
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    expect(() => bus.emit('input', { terminalId: 'dddddddd', bytes: 1, kind: 'keys' })).not.toThrow();
-    expect(() => j.flush()).not.toThrow();
-    expect(j.stats.dropped).toBe(1);
-    expect(String(err.mock.calls[0]?.[0])).toMatch(/journal: 1 event\(s\) not written/);
-    err.mockRestore();
+    const logPath = path.join(dir, 'journal-test.log');
+    configureLog({ file: logPath });
+    try {
+      expect(() => bus.emit('input', { terminalId: 'dddddddd', bytes: 1, kind: 'keys' })).not.toThrow();
+      expect(() => j.flush()).not.toThrow();
+      expect(j.stats.dropped).toBe(1);
+      await flushLog();
+      const [line] = readFileSync(logPath, 'utf8').split('\n');
+      expect(JSON.parse(line)).toMatchObject({ level: 'error', component: 'journal', dropped: 1, msg: 'journal: 1 event(s) not written' });
+    } finally {
+      closeLog();
+    }
   });
 });
 
@@ -145,6 +154,82 @@ describe('journal: runs and rows', () => {
   });
 });
 
+describe('journal: back in the queue, and delegations a previous hub left open', () => {
+  it('a message back in the queue is one row: after a failed attempt (retry, with the error) or a hub’s death (adoption)', () => {
+    const inbox = new MessageQueue(registry);
+    registry.ensureExternal('boss');
+    worker('aaaaaaaa', 'boss');
+    const m = inbox.enqueue('boss', 'aaaaaaaa', 'do it', 'task');
+    inbox.claimNext('aaaaaaaa');
+    inbox.releaseForRetry(m.id, 'the input box was not ready');
+    inbox.claimNext('aaaaaaaa');
+    inbox.requeue(m.id);
+    j.flush();
+    expect(
+      rows()
+        .filter((r) => r.type.startsWith('message.'))
+        .map((r) => [r.type, r.detail]),
+    ).toEqual([
+      ['message.queued', { messageId: m.id, kind: 'task', bytes: 5 }],
+      ['message.claimed', { messageId: m.id }],
+      ['message.requeued', { messageId: m.id, why: 'retry', error: 'the input box was not ready' }],
+      ['message.claimed', { messageId: m.id }],
+      ['message.requeued', { messageId: m.id, why: 'adoption', error: null }],
+    ]);
+  });
+
+  it('a new hub closes what the journal left open: handoffs end (detached / failed), ended assigns end, adopted ones are watched again', () => {
+    const inbox = new MessageQueue(registry);
+    registry.ensureExternal('boss');
+    for (const id of ['aaaaaaaa', 'bbbbbbbb', 'cccccccc', 'dddddddd', 'eeeeeeee']) worker(id, 'boss');
+    const started = (terminalId: string) => ({
+      terminalId,
+      callerId: 'boss',
+      profile: 'developer',
+      provider: 'mock',
+      bytes: 1,
+      warm: false,
+      worktree: false,
+    });
+    bus.emit('assign:started', started('aaaaaaaa')); // adopted, still at work
+    bus.emit('assign:started', started('bbbbbbbb')); // ended while no hub ran, after reporting
+    bus.emit('handoff:started', started('cccccccc')); // adopted: its caller's call went with the old hub
+    bus.emit('handoff:started', started('dddddddd')); // ended with the old hub
+    bus.emit('handoff:started', started('eeeeeeee')); // answered: nothing open
+    bus.emit('handoff:ended', { terminalId: 'eeeeeeee', callerId: 'boss', outcome: 'completed', durationMs: 5 });
+    inbox.enqueue('bbbbbbbb', 'boss', 'my report');
+    j.flush();
+    cao.sqlite.prepare(`UPDATE journal SET at = at - 60000 WHERE type LIKE '%.started'`).run();
+    const pool = { has: () => false } as unknown as WorkerPool; // resuming reads nothing of the pool
+    const r = resumeDelegations({ bus, registry, inbox, pool }, cao.db, {
+      adopted: ['aaaaaaaa', 'cccccccc'],
+      ended: ['bbbbbbbb', 'dddddddd', 'eeeeeeee'],
+    });
+    expect(r).toEqual({ resumed: 1, ended: 3 });
+    j.flush();
+    const ends = () => rows().filter((x) => x.type.endsWith('.ended') && x.type !== 'terminal.ended');
+    expect(ends().map((x) => [x.type, x.terminalId, (x.detail as { outcome: string }).outcome])).toEqual([
+      ['handoff.ended', 'eeeeeeee', 'completed'],
+      ['assign.ended', 'bbbbbbbb', 'reported'],
+      ['handoff.ended', 'cccccccc', 'detached'],
+      ['handoff.ended', 'dddddddd', 'failed'],
+    ]);
+    // the adopted assign ends when its worker does, timed from its first start
+    registry.endTerminal('aaaaaaaa', 'exited', 'done');
+    j.flush();
+    const a = ends().find((x) => x.terminalId === 'aaaaaaaa')!;
+    expect(a).toMatchObject({ type: 'assign.ended', callerId: 'boss', detail: { outcome: 'ended' } });
+    expect((a.detail as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(60_000);
+    // run again (a third hub): nothing is open any more
+    expect(
+      resumeDelegations({ bus, registry, inbox, pool }, cao.db, { adopted: [], ended: ['aaaaaaaa', 'bbbbbbbb', 'cccccccc', 'dddddddd'] }),
+    ).toEqual({
+      resumed: 0,
+      ended: 0,
+    });
+  });
+});
+
 describe('journal: the catalogue', () => {
   it('maps the bus to its rows: ready, status with its cause, question raised and answered, delegations, the hub', () => {
     registry.ensureExternal('boss');
@@ -167,6 +252,7 @@ describe('journal: the catalogue', () => {
     status('processing', 'waiting_user_answer');
     bus.emit('handoff:ended', { terminalId: 'aaaaaaaa', callerId: 'boss', outcome: 'completed', durationMs: 1234 });
     bus.emit('hub:recovered', { hubId: 'h1', adopted: 1, ended: 2, failedMessages: 3 });
+    bus.emit('hub:stopped', { hubId: 'h1', keepWorkers: true, workers: 1 });
     j.flush();
     expect(rows().map((r) => [r.type, r.terminalId, r.callerId, r.runId, r.detail])).toEqual([
       ['terminal.created', 'boss', null, null, { kind: 'external', provider: null, profile: null, spare: false }],
@@ -180,6 +266,7 @@ describe('journal: the catalogue', () => {
       ['status.changed', 'aaaaaaaa', null, a.runId, { status: 'processing', previous: 'waiting_user_answer', cause: { kind: 'detected' } }],
       ['handoff.ended', 'aaaaaaaa', 'boss', a.runId, { outcome: 'completed', durationMs: 1234 }],
       ['hub.recovered', null, null, null, { hubId: 'h1', adopted: 1, ended: 2, failedMessages: 3 }],
+      ['hub.stopped', null, null, null, { hubId: 'h1', keepWorkers: true, workers: 1 }],
     ]);
     expect(readTrace(cao.db, a.runId!)!.run).toMatchObject({ via: 'handoff', callerId: 'boss', outcome: 'running', live: true, agents: 1 });
     registry.endTerminal('aaaaaaaa', 'exited', 'handoff finished');
@@ -236,6 +323,22 @@ describe('journal: retention', () => {
     applyRetention(cao.db, { maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: 1 });
     expect(rows().filter((x) => x.runId === live.runId)).toHaveLength(liveRows);
     expect(rows().filter((x) => x.runId !== live.runId)).toEqual([]);
+  });
+
+  it('by size: a run goes whole, never a part of it; the hub’s own rows go one by one', () => {
+    bus.emit('hub:started', { hubId: 'h1', pid: 1, mode: 'test', version: '0' });
+    const runs = ['11111111', '22222222'].map((id) => endedRun(id, 0));
+    bus.emit('input', { terminalId: '11111111', bytes: 1, kind: 'keys' }); // a third row of the first run, after the second run's
+    j.flush();
+    expect(rows().filter((x) => x.runId === runs[0])).toHaveLength(3);
+    const total = rows().length;
+    // one row over the cap: the hub's row (the oldest unit) goes first, alone
+    expect(applyRetention(cao.db, { maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: total - 1 }).bySize).toBe(1);
+    expect(rows().filter((x) => x.type === 'hub.started')).toEqual([]);
+    // one more over: the oldest run goes whole (3 rows), though its last row is newer than the other run's
+    expect(applyRetention(cao.db, { maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: total - 2 }).bySize).toBe(3);
+    expect(rows().filter((x) => x.runId === runs[0])).toEqual([]);
+    expect(rows().filter((x) => x.runId === runs[1])).toHaveLength(2);
   });
 
   it('settings come from CAO_JOURNAL_DAYS and CAO_JOURNAL_MAX_ROWS; anything but a positive number is the default', () => {

@@ -308,14 +308,16 @@ describe('run journal', () => {
     expect(lifecycle(worker)).toEqual(['terminal.created', 'handoff.started', 'terminal.ready']);
     expect(cli(home, ['runs']).status).toBe(0);
 
-    // the next hub ends the dead hub's worker and says so
+    // the next hub ends the dead hub's worker, and the handoff the dead hub never finished, and says so
     const next = await startServe(home, { CAO_MOCK_SCRIPT: JSON.stringify(SCRIPT), CAO_WARM_POOL: '0' });
     try {
       await new Promise((res) => setTimeout(res, 300));
       const settled = cliJson(home, ['trace', worker.terminal_id]);
-      expect(settled.run).toMatchObject({ outcome: 'unfinished', live: false });
-      const ended = (settled.tree[0].events as Json[]).at(-1)!;
+      expect(settled.run).toMatchObject({ outcome: 'failed', live: false });
+      const [ended, handoffEnded] = (settled.tree[0].events as Json[]).slice(-2);
       expect(ended).toMatchObject({ type: 'terminal.ended', detail: { status: 'exited', reason: 'hub restarted' } });
+      expect(handoffEnded).toMatchObject({ type: 'handoff.ended', caller_id: 'boss', detail: { outcome: 'failed' } });
+      expect(lifecycle(settled.tree[0])).toEqual(['terminal.created', 'handoff.started', 'terminal.ready', 'terminal.ended', 'handoff.ended']);
     } finally {
       await stopProc(next.proc);
     }

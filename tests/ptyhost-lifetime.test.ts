@@ -10,6 +10,7 @@ import { probeHello } from '../src/ptyhost/probe.js';
 import { logPathIn, socketPathIn } from '../src/ptyhost/protocol.js';
 import { groupAlive, pidAlive } from '../src/util/process.js';
 import { Cleanup, mainJs, shOpts, sleep, spawnRemote, startHost, until } from './support/ptyhost.js';
+import { logText } from './support/logs.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -24,12 +25,13 @@ async function groupOfTwo(c: PtyHostClient, tid: string, trapTerm = false) {
   return { pty, bg: Number(/bg:(\d+)/.exec(out())![1]) };
 }
 
-function runHostOnce(home: string): Promise<{ code: number | null; err: string }> {
+/** A host that runs to its end; `log` is its lines of ptyhost.log (written before it exits) and its stderr. */
+function runHostOnce(home: string): Promise<{ code: number | null; log: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [mainJs, 'pty-host'], { env: { ...process.env, CAO_HOME: home }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) => resolve({ code, err }));
+    p.on('exit', (code) => resolve({ code, log: `${logText(home, 'ptyhost.log', p.pid)}\n${err}` }));
   });
 }
 
@@ -42,7 +44,7 @@ describe('pty host lifetime', () => {
     const { pty } = await spawnRemote(c, 'mine', shOpts('sleep 60'));
     const second = await runHostOnce(home);
     expect(second.code).toBe(0);
-    expect(second.err).toMatch(/another pty host answers/);
+    expect(second.log).toMatch(/another pty host answers/);
     expect((await probeHello(socketPathIn(home)))?.pid).toBe(first.pid);
     const c2 = await cleanup.client(home);
     expect((await c2.list()).map((t) => [t.tid, t.pid, t.alive])).toEqual([['mine', pty.pid, true]]);
@@ -66,7 +68,7 @@ describe('pty host lifetime', () => {
     expect((await probeHello(sock))?.pid).toBe(host.pid);
     expect(statSync(sock).mode & 0o777).toBe(0o600);
     expect(statSync(home).mode & 0o777).toBe(0o700);
-    expect(host.stderr()).toMatch(/replaced a stale socket file/);
+    await until('the host logs the stale socket', () => /replaced a stale socket file/.test(host.log()));
   });
 
   it('exits by itself after the idle period with no live terminal and no client, not while a terminal runs', async () => {
@@ -90,7 +92,7 @@ describe('pty host lifetime', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(existsSync(socketPathIn(home))).toBe(false);
-    expect(host.stderr()).toMatch(/stopping: idle for 1 s/);
+    expect(host.log()).toMatch(/stopping: idle for 1 s/);
   });
 
   it('shutdown ends every process group (a SIGTERM-ignoring one too), answers, then the host exits', async () => {
@@ -124,7 +126,7 @@ describe('pty host lifetime', () => {
       expect(groupExists(a.pty.pid)).toBe(false);
       expect(pidAlive(a.bg)).toBe(false);
       expect((await exit).signal).toBe(9);
-      expect(host.stderr()).toContain(`stopping: ${sig}`);
+      expect(host.log()).toContain(`stopping: ${sig}`);
     }
   });
 
@@ -182,7 +184,7 @@ describe('pty host lifetime', () => {
     const next = await startHost(home);
     cleanup.hosts.push(next);
     expect(groupExists(deaf2.pty.pid)).toBe(false);
-    expect(next.stderr()).toContain(`ended 1 process group(s) a previous host left: ${deaf2.pty.pid}`);
+    await until('the host logs the groups it ended', () => next.log().includes(`ended 1 process group(s) a previous host left: ${deaf2.pty.pid}`));
   });
 
   it('a host that is alive keeps its groups even if its socket file is gone and a second host starts', async () => {
@@ -196,6 +198,6 @@ describe('pty host lifetime', () => {
     const second = await startHost(home);
     cleanup.hosts.push(second);
     expect(groupExists(pty.pid)).toBe(true);
-    expect(second.stderr()).not.toContain('previous host left');
+    expect(second.log()).not.toContain('previous host left');
   });
 });

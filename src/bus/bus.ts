@@ -1,6 +1,7 @@
 import mittImport, { type Emitter } from 'mitt';
 import type { StatusCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
+import { logger } from '../util/log.js';
 
 export type MessageState = 'pending' | 'delivering' | 'delivered' | 'failed';
 
@@ -53,7 +54,8 @@ export type BusEvents = {
   'mcp:tools-listed': { terminalId: string };
   /** Inbox: a message was stored, or changed state. */
   'message:queued': { messageId: number; senderId: string; receiverId: string };
-  'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string };
+  /** `requeued`, with state `pending`: back in the queue after a failed attempt (`retry`) or a hub's death before any of it was typed (`adoption`). */
+  'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string; requeued?: 'retry' | 'adoption' };
   /** The flows: a handoff / an assign started its worker, and how it ended. */
   'handoff:started': DelegationStarted;
   'handoff:ended': { terminalId: string; callerId: string; outcome: HandoffOutcome; durationMs: number };
@@ -64,6 +66,8 @@ export type BusEvents = {
   /** This hub is up (listening), and what it took over from a previous one at start. */
   'hub:started': { hubId: string; pid: number; mode: string; version: string };
   'hub:recovered': { hubId: string; adopted: number; ended: number; failedMessages: number };
+  /** This hub is stopping: its workers end with it, or (`keepWorkers`) run on for the next hub to adopt. */
+  'hub:stopped': { hubId: string; keepWorkers: boolean; workers: number };
 };
 
 export type Bus = Emitter<BusEvents>;
@@ -77,13 +81,13 @@ export function createBus(): Bus {
 
 /**
  * Announces a change that has already committed: a subscriber's exception must not undo the caller's success
- * (the store's writers use this; it is logged on stderr instead).
+ * (the store's writers use this; it is logged instead).
  */
 export function announce<K extends keyof BusEvents>(bus: Bus | undefined, type: K, payload: BusEvents[K]): void {
   if (!bus) return;
   try {
     bus.emit(type, payload);
   } catch (err) {
-    process.stderr.write(`cao-mcp: a ${String(type)} subscriber threw: ${String(err)}\n`);
+    logger('bus').error({ err, event: String(type) }, 'a subscriber threw');
   }
 }

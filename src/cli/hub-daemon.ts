@@ -7,6 +7,7 @@ import { listHubRecords, type HubRecord } from '../hub/hub-record.js';
 import type { HubAddress } from '../mcp/front.js';
 import { caoHome, distFile, logsDir } from '../util/paths.js';
 import { pidAlive } from '../util/process.js';
+import { logger } from '../util/log.js';
 
 /** A daemon hub with no worker and no MCP session for this long ends by itself (CAO_HUB_IDLE_SECONDS). */
 const IDLE_DEFAULT_S = 600;
@@ -20,7 +21,7 @@ const START_TIMEOUT_MS = 20_000;
 export async function runHubDaemon(): Promise<void> {
   const lock = join(caoHome(), 'hubd.pid');
   if (!takeLock(lock)) {
-    process.stderr.write('cao-mcp hub: another hub daemon runs for this CAO_HOME; leaving it be\n');
+    logger('hub').info('another hub daemon runs for this CAO_HOME; leaving it be');
     return;
   }
   const hub = await startOnKnownPort();
@@ -30,8 +31,8 @@ export async function runHubDaemon(): Promise<void> {
   const end = async (why: string, keepWorkers = false) => {
     if (ending) return;
     ending = true;
-    process.stderr.write(`cao-mcp hub: ${why}; stopping${keepWorkers ? ', leaving the workers to the next hub' : ''}\n`);
-    await hub.stop({ keepWorkers }).catch((e) => process.stderr.write(`cao-mcp hub: stop: ${(e as Error).message}\n`));
+    logger('hub').info({ why, keepWorkers }, `${why}; stopping${keepWorkers ? ', leaving the workers to the next hub' : ''}`);
+    await hub.stop({ keepWorkers }).catch((e: Error) => logger('hub').error({ err: e }, 'stop failed'));
     rmSync(lock, { force: true });
     process.exit(0);
   };
@@ -71,7 +72,8 @@ async function startOnKnownPort(): Promise<Hub> {
 export async function ensureHubDaemon(): Promise<HubAddress> {
   const found = await liveDaemon();
   if (found) return found;
-  const log = openSync(join(logsDir(), 'hub.log'), 'a', 0o600);
+  // The daemon logs to hub.log itself; its stdio (a crash's stack, Node's own warnings) goes beside it.
+  const log = openSync(join(logsDir(), 'hub.stderr.log'), 'a', 0o600);
   try {
     const child = spawn(process.execPath, [distFile('cli/main.js'), 'hub'], { detached: true, stdio: ['ignore', log, log], env: process.env });
     child.unref();
@@ -84,7 +86,7 @@ export async function ensureHubDaemon(): Promise<HubAddress> {
     const up = await liveDaemon();
     if (up) return up;
   }
-  throw new Error(`the cao-mcp hub did not start within ${START_TIMEOUT_MS / 1000} s; see ${join(logsDir(), 'hub.log')}`);
+  throw new Error(`the cao-mcp hub did not start within ${START_TIMEOUT_MS / 1000} s; see ${join(logsDir(), 'hub.log')} and hub.stderr.log`);
 }
 
 function portFree(port: number): Promise<boolean> {

@@ -21,7 +21,8 @@ Usage:
   cao-mcp --version | --help
 
 Environment: CAO_HOME (data dir, default ~/.cao-mcp), CAO_PROVIDER (default worker CLI),
-CAO_SUPERVISOR_ID (your name in the inbox, default "supervisor").`;
+CAO_SUPERVISOR_ID (your name in the inbox, default "supervisor"), CAO_LOG_LEVEL (the JSON logs
+in $CAO_HOME/logs/: debug, info, warn, error or silent; default info).`;
 
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
@@ -72,7 +73,10 @@ async function main(argv: string[]): Promise<void> {
   throw new Error(`unknown command "${cmd}"\n\n${HELP}`);
 }
 
-main(process.argv.slice(2)).catch((e: Error) => {
+main(process.argv.slice(2)).catch(async (e: Error) => {
   process.stderr.write(`cao-mcp: ${e.message}\n`);
+  // a process that was logging (a hub, the pty host) says it in its log too; a person's command only here
+  const { logFile, logger } = await import('../util/log.js');
+  if (logFile()) logger('cli').fatal({ err: e }, 'exiting on an error');
   process.exit(1);
 });

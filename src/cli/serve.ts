@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { Hub } from '../hub/hub.js';
 import { newToken } from '../flows/worker-env.js';
 import { caoHome } from '../util/paths.js';
+import { logger } from '../util/log.js';
 
 /** A kept token must be at least this strong: 32 characters of base64url (192 bits, as newToken() makes). */
 const STRONG_TOKEN_RE = /^[A-Za-z0-9_-]{32,}$/;
@@ -21,6 +22,7 @@ export function serveToken(file = join(caoHome(), 'serve-token')): string {
       mode & 0o077 ? `it was readable by others (mode ${mode.toString(8).padStart(4, '0')})` : !STRONG_TOKEN_RE.test(t) ? 'it was too weak' : '';
     if (!why) return t;
     process.stderr.write(`cao-mcp: replaced ${file}: ${why}; give your clients the new token\n`);
+    logger('hub').warn({ file, why }, 'replaced the serve token');
     rmSync(file, { force: true });
   }
   const t = newToken();
@@ -54,6 +56,7 @@ export async function runServe(argv: string[]): Promise<void> {
       if (ending) return;
       ending = true;
       process.stderr.write(`cao-mcp: got ${sig}; stopping workers\n`);
+      logger('hub').info({ signal: sig }, `got ${sig}; stopping workers`);
       void hub.stop().finally(() => process.exit(0));
     });
 }

@@ -3,6 +3,7 @@ import { Hub } from '../hub/hub.js';
 import { runFront } from '../mcp/front.js';
 import { serveStdio } from '../mcp/stdio.js';
 import { ensureHubDaemon } from './hub-daemon.js';
+import { flushLog, logger } from '../util/log.js';
 
 /**
  * `cao-mcp` over stdio: the user's own agent (Claude Code, Codex, Kiro…) started it. By default a front over
@@ -15,7 +16,11 @@ export async function runStdioHub(): Promise<void> {
   hub.flows.registerSupervisor(name);
   await serveStdio(hub.flows, { id: name, kind: 'external' }, async (why) => {
     process.stderr.write(`cao-mcp: ${why}; stopping workers\n`);
-    await hub.stop().catch((e) => process.stderr.write(`cao-mcp: stop: ${(e as Error).message}\n`));
+    logger('hub').info({ why }, 'the client went away; stopping workers');
+    await hub.stop().catch((e: Error) => {
+      process.stderr.write(`cao-mcp: stop: ${e.message}\n`);
+      logger('hub').error({ err: e }, 'stop failed');
+    });
     process.exit(0);
   });
 }
@@ -36,7 +41,13 @@ async function runStdioFront(): Promise<void> {
       return addr;
     },
     supervisor: process.env.CAO_SUPERVISOR_ID || 'supervisor',
-    log: (line) => process.stderr.write(`cao-mcp: ${line}\n`),
+    // the client's log (stderr) and ours: a front that lost its hub is what a person debugging a client looks for
+    log: (line) => {
+      process.stderr.write(`cao-mcp: ${line}\n`);
+      logger('front').warn(line);
+    },
   });
+  logger('front').info('the client went away');
+  await flushLog();
   process.exit(0);
 }

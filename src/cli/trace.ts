@@ -90,6 +90,8 @@ export function describeEntry(e: JournalEntry): string {
         return `#${e.detail.messageId}`;
       case 'message.failed':
         return `#${e.detail.messageId}: ${e.detail.error ?? ''}`;
+      case 'message.requeued':
+        return `#${e.detail.messageId} (${e.detail.why === 'retry' ? `retry: ${e.detail.error ?? ''}` : 'its hub died before typing it'})`;
       case 'handoff.started':
       case 'assign.started':
         return `${e.detail.profile} (${e.detail.provider}), task ${e.detail.bytes} B${e.detail.warm ? ', warm' : ''}${e.detail.worktree ? ', worktree' : ''}${by}`;
@@ -102,6 +104,8 @@ export function describeEntry(e: JournalEntry): string {
         return `${e.detail.mode} hub ${e.detail.hubId} (${e.detail.version})`;
       case 'hub.recovered':
         return `${e.detail.adopted} adopted, ${e.detail.ended} ended, ${e.detail.failedMessages} message(s) failed`;
+      case 'hub.stopped':
+        return `hub ${e.detail.hubId}, ${e.detail.workers} worker(s) ${e.detail.keepWorkers ? 'left running for the next hub' : 'ended'}`;
     }
   })();
   return `${e.type.padEnd(17)} ${what}`.trimEnd();

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MESSAGE_STATES, OPERATOR, type Caller, type Change, type Flows } from '../flows/index.js';
 import { CaoError, httpStatusOf, isCaoError } from '../util/errors.js';
+import { snakeCaseKeys } from '../util/case.js';
 import { readJsonBody, sendJson, sendText } from '../util/http.js';
 import { asset } from './assets.js';
 import { pageHtml } from './page/html.js';
@@ -49,7 +50,9 @@ const TIMELINE = 200;
  *   GET  /                              the page
  *   GET  /dashboard/{app.js,app.css,xterm.js,xterm.css}
  *   GET  /api/hub | /api/agents[?all=1] | /api/agents/:id | /api/messages[?limit&after&receiver&sender&state]
- *   GET  /api/events                    SSE: hello, agent, message
+ *   GET  /api/runs[?limit=N]            the journal's recent runs, newest first (`cao-mcp runs --json`)
+ *   GET  /api/runs/:id                  one run's trace, by run id, terminal id or supervisor (`cao-mcp trace --json`)
+ *   GET  /api/events                    SSE: hello, agent, message, runs (a run changed: read /api/runs again)
  *   GET  /api/agents/:id/screen         SSE: screen, output, status, end   (?scrollback=N)
  *   POST /api/agents/:id/answer         {answer}      → answer_question
  *   POST /api/agents/:id/input          {data}        → keys typed into the agent (dashboard toggle, attach --write)
@@ -104,6 +107,12 @@ async function route(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   }
   if (path === '/api/messages' && get) return sendJson(res, 200, { messages: listMessageViews(flows, url.searchParams) });
   if (path === '/api/events' && get) return eventStream(deps, req, res);
+  // The runs of the journal, in the shape `cao-mcp runs --json` and `cao-mcp trace --json` print (snake_case).
+  if (path === '/api/runs' && get) {
+    return sendJson(res, 200, { runs: snakeCaseKeys(flows.runs({ limit: clampInt(url.searchParams.get('limit'), 1, 1000, 20) })) });
+  }
+  const run = /^\/api\/runs\/([A-Za-z0-9._:@-]{1,64})$/.exec(path);
+  if (run && get) return sendJson(res, 200, snakeCaseKeys(flows.readTrace(OPERATOR, run[1])));
 
   const m = /^\/api\/agents\/([A-Za-z0-9._:@-]{1,64})(?:\/(screen|answer|input|resize))?$/.exec(path);
   if (!m) return sendJson(res, 404, { error: `no route ${method} ${path}` });
@@ -168,6 +177,7 @@ function eventStream(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   const sse = openSse(req, res);
   const agents = new Set<string>();
   const msgs = new Set<number>();
+  const runs = new Set<string>();
   let timer: NodeJS.Timeout | null = null;
   const flush = () => {
     timer = null;
@@ -179,11 +189,15 @@ function eventStream(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
       const m = flows.message(id);
       if (m) sse.send('message', messageView(m));
     }
+    // After the agents, so the page knows their state when it reads the runs again.
+    if (runs.size) sse.send('runs', { terminals: [...runs] });
     agents.clear();
     msgs.clear();
+    runs.clear();
   };
   const off = flows.onChange((c: Change) => {
     if ('agent' in c) agents.add(c.agent);
+    else if ('run' in c) runs.add(c.run);
     else {
       msgs.add(c.message);
       agents.add(c.receiver);

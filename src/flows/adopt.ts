@@ -11,6 +11,7 @@ import { messageOf } from '../util/errors.js';
 import { groupAlive, killGroup } from '../util/process.js';
 import { messageTag } from './messaging.js';
 import { hubStillRunning, type WorkerMeta, type WorkerPool } from './workers.js';
+import { logger } from '../util/log.js';
 
 export interface AdoptDeps {
   registry: TerminalRegistry;
@@ -73,7 +74,7 @@ export async function adoptWorkers(d: AdoptDeps): Promise<AdoptResult> {
         result.adopted.push(row.id);
         await settleInFlight(d, t, result.inFlight);
       } catch (e) {
-        process.stderr.write(`cao-mcp: could not adopt worker ${row.id}: ${messageOf(e)}\n`);
+        logger('hub').warn({ terminalId: row.id, error: messageOf(e) }, 'could not adopt a worker; ended');
         d.registry.endTerminal(row.id, 'exited', `could not be adopted: ${messageOf(e)}`);
         result.ended.push(row.id);
       }

@@ -19,7 +19,7 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
   const { pool } = d;
   const worker = await pool.start(caller, req);
   const { terminal: t, profile, spec, warm, worktree } = worker;
-  const ended = watchAssigned(d, caller, t.id);
+  const ended = watchAssigned(d, caller.id, t.id);
   announce(d.bus, 'assign:started', delegationStarted(caller, worker, message));
   try {
     d.inbox.enqueue(caller.id, t.id, task, 'task');
@@ -51,13 +51,19 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
 /**
  * Announces `assign:ended` when an assigned worker ends: `reported` when it had sent its assigner a message, else
  * `ended`, or `startup_failed` when it never got through its start-up (or the failure the flow set first). Lives as long as the worker does, in this hub.
+ * `from`: a worker a previous hub assigned and this one adopted (when it started, whether it has reported yet).
  */
-function watchAssigned(d: MessagingDeps, caller: Caller, id: string): { outcome: AssignOutcome | null; up: boolean } {
-  const started = Date.now();
-  const state: { outcome: AssignOutcome | null; up: boolean } = { outcome: null, up: false };
-  let reported = false;
+export function watchAssigned(
+  d: MessagingDeps,
+  callerId: string,
+  id: string,
+  from: { startedAt?: number; reported?: boolean } = {},
+): { outcome: AssignOutcome | null; up: boolean } {
+  const started = from.startedAt ?? Date.now();
+  const state: { outcome: AssignOutcome | null; up: boolean } = { outcome: null, up: from.startedAt !== undefined };
+  let reported = from.reported ?? false;
   const onQueued = (e: BusEvents['message:queued']) => {
-    if (e.senderId === id && e.receiverId === caller.id) reported = true;
+    if (e.senderId === id && e.receiverId === callerId) reported = true;
   };
   const onRemoved = (e: BusEvents['terminal:removed']) => {
     if (e.terminalId !== id) return;
@@ -65,7 +71,7 @@ function watchAssigned(d: MessagingDeps, caller: Caller, id: string): { outcome:
     d.bus.off('terminal:removed', onRemoved);
     // a worker that exits during its start-up ends before its start-up is said to have failed
     const outcome = state.outcome ?? (reported ? 'reported' : state.up ? 'ended' : 'startup_failed');
-    announce(d.bus, 'assign:ended', { terminalId: id, callerId: caller.id, outcome, durationMs: Date.now() - started });
+    announce(d.bus, 'assign:ended', { terminalId: id, callerId, outcome, durationMs: Date.now() - started });
   };
   d.bus.on('message:queued', onQueued);
   d.bus.on('terminal:removed', onRemoved);

@@ -3,7 +3,7 @@ import type { Bus, BusEvents } from '../bus/bus.js';
 import type { MessageRow } from '../db/schema.js';
 import type { ListMessagesOptions, MessageQueue } from '../inbox/messages.js';
 import type { Journal } from '../journal/journal.js';
-import { agentsOf, readTrace, type Trace } from '../journal/queries.js';
+import { agentsOf, listRuns, readTrace, type RunSummary, type Trace } from '../journal/queries.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
 import { CaoError } from '../util/errors.js';
 import { assign, reportFailedTasks } from './assign.js';
@@ -32,6 +32,9 @@ import type {
 } from './types.js';
 import type { WorkerPool } from './workers.js';
 
+/** Bus events that change a run's summary (besides its agents starting and ending). */
+const RUN_EVENTS = ['handoff:started', 'handoff:ended', 'assign:started', 'assign:ended'] as const;
+
 export interface FlowsDeps {
   bus: Bus;
   registry: TerminalRegistry;
@@ -42,8 +45,11 @@ export interface FlowsDeps {
   progressEveryMs?: number;
 }
 
-/** A change the dashboard's live feed shows: an agent's row or a message changed. */
-export type Change = { agent: string } | { message: number; receiver: string };
+/**
+ * A change the dashboard's live feed shows: an agent's row or a message changed, or a run did (one of its agents
+ * started or ended, or a handoff or assign started or ended: its list of runs and a trace it shows are out of date).
+ */
+export type Change = { agent: string } | { message: number; receiver: string } | { run: string };
 
 /**
  * The use cases, as one object: what every front (MCP over stdio or HTTP, the dashboard, `cao-mcp launch`)
@@ -119,6 +125,12 @@ export class Flows {
     return trace;
   }
 
+  /** The most recent runs of the journal, newest first (what `cao-mcp runs` lists). */
+  runs(opts: { limit?: number } = {}): RunSummary[] {
+    this.d.journal?.flush();
+    return listRuns(this.d.registry.db, opts);
+  }
+
   /** Makes sure an external supervisor has its row (and so an inbox). */
   registerSupervisor(name: string): void {
     this.d.registry.ensureExternal(name);
@@ -169,17 +181,24 @@ export class Flows {
     const { bus } = this.d;
     const onAgent = (e: { terminalId: string }) => fn({ agent: e.terminalId });
     const onMessage = (e: BusEvents['message:queued'] | BusEvents['message:state']) => fn({ message: e.messageId, receiver: e.receiverId });
+    const onStart = (e: { terminalId: string }) => {
+      fn({ agent: e.terminalId });
+      fn({ run: e.terminalId });
+    };
+    const onRun = (e: { terminalId: string }) => fn({ run: e.terminalId });
     bus.on('status', onAgent);
-    bus.on('terminal:created', onAgent);
-    bus.on('terminal:removed', onAgent);
+    bus.on('terminal:created', onStart);
+    bus.on('terminal:removed', onStart);
     bus.on('message:queued', onMessage);
     bus.on('message:state', onMessage);
+    for (const t of RUN_EVENTS) bus.on(t, onRun);
     return () => {
       bus.off('status', onAgent);
-      bus.off('terminal:created', onAgent);
-      bus.off('terminal:removed', onAgent);
+      bus.off('terminal:created', onStart);
+      bus.off('terminal:removed', onStart);
       bus.off('message:queued', onMessage);
       bus.off('message:state', onMessage);
+      for (const t of RUN_EVENTS) bus.off(t, onRun);
     };
   }
 

@@ -8,6 +8,7 @@ import { CaoError } from '../util/errors.js';
 import { describeCaller, waitSeconds } from './checks.js';
 import type { Caller, InboxMessage, InboxRequest, SendRequest, SendResult } from './types.js';
 import type { WorkerPool } from './workers.js';
+import { logger } from '../util/log.js';
 
 export interface MessagingDeps {
   bus: Bus;
@@ -63,7 +64,7 @@ export function notify(d: MessagingDeps, receiverId: string, aboutId: string, te
   try {
     d.inbox.enqueue(aboutId, receiverId, text, 'notice');
   } catch (e) {
-    process.stderr.write(`cao-mcp: could not notify ${receiverId}: ${(e as Error).message}\n`);
+    logger('flows').warn({ receiverId, aboutId, error: (e as Error).message }, 'could not queue a notice');
   }
 }
 

@@ -4,6 +4,7 @@ import type { AgentProfile } from '../profiles/profile.js';
 import type { ProviderId } from '../providers/types.js';
 import { isReady } from '../status/types.js';
 import { messageOf } from '../util/errors.js';
+import { logger } from '../util/log.js';
 
 /** What a worker is started from, resolved: a warm spare serves a request only when all of it is the same. */
 export interface WorkerSpec {
@@ -132,7 +133,7 @@ export class WarmSpares {
       t = await this.host.startSpare(spec);
     } catch (e) {
       this.failedAt.set(key, Date.now());
-      process.stderr.write(`cao-mcp: a warm spare of ${spec.profile.name} could not be started: ${messageOf(e)}\n`);
+      logger('warm').warn({ profile: spec.profile.name, error: messageOf(e) }, 'a warm spare could not be started');
       return;
     } finally {
       const n = (this.making.get(key) ?? 1) - 1;

@@ -18,6 +18,7 @@ import { WarmSpares, warmSettingsFromEnv, type WarmSettings, type WorkerSpec } f
 import { prepareLaunch, removeRuntimeDir } from './worker-env.js';
 import { directoryFrom, resolveRequest } from './worker-spec.js';
 import type { WorkerRequest } from './types.js';
+import { logger } from '../util/log.js';
 
 /** How long a CLI that loads its MCP servers lazily is given to ask for our tools before it counts as started. */
 const MCP_TOOLS_WAIT_MS = 20_000;
@@ -295,7 +296,9 @@ export class WorkerPool {
     // The files given to the worker CLI (its MCP config…) are of no use once it has ended.
     removeRuntimeDir(id);
     // Its worktree: what it changed is recorded; nothing changed, and it goes.
-    void this.opts.worktrees?.settle(id).catch((e: Error) => process.stderr.write(`cao-mcp: worktree of ${id}: ${e.message}\n`));
+    void this.opts.worktrees
+      ?.settle(id)
+      .catch((e: Error) => logger('worktrees').warn({ terminalId: id, error: e.message }, 'could not settle the worktree of an ended worker'));
   }
 
   private dropToken(id: string): void {

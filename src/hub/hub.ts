@@ -6,6 +6,7 @@ import { openDatabase, type CaoDb } from '../db/db.js';
 import { adoptWorkers, type AdoptResult } from '../flows/adopt.js';
 import { Flows } from '../flows/flows.js';
 import { limitsFromEnv, type Limits } from '../flows/limits.js';
+import { resumeDelegations } from '../flows/resume.js';
 import { newToken } from '../flows/worker-env.js';
 import { WorkerPool } from '../flows/workers.js';
 import { DeliveryService } from '../inbox/delivery.js';
@@ -17,9 +18,11 @@ import { HubHttpServer } from '../mcp/http/server.js';
 import { PtyHostClient } from '../ptyhost/client.js';
 import { TerminalRegistry } from '../registry/terminals.js';
 import { startTelemetry, type Telemetry } from '../telemetry/index.js';
+import { messageOf } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import { Worktrees } from '../worktrees/worktrees.js';
 import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
+import { flushLog, logger } from '../util/log.js';
 
 /** How long after a person's last key cao-mcp waits before typing a message into that agent. */
 const USER_TYPING_HOLD_MS = 3000;
@@ -137,7 +140,7 @@ export class Hub {
     this.host ??= PtyHostClient.connect({
       start: true,
       onClose: (why) => {
-        process.stderr.write(`cao-mcp: lost the pty host (${why}); its workers ended with it\n`);
+        logger('hub').error({ why }, 'lost the pty host; its workers ended with it');
         this.host = null;
       },
     }).catch((e: Error) => {
@@ -153,18 +156,22 @@ export class Hub {
     if (this.opts.durable) {
       const r = await adoptWorkers({ registry: this.registry, inbox: this.inbox, pool: this.pool, host: await this.ptyHost() });
       this.adoption = r;
+      this.resume({ adopted: r.adopted, ended: r.ended });
       if (r.adopted.length || r.ended.length) {
         announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: r.adopted.length, ended: r.ended.length, failedMessages: 0 });
-        process.stderr.write(
-          `cao-mcp: adopted ${r.adopted.length} worker(s) from the pty host in ${r.ms} ms (${r.ended.length} ended; in flight: ${r.inFlight.delivered} delivered, ${r.inFlight.finished} finished, ${r.inFlight.requeued} requeued)\n`,
+        logger('hub').info(
+          { adopted: r.adopted.length, ended: r.ended.length, ms: r.ms, inFlight: r.inFlight },
+          `adopted ${r.adopted.length} worker(s) from the pty host in ${r.ms} ms (${r.ended.length} ended; in flight: ${r.inFlight.delivered} delivered, ${r.inFlight.finished} finished, ${r.inFlight.requeued} requeued)`,
         );
       }
     } else {
       const rec = this.pool.recover();
+      this.resume({ adopted: [], ended: rec.endedTerminals });
       if (rec.endedTerminals.length) {
         announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: 0, ended: rec.endedTerminals.length, failedMessages: rec.failedMessages });
-        process.stderr.write(
-          `cao-mcp: cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed\n`,
+        logger('hub').info(
+          { ended: rec.endedTerminals.length, failedMessages: rec.failedMessages },
+          `cleaned up after a previous hub: ${rec.endedTerminals.length} worker(s) ended, ${rec.failedMessages} message(s) failed`,
         );
       }
     }
@@ -173,7 +180,7 @@ export class Hub {
     // Worktrees of workers that ended while no hub ran (a crash): settled now, as their workers' end would have.
     void this.worktrees
       .settleOrphans((id) => this.registry.getTerminal(id)?.endedAt === null)
-      .catch((e: Error) => process.stderr.write(`cao-mcp: settling the worktrees of ended workers: ${e.message}\n`));
+      .catch((e: Error) => logger('worktrees').warn({ error: e.message }, 'could not settle the worktrees of ended workers'));
     await this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
     this.delivery.start();
     writeHubRecord({
@@ -185,8 +192,19 @@ export class Hub {
       startedAt: Date.now(),
       cwd: process.cwd(),
     });
-    process.stderr.write(dashboardBanner(this.opts.mode, this.url, this.clientToken));
+    logger('hub').info({ mode: this.opts.mode, url: this.url, version: VERSION, hubId: this.id }, 'hub started');
+    // A person reads this one (a daemon has no terminal: its stderr is a file, so it gets the log line only).
+    if (this.opts.mode !== 'daemon') process.stderr.write(dashboardBanner(this.opts.mode, this.url, this.clientToken));
     return this;
+  }
+
+  /** Closes or resumes, as the journal tells, the handoffs and assigns of workers a previous hub ran. */
+  private resume(workers: { adopted: string[]; ended: string[] }): void {
+    try {
+      resumeDelegations({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool }, this.db.db, workers);
+    } catch (e) {
+      logger('hub').error({ error: messageOf(e) }, 'could not resume the delegations of a previous hub');
+    }
   }
 
   /**
@@ -196,9 +214,11 @@ export class Hub {
   stop(opts: { keepWorkers?: boolean } = {}): Promise<void> {
     this.stopped ??= (async () => {
       removeHubRecord(process.pid);
+      const keepWorkers = Boolean(opts.keepWorkers && this.opts.durable);
+      announce(this.bus, 'hub:stopped', { hubId: this.id, keepWorkers, workers: this.pool.live().length });
       this.flows.close();
       await this.delivery.stop();
-      if (opts.keepWorkers && this.opts.durable) this.pool.detachAll();
+      if (keepWorkers) this.pool.detachAll();
       await this.pool.shutdown();
       await this.http.close();
       this.inbox.flush(); // messages still waiting for their group commit are stored (and answered) first
@@ -206,6 +226,8 @@ export class Hub {
       await this.telemetry?.shutdown(opts.keepWorkers && this.opts.durable ? 'hub stopped; workers left running' : undefined);
       this.db.close();
       if (this.host) (await this.host.catch(() => null))?.close();
+      logger('hub').info({ keepWorkers: Boolean(opts.keepWorkers) }, 'hub stopped');
+      await flushLog();
     })();
     return this.stopped;
   }

@@ -3,6 +3,7 @@ import { isReady, type AgentStatus } from '../status/types.js';
 import { realClock, type Clock, type TimerHandle } from '../util/clock.js';
 import type { MessageRow } from '../db/schema.js';
 import type { MessageQueue as InboxStore } from './messages.js';
+import { logger } from '../util/log.js';
 
 /** What the delivery service needs of the turn a typed message started (agents/turn.ts `Turn` is one). */
 export interface DeliveredTurn {
@@ -85,8 +86,7 @@ export class DeliveryService {
     this.maxAttempts = opts.maxAttempts ?? 3;
     this.readyGraceMs = opts.readyGraceMs ?? 2000;
     this.clock = opts.clock ?? realClock;
-    this.onError =
-      opts.onError ?? ((err, id) => process.stderr.write(`cao-mcp delivery to ${id}: ${err instanceof Error ? err.stack : String(err)}\n`));
+    this.onError = opts.onError ?? ((err, id) => logger('delivery').error({ err, terminalId: id }, 'a delivery failed'));
   }
 
   start(): void {

@@ -157,7 +157,8 @@ export class MessageQueue implements MailOfEnded {
   releaseForRetry(id: number, error: string, maxAttempts = 3): MessageRow | null {
     const row = this.q.releaseForRetry.get({ id, error, maxAttempts });
     if (row) {
-      this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: row.status, error: row.error ?? undefined }]);
+      const requeued = row.status === 'pending' ? ('retry' as const) : undefined;
+      this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: row.status, error: row.error ?? undefined, requeued }]);
     }
     return row ?? null;
   }
@@ -173,7 +174,7 @@ export class MessageQueue implements MailOfEnded {
       .where(and(eq(messages.id, id), eq(messages.status, 'delivering')))
       .returning()
       .get();
-    if (row) this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'pending' }]);
+    if (row) this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'pending', requeued: 'adoption' }]);
     return row ?? null;
   }
 

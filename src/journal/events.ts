@@ -17,6 +17,8 @@ export type JournalEvent =
   | { type: 'hub.started'; detail: { hubId: string; pid: number; mode: string; version: string } }
   /** What this hub took over at start: workers adopted from the pty host, workers of a dead hub ended. */
   | { type: 'hub.recovered'; detail: { hubId: string; adopted: number; ended: number; failedMessages: number } }
+  /** This hub stopped cleanly: `workers` it ran then, ended with it or (`keepWorkers`) left for the next hub. */
+  | { type: 'hub.stopped'; detail: { hubId: string; keepWorkers: boolean; workers: number } }
   /** A terminal was registered (a worker started, a warm spare started (`spare`), a supervisor's row made). */
   | {
       type: 'terminal.created';
@@ -40,6 +42,8 @@ export type JournalEvent =
   | { type: 'message.claimed'; detail: { messageId: number } }
   | { type: 'message.delivered'; detail: { messageId: number } }
   | { type: 'message.failed'; detail: { messageId: number; error: string | null } }
+  /** Back in the queue, nothing of it typed: after a failed attempt (`retry`), or a hub's death while it was claimed (`adoption`). */
+  | { type: 'message.requeued'; detail: { messageId: number; why: 'retry' | 'adoption'; error: string | null } }
   /** A handoff or an assign started this worker (caller: who asked), and how it ended. */
   | { type: 'handoff.started'; detail: DelegationDetail }
   | { type: 'handoff.ended'; detail: { outcome: HandoffOutcome; durationMs: number } }
@@ -64,6 +68,7 @@ export type JournalDetail<T extends JournalEventType> = Extract<JournalEvent, { 
 export const JOURNAL_EVENT_TYPES = [
   'hub.started',
   'hub.recovered',
+  'hub.stopped',
   'terminal.created',
   'terminal.taken',
   'terminal.ready',
@@ -75,6 +80,7 @@ export const JOURNAL_EVENT_TYPES = [
   'message.claimed',
   'message.delivered',
   'message.failed',
+  'message.requeued',
   'handoff.started',
   'handoff.ended',
   'assign.started',

@@ -4,6 +4,7 @@ import type { CaoDb } from '../db/db.js';
 import { journal, messages, terminals, type NewJournalRow } from '../db/schema.js';
 import type { JournalDetail, JournalEventType } from './events.js';
 import { applyRetention, type RetentionSettings } from './retention.js';
+import { logger } from '../util/log.js';
 
 export interface JournalOptions {
   /** A batch is written this long after its first event at the latest (default 50 ms). */
@@ -74,7 +75,7 @@ export class Journal {
       try {
         fn(e);
       } catch (err) {
-        process.stderr.write(`cao-mcp: journal: ${String(err)}\n`);
+        logger('journal').error({ err, event: String(type) }, 'a journal handler threw');
       }
     };
     this.bus.on(type, guarded);
@@ -84,6 +85,7 @@ export class Journal {
   private subscribe(): void {
     this.on('hub:started', (e) => this.add('hub.started', null, null, { ...e }));
     this.on('hub:recovered', (e) => this.add('hub.recovered', null, null, { ...e }));
+    this.on('hub:stopped', (e) => this.add('hub.stopped', null, null, { ...e }));
     this.on('terminal:created', (e) => this.created(e.terminalId));
     this.on('terminal:removed', (e) => this.add('terminal.ended', e.terminalId, null, {}));
     this.on('status', (e) => {
@@ -113,9 +115,17 @@ export class Journal {
     });
     this.on('message:queued', (e) => this.add('message.queued', e.receiverId, e.senderId, { messageId: e.messageId }));
     this.on('message:state', (e) => {
-      const type =
-        e.state === 'delivering' ? 'message.claimed' : e.state === 'delivered' ? 'message.delivered' : e.state === 'failed' ? 'message.failed' : null;
-      if (!type) return; // `pending`: announced with every new message (queued says it)
+      if (e.state === 'pending') {
+        // a new message's `pending` is said by message.queued; only a return to the queue is an event of its own
+        if (e.requeued)
+          this.add('message.requeued', e.receiverId, null, {
+            messageId: e.messageId,
+            why: e.requeued,
+            error: e.error ?? null,
+          } satisfies JournalDetail<'message.requeued'>);
+        return;
+      }
+      const type = e.state === 'delivering' ? 'message.claimed' : e.state === 'delivered' ? 'message.delivered' : 'message.failed';
       this.add(type, e.receiverId, null, type === 'message.failed' ? { messageId: e.messageId, error: e.error ?? null } : { messageId: e.messageId });
     });
     const delegation = (e: BusEvents['handoff:started']) => ({
@@ -215,7 +225,7 @@ export class Journal {
       } catch (err) {
         this.stats.dropped += batch.length;
         // said once in a while, not once per batch of a database that stays broken
-        if (this.failures++ % 100 === 0) process.stderr.write(`cao-mcp: journal: ${batch.length} event(s) not written: ${String(err)}\n`);
+        if (this.failures++ % 100 === 0) logger('journal').error({ err, dropped: batch.length }, `journal: ${batch.length} event(s) not written`);
       }
     }
     if (this.runs.size > CACHE_MAX) this.runs.clear();
@@ -229,7 +239,7 @@ export class Journal {
         this.flush();
         applyRetention(this.cao.db, settings);
       } catch (err) {
-        process.stderr.write(`cao-mcp: journal retention: ${String(err)}\n`);
+        logger('journal').error({ err }, 'journal retention failed');
       }
     };
     run();

@@ -234,3 +234,39 @@ export function agentsOf(t: Trace): string[] {
   t.tree.forEach(walk);
   return out;
 }
+
+/** A handoff or assign whose start is journalled and whose end is not. */
+export interface OpenDelegation {
+  via: 'handoff' | 'assign';
+  terminalId: string;
+  callerId: string;
+  at: number;
+}
+
+/**
+ * The delegations of these terminals that began and never ended in the journal: what a hub that died (or stopped,
+ * leaving its workers to the next) was still waiting on. The next hub ends or resumes them (flows/resume.ts).
+ */
+export function openDelegations(db: CaoDrizzle, terminalIds: readonly string[]): OpenDelegation[] {
+  if (!terminalIds.length) return [];
+  const rows = db
+    .select({ type: journal.type, terminalId: journal.terminalId, callerId: journal.callerId, at: journal.at })
+    .from(journal)
+    .where(
+      and(
+        inArray(journal.terminalId, [...terminalIds]),
+        inArray(journal.type, ['handoff.started', 'assign.started', 'handoff.ended', 'assign.ended']),
+      ),
+    )
+    .orderBy(asc(journal.id))
+    .all();
+  const open = new Map<string, OpenDelegation>();
+  for (const r of rows) {
+    if (!r.terminalId) continue;
+    const [via, what] = r.type.split('.') as ['handoff' | 'assign', string];
+    const key = `${via}:${r.terminalId}`;
+    if (what === 'started' && r.callerId) open.set(key, { via, terminalId: r.terminalId, callerId: r.callerId, at: r.at });
+    else open.delete(key);
+  }
+  return [...open.values()];
+}

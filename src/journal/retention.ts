@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNotNull, isNull, lt, notInArray, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNotNull, isNull, lt, min, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { CaoDrizzle } from '../db/db.js';
 import { journal, terminals } from '../db/schema.js';
 
@@ -9,6 +9,9 @@ export interface RetentionSettings {
   /** Beyond this many rows, the oldest go (default 200,000). */
   maxRows: number;
 }
+
+/** Ids per DELETE … IN (…): well under SQLite's bound on bound parameters. */
+const CHUNK = 500;
 
 export const DEFAULT_RETENTION: RetentionSettings = { maxAgeMs: 14 * 86_400_000, maxRows: 200_000 };
 
@@ -32,7 +35,8 @@ export interface RetentionResult {
 }
 
 /**
- * Deletes journal rows older than `maxAgeMs`, then the oldest rows beyond `maxRows`: never a row of a run that has a
+ * Deletes journal rows older than `maxAgeMs`, then, beyond `maxRows`, the oldest runs whole (a run is never left
+ * half-journalled by size: rows outside any run, the hub's own, go one by one): never a row of a run that has a
  * live agent (a terminal row not ended), nor of a live worker outside any run (a warm spare). So a run is journalled
  * whole for as long as any of its agents runs, however old its first rows are. One transaction.
  */
@@ -58,13 +62,34 @@ export function applyRetention(db: CaoDrizzle, s: RetentionSettings, now = Date.
       const total = tx.select({ n: count() }).from(journal).get()?.n ?? 0;
       let bySize = 0;
       if (total > s.maxRows) {
-        const oldest = tx
-          .select({ id: journal.id })
+        // oldest first by each run's first row; a row outside any run is a unit of its own
+        const unit = sql<string>`coalesce(${journal.runId}, '#' || ${journal.id})`;
+        const units = tx
+          .select({ runId: journal.runId, first: min(journal.id), n: count() })
           .from(journal)
           .where(deletable)
-          .orderBy(asc(journal.id))
-          .limit(total - s.maxRows);
-        bySize = tx.delete(journal).where(inArray(journal.id, oldest)).run().changes;
+          .groupBy(unit)
+          .orderBy(asc(min(journal.id)))
+          .all();
+        const runs: string[] = [];
+        const rows: number[] = [];
+        let covered = 0;
+        for (const u of units) {
+          if (covered >= total - s.maxRows) break;
+          if (u.runId === null) rows.push(u.first!);
+          else runs.push(u.runId);
+          covered += u.n;
+        }
+        for (let i = 0; i < runs.length; i += CHUNK)
+          bySize += tx
+            .delete(journal)
+            .where(and(inArray(journal.runId, runs.slice(i, i + CHUNK)), deletable))
+            .run().changes;
+        for (let i = 0; i < rows.length; i += CHUNK)
+          bySize += tx
+            .delete(journal)
+            .where(inArray(journal.id, rows.slice(i, i + CHUNK)))
+            .run().changes;
       }
       return { byAge, bySize };
     },

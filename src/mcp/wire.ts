@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PROVIDER_IDS, type HandoffResult, type WorktreeInfo } from '../flows/index.js';
 import { snakeCaseKeys } from '../util/case.js';
 import { isCaoError } from '../util/errors.js';
+import { logger } from '../util/log.js';
 
 // The wire shapes and helpers the tool files (tools.ts, handoff-tool.ts) share.
 
@@ -98,7 +99,7 @@ export async function run(fn: () => Promise<CallToolResult>): Promise<CallToolRe
     return await fn();
   } catch (e) {
     const known = isCaoError(e);
-    if (!known) process.stderr.write(`cao-mcp: ${(e as Error).stack}\n`);
+    if (!known) logger('mcp').error({ err: e }, 'a tool call failed with an internal error');
     const text = known ? `Error: [${e.code}] ${e.message}` : `Error: [internal] internal error: ${(e as Error).message}`;
     return { content: [{ type: 'text', text }], isError: true };
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Bus } from '../bus/bus.js';
 import { onTerminal } from '../bus/by-terminal.js';
 import { logsDir } from '../util/paths.js';
+import { logger } from '../util/log.js';
 
 /** Output is batched: one file write per second (or 64 KiB) instead of one per pty chunk. */
 const FLUSH_MS = 1000;
@@ -61,7 +62,7 @@ export class TerminalLogWriter {
 
   private open(): WriteStream {
     const stream = createWriteStream(this.file, { flags: 'a', mode: 0o600 });
-    stream.on('error', (err) => process.stderr.write(`cao-mcp: log ${this.file}: ${err.message}\n`));
+    stream.on('error', (err) => logger('pty').error({ file: this.file, error: err.message }, 'cannot write a terminal log'));
     return stream;
   }
 
@@ -71,7 +72,7 @@ export class TerminalLogWriter {
     try {
       renameSync(this.file, `${this.file}.1`);
     } catch (err) {
-      process.stderr.write(`cao-mcp: log ${this.file}: could not rotate: ${(err as Error).message}\n`);
+      logger('pty').error({ file: this.file, error: (err as Error).message }, 'could not rotate a terminal log');
     }
     this.stream = this.open();
     this.size = 0;

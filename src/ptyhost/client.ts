@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import {
   lineReader,
   logPathIn,
+  stderrPathIn,
   PROTOCOL,
   socketPathIn,
   type Answers,
@@ -75,7 +76,7 @@ export class PtyHostClient {
         await new Promise((r) => setTimeout(r, 50));
         sock = await tryConnect(path);
       }
-      if (!sock) throw new Error(`the pty host did not answer on ${path} within ${timeout} ms (see ${logPathIn(home)})`);
+      if (!sock) throw new Error(`the pty host did not answer on ${path} within ${timeout} ms (see ${logPathIn(home)} and ${stderrPathIn(home)})`);
     }
     if (!sock) throw new Error(`no pty host answers on ${path}`);
     const c = new PtyHostClient(sock, path);
@@ -218,9 +219,9 @@ function tryConnect(path: string): Promise<Socket | null> {
   });
 }
 
-/** Starts `cao-mcp pty-host` detached from this process: its own session, stdio to its log, not waited for. */
+/** Starts `cao-mcp pty-host` detached from this process: its own session, stdio to `ptyhost.stderr.log`, not waited for. */
 function startHost(home: string): void {
-  const logFile = logPathIn(home);
+  const logFile = stderrPathIn(home);
   ensureDir(dirname(logFile));
   const fd = openSync(logFile, 'a', 0o600);
   try {

@@ -1,4 +1,5 @@
-import { caoHome, logsDir } from '../util/paths.js';
+import { configureLog, flushLog, logger } from '../util/log.js';
+import { caoHome } from '../util/paths.js';
 import { VERSION } from '../util/version.js';
 import { PtyHostServer } from './server.js';
 
@@ -10,9 +11,9 @@ function seconds(name: string, fallback: number): number {
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
-/** A log line on stderr (the client that starts the host points stderr at `$CAO_HOME/logs/ptyhost.log`). */
-function log(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} pty-host[${process.pid}] ${line}\n`);
+/** A line of `$CAO_HOME/logs/ptyhost.log` (component `ptyhost`; the host's stdio goes to `ptyhost.stderr.log`). */
+function log(line: string, level: 'info' | 'warn' = 'info'): void {
+  logger('ptyhost')[level](line);
 }
 
 /**
@@ -21,7 +22,7 @@ function log(line: string): void {
  */
 export async function runPtyHost(): Promise<void> {
   const home = caoHome();
-  logsDir();
+  configureLog({ file: 'ptyhost.log' });
   const server = new PtyHostServer({
     home,
     version: VERSION,
@@ -31,15 +32,18 @@ export async function runPtyHost(): Promise<void> {
   });
   if ((await server.listen()) === 'other-host') {
     log('another pty host answers on this CAO_HOME: exiting');
+    await flushLog();
     process.exit(0);
   }
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void server.stop(sig));
   // Started detached there is no terminal to hang up; a host started by hand keeps running without one.
   process.on('SIGHUP', () => log('SIGHUP ignored'));
-  process.on('uncaughtException', (e) => {
-    log(`uncaught: ${e.stack ?? e.message}`);
+  process.on('uncaughtException', () => {
+    // the stack is logged by the logger's own monitor (component `process`)
+    log('uncaught exception: stopping', 'warn');
     void server.stop('uncaught exception').then(() => process.exit(1));
   });
   await server.ended;
+  await flushLog();
   process.exit(0);
 }

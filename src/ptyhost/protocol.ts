@@ -9,7 +9,10 @@ import type { ScreenImage } from '../screen/serialize.js';
 export const PROTOCOL = 1;
 
 export const socketPathIn = (home: string) => join(home, 'ptyhost.sock');
+/** The host's log (JSON lines, written by the host itself). */
 export const logPathIn = (home: string) => join(home, 'logs', 'ptyhost.log');
+/** Where a host started by a client has its stdio: what does not go through the logger (a crash's stack). */
+export const stderrPathIn = (home: string) => join(home, 'logs', 'ptyhost.stderr.log');
 
 /** Opaque JSON the hub stores with a terminal (e.g. the worker's token): never logged. */
 export type Meta = unknown;

@@ -16,7 +16,8 @@ export interface PtyHostOptions {
   idleMs: number;
   /** Exited terminals are kept (exit info, screen, tags) this long unless forgotten. */
   keepExitedMs: number;
-  log: (line: string) => void;
+  /** A line of the host's log (`warn` for what went wrong; `info` otherwise). */
+  log: (line: string, level?: 'info' | 'warn') => void;
 }
 
 /**
@@ -214,7 +215,7 @@ export class PtyHostServer {
         [...this.terminals.values()].filter((t) => t.alive).map((t) => ({ pid: t.pty.pid, start: startTimeOf(t.pty.pid) })),
       );
     } catch (e) {
-      this.opts.log(`cannot write the groups file: ${(e as Error).message}`);
+      this.opts.log(`cannot write the groups file: ${(e as Error).message}`, 'warn');
     }
   }
 

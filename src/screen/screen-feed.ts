@@ -3,6 +3,7 @@ import { onTerminal } from '../bus/by-terminal.js';
 import { Screen } from './screen.js';
 import { SnapshotCache } from './snapshot-cache.js';
 import type { ScreenSnapshot } from './snapshot.js';
+import { logger } from '../util/log.js';
 
 /** How often a cached detection snapshot is checked against a full one (a cheap guard against a cache bug). */
 const CACHE_CHECK_MS = 20_000;
@@ -108,7 +109,7 @@ export class ScreenFeed {
       this.cacheCheckedAt = now;
       const full = this.screen.snapshot(maxLines);
       if (!sameSnapshot(snap, full)) {
-        process.stderr.write(`cao-mcp screen ${this.terminalId}: cached snapshot differed from the screen; caching off for this terminal\n`);
+        logger('screen').warn({ terminalId: this.terminalId }, 'cached snapshot differed from the screen; caching off for this terminal');
         this.cache.dispose();
         this.cache = null;
         return full;
@@ -132,7 +133,7 @@ export class ScreenFeed {
       try {
         fn();
       } catch (err) {
-        process.stderr.write(`cao-mcp screen ${this.terminalId}: a parse listener threw: ${String(err)}\n`);
+        logger('screen').error({ err, terminalId: this.terminalId }, 'a parse listener threw');
       }
     }
   }

@@ -2,6 +2,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Bus } from '../bus/bus.js';
 import { telemetryConfig } from './config.js';
 import type { TerminalLookup } from './spans.js';
+import { logger } from '../util/log.js';
 
 /** The running export: flush what is batched; end every open span, export and stop (the hub's stop). */
 export interface Telemetry {
@@ -27,7 +28,7 @@ export async function startTelemetry(bus: Bus, lookup: TerminalLookup, opts: Tel
     const { openTelemetry } = await import('./sdk.js');
     return openTelemetry(bus, lookup, config, opts.exporter);
   } catch (e) {
-    process.stderr.write(`cao-mcp: OpenTelemetry export is on but could not start: ${(e as Error).message}\n`);
+    logger('telemetry').error({ error: (e as Error).message }, 'OpenTelemetry export is on but could not start');
     return null;
   }
 }

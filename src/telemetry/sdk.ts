@@ -9,6 +9,7 @@ import type { TelemetryConfig } from './config.js';
 import { RunTraceIds } from './ids.js';
 import { RunSpans, type TerminalLookup } from './spans.js';
 import type { Telemetry } from './index.js';
+import { logger } from '../util/log.js';
 
 /** How long the hub's stop waits for the last export (a collector that is down must not hold the stop). */
 const SHUTDOWN_MS = 5000;
@@ -21,7 +22,7 @@ function quietLogger() {
     const now = Date.now();
     if (now - last < ERROR_EVERY_MS) return;
     last = now;
-    process.stderr.write(`cao-mcp: OpenTelemetry: ${message} ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ')}\n`);
+    logger('telemetry').warn({ detail: args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ') }, `OpenTelemetry: ${message}`);
   };
   const none = () => undefined;
   return { error, warn: none, info: none, debug: none, verbose: none };
@@ -49,7 +50,7 @@ export function openTelemetry(bus: Bus, lookup: TerminalLookup, config: Telemetr
         spans.close(note);
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<void>((res) => (timer = setTimeout(res, SHUTDOWN_MS)));
-        await Promise.race([provider.shutdown().catch((e: Error) => process.stderr.write(`cao-mcp: OpenTelemetry: ${e.message}\n`)), late]);
+        await Promise.race([provider.shutdown().catch((e: Error) => logger('telemetry').warn({ error: e.message }, 'OpenTelemetry shutdown')), late]);
         clearTimeout(timer);
       })()),
   };

@@ -3,6 +3,7 @@ import type { Bus, BusEvents } from '../bus/bus.js';
 import type { TerminalRow } from '../db/schema.js';
 import { AgentSpans, failedOutcome } from './agent.js';
 import { traceIdOfRun, type RunTraceIds } from './ids.js';
+import { logger } from '../util/log.js';
 
 /** What the consumer reads of a terminal's row when it is registered and when it ends. */
 export type TerminalLookup = (
@@ -83,7 +84,7 @@ export class RunSpans {
       try {
         fn(e);
       } catch (err) {
-        process.stderr.write(`cao-mcp: telemetry: ${String(err)}\n`);
+        logger('telemetry').error({ error: String(err) }, 'a span handler threw');
       }
     };
     this.bus.on(type, guarded);

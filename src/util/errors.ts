@@ -45,6 +45,14 @@ export const ERROR_CODES = [
   'branch_exists',
   'dirty_base',
   'worktree_failed',
+  // many machines (hosts/)
+  'bad_host_name',
+  'host_name_taken',
+  'unknown_host',
+  'host_dead',
+  'host_full',
+  'no_host_with_room',
+  'lease_lost',
   // anything else: a bug or an environment failure, never the caller's fault
   'internal',
 ] as const;
@@ -72,13 +80,20 @@ export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case 'not_found':
     case 'receiver_not_found':
+    case 'unknown_host':
       return 404;
     case 'ended':
     case 'receiver_ended':
       return 410;
     case 'not_waiting':
     case 'not_here':
+    case 'host_name_taken':
       return 409;
+    case 'host_dead':
+    case 'host_full':
+    case 'no_host_with_room':
+    case 'lease_lost':
+      return 503;
     case 'forbidden':
       return 403;
     case 'body_too_large':

@@ -8,6 +8,7 @@ import { caoHome } from '../util/paths.js';
 import { createWorktree, type CreatedWorktree, type WorktreeWish } from './create.js';
 import { runGit } from './git.js';
 import { diffSummary } from './summary.js';
+import { logger } from '../util/log.js';
 
 export type { WorktreeWish, CreatedWorktree } from './create.js';
 
@@ -78,7 +79,7 @@ export class Worktrees {
       d = await diffSummary(row.path, row.baseCommit);
     } catch (e) {
       // It cannot be read: keep it, the user decides.
-      process.stderr.write(`cao-mcp: worktree ${row.path}: could not take its diff (${messageOf(e)}); kept\n`);
+      logger('worktrees').warn({ terminalId: row.terminalId, path: row.path, error: messageOf(e) }, 'could not take the diff of a worktree; kept');
       this.db.update(worktrees).set({ state: 'kept', endedAt: Date.now() }).where(eq(worktrees.terminalId, row.terminalId)).run();
       return this.get(row.terminalId);
     }
@@ -87,7 +88,7 @@ export class Worktrees {
       try {
         await removeCheckout(row, true);
       } catch (e) {
-        process.stderr.write(`cao-mcp: ${messageOf(e)}; kept\n`);
+        logger('worktrees').warn({ terminalId: row.terminalId, path: row.path, error: messageOf(e) }, 'could not remove a clean worktree; kept');
         changed = true;
       }
     }

@@ -10,6 +10,7 @@ import { RemotePty } from '../../src/ptyhost/remote-pty.js';
 import type { PtySpawnOptions } from '../../src/pty/pty-process.js';
 import { groupAlive, killGroup, pidAlive } from '../../src/util/process.js';
 import { repoRoot } from '../fixtures/mock/harness.js';
+import { logText } from './logs.js';
 
 export const mainJs = join(repoRoot, 'dist', 'cli', 'main.js');
 export const clientJs = join(repoRoot, 'dist', 'ptyhost', 'client.js');
@@ -37,7 +38,8 @@ export interface HostProc {
   proc: ChildProcess;
   pid: number;
   exited: Promise<number | null>;
-  stderr: () => string;
+  /** This host's lines of `$CAO_HOME/logs/ptyhost.log` (their messages), then what it wrote on stderr. */
+  log: () => string;
 }
 
 export async function startHost(home: string, env: Record<string, string> = {}): Promise<HostProc> {
@@ -54,7 +56,7 @@ export async function startHost(home: string, env: Record<string, string> = {}):
     if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`pty host did not answer: ${err}`);
     await sleep(50);
   }
-  return { proc, pid: proc.pid!, exited, stderr: () => err };
+  return { proc, pid: proc.pid!, exited, log: () => `${logText(home, 'ptyhost.log', proc.pid)}\n${err}` };
 }
 
 export function spawnRemote(c: PtyHostClient, tid: string, opts: PtySpawnOptions, meta?: unknown): Promise<{ pty: RemotePty; out: () => string }> {

@@ -1,9 +1,12 @@
+import { RUNS_JS } from './runs-js.js';
+
 /**
  * The dashboard's script (served as /dashboard/app.js). Plain browser JavaScript, no build step; kept in a
  * String.raw literal so it ships inside dist/ (it must not contain a backtick or a dollar-brace).
  *
- * Live data: one EventSource for the hub's events (hello, agent, message) and one for the selected agent's
- * screen (screen, output, status, end). Every request carries the token from the page's own URL.
+ * Live data: one EventSource for the hub's events (hello, agent, message, runs) and one for the selected agent's
+ * screen (screen, output, status, end). Every request carries the token from the page's own URL. The Runs view
+ * (runs-js.ts) is put into the same closure.
  */
 export const PAGE_JS = String.raw`
 (function () {
@@ -68,6 +71,7 @@ export const PAGE_JS = String.raw`
       setConn('live', 'live');
       renderHub();
       renderAll();
+      runsChanged();
       if (!state.selected) autoSelect();
     });
     es.addEventListener('agent', function (e) {
@@ -76,8 +80,10 @@ export const PAGE_JS = String.raw`
       renderAgents();
       renderQuestions();
       if (a.id === state.selected) renderScreenHead();
+      runAgentChanged(a.id);
       if (!state.selected) autoSelect();
     });
+    es.addEventListener('runs', function () { runsChanged(); });
     es.addEventListener('message', function (e) {
       var m = JSON.parse(e.data);
       state.messages.set(m.id, m);
@@ -348,6 +354,7 @@ export const PAGE_JS = String.raw`
     });
   }
 
+${RUNS_JS}
   setInterval(function () {
     document.querySelectorAll('#agents-body tr').forEach(function (tr) {
       var a = state.agents.get(tr.dataset.id);

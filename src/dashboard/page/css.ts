@@ -90,4 +90,36 @@ td.pending.has { color: var(--amber); font-weight: 600; }
 .screen-note.alert { color: var(--amber); }
 .term { background: #0a0d12; border: 1px solid var(--line); border-radius: 6px; padding: 6px; overflow: auto; min-height: 200px; }
 .term.writable { border-color: var(--amber); box-shadow: 0 0 0 1px rgba(240,180,41,.35); }
+.tabs { display: flex; gap: 4px; border-bottom: 1px solid var(--line); }
+.tab { border: 1px solid transparent; border-bottom: 0; border-radius: 6px 6px 0 0; background: transparent; color: var(--dim); font-weight: 600; letter-spacing: .04em; text-transform: uppercase; padding: 6px 14px; margin-bottom: -1px; }
+.tab:hover { color: var(--text); border-color: transparent; }
+.tab.on { background: var(--panel); border-color: var(--line); color: var(--text); box-shadow: inset 0 2px 0 var(--blue); }
+.view { display: grid; gap: 14px; min-width: 0; }
+.view[hidden], .trace[hidden] { display: none; }
+
+.runs td.task { white-space: normal; }
+.oc { background: #30363d; color: var(--text); }
+.oc-completed, .oc-reported { background: #173a24; color: #56d364; }
+.oc-running { background: #13325a; color: #79c0ff; }
+.oc-ended { background: #262c33; color: var(--dim); }
+.oc-bad { background: #4b1a1c; color: #ff9492; }
+.trace h2 { font-family: var(--mono); text-transform: none; letter-spacing: 0; color: var(--text); }
+.trace-sum { margin: 0 0 10px; color: var(--dim); }
+.tnode { border-left: 2px solid var(--line); margin: 0 0 8px; padding-left: 10px; }
+.tnode > summary { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; cursor: pointer; padding: 3px 0; list-style: none; }
+.tnode > summary::-webkit-details-marker { display: none; }
+.tnode > summary::before { content: "▸"; color: var(--grey); width: 10px; }
+.tnode[open] > summary::before { content: "▾"; }
+.tnode .tid { font-family: var(--mono); font-weight: 600; }
+.tnode .how { color: var(--dim); font-size: 12px; }
+.tnode .alive { color: var(--dim); font-size: 11px; }
+.tnode button.open-screen { padding: 2px 8px; font-size: 11px; }
+.tevents { list-style: none; margin: 2px 0 4px 18px; padding: 0; max-height: 32vh; overflow: auto; font-family: var(--mono); font-size: 12px; }
+.tevents li { display: grid; grid-template-columns: 70px 140px 1fr; gap: 8px; padding: 1px 0; border-bottom: 1px solid #1f2630; }
+.tevents .off { color: var(--grey); text-align: right; }
+.tevents .type { color: var(--violet); }
+.tevents .what { color: #c0c8d2; white-space: pre-wrap; word-break: break-word; }
+.tevents li.ev-status .type { color: var(--blue); }
+.tevents li.ev-delegation .type { color: var(--amber); }
+.tevents li.ev-bad .what { color: var(--red); }
 `;

@@ -25,19 +25,41 @@ export function pageHtml(token: string): string {
 </section>
 <main class="grid">
   <div class="col-left">
-    <section class="panel agents">
-      <h2>Agents <span class="count" id="agent-count"></span></h2>
-      <table id="agents-table">
-        <thead><tr><th></th><th>id</th><th>profile</th><th>provider</th><th>status</th><th>creator</th><th>age</th><th title="messages waiting to be delivered">inbox</th></tr></thead>
-        <tbody id="agents-body"></tbody>
-      </table>
-      <p class="empty" id="agents-empty">No agents yet. Start one with <code>handoff</code> or <code>assign</code>.</p>
-    </section>
-    <section class="panel timeline">
-      <h2>Messages <span class="count" id="msg-count"></span></h2>
-      <ol id="timeline"></ol>
-      <p class="empty" id="timeline-empty">No messages yet.</p>
-    </section>
+    <nav class="tabs" role="tablist">
+      <button type="button" class="tab on" id="tab-agents" role="tab" aria-selected="true" data-view="agents">Agents</button>
+      <button type="button" class="tab" id="tab-runs" role="tab" aria-selected="false" data-view="runs">Runs</button>
+    </nav>
+    <div class="view" id="view-agents">
+      <section class="panel agents">
+        <h2>Agents <span class="count" id="agent-count"></span></h2>
+        <table id="agents-table">
+          <thead><tr><th></th><th>id</th><th>profile</th><th>provider</th><th>status</th><th>creator</th><th>age</th><th title="messages waiting to be delivered">inbox</th></tr></thead>
+          <tbody id="agents-body"></tbody>
+        </table>
+        <p class="empty" id="agents-empty">No agents yet. Start one with <code>handoff</code> or <code>assign</code>.</p>
+      </section>
+      <section class="panel timeline">
+        <h2>Messages <span class="count" id="msg-count"></span></h2>
+        <ol id="timeline"></ol>
+        <p class="empty" id="timeline-empty">No messages yet.</p>
+      </section>
+    </div>
+    <div class="view" id="view-runs" hidden>
+      <section class="panel runs">
+        <h2>Runs <span class="count" id="runs-count"></span></h2>
+        <table id="runs-table">
+          <thead><tr><th>run</th><th>root task</th><th>agents</th><th>outcome</th><th>started</th><th>duration</th></tr></thead>
+          <tbody id="runs-body"></tbody>
+        </table>
+        <p class="empty" id="runs-empty">No runs in the journal yet. A <code>handoff</code> or <code>assign</code> starts one.</p>
+      </section>
+      <section class="panel trace" id="trace" hidden>
+        <h2 id="trace-title"></h2>
+        <p class="trace-sum" id="trace-summary"></p>
+        <div id="trace-tree"></div>
+        <p class="empty" id="trace-note" hidden></p>
+      </section>
+    </div>
   </div>
   <section class="panel screen">
     <div class="screen-head">

@@ -10,6 +10,7 @@ import { createMcpServer, type CaoMcpServer, type InlineToolCall } from '../tool
 import { isLoopbackRequest, requestToken, type TokenRegistry } from './auth.js';
 import { answerInline } from './inline.js';
 import { samePeerUser } from './peer-uid.js';
+import { logger } from '../../util/log.js';
 
 /** The caps this front enforces (from the hub's limits). */
 export interface HttpLimits {
@@ -58,7 +59,7 @@ export class HubHttpServer {
   async listen(port = 0, host = '127.0.0.1'): Promise<string> {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e) => {
-        process.stderr.write(`cao-mcp http: ${(e as Error).stack}\n`);
+        logger('http').error({ err: e, method: req.method, path: req.url?.split('?')[0] }, 'a request failed');
         if (!res.headersSent) sendJson(res, 500, { error: (e as Error).message });
       });
     });
