@@ -13,6 +13,7 @@ import { traceIdOfRun } from '../src/telemetry/ids.js';
 import { CLI, stopEverything } from './support/cao-client.js';
 import { connectHttp, startHubProcess, startServe, stopProc } from './support/http-client.js';
 import { waitFor } from './support/procs.js';
+import { logText } from './support/logs.js';
 
 const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'support', 'otel-probe.mjs');
 const mock = { agent_profile: 'developer', provider: 'mock' };
@@ -175,7 +176,7 @@ describe('OpenTelemetry export, end to end', () => {
       await boss.close();
       first.proc.kill('SIGUSR2'); // `cao-mcp stop --keep-workers`: the worker runs on in the pty host
       await new Promise<void>((res) => first.proc.once('exit', () => res()));
-      expect(first.stderr()).toContain('leaving the workers to the next hub');
+      expect(logText(home, 'hub.log', first.proc.pid)).toContain('leaving the workers to the next hub');
 
       const second = await startHubProcess(home, ['hub'], env);
       const boss2 = await connectHttp(second.hub, 'boss');
