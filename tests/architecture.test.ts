@@ -55,6 +55,7 @@ const DOMAIN = [
   'ptyhost',
   'worktrees',
   'journal',
+  'telemetry',
 ];
 const UPPER = ['mcp', 'dashboard', 'cli', 'hub'];
 

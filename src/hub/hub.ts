@@ -17,6 +17,7 @@ import { TokenRegistry } from '../mcp/http/auth.js';
 import { HubHttpServer } from '../mcp/http/server.js';
 import { PtyHostClient } from '../ptyhost/client.js';
 import { TerminalRegistry } from '../registry/terminals.js';
+import { startTelemetry, type Telemetry } from '../telemetry/index.js';
 import { messageOf } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import { Worktrees } from '../worktrees/worktrees.js';
@@ -67,6 +68,8 @@ export class Hub {
   private readonly delivery: DeliveryService;
   private stopped: Promise<void> | null = null;
   private host: Promise<PtyHostClient> | null = null;
+  /** The OpenTelemetry export of runs, when it is on (off by default: telemetry/config.ts). */
+  private telemetry: Telemetry | null = null;
   /** What re-adoption did at start (durable mode). */
   adoption: AdoptResult | null = null;
 
@@ -148,6 +151,7 @@ export class Hub {
   }
 
   async start(): Promise<this> {
+    this.telemetry = await startTelemetry(this.bus, (id) => this.registry.getTerminal(id));
     announce(this.bus, 'hub:started', { hubId: this.id, pid: process.pid, mode: this.opts.mode, version: VERSION });
     if (this.opts.durable) {
       const r = await adoptWorkers({ registry: this.registry, inbox: this.inbox, pool: this.pool, host: await this.ptyHost() });
@@ -219,6 +223,7 @@ export class Hub {
       await this.http.close();
       this.inbox.flush(); // messages still waiting for their group commit are stored (and answered) first
       this.journal.close(); // and the journal's last batch
+      await this.telemetry?.shutdown(opts.keepWorkers && this.opts.durable ? 'hub stopped; workers left running' : undefined);
       this.db.close();
       if (this.host) (await this.host.catch(() => null))?.close();
       logger('hub').info({ keepWorkers: Boolean(opts.keepWorkers) }, 'hub stopped');
