@@ -10,22 +10,11 @@ import { launchChromium } from './support/browser.js';
 import { CLI, REPO } from './support/cao-client.js';
 import { connectHttp, startServe, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { waitFor } from './support/procs.js';
+import { CHAIN_RULES, mock } from './support/chain.js';
 
-const mock = { agent_profile: 'developer', provider: 'mock' };
 // boss → handoff A; A assigns B; B hands off to C, then reports to boss. C ends after its answer, B idles until stopped.
 const SCRIPT = {
-  rules: [
-    { match: 'level-A', toolCalls: [{ tool: 'assign', arguments: { ...mock, message: 'level-B task' } }], answer: 'A-DONE' },
-    {
-      match: 'level-B',
-      toolCalls: [
-        { tool: 'handoff', arguments: { ...mock, message: 'level-C task' } },
-        { tool: 'send_message', arguments: { receiver_id: 'boss', message: 'B-DONE' } },
-      ],
-      answer: 'B-DONE',
-    },
-    { match: 'level-C', answer: 'C-DONE' },
-  ],
+  rules: [...CHAIN_RULES],
   default: { answer: 'OK' },
 };
 

@@ -8,23 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from './support/cao-client.js';
 import { connectHttp, startServe, stopProc, type HttpCaller, type HubInfo } from './support/http-client.js';
 import { waitFor } from './support/procs.js';
+import { CHAIN_RULES, mock } from './support/chain.js';
 
-const mock = { agent_profile: 'developer', provider: 'mock' };
 // supervisor → handoff A; A assigns B; B hands off to C, then reports to the supervisor by name
 const SCRIPT = {
-  rules: [
-    { match: 'level-A', toolCalls: [{ tool: 'assign', arguments: { ...mock, message: 'level-B task' } }], answer: 'A-DONE' },
-    {
-      match: 'level-B',
-      toolCalls: [
-        { tool: 'handoff', arguments: { ...mock, message: 'level-C task' } },
-        { tool: 'send_message', arguments: { receiver_id: 'boss', message: 'B-DONE' } },
-      ],
-      answer: 'B-DONE',
-    },
-    { match: 'level-C', answer: 'C-DONE' },
-    { match: 'slow', delayMs: 60_000, answer: 'SLOW-DONE' },
-  ],
+  rules: [...CHAIN_RULES, { match: 'slow', delayMs: 60_000, answer: 'SLOW-DONE' }],
   default: { answer: 'OK' },
 };
 

@@ -12,21 +12,12 @@ import type { Telemetry } from '../src/telemetry/index.js';
 import { traceIdOfRun } from '../src/telemetry/ids.js';
 import { connectHttp, type HttpCaller } from './support/http-client.js';
 import { waitFor } from './support/procs.js';
+import { CHAIN_RULES, mock } from './support/chain.js';
 
-const mock = { agent_profile: 'developer', provider: 'mock' };
 // supervisor → handoff A; A assigns B; B hands off to C, then reports to the supervisor by name
 const SCRIPT = {
   rules: [
-    { match: 'level-A', toolCalls: [{ tool: 'assign', arguments: { ...mock, message: 'level-B task' } }], answer: 'A-DONE' },
-    {
-      match: 'level-B',
-      toolCalls: [
-        { tool: 'handoff', arguments: { ...mock, message: 'level-C task' } },
-        { tool: 'send_message', arguments: { receiver_id: 'boss', message: 'B-DONE' } },
-      ],
-      answer: 'B-DONE',
-    },
-    { match: 'level-C', answer: 'C-DONE' },
+    ...CHAIN_RULES,
     { match: 'ask-me', question: { text: 'Allow the secret write?', options: ['Yes', 'No'] }, answer: 'ASKED-DONE' },
     { match: 'crash-me', crash: { afterMs: 50, exitCode: 3, partial: 'CRASH-PARTIAL' } },
   ],
