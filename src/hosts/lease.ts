@@ -65,35 +65,24 @@ export class HostLease {
     const sent = Date.now();
     const { name, hubId, capacity } = this.opts;
     const labels = this.opts.labels ?? [];
-    const lease = sql`${dbNow} + ${this.ttlMs}`;
+    // a new row, or the row taken over: the same fields either way (a taken-over row also loses its old reason)
+    const fresh = {
+      hubId,
+      state: 'live' as const,
+      capacity,
+      labels,
+      workers: 0,
+      reserved: 0,
+      startedAt: dbNow,
+      heartbeatAt: dbNow,
+      leaseUntil: sql`${dbNow} + ${this.ttlMs}`,
+    };
     const [row] = await this.h.db
       .insert(hosts)
-      .values({
-        name,
-        hubId,
-        state: 'live',
-        capacity,
-        labels,
-        workers: 0,
-        reserved: 0,
-        startedAt: dbNow,
-        heartbeatAt: dbNow,
-        leaseUntil: lease,
-      })
+      .values({ name, ...fresh })
       .onConflictDoUpdate({
         target: hosts.name,
-        set: {
-          hubId,
-          state: 'live',
-          capacity,
-          labels,
-          workers: 0,
-          reserved: 0,
-          startedAt: dbNow,
-          heartbeatAt: dbNow,
-          leaseUntil: lease,
-          reason: null,
-        },
+        set: { ...fresh, reason: null },
         setWhere: or(ne(hosts.state, 'live'), lt(hosts.leaseUntil, dbNow), eq(hosts.hubId, hubId)),
       })
       .returning();
