@@ -5,6 +5,7 @@ import { CaoError, messageOf } from '../util/errors.js';
 import type { WorkerSpec } from './warm.js';
 import { checkArgv } from './worker-args.js';
 import type { LaunchSpec, McpServerSpec, Provider } from '../providers/types.js';
+import { isDatabaseSecret } from '../util/db-env.js';
 
 /** Environment variables through which a worker's own `cao-mcp` finds its hub and proves who it is. */
 export const ENV_HUB_URL = 'CAO_HUB_URL';
@@ -15,13 +16,13 @@ export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
-/** Variables a worker CLI must not inherit from the hub's own environment (they belong to another agent). */
+/** Variables a worker CLI must not inherit from the hub's own environment (they belong to another agent; the database's credentials, db-env.ts, are the hub's alone). */
 const STRIP_PREFIXES = ['CAO_HUB_URL', 'CAO_TERMINAL_ID', 'CAO_TOKEN', 'CLAUDECODE', 'CLAUDE_CODE_ENTRYPOINT', 'CODEX_SANDBOX', 'CODEX_THREAD_ID'];
 
 export function workerEnv(base: NodeJS.ProcessEnv, hubUrl: string, terminalId: string, token: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
-    if (v === undefined || STRIP_PREFIXES.some((p) => k === p)) continue;
+    if (v === undefined || STRIP_PREFIXES.some((p) => k === p) || isDatabaseSecret(k, base)) continue;
     env[k] = v;
   }
   env.TERM = 'xterm-256color';

@@ -3,6 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { caoHome, distFile, ensureDir } from '../util/paths.js';
 import { dirname } from 'node:path';
+import { withoutDatabaseSecrets } from '../util/db-env.js';
 import {
   lineReader,
   logPathIn,
@@ -228,7 +229,7 @@ function startHost(home: string): void {
     const child = spawn(process.execPath, [distFile('cli/main.js'), 'pty-host'], {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, CAO_HOME: home },
+      env: { ...withoutDatabaseSecrets(process.env), CAO_HOME: home }, // it never opens the database
     });
     child.on('error', () => {
       /* reported as the timeout, with the log's path */
