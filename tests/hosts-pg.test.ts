@@ -1,7 +1,6 @@
 // The hosts layer on a real PostgreSQL server (tests/support/postgres.ts starts one): leases and their expiry by the
 // database's clock, placement with FOR UPDATE SKIP LOCKED under concurrency, calls between hosts by LISTEN/NOTIFY
 // with the sweep as the safety net, and a cut link (a TCP proxy in between, cut and healed) that stops a hub acting.
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -16,6 +15,7 @@ import { HostLease } from '../src/hosts/lease.js';
 import { releaseSlot, reserveSlot } from '../src/hosts/placement.js';
 import { CaoError } from '../src/util/errors.js';
 import { startPostgres, type PgServer } from './support/postgres.js';
+import { tcpProxy } from './support/tcp-proxy.js';
 
 let server: PgServer;
 const closers: (() => Promise<unknown> | unknown)[] = [];
@@ -51,43 +51,6 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   } catch (e) {
     return e instanceof CaoError ? e.code : `not a CaoError: ${String(e)}`;
   }
-}
-
-/** A TCP proxy to the server that a test can cut (every connection dropped, new ones refused) and heal. */
-async function proxyTo(port: number): Promise<{ url: (db: string) => string; cut(): Promise<void>; heal(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let srv: Server;
-  let own = 0;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      srv = createServer((c) => {
-        const up = connect(port, '127.0.0.1');
-        for (const s of [c, up]) {
-          sockets.add(s);
-          s.on('error', () => undefined);
-          s.on('close', () => sockets.delete(s));
-        }
-        c.pipe(up).pipe(c);
-      });
-      srv.listen(own, '127.0.0.1', () => {
-        own = (srv.address() as { port: number }).port;
-        resolve();
-      });
-    });
-  await listen();
-  closers.push(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise((r) => srv.close(() => r(undefined)));
-  });
-  return {
-    url: (db) => db.replace(/:\d+\//, `:${own}/`),
-    cut: async () => {
-      const closed = new Promise((r) => srv.close(() => r(undefined)));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-    heal: listen,
-  };
 }
 
 describe('hosts: leases', () => {
@@ -155,8 +118,9 @@ describe('hosts: leases', () => {
 
   it('a cut link: the hub stops acting within one lease, the others declare it dead; healed, it must take its name again', async () => {
     const url = await freshDb();
-    const proxy = await proxyTo(server.port);
-    const far = connectTo(proxy.url(url), { connectionTimeoutMillis: 200, query_timeout: 200 });
+    const proxy = await tcpProxy(server.port);
+    closers.push(() => proxy.close());
+    const far = connectTo(url.replace(/:\d+\//, `:${proxy.port}/`), { connectionTimeoutMillis: 200, query_timeout: 200 });
     const near = connectTo(url);
     const lost: string[] = [];
     const a = new HostLease(far, { name: 'alpha', hubId: 'hub-a', capacity: 2, ttlMs: 600, renewMs: 100, onLost: (w) => lost.push(w) });

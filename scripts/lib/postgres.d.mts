@@ -10,8 +10,10 @@ export interface PgServer {
   stop(): Promise<void>;
 }
 export interface PgServerOptions {
-  /** Address to listen on (default 127.0.0.1). */
+  /** Address(es) to listen on, comma-separated (default 127.0.0.1); the first is the URL's. */
   listen?: string;
+  /** Networks (CIDRs) whose clients are let in without a password, as loopback's are. */
+  allow?: string[];
   /** fsync and synchronous_commit off (default true): tests; benchmarks pass false to measure what a user gets. */
   fast?: boolean;
 }

@@ -5,7 +5,7 @@
 // PostgreSQL refuses to run as root, so as root both run as `nobody`. Never mocked: if it cannot start, the caller
 // gets the reason (and the server's log).
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +63,9 @@ export async function startPostgres(opts = {}) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed (exit ${init.status}): ${init.stderr || init.stdout || init.error?.message}`);
   }
-  const port = await freePort(listen);
+  // clients from these networks (CIDRs) are let in without a password, like loopback (the hosts of the netns tests)
+  if (opts.allow?.length) appendFileSync(join(data, 'pg_hba.conf'), opts.allow.map((cidr) => `host all all ${cidr} trust\n`).join(''));
+  const port = await freePort(listen.split(',')[0]);
   const settings = ['-c', `listen_addresses=${listen}`, '-c', 'max_connections=200', '-c', 'log_min_messages=warning'];
   if (opts.fast ?? true) settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const [cmd, args] = asServerUser(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, ...settings]);
@@ -73,7 +75,7 @@ export async function startPostgres(opts = {}) {
   proc.stdout.on('data', (d) => (log += d.toString()));
   proc.stderr.on('data', (d) => (log += d.toString()));
   const exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-  const url = `postgres://cao@${listen}:${port}/postgres`;
+  const url = `postgres://cao@${listen.split(',')[0]}:${port}/postgres`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     const c = new pg.Client({ connectionString: url });

@@ -25,19 +25,29 @@ export interface CaoSession {
 
 /** Starts `cao-mcp` (built, from dist/) as a child process with the SDK's stdio client, like Claude Code would. */
 export async function startCao(
-  opts: { env?: Record<string, string>; home?: string; cwd?: string; /** leave the daemon hub running on close */ keepHub?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    home?: string;
+    cwd?: string;
+    /** leave the daemon hub running on close */ keepHub?: boolean;
+    /** runs the front through this (e.g. `ip netns exec <ns>`: the front, its hub and pty host live in that namespace) */
+    wrap?: (cmd: string, args: string[]) => [string, string[]];
+    /** the client's name (the supervisor's, by default) */
+    name?: string;
+  } = {},
 ): Promise<CaoSession> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'cao-test-'));
+  const [command, args] = opts.wrap ? opts.wrap(process.execPath, [CLI]) : [process.execPath, [CLI]];
   const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI],
+    command,
+    args,
     cwd: opts.cwd ?? REPO,
     env: { ...(process.env as Record<string, string>), CAO_HOME: home, ...opts.env },
     stderr: 'pipe',
   });
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const client = new Client({ name: 'test-supervisor', version: '1.0.0' });
+  const client = new Client({ name: opts.name ?? 'test-supervisor', version: '1.0.0' });
   const notifications: unknown[] = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void notifications.push(n.params));
   await client.connect(transport);
