@@ -453,6 +453,26 @@ describe.each(ENGINES)('Store contract: $name', (engine) => {
       }
       expect(stored + refused).toBe(40 * 6);
     });
+    it('batches to many receivers racing a recovery on another hub: no deadlock, no pending mail on an ended receiver', async () => {
+      const a = await fresh();
+      const b = await again(a);
+      for (let round = 0; round < 5; round++) {
+        const ws = [];
+        for (let i = 0; i < 8; i++) ws.push(await worker(a, { hubId: 'dead' }));
+        const ids = ws.map((w) => w.id);
+        const batches = Array.from({ length: 6 }, (_, i) =>
+          a.messages.insertBatch(
+            [...ids].sort(() => (i % 2 ? 1 : -1)).map((id) => msg(id, `b${i}`)),
+            T0,
+          ),
+        );
+        await sleep(round);
+        const recovered = await b.terminals.recover('hub-b', T0);
+        await Promise.all(batches);
+        expect(recovered.ended.map((e) => e.id).sort()).toEqual([...ids].sort());
+        for (const id of ids) expect(await a.messages.countPending(id)).toBe(0);
+      }
+    });
   });
 
   describe('worktrees', () => {

@@ -119,7 +119,7 @@ export class PgTerminalRows implements TerminalRows {
           .select({ id: terminals.id, pid: terminals.pid, hubId: terminals.hubId })
           .from(terminals)
           .where(and(eq(terminals.kind, 'worker'), isNull(terminals.endedAt), or(isNull(terminals.hubId), ne(terminals.hubId, currentHubId))))
-          .orderBy(asc(terminals.createdAt), asc(terminals.id))
+          .orderBy(asc(terminals.id)) // rows are locked in id order, as insertBatch does: no deadlock between them
           .for('update')
       ).filter((t) => !(t.hubId !== null && isHubAlive?.(t.hubId)));
       if (!stale.length) return { ended: [], failed: [] };
