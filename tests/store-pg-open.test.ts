@@ -128,6 +128,24 @@ describe('openPgStore', () => {
     });
   });
 
+  it('outlives its idle connections being terminated by the server (no crash; the next call reconnects)', async () => {
+    const url = await aliceDb();
+    const s = await openPgStore(url, { applicationName: 'cao-terminated', poolSize: 3 });
+    opened.push(s);
+    await Promise.all([0, 1, 2].map((i) => s.terminals.ensureExternal(`sup-${i}`, i))); // three idle clients now
+    const c = new pg.Client({ connectionString: server.url });
+    await c.connect();
+    try {
+      const r = await c.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'cao-terminated'`);
+      expect(r.rowCount).toBeGreaterThan(0);
+    } finally {
+      await c.end();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.isOpen()).toBe(true);
+    expect((await s.terminals.list()).map((t) => t.id)).toEqual(['sup-0', 'sup-1', 'sup-2']);
+  });
+
   it('hubs opening a fresh database at once all migrate it, once', async () => {
     const url = await aliceDb();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openPgStore(url, { poolSize: 2 })));

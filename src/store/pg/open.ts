@@ -9,7 +9,7 @@ export interface PgTarget {
   /** host:port/database, for error messages. */
   target: string;
   user: string;
-  /** The password (URL or ?password=), to scrub from any text shown; '' when none. */
+  /** The password (URL, ?password= or PGPASSWORD), to scrub from any text shown; empty when none. */
   secrets: string[];
 }
 
@@ -29,7 +29,8 @@ export function parsePgUrl(url: string): PgTarget {
       `the database URL is not a valid ${scheme}:// URL (a password with '@', '/', ':' or '#' must be percent-encoded)`,
     );
   }
-  const secrets = [u.password, safeDecode(u.password), u.searchParams.get('password') ?? ''].filter((s) => s !== '');
+  // PGPASSWORD too: the driver falls back on it when the URL has none
+  const secrets = [u.password, safeDecode(u.password), u.searchParams.get('password') ?? '', process.env.PGPASSWORD ?? ''].filter((s) => s !== '');
   const shown = new URL(url);
   shown.password = '';
   shown.searchParams.delete('password');
@@ -61,7 +62,7 @@ export function unreachable(t: PgTarget, err: unknown): CaoError {
   // Node gives an AggregateError with an empty message when every address of a name refused
   if (!reason.trim() || reason === 'AggregateError') reason = (e.errors ?? []).map(messageOf).join('; ') || String(e.code ?? 'unknown error');
   let said: string;
-  if (e.code === '28P01' || /SASL|password/i.test(reason))
+  if (e.code === '28P01' || (e.code === undefined && /SASL|password/i.test(reason)))
     said = `authentication failed for user "${t.user}" (wrong password, or a password is needed and none was given): ${reason}`;
   else if (e.code === '28000') said = `the server refused user "${t.user}": ${reason}`;
   else if (e.code === '3D000') said = `the database does not exist: ${reason}`;
