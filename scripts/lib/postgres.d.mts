@@ -16,6 +16,8 @@ export interface PgServerOptions {
   allow?: string[];
   /** fsync and synchronous_commit off (default true): tests; benchmarks pass false to measure what a user gets. */
   fast?: boolean;
+  /** Every role but `cao` must give its password over TCP (scram-sha-256); default false (trust). */
+  passwordAuth?: boolean;
 }
 /** The folder holding initdb and postgres: CAO_PG_BIN, else the newest /usr/lib/postgresql/<major>/bin, else PATH. */
 export function postgresBinDir(): string;

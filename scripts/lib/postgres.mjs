@@ -5,7 +5,7 @@
 // PostgreSQL refuses to run as root, so as root both run as `nobody`. Never mocked: if it cannot start, the caller
 // gets the reason (and the server's log).
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +50,10 @@ function asServerUser(cmd, args) {
   return ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '--', cmd, ...args]];
 }
 
-/** Starts a server (see the top of the file); `opts.listen` an address (default 127.0.0.1), `opts.fast` fsync off (default true). */
+/**
+ * Starts a server (see the top of the file); `opts.listen` an address (default 127.0.0.1), `opts.fast` fsync off (default
+ * true), `opts.passwordAuth` every role but `cao` must give its password over TCP (scram-sha-256; default false: trust).
+ */
 export async function startPostgres(opts = {}) {
   const bin = postgresBinDir();
   const listen = opts.listen ?? '127.0.0.1';
@@ -62,6 +65,10 @@ export async function startPostgres(opts = {}) {
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed (exit ${init.status}): ${init.stderr || init.stdout || init.error?.message}`);
+  }
+  if (opts.passwordAuth) {
+    // rewriting the file in place keeps its owner (the server user)
+    writeFileSync(join(data, 'pg_hba.conf'), ['local all all trust', 'host all cao all trust', 'host all all all scram-sha-256', ''].join('\n'));
   }
   // clients from these networks (CIDRs) are let in without a password, like loopback (the hosts of the netns tests)
   if (opts.allow?.length) appendFileSync(join(data, 'pg_hba.conf'), opts.allow.map((cidr) => `host all all ${cidr} trust\n`).join(''));

@@ -53,6 +53,9 @@ export const ERROR_CODES = [
   'host_full',
   'no_host_with_room',
   'lease_lost',
+  // the database (store/)
+  'bad_database_url',
+  'database_unreachable',
   // anything else: a bug or an environment failure, never the caller's fault
   'internal',
 ] as const;
@@ -93,6 +96,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'host_full':
     case 'no_host_with_room':
     case 'lease_lost':
+    case 'database_unreachable':
       return 503;
     case 'forbidden':
       return 403;

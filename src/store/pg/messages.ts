@@ -1,0 +1,203 @@
+import { and, asc, count, desc, eq, gt, inArray, notExists, sql, type SQL } from 'drizzle-orm';
+import type { MessageState } from '../../bus/bus.js';
+import { messages, terminals } from '../../db/schema-pg.js';
+import type { MessageRow, TerminalKind } from '../../db/schema.js';
+import { CaoError } from '../../util/errors.js';
+import type { FailedMail, ListMessagesOptions, MessageRows, NewMessage } from '../types.js';
+import { asFailed, LOCK_CLAIM, type PgDb } from './db.js';
+
+/**
+ * Message rows on PostgreSQL, with SQLite's single-writer guarantees kept under READ COMMITTED and many hubs:
+ * - insertBatch reads its receivers FOR SHARE: a terminal ending (an UPDATE of its row) waits for the batch to commit,
+ *   then fails its pending mail in a statement that sees the batch; or the batch waits and sees the receiver ended.
+ * - claimNext takes a transaction lock of its receiver first, so the claims of one receiver are one at a time and
+ *   each one's conditional UPDATE sees the one before it committed.
+ * - takeForExternal takes its rows FOR UPDATE SKIP LOCKED: two readers never both get a message.
+ */
+export class PgMessageRows implements MessageRows {
+  constructor(private readonly db: PgDb) {}
+
+  insertBatch(batch: NewMessage[], now: number): Promise<(MessageRow | CaoError)[]> {
+    if (!batch.length) return Promise.resolve([]);
+    return this.db.transaction(async (tx) => {
+      // in one order of ids, so that two batches to the same receivers never wait for each other in a circle
+      const ids = [...new Set(batch.map((m) => m.receiverId))].sort();
+      const receivers = new Map(
+        (
+          await tx
+            .select({ id: terminals.id, endedAt: terminals.endedAt, status: terminals.status })
+            .from(terminals)
+            .where(inArray(terminals.id, ids))
+            .orderBy(asc(terminals.id))
+            .for('share')
+        ).map((r) => [r.id, r]),
+      );
+      const results: (MessageRow | CaoError | null)[] = batch.map((m) => {
+        const receiver = receivers.get(m.receiverId);
+        if (!receiver) return new CaoError('receiver_not_found', `receiver ${m.receiverId} does not exist`);
+        if (receiver.endedAt !== null) return new CaoError('receiver_ended', `receiver ${m.receiverId} has ended (${receiver.status})`);
+        return null;
+      });
+      const toInsert = batch.filter((_, i) => results[i] === null);
+      if (toInsert.length) {
+        const rows = await tx
+          .insert(messages)
+          .values(
+            toInsert.map((m) => ({
+              senderId: m.senderId,
+              receiverId: m.receiverId,
+              body: m.body,
+              kind: m.kind,
+              status: 'pending' as const,
+              createdAt: now,
+            })),
+          )
+          .returning();
+        // identities are given in the order of the VALUES list
+        rows.sort((a, b) => a.id - b.id);
+        let next = 0;
+        for (let i = 0; i < results.length; i++) if (results[i] === null) results[i] = rows[next++]!;
+      }
+      return results as (MessageRow | CaoError)[];
+    });
+  }
+
+  claimNext(receiverId: string): Promise<MessageRow | null> {
+    const byReceiver = (status: MessageState) => and(eq(messages.receiverId, receiverId), eq(messages.status, status));
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_CLAIM}, hashtext(${receiverId}))`);
+      const oldestPending = tx.select({ id: messages.id }).from(messages).where(byReceiver('pending')).orderBy(asc(messages.id)).limit(1);
+      const inFlight = tx
+        .select({ one: sql`1` })
+        .from(messages)
+        .where(byReceiver('delivering'));
+      const [row] = await tx
+        .update(messages)
+        .set({ status: 'delivering' })
+        .where(and(sql`${messages.id} = (${oldestPending})`, eq(messages.status, 'pending'), notExists(inFlight)))
+        .returning();
+      return row ?? null;
+    });
+  }
+
+  async markDelivered(id: number, now: number): Promise<MessageRow | null> {
+    const [row] = await this.db
+      .update(messages)
+      .set({ status: 'delivered', deliveredAt: now, error: null })
+      .where(and(eq(messages.id, id), eq(messages.status, 'delivering')))
+      .returning();
+    return row ?? null;
+  }
+
+  async releaseForRetry(id: number, error: string, maxAttempts: number): Promise<MessageRow | null> {
+    const giveUp = sql`${messages.attempts} + 1 >= ${maxAttempts}::integer`;
+    const [row] = await this.db
+      .update(messages)
+      .set({
+        attempts: sql`${messages.attempts} + 1`,
+        status: sql`case when ${giveUp} then 'failed' else 'pending' end`,
+        error: sql`case when ${giveUp} then 'gave up after ' || (${messages.attempts} + 1) || ' attempts: ' || ${error}::text else ${error}::text end`,
+      })
+      .where(and(eq(messages.id, id), eq(messages.status, 'delivering')))
+      .returning();
+    return row ?? null;
+  }
+
+  async requeue(id: number): Promise<MessageRow | null> {
+    const [row] = await this.db
+      .update(messages)
+      .set({ status: 'pending' })
+      .where(and(eq(messages.id, id), eq(messages.status, 'delivering')))
+      .returning();
+    return row ?? null;
+  }
+
+  async fail(id: number, reason: string): Promise<MessageRow | null> {
+    const [row] = await this.db
+      .update(messages)
+      .set({ status: 'failed', error: reason })
+      .where(and(eq(messages.id, id), inArray(messages.status, ['pending', 'delivering'])))
+      .returning();
+    return row ?? null;
+  }
+
+  async failFor(receiverId: string, from: MessageState[], reason: string): Promise<FailedMail[]> {
+    if (!from.length) return [];
+    const rows = await this.db
+      .update(messages)
+      .set({ status: 'failed', error: reason })
+      .where(and(eq(messages.receiverId, receiverId), inArray(messages.status, from)))
+      .returning({ id: messages.id, receiverId: messages.receiverId });
+    return asFailed(rows, reason);
+  }
+
+  takeForExternal(receiverId: string, limit: number, now: number): Promise<MessageRow[]> {
+    const n = Math.max(1, Math.floor(limit));
+    return this.db.transaction(async (tx) => {
+      const [receiver] = await tx.select({ kind: terminals.kind }).from(terminals).where(eq(terminals.id, receiverId));
+      if (!receiver) throw new CaoError('receiver_not_found', `receiver ${receiverId} does not exist`);
+      if (receiver.kind !== 'external')
+        throw new CaoError('not_external', `${receiverId} is a worker terminal: its messages are typed into it, not read from the inbox`);
+      const oldest = tx
+        .select({ id: messages.id })
+        .from(messages)
+        .where(and(eq(messages.receiverId, receiverId), eq(messages.status, 'pending')))
+        .orderBy(asc(messages.id))
+        .limit(n)
+        .for('update', { skipLocked: true });
+      const rows = await tx
+        .update(messages)
+        .set({ status: 'delivered', deliveredAt: now })
+        .where(and(inArray(messages.id, oldest), eq(messages.status, 'pending')))
+        .returning();
+      return rows.sort((a, b) => a.id - b.id);
+    });
+  }
+
+  async pendingReceivers(kind?: TerminalKind): Promise<string[]> {
+    const rows = kind
+      ? await this.db
+          .selectDistinct({ id: messages.receiverId })
+          .from(messages)
+          .innerJoin(terminals, eq(terminals.id, messages.receiverId))
+          .where(and(eq(messages.status, 'pending'), eq(terminals.kind, kind)))
+          .orderBy(asc(messages.receiverId))
+      : await this.db
+          .selectDistinct({ id: messages.receiverId })
+          .from(messages)
+          .where(eq(messages.status, 'pending'))
+          .orderBy(asc(messages.receiverId));
+    return rows.map((r) => r.id);
+  }
+
+  async get(id: number): Promise<MessageRow | undefined> {
+    return (await this.db.select().from(messages).where(eq(messages.id, id)))[0];
+  }
+
+  list(opts: ListMessagesOptions = {}): Promise<MessageRow[]> {
+    const where: SQL[] = [];
+    if (opts.receiverId !== undefined) where.push(eq(messages.receiverId, opts.receiverId));
+    if (opts.senderId !== undefined) where.push(eq(messages.senderId, opts.senderId));
+    if (opts.status !== undefined) where.push(Array.isArray(opts.status) ? inArray(messages.status, opts.status) : eq(messages.status, opts.status));
+    if (opts.afterId !== undefined) where.push(gt(messages.id, opts.afterId));
+    return this.db
+      .select()
+      .from(messages)
+      .where(and(...where))
+      .orderBy(opts.order === 'desc' ? desc(messages.id) : asc(messages.id))
+      .limit(Math.max(1, Math.floor(opts.limit ?? 100)));
+  }
+
+  countPending(receiverId: string): Promise<number> {
+    return this.count(and(eq(messages.receiverId, receiverId), eq(messages.status, 'pending'))!);
+  }
+
+  countUndelivered(receiverId: string): Promise<number> {
+    return this.count(and(eq(messages.receiverId, receiverId), inArray(messages.status, ['pending', 'delivering']))!);
+  }
+
+  private async count(where: SQL): Promise<number> {
+    const [r] = await this.db.select({ n: count() }).from(messages).where(where);
+    return r?.n ?? 0;
+  }
+}
