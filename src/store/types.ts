@@ -15,8 +15,8 @@ import type { CaoError } from '../util/errors.js';
 
 /**
  * The store: what cao-mcp keeps in its database (terminals, messages, worktrees, the run journal), behind one async
- * interface with two engines: the embedded SQLite file (the default, src/store/sqlite.ts) and PostgreSQL when
- * `CAO_DATABASE_URL` is set (src/store/pg.ts). An engine only reads and writes rows, each method one transaction where
+ * interface with two engines: the embedded SQLite file (the default, src/store/sqlite/) and PostgreSQL when
+ * `CAO_DATABASE_URL` is set (src/store/pg/). An engine only reads and writes rows, each method one transaction where
  * it must be atomic; checks of the input, the bus announcements and the journal's logic sit above it, once, in the
  * registry (registry/terminals.ts), the inbox (inbox/messages.ts), worktrees/ and journal/. Rows have the same shape
  * on both engines (the types of db/schema.ts): times are ms since the epoch, ids of messages and journal rows integers.
@@ -33,6 +33,12 @@ export interface Store {
   close(): Promise<void>;
   /** False once closed (or, for PostgreSQL, when the pool is gone). */
   isOpen(): boolean;
+  /**
+   * Wake-ups for mail other hubs stored (PostgreSQL: LISTEN on the channel insertBatch NOTIFYs, kept open across
+   * dropped connections): `onMail` gets each receiver that has new mail. The delivery sweep stays the safety net, so a
+   * missed wake-up costs at most one sweep. Absent on SQLite (one machine: its hubs see the file). Returns the stop.
+   */
+  watchMail?(onMail: (receiverId: string) => void): Promise<() => Promise<void>>;
 }
 
 /** A message whose state a store changed to failed (for the bus: announced after the commit). */

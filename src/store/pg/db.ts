@@ -18,3 +18,6 @@ export const LOCK_RETENTION = 0x63616f02;
 export function asFailed(rows: { id: number; receiverId: string }[], error: string): FailedMail[] {
   return rows.sort((a, b) => a.id - b.id).map((r) => ({ messageId: r.id, receiverId: r.receiverId, error }));
 }
+
+/** The channel new mail is NOTIFYed on, the receiver's id as payload (store/pg/watch.ts listens). */
+export const MAIL_CHANNEL = 'cao_mail';

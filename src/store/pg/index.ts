@@ -11,6 +11,7 @@ import { PgJournalRows } from './journal.js';
 import { PgMessageRows } from './messages.js';
 import { parsePgUrl, scrub, unreachable, type PgTarget } from './open.js';
 import { PgTerminalRows } from './terminals.js';
+import { watchMail } from './watch.js';
 import { PgWorktreeRows } from './worktrees.js';
 
 export { parsePgUrl } from './open.js';
@@ -43,6 +44,8 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     max: opts.poolSize ?? 10,
     application_name: opts.applicationName ?? 'cao-mcp',
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    // a link that went silent (cut, not closed) is found out by the kernel instead of never
+    keepAlive: true,
   });
   // an idle client the server terminated (restart, admin) must not crash the process; the next query reconnects
   pool.on('error', (err) => logger('store').warn({ error: scrub(messageOf(err), t.secrets), where: t.where }, 'a PostgreSQL connection was lost'));
@@ -82,6 +85,7 @@ async function migrateLocked(client: pg.PoolClient, t: PgTarget): Promise<void> 
 function pgStore(pool: pg.Pool, t: PgTarget): Store {
   const db = drizzle(pool, { schema });
   let closing: Promise<void> | null = null;
+  const watchers = new Set<() => Promise<void>>();
   return {
     engine: 'postgres',
     where: t.where,
@@ -89,7 +93,17 @@ function pgStore(pool: pg.Pool, t: PgTarget): Store {
     messages: new PgMessageRows(db),
     worktrees: new PgWorktreeRows(db),
     journal: new PgJournalRows(db),
-    close: () => (closing ??= pool.end()),
+    // the listening connections first: the pool's end waits for every connection it lent
+    close: () => (closing ??= Promise.all([...watchers].map((stop) => stop())).then(() => pool.end())),
     isOpen: () => closing === null && !pool.ended,
+    watchMail: async (onMail) => {
+      const stop = await watchMail(pool, onMail);
+      const once = async () => {
+        watchers.delete(once);
+        await stop();
+      };
+      watchers.add(once);
+      return once;
+    },
   };
 }

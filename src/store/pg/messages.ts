@@ -4,7 +4,7 @@ import { messages, terminals } from '../../db/schema-pg.js';
 import type { MessageRow, TerminalKind } from '../../db/schema.js';
 import { CaoError } from '../../util/errors.js';
 import type { FailedMail, ListMessagesOptions, MessageRows, NewMessage } from '../types.js';
-import { asFailed, LOCK_CLAIM, type PgDb } from './db.js';
+import { asFailed, LOCK_CLAIM, MAIL_CHANNEL, type PgDb } from './db.js';
 
 /**
  * Message rows on PostgreSQL, with SQLite's single-writer guarantees kept under READ COMMITTED and many hubs:
@@ -55,6 +55,9 @@ export class PgMessageRows implements MessageRows {
           .returning();
         // identities are given in the order of the VALUES list
         rows.sort((a, b) => a.id - b.id);
+        // the receivers' hubs are woken when this commits (LISTEN in watchMail; the sweep covers a missed one)
+        const woken = [...new Set(toInsert.map((m) => m.receiverId))];
+        await tx.execute(sql`select pg_notify(${MAIL_CHANNEL}, r) from unnest(${sql.param(woken)}::text[]) as r`);
         let next = 0;
         for (let i = 0; i < results.length; i++) if (results[i] === null) results[i] = rows[next++]!;
       }
