@@ -17,7 +17,11 @@ export interface SqliteStore extends Store {
  * be atomic, and returns a settled promise (a failure is a rejection).
  */
 export function openSqliteStore(file?: string): SqliteStore {
-  const cao = openDatabase(file);
+  return sqliteStoreOf(openDatabase(file));
+}
+
+/** A store over a database already open (its close closes that database). */
+export function sqliteStoreOf(cao: CaoDb): SqliteStore {
   const terminals = new SqliteTerminals(cao);
   let open = true;
   return {
