@@ -6,11 +6,12 @@ import { PROVIDER_IDS, type ProviderId } from '../providers/types.js';
 import type { PtyHostClient } from '../ptyhost/client.js';
 import type { HostTerminalInfo } from '../ptyhost/protocol.js';
 import { RemotePty } from '../ptyhost/remote-pty.js';
+import { hubStillRunning } from '../registry/ids.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
 import { messageOf } from '../util/errors.js';
 import { groupAlive, killGroup } from '../util/process.js';
 import { messageTag } from './messaging.js';
-import { hubStillRunning, type WorkerMeta, type WorkerPool } from './workers.js';
+import type { WorkerMeta, WorkerPool } from './workers.js';
 import { logger } from '../util/log.js';
 
 export interface AdoptDeps {

@@ -2,7 +2,7 @@ import type { Bus, BusEvents } from '../bus/bus.js';
 import { Terminal } from '../agents/terminal.js';
 import { RemotePty } from '../ptyhost/remote-pty.js';
 import type { PtyHostClient } from '../ptyhost/client.js';
-import { newWorkerId } from '../registry/ids.js';
+import { hubStillRunning, newWorkerId } from '../registry/ids.js';
 import { depthOf, type Caller } from '../registry/ownership.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
 import type { AgentProfile } from '../profiles/profile.js';
@@ -10,12 +10,13 @@ import { getProvider } from '../providers/registry.js';
 import { describeCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
-import { groupAlive, killGroup, pidAlive } from '../util/process.js';
+import { groupAlive, killGroup } from '../util/process.js';
 import type { Worktrees, CreatedWorktree } from '../worktrees/worktrees.js';
 import { checkCaps, DEFAULT_LIMITS, type Limits } from './limits.js';
 import { toolsListedBy } from './tools-listed.js';
 import { WarmSpares, warmSettingsFromEnv, type WarmSettings, type WorkerSpec } from './warm.js';
 import { prepareLaunch, removeRuntimeDir } from './worker-env.js';
+import { RowWrites } from './row-writes.js';
 import { directoryFrom, resolveRequest } from './worker-spec.js';
 import type { WorkerRequest } from './types.js';
 import { logger } from '../util/log.js';
@@ -80,8 +81,8 @@ export class WorkerPool {
   /** Workers being stopped in the background (release), and those stops. */
   private readonly releasing = new Set<string>();
   private readonly stopping = new Set<Promise<void>>();
-  /** Ends of workers being recorded (shutdown waits for them). */
-  private readonly ending = new Set<Promise<void>>();
+  /** Statuses and ends of workers being recorded, in order per worker (shutdown waits for them). */
+  private readonly writes = new RowWrites();
   readonly warm: WarmSpares;
 
   constructor(private readonly opts: WorkerPoolOptions) {
@@ -136,10 +137,8 @@ export class WorkerPool {
     if (this.shuttingDown) throw new CaoError('shutting_down', 'the hub is shutting down');
     const { spec, worktree: wish } = resolveRequest(this.baseDirOf(caller), req);
     if (wish && !this.opts.worktrees) throw new CaoError('bad_request', 'this hub cannot make worktrees');
-    // The caller's depth is read first: the caps are checked, and the spare taken or the start counted, in one turn.
-    const depth = await depthOf(this.opts.registry, caller);
-    if (this.shuttingDown) throw new CaoError('shutting_down', 'the hub is shutting down');
-    this.checkCaps(caller, depth);
+    // The depth is read first: from the caps' check to the spare taken or the start counted, nothing is awaited.
+    this.checkCaps(caller, await depthOf(this.opts.registry, caller));
     const spare = !wish && opts.spare !== false ? this.warm.take(spec) : undefined;
     if (spare) {
       spare.creatorId = caller.id;
@@ -285,9 +284,8 @@ export class WorkerPool {
       void this.forget(t.id, 'exited', lost ? 'the pty host went away' : describeCause(e.cause));
       return;
     }
-    this.opts.registry
-      .updateTerminalStatus(t.id, e.status, e.status === 'error' ? describeCause(e.cause) : undefined)
-      .catch((err: Error) => logger('workers').warn({ terminalId: t.id, error: err.message }, 'could not record a status'));
+    const error = e.status === 'error' ? describeCause(e.cause) : undefined;
+    void this.writes.record(t.id, 'a status', () => this.opts.registry.updateTerminalStatus(t.id, e.status, error));
   }
 
   /** Drops a worker from the live set: its row ended (which fails its pending mail), its token revoked. */
@@ -298,12 +296,7 @@ export class WorkerPool {
     this.startups.delete(id);
     this.warm.forget(id);
     this.dropToken(id);
-    const ended = this.opts.registry
-      .endTerminal(id, status, reason)
-      .then(() => undefined)
-      .catch((e: Error) => logger('workers').warn({ terminalId: id, error: e.message }, 'could not record the end of a worker'));
-    this.ending.add(ended);
-    void ended.finally(() => this.ending.delete(ended));
+    const ended = this.writes.record(id, 'the end of a worker', () => this.opts.registry.endTerminal(id, status, reason));
     if (t) setTimeout(() => t.dispose(), 100);
     // The files given to the worker CLI (its MCP config…) are of no use once it has ended.
     removeRuntimeDir(id);
@@ -399,14 +392,8 @@ export class WorkerPool {
         await this.forget(t.id, 'exited', 'hub shut down');
       }),
     );
-    // ends recorded for status events (a worker that exited on its own) are written before the store closes
-    await Promise.allSettled([...this.ending]);
+    // ends and statuses recorded for status events (a worker that exited on its own) are written before the store closes
+    await this.writes.idle();
     await this.opts.worktrees?.idle();
   }
-}
-
-/** Hub ids are `<pid>.<random>`: a hub whose process still runs keeps its workers (two hubs may share a database). */
-export function hubStillRunning(hubId: string): boolean {
-  const pid = Number(hubId.split('.')[0]);
-  return Number.isInteger(pid) && pid > 1 && pid !== process.pid && pidAlive(pid);
 }

@@ -237,6 +237,7 @@ export class Journal {
 
   /** Applies the retention now and then every hour (until close). Resolves once the first one is done (never rejects). */
   startRetention(settings: RetentionSettings): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const run = async () => {
       try {
         await this.flush();
