@@ -262,7 +262,7 @@ describe('a refused request leaves nothing behind (in process: the bus itself)',
         await Promise.all(Array.from({ length: 50 }, () => post(hub.url, hub.clientToken, body).then((r) => expect(r.status).toBe(400))));
       expect(listeners()).toBe(base);
       expect(hub.http.sessionCount).toBe(0);
-      expect(hub.registry.listTerminals({ includeEnded: true })).toEqual([]);
+      expect(await hub.registry.listTerminals({ includeEnded: true })).toEqual([]);
     } finally {
       await hub.stop();
       process.env.CAO_HOME = before;

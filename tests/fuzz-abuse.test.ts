@@ -96,9 +96,9 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const counts = () => ({
-  messages: hub.inbox.listMessages({ limit: 1_000_000 }).length,
-  workers: hub.registry.listTerminals({ includeEnded: true, kind: 'worker' }).length,
+const counts = async () => ({
+  messages: (await hub.inbox.listMessages({ limit: 1_000_000 })).length,
+  workers: (await hub.registry.listTerminals({ includeEnded: true, kind: 'worker' })).length,
 });
 
 const TOOLS = [
@@ -144,12 +144,12 @@ describe('fuzz: the tool input schemas (an MCP client in process)', () => {
   it('random arguments to every tool: a result or a clear error, never an internal error, and nothing stored', async () => {
     const { createMcpServer } = await import('../src/mcp/tools.js');
     const { server } = createMcpServer(hub.flows, { id: 'fuzzer', kind: 'external' });
-    hub.registry.ensureExternal('fuzzer');
+    await hub.registry.ensureExternal('fuzzer');
     const [a, b] = InMemoryTransport.createLinkedPair();
     await server.connect(a);
     const client = new Client({ name: 'fuzz', version: '1' });
     await client.connect(b);
-    const before = counts();
+    const before = await counts();
     let refused = 0;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...TOOLS), fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 6 }), async (tool, rawArgs) => {
@@ -176,7 +176,7 @@ describe('fuzz: the tool input schemas (an MCP client in process)', () => {
       { numRuns: 2000 },
     );
     expect(refused).toBeGreaterThan(1000);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
     await client.close();
   }, 120_000);
 });
@@ -210,7 +210,7 @@ function send(method: string, p: string, headers: Record<string, string>, body: 
 
 describe('fuzz: the HTTP front', () => {
   it('random methods, paths, headers and bodies: a known status, a JSON error for every refusal, nothing stored, nothing left open', async () => {
-    const before = counts();
+    const before = await counts();
     const token = hub.clientToken;
     const rpc = fc.record(
       {
@@ -277,7 +277,7 @@ describe('fuzz: the HTTP front', () => {
       }),
       { numRuns: 3000 },
     );
-    const after = counts();
+    const after = await counts();
     expect(after.workers).toBe(before.workers);
     // an initialize that went through opened a session; none is left without its own expiry, and none leaks listeners
     hub.http.closeIdleSessions(0);

@@ -31,7 +31,7 @@ beforeAll(async () => {
   process.env.CAO_MOCK_SCRIPT = JSON.stringify(SCRIPT);
   const { Hub } = await import('../src/hub/hub.js');
   hub = await new Hub({ mode: 'serve', port: 0 }).start();
-  hub.registry.ensureExternal('sam');
+  await hub.registry.ensureExternal('sam');
   tasks = new HandoffTasks();
 });
 afterAll(async () => {

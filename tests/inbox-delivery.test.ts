@@ -8,11 +8,12 @@ import { DeliveryService, type DeliveredTurn, type DeliveryOptions, type Deliver
 import type { MessageRow } from '../src/db/schema.js';
 import { MessageQueue } from '../src/inbox/messages.js';
 import { TerminalRegistry } from '../src/registry/terminals.js';
+import { sqliteStoreOf } from '../src/store/sqlite/index.js';
 import { isReady, type AgentStatus } from '../src/status/types.js';
 import { FakeClock, flush } from './support/fake-clock.js';
 
 /** The inbox on a registry, as the hub builds them (registry/terminals.ts, inbox/messages.ts). */
-const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(cao, bus));
+const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(sqliteStoreOf(cao), bus));
 
 let dir: string;
 let file: string;
@@ -36,9 +37,9 @@ function open(): CaoDb {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
@@ -134,12 +135,12 @@ function setStatus(bus: Bus, terminalId: string, status: AgentStatus): void {
   bus.emit('status', { terminalId, status, previous, at: Date.now(), cause: { kind: 'detected' } });
 }
 
-function setup(opts: DeliveryOptions & { owned?: string[]; storeBus?: boolean } = {}) {
+async function setup(opts: DeliveryOptions & { owned?: string[]; storeBus?: boolean } = {}) {
   const bus = createBus();
   const store = newInbox(open(), opts.storeBus === false ? undefined : bus);
   const owned = opts.owned ?? ['aaaaaaaa'];
-  for (const id of owned) store.registry.registerTerminal({ id, provider: 'fake', hubId: 'hub-1', pid: 1 });
-  store.registry.ensureExternal('boss');
+  for (const id of owned) await store.registry.registerTerminal({ id, provider: 'fake', hubId: 'hub-1', pid: 1 });
+  await store.registry.ensureExternal('boss');
   const port = new FakePort(bus, owned);
   const service = new DeliveryService(bus, store, port, { sweepMs: 20, ...opts });
   services.push(service);
@@ -148,32 +149,32 @@ function setup(opts: DeliveryOptions & { owned?: string[]; storeBus?: boolean } 
 
 describe('DeliveryService', () => {
   it('delivers mail that waited for an already-idle receiver at start(), with no status event', async () => {
-    const { store, port, service } = setup();
+    const { store, port, service } = await setup();
     port.statuses.set('aaaaaaaa', 'idle'); // idle before we ever listened: no event will come
-    const m = store.enqueue('boss', 'aaaaaaaa', 'hello');
+    const m = await store.enqueue('boss', 'aaaaaaaa', 'hello');
     service.start();
     await waitFor(() => port.typed.length === 1, 'delivery at start');
     expect(port.typed[0]).toMatchObject({ terminalId: 'aaaaaaaa', messageId: m.id, body: 'hello', statusAtStart: 'idle' });
-    await waitFor(() => store.getMessage(m.id)?.status === 'delivered', 'delivered state');
+    await waitFor(async () => (await store.getMessage(m.id))?.status === 'delivered', 'delivered state');
   });
 
   it('the sweep delivers to an idle receiver even when nobody announced the message', async () => {
     // A store without the bus: no message:queued, no status event. Only the sweep can find it.
-    const { store, port, service } = setup({ storeBus: false, sweepMs: 30 });
+    const { store, port, service } = await setup({ storeBus: false, sweepMs: 30 });
     port.statuses.set('aaaaaaaa', 'completed');
     service.start();
     await sleep(50);
-    const m = store.enqueue('boss', 'aaaaaaaa', 'found by the sweep');
+    const m = await store.enqueue('boss', 'aaaaaaaa', 'found by the sweep');
     await waitFor(() => port.typed.length === 1, 'sweep delivery');
     expect(port.typed[0].messageId).toBe(m.id);
   });
 
   it('kick() delivers at once', async () => {
-    const { store, port, service } = setup({ storeBus: false, sweepMs: 60_000 });
+    const { store, port, service } = await setup({ storeBus: false, sweepMs: 60_000 });
     port.statuses.set('aaaaaaaa', 'idle');
     service.start();
     await sleep(20);
-    store.enqueue('boss', 'aaaaaaaa', 'kicked');
+    await store.enqueue('boss', 'aaaaaaaa', 'kicked');
     await sleep(50);
     expect(port.typed.length).toBe(0); // no wake-up yet: the sweep is an hour away
     service.kick('aaaaaaaa');
@@ -181,14 +182,14 @@ describe('DeliveryService', () => {
   });
 
   it('never types while the receiver is waiting on a dialog, processing or starting', async () => {
-    const { bus, store, port, service } = setup();
+    const { bus, store, port, service } = await setup();
     service.start();
-    const m = store.enqueue('boss', 'aaaaaaaa', 'wait for me');
+    const m = await store.enqueue('boss', 'aaaaaaaa', 'wait for me');
     for (const s of ['starting', 'waiting_user_answer', 'processing', 'waiting_user_answer'] as const) {
       setStatus(bus, 'aaaaaaaa', s);
       await sleep(100); // five sweeps
       expect(port.typed).toEqual([]);
-      expect(store.getMessage(m.id)?.status).toBe('pending');
+      expect((await store.getMessage(m.id))?.status).toBe('pending');
     }
     setStatus(bus, 'aaaaaaaa', 'idle');
     await waitFor(() => port.typed.length === 1, 'delivery once idle');
@@ -196,15 +197,15 @@ describe('DeliveryService', () => {
   });
 
   it('after typing, the receiver is busy until the turn it started is over (its next ready event)', async () => {
-    const { bus, store, port, service } = setup({ readyGraceMs: 60_000 });
+    const { bus, store, port, service } = await setup({ readyGraceMs: 60_000 });
     service.start();
     setStatus(bus, 'aaaaaaaa', 'idle');
-    const m1 = store.enqueue('boss', 'aaaaaaaa', 'first');
-    const m2 = store.enqueue('boss', 'aaaaaaaa', 'second');
+    const m1 = await store.enqueue('boss', 'aaaaaaaa', 'first');
+    const m2 = await store.enqueue('boss', 'aaaaaaaa', 'second');
     await waitFor(() => port.typed.length === 1, 'first delivery');
     await sleep(150); // the detector still says idle, sweeps run: the second must wait
     expect(port.typed.map((t) => t.messageId)).toEqual([m1.id]);
-    expect(store.getMessage(m2.id)?.status).toBe('pending');
+    expect((await store.getMessage(m2.id))?.status).toBe('pending');
     setStatus(bus, 'aaaaaaaa', 'processing');
     await sleep(60);
     expect(port.typed.length).toBe(1);
@@ -214,10 +215,10 @@ describe('DeliveryService', () => {
   });
 
   it('believes a still-ready status after readyGraceMs when no status event ever comes', async () => {
-    const { store, port, service } = setup({ readyGraceMs: 100 });
+    const { store, port, service } = await setup({ readyGraceMs: 100 });
     port.statuses.set('aaaaaaaa', 'idle');
-    store.enqueue('boss', 'aaaaaaaa', 'one');
-    store.enqueue('boss', 'aaaaaaaa', 'two');
+    await store.enqueue('boss', 'aaaaaaaa', 'one');
+    await store.enqueue('boss', 'aaaaaaaa', 'two');
     const t0 = Date.now();
     service.start();
     await waitFor(() => port.typed.length === 2, 'both delivered without events');
@@ -226,13 +227,13 @@ describe('DeliveryService', () => {
 
   it('readyGraceMs and the sweep run on the injected clock', async () => {
     const clock = new FakeClock();
-    const { store, port, service } = setup({ storeBus: false, sweepMs: 20, readyGraceMs: 1000, clock });
+    const { store, port, service } = await setup({ storeBus: false, sweepMs: 20, readyGraceMs: 1000, clock });
     port.statuses.set('aaaaaaaa', 'idle');
-    store.enqueue('boss', 'aaaaaaaa', 'one');
+    await store.enqueue('boss', 'aaaaaaaa', 'one');
     service.start(); // sweeps at once
     await flush();
     expect(port.typed.length).toBe(1);
-    store.enqueue('boss', 'aaaaaaaa', 'two'); // no message:queued: only a sweep finds it
+    await store.enqueue('boss', 'aaaaaaaa', 'two'); // no message:queued: only a sweep finds it
     await clock.advance(980);
     expect(port.typed.length).toBe(1); // the turn "one" started is open, no status event says otherwise
     await clock.advance(20);
@@ -240,12 +241,12 @@ describe('DeliveryService', () => {
   });
 
   it('a ready echo while typing does not deliver the next message into the busy receiver', async () => {
-    const { bus, store, port, service } = setup({ readyGraceMs: 60_000 });
+    const { bus, store, port, service } = await setup({ readyGraceMs: 60_000 });
     port.echoReadyWhileTyping = true;
     port.delayMs = () => 20;
     service.start();
     setStatus(bus, 'aaaaaaaa', 'idle');
-    for (let i = 0; i < 3; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
+    for (let i = 0; i < 3; i++) await store.enqueue('boss', 'aaaaaaaa', `m${i}`);
     await waitFor(() => port.typed.length === 1, 'first delivery');
     await sleep(150);
     expect(port.typed.length).toBe(1);
@@ -256,18 +257,18 @@ describe('DeliveryService', () => {
   });
 
   it('a failed typing is retried and then delivered; a message that always fails ends failed', async () => {
-    const { bus, store, port, service } = setup({ readyGraceMs: 0 });
+    const { bus, store, port, service } = await setup({ readyGraceMs: 0 });
     const states: BusEvents['message:state'][] = [];
     bus.on('message:state', (e) => states.push(e));
-    const flaky = store.enqueue('boss', 'aaaaaaaa', 'flaky');
-    const doomed = store.enqueue('boss', 'aaaaaaaa', 'doomed');
+    const flaky = await store.enqueue('boss', 'aaaaaaaa', 'flaky');
+    const doomed = await store.enqueue('boss', 'aaaaaaaa', 'doomed');
     port.failNext.set(flaky.id, 2);
     port.failNext.set(doomed.id, 99);
     setStatus(bus, 'aaaaaaaa', 'idle');
     service.start();
-    await waitFor(() => store.getMessage(doomed.id)?.status === 'failed', 'doomed message failed');
-    expect(store.getMessage(flaky.id)).toMatchObject({ status: 'delivered', attempts: 2 });
-    expect(store.getMessage(doomed.id)).toMatchObject({
+    await waitFor(async () => (await store.getMessage(doomed.id))?.status === 'failed', 'doomed message failed');
+    expect(await store.getMessage(flaky.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect(await store.getMessage(doomed.id)).toMatchObject({
       status: 'failed',
       attempts: 3,
       error: 'gave up after 3 attempts: paste was not confirmed',
@@ -285,37 +286,40 @@ describe('DeliveryService', () => {
   });
 
   it('fails pending mail of a receiver that exited, errored or ended; leaves external and foreign receivers alone', async () => {
-    const { bus, store, port, service } = setup({ owned: ['aaaaaaaa', 'bbbbbbbb', 'cccccccc'] });
-    store.registry.registerTerminal({ id: 'dddddddd', provider: 'fake', hubId: 'hub-2' }); // another hub's worker
+    const { bus, store, port, service } = await setup({ owned: ['aaaaaaaa', 'bbbbbbbb', 'cccccccc'] });
+    await store.registry.registerTerminal({ id: 'dddddddd', provider: 'fake', hubId: 'hub-2' }); // another hub's worker
     service.start();
-    const toA = store.enqueue('boss', 'aaaaaaaa', 'a');
-    const toB = store.enqueue('boss', 'bbbbbbbb', 'b');
-    const toC = store.enqueue('boss', 'cccccccc', 'c');
-    const toBoss = store.enqueue('aaaaaaaa', 'boss', 'report');
-    const toD = store.enqueue('boss', 'dddddddd', 'd');
+    const toA = await store.enqueue('boss', 'aaaaaaaa', 'a');
+    const toB = await store.enqueue('boss', 'bbbbbbbb', 'b');
+    const toC = await store.enqueue('boss', 'cccccccc', 'c');
+    const toBoss = await store.enqueue('aaaaaaaa', 'boss', 'report');
+    const toD = await store.enqueue('boss', 'dddddddd', 'd');
     setStatus(bus, 'aaaaaaaa', 'exited');
-    store.registry.updateTerminalStatus('bbbbbbbb', 'error', 'API key rejected');
+    await store.registry.updateTerminalStatus('bbbbbbbb', 'error', 'API key rejected');
     setStatus(bus, 'bbbbbbbb', 'error');
-    store.registry.endTerminal('cccccccc', 'exited', 'stopped');
-    await waitFor(() => [toA, toB, toC].every((m) => store.getMessage(m.id)?.status === 'failed'), 'failed mail of dead receivers');
-    expect(store.getMessage(toA.id)?.error).toBe('receiver aaaaaaaa is exited');
-    expect(store.getMessage(toB.id)?.error).toBe('receiver bbbbbbbb is error: API key rejected');
-    expect(store.getMessage(toC.id)?.error).toBe('receiver cccccccc ended (exited): stopped');
+    await store.registry.endTerminal('cccccccc', 'exited', 'stopped');
+    await waitFor(
+      async () => (await Promise.all([toA, toB, toC].map((m) => store.getMessage(m.id)))).every((m) => m?.status === 'failed'),
+      'failed mail of dead receivers',
+    );
+    expect((await store.getMessage(toA.id))?.error).toBe('receiver aaaaaaaa is exited');
+    expect((await store.getMessage(toB.id))?.error).toBe('receiver bbbbbbbb is error: API key rejected');
+    expect((await store.getMessage(toC.id))?.error).toBe('receiver cccccccc ended (exited): stopped');
     await sleep(100);
-    expect(store.getMessage(toBoss.id)?.status).toBe('pending'); // read with takeForExternal
-    expect(store.getMessage(toD.id)?.status).toBe('pending'); // its own hub delivers it
+    expect((await store.getMessage(toBoss.id))?.status).toBe('pending'); // read with takeForExternal
+    expect((await store.getMessage(toD.id))?.status).toBe('pending'); // its own hub delivers it
     expect(port.typed).toEqual([]);
-    expect(store.takeForExternal('boss', 10).map((m) => m.id)).toEqual([toBoss.id]);
+    expect((await store.takeForExternal('boss', 10)).map((m) => m.id)).toEqual([toBoss.id]);
   });
 
   it('after stop(), nothing more is typed', async () => {
-    const { bus, store, port, service } = setup({ readyGraceMs: 0 });
+    const { bus, store, port, service } = await setup({ readyGraceMs: 0 });
     service.start();
     setStatus(bus, 'aaaaaaaa', 'idle');
-    store.enqueue('boss', 'aaaaaaaa', 'one');
+    await store.enqueue('boss', 'aaaaaaaa', 'one');
     await waitFor(() => port.typed.length === 1, 'first');
     await service.stop();
-    store.enqueue('boss', 'aaaaaaaa', 'two');
+    await store.enqueue('boss', 'aaaaaaaa', 'two');
     setStatus(bus, 'aaaaaaaa', 'processing');
     setStatus(bus, 'aaaaaaaa', 'idle');
     service.kick('aaaaaaaa');
@@ -325,7 +329,7 @@ describe('DeliveryService', () => {
 
   it('exactly once, in order, under 2,000 concurrent messages to 20 receivers with ready events fired at random', async () => {
     const receivers = Array.from({ length: 20 }, (_, i) => (0xa0000000 + i).toString(16));
-    const { bus, store, port, service } = setup({ owned: receivers, sweepMs: 25, readyGraceMs: 50 });
+    const { bus, store, port, service } = await setup({ owned: receivers, sweepMs: 25, readyGraceMs: 50 });
     port.echoReadyWhileTyping = true;
     port.delayMs = () => (Math.random() < 0.3 ? 0 : Math.floor(Math.random() * 4));
     const ready: AgentStatus[] = ['idle', 'completed'];
@@ -353,7 +357,7 @@ describe('DeliveryService', () => {
         const sender = Math.random() < 0.5 ? 'boss' : receivers[(i * 7) % 20];
         let receiver = pick(receivers);
         if (receiver === sender) receiver = receivers[(receivers.indexOf(receiver) + 1) % 20];
-        store.enqueue(sender, receiver, `msg ${i} from ${sender}`);
+        await store.enqueue(sender, receiver, `msg ${i} from ${sender}`);
         if (i % 5 === 0) await new Promise((r) => setImmediate(r));
       }
     });
@@ -371,7 +375,7 @@ describe('DeliveryService', () => {
       const ids = port.typed.filter((t) => t.terminalId === r).map((t) => t.messageId);
       expect(ids).toEqual([...ids].sort((a, b) => a - b));
     }
-    const rows = store.listMessages({ limit: 10_000 });
+    const rows = await store.listMessages({ limit: 10_000 });
     expect(rows.length).toBe(total);
     expect(rows.every((m) => m.status === 'delivered' && m.attempts === 0)).toBe(true);
   }, 90_000);
@@ -382,8 +386,8 @@ describe('DeliveryService', () => {
     const busB = createBus();
     const storeA = newInbox(open(), busA);
     const storeB = newInbox(open(), busB);
-    for (const r of receivers) storeA.registry.registerTerminal({ id: r, provider: 'fake', hubId: 'hub-shared' });
-    storeA.registry.ensureExternal('boss');
+    for (const r of receivers) await storeA.registry.registerTerminal({ id: r, provider: 'fake', hubId: 'hub-shared' });
+    await storeA.registry.ensureExternal('boss');
     // Both "hubs" see the same terminals (the worst case: the lock in one process cannot help).
     const typingNow = new Set<string>();
     const log: Typed[] = [];
@@ -425,7 +429,7 @@ describe('DeliveryService', () => {
       const ids = log.filter((t) => t.terminalId === r).map((t) => t.messageId);
       expect(ids).toEqual([...ids].sort((x, y) => x - y));
     }
-    expect(storeA.listMessages({ status: 'delivered', limit: 10_000 }).length).toBe(total);
+    expect((await storeA.listMessages({ status: 'delivered', limit: 10_000 })).length).toBe(total);
   }, 90_000);
 
   it('crash recovery across a closed and reopened database file', async () => {
@@ -433,22 +437,22 @@ describe('DeliveryService', () => {
     {
       const cao = open();
       const store = newInbox(cao);
-      store.registry.registerTerminal({ id: 'aaaaaaaa', provider: 'fake', hubId: 'hub-1', pid: 999_999 });
-      store.registry.ensureExternal('boss');
-      store.enqueue('boss', 'aaaaaaaa', 'was being typed');
-      store.enqueue('boss', 'aaaaaaaa', 'never typed');
-      store.enqueue('aaaaaaaa', 'boss', 'partial report');
-      expect(store.claimNext('aaaaaaaa')?.body).toBe('was being typed');
+      await store.registry.registerTerminal({ id: 'aaaaaaaa', provider: 'fake', hubId: 'hub-1', pid: 999_999 });
+      await store.registry.ensureExternal('boss');
+      await store.enqueue('boss', 'aaaaaaaa', 'was being typed');
+      await store.enqueue('boss', 'aaaaaaaa', 'never typed');
+      await store.enqueue('aaaaaaaa', 'boss', 'partial report');
+      expect((await store.claimNext('aaaaaaaa'))?.body).toBe('was being typed');
       cao.close();
       opened.splice(opened.indexOf(cao), 1);
     }
     // Hub 2 opens the same file.
     const bus = createBus();
     const store = newInbox(open(), bus);
-    const recovered = store.registry.recoverAfterCrash('hub-2');
+    const recovered = await store.registry.recoverAfterCrash('hub-2');
     expect(recovered).toEqual({ endedTerminals: ['aaaaaaaa'], pids: [999_999], failedMessages: 2 });
-    store.registry.registerTerminal({ id: 'bbbbbbbb', provider: 'fake', hubId: 'hub-2' });
-    store.enqueue('boss', 'bbbbbbbb', 'new work');
+    await store.registry.registerTerminal({ id: 'bbbbbbbb', provider: 'fake', hubId: 'hub-2' });
+    await store.enqueue('boss', 'bbbbbbbb', 'new work');
     const port = new FakePort(bus, ['bbbbbbbb']);
     port.statuses.set('aaaaaaaa', 'idle'); // even if something claimed to own it, it has ended
     port.statuses.set('bbbbbbbb', 'idle');
@@ -458,11 +462,11 @@ describe('DeliveryService', () => {
     await waitFor(() => port.typed.length === 1, 'new hub delivers its own mail');
     await sleep(100);
     expect(port.typed.map((t) => t.body)).toEqual(['new work']);
-    const old = store.listMessages({ receiverId: 'aaaaaaaa' });
+    const old = await store.listMessages({ receiverId: 'aaaaaaaa' });
     expect(old.map((m) => [m.body, m.status, m.error])).toEqual([
       ['was being typed', 'failed', 'receiver aaaaaaaa died with the previous hub'],
       ['never typed', 'failed', 'receiver aaaaaaaa died with the previous hub'],
     ]);
-    expect(store.takeForExternal('boss', 10).map((m) => m.body)).toEqual(['partial report']);
+    expect((await store.takeForExternal('boss', 10)).map((m) => m.body)).toEqual(['partial report']);
   });
 });

@@ -9,9 +9,10 @@ import { migrationsFolder, openDatabase, type CaoDb } from '../src/db/db.js';
 import { CaoError } from '../src/util/errors.js';
 import { MessageQueue, MAX_MESSAGE_BYTES } from '../src/inbox/messages.js';
 import { TerminalRegistry } from '../src/registry/terminals.js';
+import { sqliteStoreOf } from '../src/store/sqlite/index.js';
 
 /** The inbox on a registry, as the hub builds them (registry/terminals.ts, inbox/messages.ts). */
-const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(cao, bus));
+const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(sqliteStoreOf(cao), bus));
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -31,10 +32,10 @@ function recorder(bus: Bus) {
   bus.on('*', (type, e) => events.push({ type: String(type), e }));
   return events;
 }
-function expectCaoError(fn: () => unknown, code: string, text: RegExp): void {
+async function expectCaoError(fn: () => unknown, code: string, text: RegExp): Promise<void> {
   let thrown: unknown;
   try {
-    fn();
+    await fn();
   } catch (err) {
     thrown = err;
   }
@@ -52,12 +53,20 @@ afterEach(() => {
 });
 
 /** A worker row with sensible defaults. */
-function worker(store: MessageQueue, id: string, extra: Partial<Parameters<TerminalRegistry['registerTerminal']>[0]> = {}) {
-  return store.registry.registerTerminal({ id, provider: 'claude_code', profile: 'developer', hubId: 'hub-1', pid: 4242, status: 'idle', ...extra });
+async function worker(store: MessageQueue, id: string, extra: Partial<Parameters<TerminalRegistry['registerTerminal']>[0]> = {}) {
+  return await store.registry.registerTerminal({
+    id,
+    provider: 'claude_code',
+    profile: 'developer',
+    hubId: 'hub-1',
+    pid: 4242,
+    status: 'idle',
+    ...extra,
+  });
 }
 
 describe('openDatabase', () => {
-  it('creates a private directory and file, WAL mode, pragmas and the migrated schema', () => {
+  it('creates a private directory and file, WAL mode, pragmas and the migrated schema', async () => {
     const file = path.join(dir, 'nested', 'home', 'cao.db');
     const cao = open(file);
     expect(mode(path.dirname(file))).toBe(0o700);
@@ -69,7 +78,7 @@ describe('openDatabase', () => {
 
     // A write makes the WAL and shared-memory files exist: they must be private too.
     const store = newInbox(cao);
-    worker(store, 'aaaaaaaa');
+    await worker(store, 'aaaaaaaa');
     expect(existsSync(`${file}-wal`)).toBe(true);
     expect(mode(`${file}-wal`)).toBe(0o600);
     expect(mode(`${file}-shm`)).toBe(0o600);
@@ -98,12 +107,12 @@ describe('openDatabase', () => {
     expect(() => cao.sqlite.prepare(`insert into terminals (id, kind, status, created_at) values ('x', 'robot', 'idle', 1)`).run()).toThrow(/CHECK/);
   });
 
-  it('applies migrations once, keeps data across reopen, and does not chmod a directory it did not create', () => {
+  it('applies migrations once, keeps data across reopen, and does not chmod a directory it did not create', async () => {
     const shared = path.join(dir, 'shared');
     mkdirSync(shared, { mode: 0o755 });
     const file = path.join(shared, 'cao.db');
     const first = open(file);
-    worker(newInbox(first), 'bbbbbbbb');
+    await worker(newInbox(first), 'bbbbbbbb');
     first.close();
     expect(mode(shared)).toBe(0o755);
     expect(mode(file)).toBe(0o600);
@@ -113,10 +122,10 @@ describe('openDatabase', () => {
     const files = readdirSync(migrationsFolder()).filter((f) => f.endsWith('.sql'));
     expect(files.length).toBeGreaterThan(0);
     expect(applied.n).toBe(files.length);
-    expect(newInbox(again).registry.getTerminal('bbbbbbbb')?.provider).toBe('claude_code');
+    expect((await newInbox(again).registry.getTerminal('bbbbbbbb'))?.provider).toBe('claude_code');
   });
 
-  it('defaults to $CAO_HOME/cao.db', () => {
+  it('defaults to $CAO_HOME/cao.db', async () => {
     const before = process.env.CAO_HOME;
     process.env.CAO_HOME = path.join(dir, 'home');
     try {
@@ -149,39 +158,39 @@ describe('openDatabase', () => {
 });
 
 describe('terminals', () => {
-  it('registers workers and external supervisors, validates ids, ends them', () => {
+  it('registers workers and external supervisors, validates ids, ends them', async () => {
     const bus = createBus();
     const events = recorder(bus);
     const store = newInbox(open(), bus);
-    const w = worker(store, '0123abcd', { creatorId: 'boss', workingDirectory: '/srv/x', status: 'starting' });
+    const w = await worker(store, '0123abcd', { creatorId: 'boss', workingDirectory: '/srv/x', status: 'starting' });
     expect(w).toMatchObject({ id: '0123abcd', kind: 'worker', creatorId: 'boss', pid: 4242, hubId: 'hub-1', status: 'starting', endedAt: null });
     expect(typeof w.createdAt).toBe('number');
 
-    expectCaoError(() => worker(store, '0123abcd'), 'terminal_exists', /already exists/);
-    expectCaoError(() => worker(store, '0123ABCD'), 'invalid_terminal_id', /8 lowercase hex/);
-    expectCaoError(() => worker(store, 'abc'), 'invalid_terminal_id', /8 lowercase hex/);
+    await expectCaoError(() => worker(store, '0123abcd'), 'terminal_exists', /already exists/);
+    await expectCaoError(() => worker(store, '0123ABCD'), 'invalid_terminal_id', /8 lowercase hex/);
+    await expectCaoError(() => worker(store, 'abc'), 'invalid_terminal_id', /8 lowercase hex/);
 
-    const boss = store.registry.ensureExternal('boss');
+    const boss = await store.registry.ensureExternal('boss');
     expect(boss).toMatchObject({ id: 'boss', kind: 'external', creatorId: null, pid: null, endedAt: null });
-    expect(store.registry.ensureExternal('boss').createdAt).toBe(boss.createdAt); // idempotent
-    expectCaoError(() => store.registry.ensureExternal('0123abcd'), 'invalid_terminal_id', /not look like a worker id/);
-    expectCaoError(() => store.registry.ensureExternal('has space'), 'invalid_terminal_id', /1-64 characters/);
-    expectCaoError(() => store.registry.ensureExternal(''), 'invalid_terminal_id', /1-64 characters/);
+    expect((await store.registry.ensureExternal('boss')).createdAt).toBe(boss.createdAt); // idempotent
+    await expectCaoError(() => store.registry.ensureExternal('0123abcd'), 'invalid_terminal_id', /not look like a worker id/);
+    await expectCaoError(() => store.registry.ensureExternal('has space'), 'invalid_terminal_id', /1-64 characters/);
+    await expectCaoError(() => store.registry.ensureExternal(''), 'invalid_terminal_id', /1-64 characters/);
 
-    expect(store.registry.updateTerminalStatus('0123abcd', 'processing')).toBe(true);
-    expect(store.registry.updateTerminalStatus('0123abcd', 'error', 'rate limited')).toBe(true);
-    expect(store.registry.getTerminal('0123abcd')).toMatchObject({ status: 'error', lastError: 'rate limited' });
-    expect(store.registry.listTerminals().map((t) => t.id)).toEqual(['0123abcd', 'boss']);
-    expect(store.registry.listTerminals({ kind: 'external' }).map((t) => t.id)).toEqual(['boss']);
+    expect(await store.registry.updateTerminalStatus('0123abcd', 'processing')).toBe(true);
+    expect(await store.registry.updateTerminalStatus('0123abcd', 'error', 'rate limited')).toBe(true);
+    expect(await store.registry.getTerminal('0123abcd')).toMatchObject({ status: 'error', lastError: 'rate limited' });
+    expect((await store.registry.listTerminals()).map((t) => t.id)).toEqual(['0123abcd', 'boss']);
+    expect((await store.registry.listTerminals({ kind: 'external' })).map((t) => t.id)).toEqual(['boss']);
 
-    const ended = store.registry.endTerminal('0123abcd', 'exited', 'stopped by supervisor');
+    const ended = await store.registry.endTerminal('0123abcd', 'exited', 'stopped by supervisor');
     expect(ended).toMatchObject({ status: 'exited', lastError: 'stopped by supervisor' });
     expect(ended?.endedAt).toBeTypeOf('number');
-    expect(store.registry.endTerminal('0123abcd', 'exited')).toBeNull(); // already ended
-    expect(store.registry.updateTerminalStatus('0123abcd', 'idle')).toBe(false); // ended rows stay as they ended
-    expect(store.registry.listTerminals().map((t) => t.id)).toEqual(['boss']);
-    expect(store.registry.listTerminals({ includeEnded: true }).map((t) => t.id)).toEqual(['0123abcd', 'boss']);
-    expect(store.registry.getTerminal('nope')).toBeUndefined();
+    expect(await store.registry.endTerminal('0123abcd', 'exited')).toBeNull(); // already ended
+    expect(await store.registry.updateTerminalStatus('0123abcd', 'idle')).toBe(false); // ended rows stay as they ended
+    expect((await store.registry.listTerminals()).map((t) => t.id)).toEqual(['boss']);
+    expect((await store.registry.listTerminals({ includeEnded: true })).map((t) => t.id)).toEqual(['0123abcd', 'boss']);
+    expect(await store.registry.getTerminal('nope')).toBeUndefined();
 
     expect(events.filter((e) => e.type.startsWith('terminal:'))).toEqual([
       { type: 'terminal:created', e: { terminalId: '0123abcd' } },
@@ -190,34 +199,34 @@ describe('terminals', () => {
     ]);
   });
 
-  it('ending a worker fails its pending mail (not the one being typed); an external row is reopened by ensureExternal', () => {
+  it('ending a worker fails its pending mail (not the one being typed); an external row is reopened by ensureExternal', async () => {
     const store = newInbox(open());
-    worker(store, 'aaaaaaaa');
-    store.registry.ensureExternal('boss');
-    const m1 = store.enqueue('boss', 'aaaaaaaa', 'one');
-    const m2 = store.enqueue('boss', 'aaaaaaaa', 'two');
-    expect(store.claimNext('aaaaaaaa')?.id).toBe(m1.id);
-    store.registry.endTerminal('aaaaaaaa', 'exited', 'user closed it');
-    expect(store.getMessage(m1.id)?.status).toBe('delivering');
-    expect(store.getMessage(m2.id)).toMatchObject({ status: 'failed', error: 'receiver aaaaaaaa ended (exited): user closed it' });
+    await worker(store, 'aaaaaaaa');
+    await store.registry.ensureExternal('boss');
+    const m1 = await store.enqueue('boss', 'aaaaaaaa', 'one');
+    const m2 = await store.enqueue('boss', 'aaaaaaaa', 'two');
+    expect((await store.claimNext('aaaaaaaa'))?.id).toBe(m1.id);
+    await store.registry.endTerminal('aaaaaaaa', 'exited', 'user closed it');
+    expect((await store.getMessage(m1.id))?.status).toBe('delivering');
+    expect(await store.getMessage(m2.id)).toMatchObject({ status: 'failed', error: 'receiver aaaaaaaa ended (exited): user closed it' });
 
-    store.enqueue('aaaaaaaa', 'boss', 'for the boss');
-    store.registry.endTerminal('boss', 'exited');
-    expect(store.countPending('boss')).toBe(1); // external mail stays readable
-    expect(store.registry.ensureExternal('boss').endedAt).toBeNull();
-    expectCaoError(() => store.registry.ensureExternal('aaaaaaaa'), 'invalid_terminal_id', /worker id/);
+    await store.enqueue('aaaaaaaa', 'boss', 'for the boss');
+    await store.registry.endTerminal('boss', 'exited');
+    expect(await store.countPending('boss')).toBe(1); // external mail stays readable
+    expect((await store.registry.ensureExternal('boss')).endedAt).toBeNull();
+    await expectCaoError(() => store.registry.ensureExternal('aaaaaaaa'), 'invalid_terminal_id', /worker id/);
   });
 });
 
 describe('enqueue validation', () => {
-  it('refuses bad input with a typed error and writes nothing', () => {
+  it('refuses bad input with a typed error and writes nothing', async () => {
     const bus = createBus();
     const events = recorder(bus);
     const cao = open();
     const store = newInbox(cao, bus);
-    worker(store, 'aaaaaaaa');
-    worker(store, 'eeeeeeee');
-    store.registry.endTerminal('eeeeeeee', 'exited');
+    await worker(store, 'aaaaaaaa');
+    await worker(store, 'eeeeeeee');
+    await store.registry.endTerminal('eeeeeeee', 'exited');
     events.length = 0;
 
     const cases: [() => unknown, string, RegExp][] = [
@@ -233,24 +242,24 @@ describe('enqueue validation', () => {
       [() => store.enqueue('boss', 'ffffffff', 'hi'), 'receiver_not_found', /receiver ffffffff does not exist/],
       [() => store.enqueue('boss', 'eeeeeeee', 'hi'), 'receiver_ended', /receiver eeeeeeee has ended \(exited\)/],
     ];
-    for (const [fn, code, text] of cases) expectCaoError(fn, code, text);
+    for (const [fn, code, text] of cases) await expectCaoError(fn, code, text);
 
     const n = cao.sqlite.prepare('select count(*) as n from messages').get() as { n: number };
     expect(n.n).toBe(0);
     expect(events).toEqual([]);
     expect(MAX_MESSAGE_BYTES).toBe(65536);
     // Exactly at the limit is fine.
-    expect(store.enqueue('boss', 'aaaaaaaa', 'x'.repeat(MAX_MESSAGE_BYTES)).status).toBe('pending');
+    expect((await store.enqueue('boss', 'aaaaaaaa', 'x'.repeat(MAX_MESSAGE_BYTES))).status).toBe('pending');
   });
 
-  it('stores the body as given and announces it', () => {
+  it('stores the body as given and announces it', async () => {
     const bus = createBus();
     const events = recorder(bus);
     const store = newInbox(open(), bus);
-    worker(store, 'aaaaaaaa');
+    await worker(store, 'aaaaaaaa');
     events.length = 0;
     const body = 'line one\nline two \x1b[201~ still data';
-    const m = store.enqueue('boss', 'aaaaaaaa', body);
+    const m = await store.enqueue('boss', 'aaaaaaaa', body);
     expect(m).toMatchObject({ senderId: 'boss', receiverId: 'aaaaaaaa', body, status: 'pending', attempts: 0, error: null, deliveredAt: null });
     expect(events).toEqual([
       { type: 'message:queued', e: { messageId: m.id, senderId: 'boss', receiverId: 'aaaaaaaa' } },
@@ -258,21 +267,21 @@ describe('enqueue validation', () => {
     ]);
   });
 
-  it('a subscriber that throws does not turn a stored message into an error', () => {
+  it('a subscriber that throws does not turn a stored message into an error', async () => {
     const bus = createBus();
     bus.on('message:queued', () => {
       throw new Error('bad subscriber');
     });
     const store = newInbox(open(), bus);
-    worker(store, 'aaaaaaaa');
+    await worker(store, 'aaaaaaaa');
     const write = process.stderr.write;
     process.stderr.write = (() => true) as typeof process.stderr.write;
     try {
-      expect(store.enqueue('boss', 'aaaaaaaa', 'hi').status).toBe('pending');
+      expect((await store.enqueue('boss', 'aaaaaaaa', 'hi')).status).toBe('pending');
     } finally {
       process.stderr.write = write;
     }
-    expect(store.countPending('aaaaaaaa')).toBe(1);
+    expect(await store.countPending('aaaaaaaa')).toBe(1);
   });
 });
 
@@ -282,8 +291,8 @@ describe('enqueueSoon (group commit)', () => {
     const events = recorder(bus);
     const cao = open();
     const store = newInbox(cao, bus);
-    worker(store, 'aaaaaaaa');
-    worker(store, 'bbbbbbbb');
+    await worker(store, 'aaaaaaaa');
+    await worker(store, 'bbbbbbbb');
     events.length = 0;
     const count = () => (cao.sqlite.prepare('select count(*) as n from messages').get() as { n: number }).n;
     // Count transactions by the WAL's commit frames: one group commit = one commit.
@@ -301,7 +310,7 @@ describe('enqueueSoon (group commit)', () => {
     const framesForBatch = commits();
     // The same 50 messages one transaction each write many more WAL frames.
     cao.sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    for (let i = 0; i < 50; i++) store.enqueue('boss', 'aaaaaaaa', `single ${i}`);
+    for (let i = 0; i < 50; i++) await store.enqueue('boss', 'aaaaaaaa', `single ${i}`);
     expect(commits()).toBeGreaterThan(framesForBatch * 10);
     // Announced like enqueue(): queued, then pending, per message, after the commit.
     expect(events.slice(0, 2)).toEqual([
@@ -313,9 +322,9 @@ describe('enqueueSoon (group commit)', () => {
   it('a refused message refuses only itself; the rest of its batch is stored', async () => {
     const cao = open();
     const store = newInbox(cao);
-    worker(store, 'aaaaaaaa');
-    worker(store, 'eeeeeeee');
-    store.registry.endTerminal('eeeeeeee', 'exited');
+    await worker(store, 'aaaaaaaa');
+    await worker(store, 'eeeeeeee');
+    await store.registry.endTerminal('eeeeeeee', 'exited');
     const results = await Promise.allSettled([
       store.enqueueSoon('boss', 'aaaaaaaa', 'first'),
       store.enqueueSoon('boss', 'ffffffff', 'to nobody'),
@@ -326,16 +335,16 @@ describe('enqueueSoon (group commit)', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
     const codes = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as CaoError).code] : []));
     expect(codes).toEqual(['receiver_not_found', 'receiver_ended', 'empty_body']);
-    expect(store.listMessages({ receiverId: 'aaaaaaaa' }).map((m) => m.body)).toEqual(['first', 'second']);
+    expect((await store.listMessages({ receiverId: 'aaaaaaaa' })).map((m) => m.body)).toEqual(['first', 'second']);
   });
 
   it('flush() commits a waiting batch at once; a batch that cannot commit is refused whole, never acknowledged', async () => {
     const cao = open();
     const store = newInbox(cao);
-    worker(store, 'aaaaaaaa');
+    await worker(store, 'aaaaaaaa');
     const waiting = store.enqueueSoon('boss', 'aaaaaaaa', 'before close');
-    store.flush();
-    expect(store.countPending('aaaaaaaa')).toBe(1);
+    await store.flush();
+    expect(await store.countPending('aaaaaaaa')).toBe(1);
     await expect(waiting).resolves.toMatchObject({ body: 'before close' });
 
     // Another connection holds the write lock past the busy timeout: the commit fails, both sends are refused.
@@ -347,50 +356,50 @@ describe('enqueueSoon (group commit)', () => {
     other.sqlite.prepare('rollback').run();
     expect(settled.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(String((settled[0] as PromiseRejectedResult).reason)).toMatch(/locked|busy/i);
-    expect(store.countPending('aaaaaaaa')).toBe(1);
+    expect(await store.countPending('aaaaaaaa')).toBe(1);
   });
 });
 
 describe('claim, order, retry', () => {
-  it('a claim is exclusive, also between two connections on the same file', () => {
+  it('a claim is exclusive, also between two connections on the same file', async () => {
     const file = path.join(dir, 'cao.db');
     const a = newInbox(open(file));
     const b = newInbox(open(file));
-    worker(a, 'aaaaaaaa');
-    const m = b.enqueue('boss', 'aaaaaaaa', 'only one of you gets this');
-    const first = a.claimNext('aaaaaaaa');
-    const second = b.claimNext('aaaaaaaa');
+    await worker(a, 'aaaaaaaa');
+    const m = await b.enqueue('boss', 'aaaaaaaa', 'only one of you gets this');
+    const first = await a.claimNext('aaaaaaaa');
+    const second = await b.claimNext('aaaaaaaa');
     expect(first?.id).toBe(m.id);
     expect(first?.status).toBe('delivering');
     expect(second).toBeNull();
-    expect(a.claimNext('aaaaaaaa')).toBeNull();
-    expect(b.markDelivered(m.id)?.status).toBe('delivered');
-    expect(a.markDelivered(m.id)).toBeNull(); // not in flight any more
-    expect(a.claimNext('aaaaaaaa')).toBeNull();
+    expect(await a.claimNext('aaaaaaaa')).toBeNull();
+    expect((await b.markDelivered(m.id))?.status).toBe('delivered');
+    expect(await a.markDelivered(m.id)).toBeNull(); // not in flight any more
+    expect(await a.claimNext('aaaaaaaa')).toBeNull();
   });
 
-  it('keeps per-receiver order and never claims a newer message while an older one is in flight', () => {
+  it('keeps per-receiver order and never claims a newer message while an older one is in flight', async () => {
     const bus = createBus();
     const events = recorder(bus);
     const store = newInbox(open(), bus);
-    worker(store, 'aaaaaaaa');
-    worker(store, 'bbbbbbbb');
-    const a1 = store.enqueue('boss', 'aaaaaaaa', 'a1');
-    const b1 = store.enqueue('boss', 'bbbbbbbb', 'b1');
-    const a2 = store.enqueue('boss', 'aaaaaaaa', 'a2');
-    const a3 = store.enqueue('boss', 'aaaaaaaa', 'a3');
+    await worker(store, 'aaaaaaaa');
+    await worker(store, 'bbbbbbbb');
+    const a1 = await store.enqueue('boss', 'aaaaaaaa', 'a1');
+    const b1 = await store.enqueue('boss', 'bbbbbbbb', 'b1');
+    const a2 = await store.enqueue('boss', 'aaaaaaaa', 'a2');
+    const a3 = await store.enqueue('boss', 'aaaaaaaa', 'a3');
     events.length = 0;
 
-    expect(store.claimNext('aaaaaaaa')?.id).toBe(a1.id);
-    expect(store.claimNext('aaaaaaaa')).toBeNull(); // a1 in flight
-    expect(store.claimNext('bbbbbbbb')?.id).toBe(b1.id); // other receivers are independent
-    store.markDelivered(a1.id);
-    expect(store.getMessage(a1.id)?.deliveredAt).toBeTypeOf('number');
-    expect(store.claimNext('aaaaaaaa')?.id).toBe(a2.id);
-    store.fail(a2.id, 'operator cancelled');
-    expect(store.getMessage(a2.id)).toMatchObject({ status: 'failed', error: 'operator cancelled' });
-    expect(store.claimNext('aaaaaaaa')?.id).toBe(a3.id);
-    expect(store.claimNext('aaaaaaaa')).toBeNull();
+    expect((await store.claimNext('aaaaaaaa'))?.id).toBe(a1.id);
+    expect(await store.claimNext('aaaaaaaa')).toBeNull(); // a1 in flight
+    expect((await store.claimNext('bbbbbbbb'))?.id).toBe(b1.id); // other receivers are independent
+    await store.markDelivered(a1.id);
+    expect((await store.getMessage(a1.id))?.deliveredAt).toBeTypeOf('number');
+    expect((await store.claimNext('aaaaaaaa'))?.id).toBe(a2.id);
+    await store.fail(a2.id, 'operator cancelled');
+    expect(await store.getMessage(a2.id)).toMatchObject({ status: 'failed', error: 'operator cancelled' });
+    expect((await store.claimNext('aaaaaaaa'))?.id).toBe(a3.id);
+    expect(await store.claimNext('aaaaaaaa')).toBeNull();
 
     expect(events.map((e) => e.e)).toEqual([
       { messageId: a1.id, receiverId: 'aaaaaaaa', state: 'delivering' },
@@ -402,27 +411,27 @@ describe('claim, order, retry', () => {
     ]);
   });
 
-  it('releases for retry, keeps the message first in line, and fails it after maxAttempts', () => {
+  it('releases for retry, keeps the message first in line, and fails it after maxAttempts', async () => {
     const bus = createBus();
     const events = recorder(bus);
     const store = newInbox(open(), bus);
-    worker(store, 'aaaaaaaa');
-    const m = store.enqueue('boss', 'aaaaaaaa', 'flaky');
-    const later = store.enqueue('boss', 'aaaaaaaa', 'later');
+    await worker(store, 'aaaaaaaa');
+    const m = await store.enqueue('boss', 'aaaaaaaa', 'flaky');
+    const later = await store.enqueue('boss', 'aaaaaaaa', 'later');
     events.length = 0;
 
     for (let attempt = 1; attempt <= 2; attempt++) {
-      expect(store.claimNext('aaaaaaaa')?.id).toBe(m.id);
-      const r = store.releaseForRetry(m.id, `paste not confirmed #${attempt}`);
+      expect((await store.claimNext('aaaaaaaa'))?.id).toBe(m.id);
+      const r = await store.releaseForRetry(m.id, `paste not confirmed #${attempt}`);
       expect(r).toMatchObject({ status: 'pending', attempts: attempt, error: `paste not confirmed #${attempt}` });
     }
-    expect(store.claimNext('aaaaaaaa')?.id).toBe(m.id);
-    const last = store.releaseForRetry(m.id, 'paste not confirmed #3');
+    expect((await store.claimNext('aaaaaaaa'))?.id).toBe(m.id);
+    const last = await store.releaseForRetry(m.id, 'paste not confirmed #3');
     expect(last).toMatchObject({ status: 'failed', attempts: 3, error: 'gave up after 3 attempts: paste not confirmed #3' });
-    expect(store.releaseForRetry(m.id, 'again')).toBeNull(); // not in flight
-    expect(store.claimNext('aaaaaaaa')?.id).toBe(later.id);
+    expect(await store.releaseForRetry(m.id, 'again')).toBeNull(); // not in flight
+    expect((await store.claimNext('aaaaaaaa'))?.id).toBe(later.id);
     // maxAttempts = 1: the first failure is final.
-    expect(store.releaseForRetry(later.id, 'dialog appeared', 1)).toMatchObject({
+    expect(await store.releaseForRetry(later.id, 'dialog appeared', 1)).toMatchObject({
       status: 'failed',
       error: 'gave up after 1 attempts: dialog appeared',
     });
@@ -442,27 +451,27 @@ describe('claim, order, retry', () => {
     const file = path.join(dir, 'cao.db');
     const store = newInbox(open(file));
     const receivers = Array.from({ length: 8 }, (_, i) => `0000000${i}`);
-    for (const r of receivers) worker(store, r);
+    for (const r of receivers) await worker(store, r);
     const total = 400;
-    for (let i = 0; i < total; i++) store.enqueue('boss', receivers[i % receivers.length], `m${i}`);
+    for (let i = 0; i < total; i++) await store.enqueue('boss', receivers[i % receivers.length], `m${i}`);
 
     const storeUrl = pathToFileURL(path.join(repoRoot, 'src', 'inbox', 'messages.ts')).href;
     const registryUrl = pathToFileURL(path.join(repoRoot, 'src', 'registry', 'terminals.ts')).href;
-    const dbUrl = pathToFileURL(path.join(repoRoot, 'src', 'db', 'db.ts')).href;
+    const sqliteUrl = pathToFileURL(path.join(repoRoot, 'src', 'store', 'sqlite', 'index.ts')).href;
     const code = `
-      const { openDatabase } = await import(${JSON.stringify(dbUrl)});
+      const { openSqliteStore } = await import(${JSON.stringify(sqliteUrl)});
       const { MessageQueue } = await import(${JSON.stringify(storeUrl)});
       const { TerminalRegistry } = await import(${JSON.stringify(registryUrl)});
-      const store = new MessageQueue(new TerminalRegistry(openDatabase(${JSON.stringify(file)})));
+      const store = new MessageQueue(new TerminalRegistry(openSqliteStore(${JSON.stringify(file)})));
       const receivers = ${JSON.stringify(receivers)};
       const mine = [];
       for (;;) {
         let any = false;
         for (const r of receivers) {
-          const m = store.claimNext(r);
-          if (m) { any = true; mine.push(m.id); store.markDelivered(m.id); }
+          const m = await store.claimNext(r);
+          if (m) { any = true; mine.push(m.id); await store.markDelivered(m.id); }
         }
-        if (!any && store.pendingReceivers().length === 0) break;
+        if (!any && (await store.pendingReceivers()).length === 0) break;
         await new Promise((r) => setImmediate(r));
       }
       process.stdout.write(JSON.stringify(mine));
@@ -475,10 +484,10 @@ describe('claim, order, retry', () => {
     }
     expect(all.length).toBe(total);
     expect(new Set(all).size).toBe(total);
-    expect(store.listMessages({ status: 'delivered', limit: 10_000 }).length).toBe(total);
+    expect((await store.listMessages({ status: 'delivered', limit: 10_000 })).length).toBe(total);
     // Per receiver, delivery times follow id order (one in flight at a time, oldest first).
     for (const r of receivers) {
-      const rows = store.listMessages({ receiverId: r, limit: 10_000 });
+      const rows = await store.listMessages({ receiverId: r, limit: 10_000 });
       const times = rows.map((m) => m.deliveredAt!);
       expect([...times].sort((x, y) => x - y)).toEqual(times);
     }
@@ -486,112 +495,113 @@ describe('claim, order, retry', () => {
 });
 
 describe('recoverAfterCrash', () => {
-  it('ends workers of a previous hub, fails their pending and in-flight mail, leaves the rest alone', () => {
+  it('ends workers of a previous hub, fails their pending and in-flight mail, leaves the rest alone', async () => {
     const file = path.join(dir, 'cao.db');
     const old = newInbox(open(file));
-    worker(old, 'aaaaaaaa', { hubId: 'hub-old', pid: 1111 });
-    worker(old, 'bbbbbbbb', { hubId: 'hub-old', pid: null });
-    worker(old, 'cccccccc', { hubId: 'hub-old', pid: 3333 });
-    old.registry.endTerminal('cccccccc', 'exited'); // ended properly before the crash
-    worker(old, 'dddddddd', { hubId: 'hub-alive', pid: 4444 }); // another hub that is still running
-    old.registry.ensureExternal('boss');
-    const delivered = old.enqueue('boss', 'aaaaaaaa', 'done already');
-    old.claimNext('aaaaaaaa');
-    old.markDelivered(delivered.id);
-    const inFlight = old.enqueue('boss', 'aaaaaaaa', 'was being typed');
-    old.claimNext('aaaaaaaa');
-    const pending = old.enqueue('boss', 'aaaaaaaa', 'never typed');
-    const pendingB = old.enqueue('aaaaaaaa', 'bbbbbbbb', 'for b');
-    const forBoss = old.enqueue('aaaaaaaa', 'boss', 'report');
-    const forAlive = old.enqueue('boss', 'dddddddd', 'for the live hub');
+    await worker(old, 'aaaaaaaa', { hubId: 'hub-old', pid: 1111 });
+    await worker(old, 'bbbbbbbb', { hubId: 'hub-old', pid: null });
+    await worker(old, 'cccccccc', { hubId: 'hub-old', pid: 3333 });
+    await old.registry.endTerminal('cccccccc', 'exited'); // ended properly before the crash
+    await worker(old, 'dddddddd', { hubId: 'hub-alive', pid: 4444 }); // another hub that is still running
+    await old.registry.ensureExternal('boss');
+    const delivered = await old.enqueue('boss', 'aaaaaaaa', 'done already');
+    await old.claimNext('aaaaaaaa');
+    await old.markDelivered(delivered.id);
+    const inFlight = await old.enqueue('boss', 'aaaaaaaa', 'was being typed');
+    await old.claimNext('aaaaaaaa');
+    const pending = await old.enqueue('boss', 'aaaaaaaa', 'never typed');
+    const pendingB = await old.enqueue('aaaaaaaa', 'bbbbbbbb', 'for b');
+    const forBoss = await old.enqueue('aaaaaaaa', 'boss', 'report');
+    const forAlive = await old.enqueue('boss', 'dddddddd', 'for the live hub');
     opened.pop()!.close(); // the hub dies
 
     const bus = createBus();
     const events = recorder(bus);
     const store = newInbox(open(file), bus);
-    worker(store, 'eeeeeeee', { hubId: 'hub-new' });
-    store.enqueue('boss', 'eeeeeeee', 'new hub work');
+    await worker(store, 'eeeeeeee', { hubId: 'hub-new' });
+    await store.enqueue('boss', 'eeeeeeee', 'new hub work');
     events.length = 0;
 
-    const result = store.registry.recoverAfterCrash('hub-new', (h) => h === 'hub-alive');
+    const result = await store.registry.recoverAfterCrash('hub-new', (h) => h === 'hub-alive');
     expect(result.endedTerminals.sort()).toEqual(['aaaaaaaa', 'bbbbbbbb']);
     expect(result.pids).toEqual([1111]);
     expect(result.failedMessages).toBe(3);
 
-    expect(store.registry.getTerminal('aaaaaaaa')).toMatchObject({ status: 'exited', lastError: 'hub restarted' });
-    expect(store.registry.getTerminal('aaaaaaaa')?.endedAt).toBeTypeOf('number');
+    expect(await store.registry.getTerminal('aaaaaaaa')).toMatchObject({ status: 'exited', lastError: 'hub restarted' });
+    expect((await store.registry.getTerminal('aaaaaaaa'))?.endedAt).toBeTypeOf('number');
     for (const id of [inFlight.id, pending.id]) {
-      expect(store.getMessage(id)).toMatchObject({ status: 'failed', error: 'receiver aaaaaaaa died with the previous hub' });
+      expect(await store.getMessage(id)).toMatchObject({ status: 'failed', error: 'receiver aaaaaaaa died with the previous hub' });
     }
-    expect(store.getMessage(pendingB.id)).toMatchObject({ status: 'failed', error: 'receiver bbbbbbbb died with the previous hub' });
-    expect(store.getMessage(delivered.id)?.status).toBe('delivered');
-    expect(store.getMessage(forBoss.id)?.status).toBe('pending'); // external mail stays readable
-    expect(store.getMessage(forAlive.id)?.status).toBe('pending');
-    expect(store.registry.getTerminal('dddddddd')?.endedAt).toBeNull();
-    expect(store.registry.getTerminal('cccccccc')?.lastError).toBeNull(); // already ended: untouched
-    expect(store.countPending('eeeeeeee')).toBe(1);
+    expect(await store.getMessage(pendingB.id)).toMatchObject({ status: 'failed', error: 'receiver bbbbbbbb died with the previous hub' });
+    expect((await store.getMessage(delivered.id))?.status).toBe('delivered');
+    expect((await store.getMessage(forBoss.id))?.status).toBe('pending'); // external mail stays readable
+    expect((await store.getMessage(forAlive.id))?.status).toBe('pending');
+    expect((await store.registry.getTerminal('dddddddd'))?.endedAt).toBeNull();
+    expect((await store.registry.getTerminal('cccccccc'))?.lastError).toBeNull(); // already ended: untouched
+    expect(await store.countPending('eeeeeeee')).toBe(1);
 
     const states = events.filter((e) => e.type === 'message:state').map((e) => e.e as BusEvents['message:state']);
     expect(states.map((s) => s.messageId).sort((a, b) => a - b)).toEqual([inFlight.id, pending.id, pendingB.id]);
     expect(states.every((s) => s.state === 'failed')).toBe(true);
 
     // Without a liveness check every other hub counts as dead; a second run finds nothing left.
-    expect(store.registry.recoverAfterCrash('hub-new')).toEqual({ endedTerminals: ['dddddddd'], pids: [4444], failedMessages: 1 });
-    expect(store.registry.recoverAfterCrash('hub-new')).toEqual({ endedTerminals: [], pids: [], failedMessages: 0 });
+    expect(await store.registry.recoverAfterCrash('hub-new')).toEqual({ endedTerminals: ['dddddddd'], pids: [4444], failedMessages: 1 });
+    expect(await store.registry.recoverAfterCrash('hub-new')).toEqual({ endedTerminals: [], pids: [], failedMessages: 0 });
   });
 });
 
 describe('external inbox and queries', () => {
-  it('takeForExternal hands over pending mail oldest first, once', () => {
+  it('takeForExternal hands over pending mail oldest first, once', async () => {
     const bus = createBus();
     const events = recorder(bus);
     const store = newInbox(open(), bus);
-    store.registry.ensureExternal('boss');
-    worker(store, 'aaaaaaaa');
-    const ids = [1, 2, 3, 4, 5].map((i) => store.enqueue('aaaaaaaa', 'boss', `report ${i}`).id);
+    await store.registry.ensureExternal('boss');
+    await worker(store, 'aaaaaaaa');
+    const ids: number[] = [];
+    for (const i of [1, 2, 3, 4, 5]) ids.push((await store.enqueue('aaaaaaaa', 'boss', `report ${i}`)).id);
     events.length = 0;
 
-    const first = store.takeForExternal('boss', 2);
+    const first = await store.takeForExternal('boss', 2);
     expect(first.map((m) => m.id)).toEqual(ids.slice(0, 2));
     expect(first.every((m) => m.status === 'delivered' && typeof m.deliveredAt === 'number')).toBe(true);
-    expect(store.countPending('boss')).toBe(3);
-    expect(store.takeForExternal('boss', 10).map((m) => m.body)).toEqual(['report 3', 'report 4', 'report 5']);
-    expect(store.takeForExternal('boss', 10)).toEqual([]);
+    expect(await store.countPending('boss')).toBe(3);
+    expect((await store.takeForExternal('boss', 10)).map((m) => m.body)).toEqual(['report 3', 'report 4', 'report 5']);
+    expect(await store.takeForExternal('boss', 10)).toEqual([]);
     expect(events.map((e) => (e.e as BusEvents['message:state']).messageId)).toEqual(ids);
 
-    expectCaoError(() => store.takeForExternal('aaaaaaaa', 1), 'not_external', /is a worker terminal/);
-    expectCaoError(() => store.takeForExternal('nobody', 1), 'receiver_not_found', /does not exist/);
+    await expectCaoError(() => store.takeForExternal('aaaaaaaa', 1), 'not_external', /is a worker terminal/);
+    await expectCaoError(() => store.takeForExternal('nobody', 1), 'receiver_not_found', /does not exist/);
   });
 
-  it('pendingReceivers, countPending and listMessages', () => {
+  it('pendingReceivers, countPending and listMessages', async () => {
     const store = newInbox(open());
-    store.registry.ensureExternal('boss');
-    worker(store, 'aaaaaaaa');
-    worker(store, 'bbbbbbbb');
-    worker(store, 'cccccccc');
-    const a1 = store.enqueue('boss', 'aaaaaaaa', 'a1');
-    const a2 = store.enqueue('bbbbbbbb', 'aaaaaaaa', 'a2');
-    const b1 = store.enqueue('boss', 'bbbbbbbb', 'b1');
-    const r1 = store.enqueue('aaaaaaaa', 'boss', 'r1');
-    store.claimNext('bbbbbbbb'); // b1 in flight: bbbbbbbb has nothing *pending*
+    await store.registry.ensureExternal('boss');
+    await worker(store, 'aaaaaaaa');
+    await worker(store, 'bbbbbbbb');
+    await worker(store, 'cccccccc');
+    const a1 = await store.enqueue('boss', 'aaaaaaaa', 'a1');
+    const a2 = await store.enqueue('bbbbbbbb', 'aaaaaaaa', 'a2');
+    const b1 = await store.enqueue('boss', 'bbbbbbbb', 'b1');
+    const r1 = await store.enqueue('aaaaaaaa', 'boss', 'r1');
+    await store.claimNext('bbbbbbbb'); // b1 in flight: bbbbbbbb has nothing *pending*
 
-    expect(store.pendingReceivers().sort()).toEqual(['aaaaaaaa', 'boss']);
-    expect(store.pendingReceivers({ kind: 'worker' })).toEqual(['aaaaaaaa']);
-    expect(store.pendingReceivers({ kind: 'external' })).toEqual(['boss']);
-    expect(store.countPending('aaaaaaaa')).toBe(2);
-    expect(store.countPending('bbbbbbbb')).toBe(0);
-    expect(store.countPending('cccccccc')).toBe(0);
+    expect((await store.pendingReceivers()).sort()).toEqual(['aaaaaaaa', 'boss']);
+    expect(await store.pendingReceivers({ kind: 'worker' })).toEqual(['aaaaaaaa']);
+    expect(await store.pendingReceivers({ kind: 'external' })).toEqual(['boss']);
+    expect(await store.countPending('aaaaaaaa')).toBe(2);
+    expect(await store.countPending('bbbbbbbb')).toBe(0);
+    expect(await store.countPending('cccccccc')).toBe(0);
 
-    expect(store.listMessages().map((m) => m.id)).toEqual([a1.id, a2.id, b1.id, r1.id]);
-    expect(store.listMessages({ receiverId: 'aaaaaaaa' }).map((m) => m.id)).toEqual([a1.id, a2.id]);
-    expect(store.listMessages({ senderId: 'boss' }).map((m) => m.id)).toEqual([a1.id, b1.id]);
-    expect(store.listMessages({ status: 'delivering' }).map((m) => m.id)).toEqual([b1.id]);
-    expect(store.listMessages({ status: ['delivering', 'pending'], receiverId: 'boss' }).map((m) => m.id)).toEqual([r1.id]);
-    expect(store.listMessages({ limit: 2, order: 'desc' }).map((m) => m.id)).toEqual([r1.id, b1.id]);
-    expect(store.listMessages({ afterId: a2.id }).map((m) => m.id)).toEqual([b1.id, r1.id]);
+    expect((await store.listMessages()).map((m) => m.id)).toEqual([a1.id, a2.id, b1.id, r1.id]);
+    expect((await store.listMessages({ receiverId: 'aaaaaaaa' })).map((m) => m.id)).toEqual([a1.id, a2.id]);
+    expect((await store.listMessages({ senderId: 'boss' })).map((m) => m.id)).toEqual([a1.id, b1.id]);
+    expect((await store.listMessages({ status: 'delivering' })).map((m) => m.id)).toEqual([b1.id]);
+    expect((await store.listMessages({ status: ['delivering', 'pending'], receiverId: 'boss' })).map((m) => m.id)).toEqual([r1.id]);
+    expect((await store.listMessages({ limit: 2, order: 'desc' })).map((m) => m.id)).toEqual([r1.id, b1.id]);
+    expect((await store.listMessages({ afterId: a2.id })).map((m) => m.id)).toEqual([b1.id, r1.id]);
   });
 
-  it('the sweep and claim queries use the indexes (no table scan)', () => {
+  it('the sweep and claim queries use the indexes (no table scan)', async () => {
     const cao = open();
     const plan = (q: string) => (cao.sqlite.prepare(`explain query plan ${q}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
     expect(plan(`select distinct receiver_id from messages where status = 'pending'`)).toMatch(/USING COVERING INDEX messages_pending_receiver_idx/);
@@ -603,16 +613,16 @@ describe('external inbox and queries', () => {
     );
   });
 
-  it('enqueue throughput (printed, not asserted)', () => {
+  it('enqueue throughput (printed, not asserted)', async () => {
     const store = newInbox(open());
     const receivers = Array.from({ length: 20 }, (_, i) => i.toString(16).padStart(8, '0'));
-    for (const r of receivers) worker(store, r);
+    for (const r of receivers) await worker(store, r);
     const n = 5000;
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) store.enqueue('boss', receivers[i % 20], `message number ${i}`);
+    for (let i = 0; i < n; i++) await store.enqueue('boss', receivers[i % 20], `message number ${i}`);
     const ms = performance.now() - t0;
     process.stderr.write(`inbox: ${n} enqueues in ${ms.toFixed(0)} ms = ${Math.round((n / ms) * 1000)}/s\n`);
-    expect(store.pendingReceivers().length).toBe(20);
+    expect((await store.pendingReceivers()).length).toBe(20);
   });
 });
 

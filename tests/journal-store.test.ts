@@ -7,11 +7,12 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBus, type Bus } from '../src/bus/bus.js';
 import { openDatabase, type CaoDb } from '../src/db/db.js';
+import { sqliteStoreOf, type SqliteStore } from '../src/store/sqlite/index.js';
 import { journal as journalTable } from '../src/db/schema.js';
 import { MessageQueue } from '../src/inbox/messages.js';
 import { Journal } from '../src/journal/journal.js';
 import { readTrace, listRuns, toEntry } from '../src/journal/queries.js';
-import { applyRetention, retentionFromEnv, DEFAULT_RETENTION } from '../src/journal/retention.js';
+import { retentionFromEnv, DEFAULT_RETENTION } from '../src/journal/retention.js';
 import { TerminalRegistry } from '../src/registry/terminals.js';
 import { resumeDelegations } from '../src/flows/resume.js';
 import type { WorkerPool } from '../src/flows/workers.js';
@@ -19,6 +20,7 @@ import { closeLog, configureLog, flushLog } from '../src/util/log.js';
 
 let dir: string;
 let cao: CaoDb;
+let store: SqliteStore;
 let bus: Bus;
 let registry: TerminalRegistry;
 let j: Journal;
@@ -31,21 +33,22 @@ const worker = (id: string, creatorId: string | null) =>
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'cao-journal-'));
   cao = openDatabase(path.join(dir, 'cao.db'));
+  store = sqliteStoreOf(cao);
   bus = createBus();
-  j = new Journal(cao, bus);
-  registry = new TerminalRegistry(cao, bus);
+  j = new Journal(store, bus);
+  registry = new TerminalRegistry(store, bus);
 });
-afterEach(() => {
-  j.close();
-  cao.close();
+afterEach(async () => {
+  await j.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('journal: the batcher', () => {
   it('writes nothing in the publisher’s turn; 450 events at once are 3 transactions (200, 200, 50), in order', async () => {
-    registry.ensureExternal('boss');
-    worker('aaaaaaaa', 'boss');
-    j.flush();
+    await registry.ensureExternal('boss');
+    await worker('aaaaaaaa', 'boss');
+    await j.flush();
     const before = rows().length;
     const tx = vi.spyOn(cao.db, 'transaction');
     const batches = j.stats.batches;
@@ -69,26 +72,26 @@ describe('journal: the batcher', () => {
     expect(rows().filter((r) => r.type === 'input.submitted')).toHaveLength(5);
   });
 
-  it('close writes what is buffered at once, then stops listening', () => {
+  it('close writes what is buffered at once, then stops listening', async () => {
     bus.emit('hub:started', { hubId: 'h1', pid: 1, mode: 'serve', version: '0' });
     bus.emit('input', { terminalId: 'cccccccc', bytes: 3, kind: 'keys' });
-    j.close();
+    await j.close();
     expect(rows().map((r) => r.type)).toEqual(['hub.started', 'input.submitted']);
     bus.emit('input', { terminalId: 'cccccccc', bytes: 3, kind: 'keys' });
-    j.flush();
+    await j.flush();
     expect(rows()).toHaveLength(2);
   });
 
   it('a person’s keys are summed into one row; a database that fails never reaches the publisher', async () => {
     for (const b of [1, 1, 2]) bus.emit('input', { terminalId: 'dddddddd', bytes: b, kind: 'user' });
-    j.flush();
+    await j.flush();
     expect(rows().map((r) => r.detail)).toEqual([{ kind: 'user', bytes: 4, writes: 3 }]);
     cao.sqlite.exec('DROP TABLE journal');
     const logPath = path.join(dir, 'journal-test.log');
     configureLog({ file: logPath });
     try {
       expect(() => bus.emit('input', { terminalId: 'dddddddd', bytes: 1, kind: 'keys' })).not.toThrow();
-      expect(() => j.flush()).not.toThrow();
+      await expect(j.flush()).resolves.toBeUndefined();
       expect(j.stats.dropped).toBe(1);
       await flushLog();
       const [line] = readFileSync(logPath, 'utf8').split('\n');
@@ -100,28 +103,28 @@ describe('journal: the batcher', () => {
 });
 
 describe('journal: runs and rows', () => {
-  it('a supervisor’s worker starts a run, a worker’s worker inherits it; a spare has none until it is taken', () => {
-    registry.ensureExternal('boss');
-    const a = worker('aaaaaaaa', 'boss');
-    const b = worker('bbbbbbbb', 'aaaaaaaa');
-    const c = worker('cccccccc', 'bbbbbbbb');
-    const d = worker('dddddddd', 'boss');
-    const op = worker('eeeeeeee', 'operator');
+  it('a supervisor’s worker starts a run, a worker’s worker inherits it; a spare has none until it is taken', async () => {
+    await registry.ensureExternal('boss');
+    const a = await worker('aaaaaaaa', 'boss');
+    const b = await worker('bbbbbbbb', 'aaaaaaaa');
+    const c = await worker('cccccccc', 'bbbbbbbb');
+    const d = await worker('dddddddd', 'boss');
+    const op = await worker('eeeeeeee', 'operator');
     expect(a.runId).toMatch(/^run-[0-9a-f]{8}$/);
     expect([b.runId, c.runId]).toEqual([a.runId, a.runId]);
     expect(new Set([a.runId, d.runId, op.runId]).size).toBe(3);
-    const spare = worker('ffffffff', null);
+    const spare = await worker('ffffffff', null);
     expect(spare.runId).toBeNull();
-    registry.setCreator('ffffffff', 'cccccccc');
-    expect(registry.getTerminal('ffffffff')?.runId).toBe(a.runId);
-    j.flush();
+    await registry.setCreator('ffffffff', 'cccccccc');
+    expect((await registry.getTerminal('ffffffff'))?.runId).toBe(a.runId);
+    await j.flush();
     const spareRows = rows().filter((r) => r.terminalId === 'ffffffff');
     expect(spareRows.map((r) => [r.type, r.runId, r.callerId])).toEqual([
       ['terminal.created', a.runId, null], // its start-up joins the run that took it
       ['terminal.taken', a.runId, 'cccccccc'],
     ]);
     expect(spareRows[0]!.detail).toEqual({ kind: 'worker', provider: 'mock', profile: 'developer', spare: true });
-    const trace = readTrace(cao.db, 'cccccccc')!;
+    const trace = (await readTrace(store, 'cccccccc'))!;
     expect(trace.run.runId).toBe(a.runId);
     const shape = (n: { terminalId: string; children: unknown[] }): unknown => [n.terminalId, (n.children as never[]).map(shape)];
     expect(trace.tree.map(shape)).toEqual([['aaaaaaaa', [['bbbbbbbb', [['cccccccc', [['ffffffff', []]]]]]]]]);
@@ -130,13 +133,13 @@ describe('journal: runs and rows', () => {
 
   it('a message row names the receiver, the sender and the sender’s run, with its kind and size: never its body', async () => {
     const inbox = new MessageQueue(registry);
-    registry.ensureExternal('boss');
-    const a = worker('aaaaaaaa', 'boss');
+    await registry.ensureExternal('boss');
+    const a = await worker('aaaaaaaa', 'boss');
     const m = await inbox.enqueueSoon('aaaaaaaa', 'boss', 'the secret report ü');
-    inbox.takeForExternal('boss', 10);
-    const t = inbox.enqueue('boss', 'aaaaaaaa', 'a secret task', 'task');
-    registry.endTerminal('aaaaaaaa', 'exited', 'stopped by boss');
-    j.flush();
+    await inbox.takeForExternal('boss', 10);
+    const t = await inbox.enqueue('boss', 'aaaaaaaa', 'a secret task', 'task');
+    await registry.endTerminal('aaaaaaaa', 'exited', 'stopped by boss');
+    await j.flush();
     const msgs = rows().filter((r) => r.type.startsWith('message.'));
     expect(msgs.map((r) => [r.type, r.terminalId, r.callerId, r.runId, r.detail])).toEqual([
       ['message.queued', 'boss', 'aaaaaaaa', a.runId, { messageId: m.id, kind: 'message', bytes: Buffer.byteLength('the secret report ü') }],
@@ -150,21 +153,21 @@ describe('journal: runs and rows', () => {
       detail: { status: 'exited', reason: 'stopped by boss' },
     });
     expect(JSON.stringify(rows())).not.toMatch(/secret/);
-    expect(listRuns(cao.db)).toMatchObject([{ runId: a.runId, agents: 1, outcome: 'unfinished', live: false }]);
+    expect(await listRuns(store)).toMatchObject([{ runId: a.runId, agents: 1, outcome: 'unfinished', live: false }]);
   });
 });
 
 describe('journal: back in the queue, and delegations a previous hub left open', () => {
-  it('a message back in the queue is one row: after a failed attempt (retry, with the error) or a hub’s death (adoption)', () => {
+  it('a message back in the queue is one row: after a failed attempt (retry, with the error) or a hub’s death (adoption)', async () => {
     const inbox = new MessageQueue(registry);
-    registry.ensureExternal('boss');
-    worker('aaaaaaaa', 'boss');
-    const m = inbox.enqueue('boss', 'aaaaaaaa', 'do it', 'task');
-    inbox.claimNext('aaaaaaaa');
-    inbox.releaseForRetry(m.id, 'the input box was not ready');
-    inbox.claimNext('aaaaaaaa');
-    inbox.requeue(m.id);
-    j.flush();
+    await registry.ensureExternal('boss');
+    await worker('aaaaaaaa', 'boss');
+    const m = await inbox.enqueue('boss', 'aaaaaaaa', 'do it', 'task');
+    await inbox.claimNext('aaaaaaaa');
+    await inbox.releaseForRetry(m.id, 'the input box was not ready');
+    await inbox.claimNext('aaaaaaaa');
+    await inbox.requeue(m.id);
+    await j.flush();
     expect(
       rows()
         .filter((r) => r.type.startsWith('message.'))
@@ -178,10 +181,10 @@ describe('journal: back in the queue, and delegations a previous hub left open',
     ]);
   });
 
-  it('a new hub closes what the journal left open: handoffs end (detached / failed), ended assigns end, adopted ones are watched again', () => {
+  it('a new hub closes what the journal left open: handoffs end (detached / failed), ended assigns end, adopted ones are watched again', async () => {
     const inbox = new MessageQueue(registry);
-    registry.ensureExternal('boss');
-    for (const id of ['aaaaaaaa', 'bbbbbbbb', 'cccccccc', 'dddddddd', 'eeeeeeee']) worker(id, 'boss');
+    await registry.ensureExternal('boss');
+    for (const id of ['aaaaaaaa', 'bbbbbbbb', 'cccccccc', 'dddddddd', 'eeeeeeee']) await worker(id, 'boss');
     const started = (terminalId: string) => ({
       terminalId,
       callerId: 'boss',
@@ -197,16 +200,16 @@ describe('journal: back in the queue, and delegations a previous hub left open',
     bus.emit('handoff:started', started('dddddddd')); // ended with the old hub
     bus.emit('handoff:started', started('eeeeeeee')); // answered: nothing open
     bus.emit('handoff:ended', { terminalId: 'eeeeeeee', callerId: 'boss', outcome: 'completed', durationMs: 5 });
-    inbox.enqueue('bbbbbbbb', 'boss', 'my report');
-    j.flush();
+    await inbox.enqueue('bbbbbbbb', 'boss', 'my report');
+    await j.flush();
     cao.sqlite.prepare(`UPDATE journal SET at = at - 60000 WHERE type LIKE '%.started'`).run();
     const pool = { has: () => false } as unknown as WorkerPool; // resuming reads nothing of the pool
-    const r = resumeDelegations({ bus, registry, inbox, pool }, cao.db, {
+    const r = await resumeDelegations({ bus, registry, inbox, pool }, store, {
       adopted: ['aaaaaaaa', 'cccccccc'],
       ended: ['bbbbbbbb', 'dddddddd', 'eeeeeeee'],
     });
     expect(r).toEqual({ resumed: 1, ended: 3 });
-    j.flush();
+    await j.flush();
     const ends = () => rows().filter((x) => x.type.endsWith('.ended') && x.type !== 'terminal.ended');
     expect(ends().map((x) => [x.type, x.terminalId, (x.detail as { outcome: string }).outcome])).toEqual([
       ['handoff.ended', 'eeeeeeee', 'completed'],
@@ -215,14 +218,14 @@ describe('journal: back in the queue, and delegations a previous hub left open',
       ['handoff.ended', 'dddddddd', 'failed'],
     ]);
     // the adopted assign ends when its worker does, timed from its first start
-    registry.endTerminal('aaaaaaaa', 'exited', 'done');
-    j.flush();
+    await registry.endTerminal('aaaaaaaa', 'exited', 'done');
+    await j.flush();
     const a = ends().find((x) => x.terminalId === 'aaaaaaaa')!;
     expect(a).toMatchObject({ type: 'assign.ended', callerId: 'boss', detail: { outcome: 'ended' } });
     expect((a.detail as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(60_000);
     // run again (a third hub): nothing is open any more
     expect(
-      resumeDelegations({ bus, registry, inbox, pool }, cao.db, { adopted: [], ended: ['aaaaaaaa', 'bbbbbbbb', 'cccccccc', 'dddddddd'] }),
+      await resumeDelegations({ bus, registry, inbox, pool }, store, { adopted: [], ended: ['aaaaaaaa', 'bbbbbbbb', 'cccccccc', 'dddddddd'] }),
     ).toEqual({
       resumed: 0,
       ended: 0,
@@ -231,9 +234,9 @@ describe('journal: back in the queue, and delegations a previous hub left open',
 });
 
 describe('journal: the catalogue', () => {
-  it('maps the bus to its rows: ready, status with its cause, question raised and answered, delegations, the hub', () => {
-    registry.ensureExternal('boss');
-    const a = worker('aaaaaaaa', 'boss');
+  it('maps the bus to its rows: ready, status with its cause, question raised and answered, delegations, the hub', async () => {
+    await registry.ensureExternal('boss');
+    const a = await worker('aaaaaaaa', 'boss');
     const started = { terminalId: 'aaaaaaaa', callerId: 'boss', profile: 'developer', provider: 'mock', bytes: 42, warm: false, worktree: false };
     bus.emit('hub:started', { hubId: 'h1', pid: 7, mode: 'serve', version: '1.2.3' });
     bus.emit('handoff:started', started);
@@ -253,7 +256,7 @@ describe('journal: the catalogue', () => {
     bus.emit('handoff:ended', { terminalId: 'aaaaaaaa', callerId: 'boss', outcome: 'completed', durationMs: 1234 });
     bus.emit('hub:recovered', { hubId: 'h1', adopted: 1, ended: 2, failedMessages: 3 });
     bus.emit('hub:stopped', { hubId: 'h1', keepWorkers: true, workers: 1 });
-    j.flush();
+    await j.flush();
     expect(rows().map((r) => [r.type, r.terminalId, r.callerId, r.runId, r.detail])).toEqual([
       ['terminal.created', 'boss', null, null, { kind: 'external', provider: null, profile: null, spare: false }],
       ['terminal.created', 'aaaaaaaa', 'boss', a.runId, { kind: 'worker', provider: 'mock', profile: 'developer', spare: false }],
@@ -268,36 +271,36 @@ describe('journal: the catalogue', () => {
       ['hub.recovered', null, null, null, { hubId: 'h1', adopted: 1, ended: 2, failedMessages: 3 }],
       ['hub.stopped', null, null, null, { hubId: 'h1', keepWorkers: true, workers: 1 }],
     ]);
-    expect(readTrace(cao.db, a.runId!)!.run).toMatchObject({ via: 'handoff', callerId: 'boss', outcome: 'running', live: true, agents: 1 });
-    registry.endTerminal('aaaaaaaa', 'exited', 'handoff finished');
-    j.flush();
-    expect(readTrace(cao.db, 'aaaaaaaa')!.run).toMatchObject({ outcome: 'completed', live: false });
+    expect((await readTrace(store, a.runId!))!.run).toMatchObject({ via: 'handoff', callerId: 'boss', outcome: 'running', live: true, agents: 1 });
+    await registry.endTerminal('aaaaaaaa', 'exited', 'handoff finished');
+    await j.flush();
+    expect((await readTrace(store, 'aaaaaaaa'))!.run).toMatchObject({ outcome: 'completed', live: false });
   });
 });
 
 describe('journal: retention', () => {
   /** Ends a run of one worker, then ages its rows (and the hub's) by `ageMs`. */
-  function endedRun(id: string, ageMs: number): string {
-    const w = worker(id, 'boss');
-    registry.endTerminal(id, 'exited', 'done');
-    j.flush();
+  async function endedRun(id: string, ageMs: number): Promise<string> {
+    const w = await worker(id, 'boss');
+    await registry.endTerminal(id, 'exited', 'done');
+    await j.flush();
     cao.sqlite.prepare('UPDATE journal SET at = at - ? WHERE run_id = ? OR run_id IS NULL').run(ageMs, w.runId);
     return w.runId!;
   }
 
-  it('by age: old rows go, except those of a run with a live agent and of a live spare, however old', () => {
-    registry.ensureExternal('boss');
-    const live = worker('aaaaaaaa', 'boss');
-    worker('bbbbbbbb', 'aaaaaaaa');
-    worker('eeeeeeee', null); // a spare: no run
+  it('by age: old rows go, except those of a run with a live agent and of a live spare, however old', async () => {
+    await registry.ensureExternal('boss');
+    const live = await worker('aaaaaaaa', 'boss');
+    await worker('bbbbbbbb', 'aaaaaaaa');
+    await worker('eeeeeeee', null); // a spare: no run
     bus.emit('input', { terminalId: 'aaaaaaaa', bytes: 1, kind: 'keys' });
-    j.flush();
+    await j.flush();
     const DAY = 86_400_000;
     cao.sqlite.prepare('UPDATE journal SET at = at - ?').run(30 * DAY); // everything so far is a month old
-    const old = endedRun('cccccccc', 30 * DAY);
-    const recent = endedRun('dddddddd', 0);
+    const old = await endedRun('cccccccc', 30 * DAY);
+    const recent = await endedRun('dddddddd', 0);
     const before = rows();
-    const r = applyRetention(cao.db, { maxAgeMs: 14 * DAY, maxRows: 1_000_000 });
+    const r = await store.journal.applyRetention({ maxAgeMs: 14 * DAY, maxRows: 1_000_000 }, Date.now());
     const after = rows();
     expect(after.filter((x) => x.runId === old)).toEqual([]);
     expect(after.filter((x) => x.runId === live.runId)).toEqual(before.filter((x) => x.runId === live.runId));
@@ -307,41 +310,43 @@ describe('journal: retention', () => {
     expect(r.byAge).toBe(before.length - after.length);
   });
 
-  it('by size: the oldest rows go down to the cap, never a live run’s, even when that leaves more than the cap', () => {
-    const runs = ['11111111', '22222222', '33333333'].map((id) => endedRun(id, 0));
-    const live = worker('aaaaaaaa', 'boss');
+  it('by size: the oldest rows go down to the cap, never a live run’s, even when that leaves more than the cap', async () => {
+    const runs: string[] = [];
+    for (const id of ['11111111', '22222222', '33333333']) runs.push(await endedRun(id, 0));
+    const live = await worker('aaaaaaaa', 'boss');
     for (let i = 0; i < 10; i++) bus.emit('input', { terminalId: 'aaaaaaaa', bytes: 1, kind: 'keys' });
-    j.flush();
+    await j.flush();
     const liveRows = rows().filter((x) => x.runId === live.runId).length;
     expect(liveRows).toBe(11);
     const total = rows().length;
-    const r = applyRetention(cao.db, { maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: total - 2 });
+    const r = await store.journal.applyRetention({ maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: total - 2 }, Date.now());
     expect(r.bySize).toBe(2);
     // the first run's two rows were the oldest deletable ones
     expect(rows().filter((x) => x.runId === runs[0])).toEqual([]);
     expect(rows().filter((x) => x.runId === runs[1])).toHaveLength(2);
-    applyRetention(cao.db, { maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: 1 });
+    await store.journal.applyRetention({ maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: 1 }, Date.now());
     expect(rows().filter((x) => x.runId === live.runId)).toHaveLength(liveRows);
     expect(rows().filter((x) => x.runId !== live.runId)).toEqual([]);
   });
 
-  it('by size: a run goes whole, never a part of it; the hub’s own rows go one by one', () => {
+  it('by size: a run goes whole, never a part of it; the hub’s own rows go one by one', async () => {
     bus.emit('hub:started', { hubId: 'h1', pid: 1, mode: 'test', version: '0' });
-    const runs = ['11111111', '22222222'].map((id) => endedRun(id, 0));
+    const runs: string[] = [];
+    for (const id of ['11111111', '22222222']) runs.push(await endedRun(id, 0));
     bus.emit('input', { terminalId: '11111111', bytes: 1, kind: 'keys' }); // a third row of the first run, after the second run's
-    j.flush();
+    await j.flush();
     expect(rows().filter((x) => x.runId === runs[0])).toHaveLength(3);
     const total = rows().length;
     // one row over the cap: the hub's row (the oldest unit) goes first, alone
-    expect(applyRetention(cao.db, { maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: total - 1 }).bySize).toBe(1);
+    expect((await store.journal.applyRetention({ maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: total - 1 }, Date.now())).bySize).toBe(1);
     expect(rows().filter((x) => x.type === 'hub.started')).toEqual([]);
     // one more over: the oldest run goes whole (3 rows), though its last row is newer than the other run's
-    expect(applyRetention(cao.db, { maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: total - 2 }).bySize).toBe(3);
+    expect((await store.journal.applyRetention({ maxAgeMs: DEFAULT_RETENTION.maxAgeMs, maxRows: total - 2 }, Date.now())).bySize).toBe(3);
     expect(rows().filter((x) => x.runId === runs[0])).toEqual([]);
     expect(rows().filter((x) => x.runId === runs[1])).toHaveLength(2);
   });
 
-  it('settings come from CAO_JOURNAL_DAYS and CAO_JOURNAL_MAX_ROWS; anything but a positive number is the default', () => {
+  it('settings come from CAO_JOURNAL_DAYS and CAO_JOURNAL_MAX_ROWS; anything but a positive number is the default', async () => {
     expect(retentionFromEnv({})).toEqual(DEFAULT_RETENTION);
     expect(retentionFromEnv({ CAO_JOURNAL_DAYS: '2', CAO_JOURNAL_MAX_ROWS: '500' })).toEqual({ maxAgeMs: 2 * 86_400_000, maxRows: 500 });
     expect(retentionFromEnv({ CAO_JOURNAL_DAYS: '0', CAO_JOURNAL_MAX_ROWS: 'lots' })).toEqual(DEFAULT_RETENTION);

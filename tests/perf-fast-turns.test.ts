@@ -16,17 +16,18 @@ import { DeliveryService, type DeliveryPort } from '../src/inbox/delivery.js';
 import type { MessageRow } from '../src/db/schema.js';
 import { MessageQueue } from '../src/inbox/messages.js';
 import { TerminalRegistry } from '../src/registry/terminals.js';
+import { sqliteStoreOf } from '../src/store/sqlite/index.js';
 import { splitFrames } from '../src/screen/screen-feed.js';
 import type { StatusCause } from '../src/status/cause.js';
 import type { AgentStatus } from '../src/status/types.js';
 
 /** The inbox on a registry, as the hub builds them (registry/terminals.ts, inbox/messages.ts). */
-const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(cao, bus));
+const newInbox = (cao: CaoDb, bus?: Bus) => new MessageQueue(new TerminalRegistry(sqliteStoreOf(cao), bus));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
   }
@@ -103,13 +104,13 @@ class Port implements DeliveryPort {
   }
 }
 
-function deliveryRig(duringTyping: Array<[AgentStatus, StatusCause | 'turn']>) {
+async function deliveryRig(duringTyping: Array<[AgentStatus, StatusCause | 'turn']>) {
   const dir = mkdtempSync(path.join(tmpdir(), 'cao-perf-delivery-'));
   const db: CaoDb = openDatabase(path.join(dir, 'cao.db'));
   const bus = createBus();
   const store = newInbox(db, bus);
-  store.registry.registerTerminal({ id: 'aaaaaaaa', provider: 'fake', hubId: 'hub-1', pid: 1 });
-  store.registry.ensureExternal('boss');
+  await store.registry.registerTerminal({ id: 'aaaaaaaa', provider: 'fake', hubId: 'hub-1', pid: 1 });
+  await store.registry.ensureExternal('boss');
   const port = new Port(bus, duringTyping);
   const service = new DeliveryService(bus, store, port, { sweepMs: 20, readyGraceMs: 60_000 });
   cleanups.push(async () => {
@@ -122,11 +123,11 @@ function deliveryRig(duringTyping: Array<[AgentStatus, StatusCause | 'turn']>) {
 
 describe('DeliveryService with a fast agent', () => {
   it('a turn that ended before typing returned (ready after its input-submitted status) frees the receiver at once', async () => {
-    const { store, port, service } = deliveryRig([
+    const { store, port, service } = await deliveryRig([
       ['processing', 'turn'],
       ['completed', DETECTED],
     ]);
-    for (let i = 0; i < 3; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
+    for (let i = 0; i < 3; i++) await store.enqueue('boss', 'aaaaaaaa', `m${i}`);
     const t0 = Date.now();
     service.start();
     await waitFor(() => port.typed.length === 3, 'three deliveries', 3000);
@@ -134,11 +135,11 @@ describe('DeliveryService with a fast agent', () => {
   });
 
   it('a ready status that came before the submit (a paste echo) still holds the next message', async () => {
-    const { store, port, service } = deliveryRig([
+    const { store, port, service } = await deliveryRig([
       ['processing', DETECTED],
       ['idle', DETECTED],
     ]);
-    for (let i = 0; i < 2; i++) store.enqueue('boss', 'aaaaaaaa', `m${i}`);
+    for (let i = 0; i < 2; i++) await store.enqueue('boss', 'aaaaaaaa', `m${i}`);
     service.start();
     await waitFor(() => port.typed.length === 1, 'first delivery');
     await sleep(200);

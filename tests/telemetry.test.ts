@@ -42,7 +42,7 @@ beforeAll(async () => {
   const { Hub } = await import('../src/hub/hub.js');
   const { startTelemetry } = await import('../src/telemetry/index.js');
   hub = new Hub({ mode: 'serve', port: 0 });
-  telemetry = (await startTelemetry(hub.bus, (id) => hub.registry.getTerminal(id), { exporter, env: {} }))!;
+  telemetry = (await startTelemetry(hub.bus, (id) => hub.registry.cached(id), { exporter, env: {} }))!;
   await hub.start();
   boss = await connectHttp({ url: hub.url, token: hub.clientToken, pid: process.pid }, 'boss');
 });
@@ -94,7 +94,7 @@ describe('OpenTelemetry export', () => {
     expect(json(await boss.call('stop_agent', { terminal_id: b }))).toMatchObject({ stopped: true });
     await ended([a, b, c]);
 
-    const runId = hub.registry.getTerminal(a)!.runId!;
+    const runId = (await hub.registry.getTerminal(a))!.runId!;
     const spans = await spansOf(runId);
     // one trace, its id the run's
     expect(new Set(spans.map((s) => s.spanContext().traceId))).toEqual(new Set([traceIdOfRun(runId)]));
@@ -188,7 +188,7 @@ describe('OpenTelemetry export', () => {
     );
     await boss.call('stop_agent', { terminal_id: q });
     await ended([q]);
-    const qSpans = await spansOf(hub.registry.getTerminal(q)!.runId!);
+    const qSpans = await spansOf((await hub.registry.getTerminal(q))!.runId!);
     const root = qSpans.find((s) => !parentOf(s))!;
     expect(root).toMatchObject({ name: 'handoff', attributes: expect.objectContaining({ 'cao.outcome': 'question' }) });
     expect(root.status.code).toBe(SpanStatusCode.UNSET);
@@ -204,7 +204,7 @@ describe('OpenTelemetry export', () => {
     expect(crashed).toMatchObject({ success: false });
     const x = crashed.terminal_id as string;
     await ended([x]);
-    const xSpans = await spansOf(hub.registry.getTerminal(x)!.runId!);
+    const xSpans = await spansOf((await hub.registry.getTerminal(x))!.runId!);
     const xRoot = xSpans.find((s) => !parentOf(s))!;
     const xAgent = xSpans.find((s) => s.name === 'agent developer')!;
     expect(xRoot.attributes['cao.outcome']).toBe('exited');

@@ -43,7 +43,7 @@ export async function runLaunch(argv: string[]): Promise<void> {
   await hub.start(); // prints the dashboard link
   let t: Terminal;
   try {
-    hub.flows.registerSupervisor(USER.id);
+    await hub.flows.registerSupervisor(USER.id);
     say(`starting ${agentLabel(profile, values.provider)} (profile ${profile}) in ${process.cwd()}…`);
     ({ terminal: t } = await hub.pool.start(
       USER,

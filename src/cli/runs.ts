@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../db/db.js';
+import { openStore } from '../store/open.js';
 import { listRuns, type RunSummary } from '../journal/queries.js';
 import { snakeCaseKeys } from '../util/case.js';
 import { ago, paint, table, useColour, type Paint } from './table.js';
@@ -25,13 +25,13 @@ export async function runRuns(argv: string[]): Promise<void> {
   if (positionals.length) throw new Error(`cao-mcp runs takes no argument\n\n${RUNS_HELP}`);
   const limit = values.limit === undefined ? 20 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive whole number (got "${values.limit}")`);
-  const cao = openDatabase();
+  const store = openStore();
   try {
-    const runs = listRuns(cao.db, { limit });
+    const runs = await listRuns(store, { limit });
     if (values.json) return void process.stdout.write(`${JSON.stringify({ runs: snakeCaseKeys(runs) }, null, 2)}\n`);
     process.stdout.write(formatRuns(runs, useColour()));
   } finally {
-    cao.close();
+    await store.close();
   }
 }
 

@@ -13,7 +13,7 @@ export async function runStdioHub(): Promise<void> {
   if (process.env.CAO_DURABLE !== '0') return runStdioFront();
   const hub = await new Hub({ mode: 'stdio' }).start();
   const name = process.env.CAO_SUPERVISOR_ID || 'supervisor';
-  hub.flows.registerSupervisor(name);
+  await hub.flows.registerSupervisor(name);
   await serveStdio(hub.flows, { id: name, kind: 'external' }, async (why) => {
     process.stderr.write(`cao-mcp: ${why}; stopping workers\n`);
     logger('hub').info({ why }, 'the client went away; stopping workers');

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../db/db.js';
+import { openStore } from '../store/open.js';
 import type { JournalEntry } from '../journal/events.js';
 import { readTrace, type Trace, type TraceNode } from '../journal/queries.js';
 import { describeCause } from '../status/cause.js';
@@ -26,14 +26,14 @@ export async function runTrace(argv: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(`${TRACE_HELP}\n`);
   const [id, ...extra] = positionals;
   if (!id || extra.length) throw new Error(`cao-mcp trace takes one run id, terminal id or supervisor name\n\n${TRACE_HELP}`);
-  const cao = openDatabase();
+  const store = openStore();
   try {
-    const trace = readTrace(cao.db, id);
+    const trace = await readTrace(store, id);
     if (!trace) throw new Error(`no run in the journal is named by "${id}" (a run id, a terminal id, or a supervisor that started one)`);
     if (values.json) return void process.stdout.write(`${JSON.stringify(snakeCaseKeys(trace), null, 2)}\n`);
     process.stdout.write(formatTrace(trace, useColour()));
   } finally {
-    cao.close();
+    await store.close();
   }
 }
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../db/db.js';
+import { openStore } from '../store/open.js';
 import type { WorktreeRow } from '../db/schema.js';
 import { Worktrees } from '../worktrees/worktrees.js';
 import { ago, paint, table, useColour } from './table.js';
@@ -28,9 +28,9 @@ export async function runWorktrees(argv: string[]): Promise<void> {
     strict: true,
   });
   if (values.help) return void process.stdout.write(`${WORKTREES_HELP}\n`);
-  const cao = openDatabase();
+  const store = openStore();
   try {
-    const trees = new Worktrees(cao.db);
+    const trees = new Worktrees(store);
     const [sub, ref, ...extra] = positionals;
     if (sub === 'rm' || sub === 'remove') {
       if (!ref || extra.length) throw new Error(`cao-mcp worktrees rm takes one worktree (its terminal id, branch or path)\n\n${WORKTREES_HELP}`);
@@ -39,11 +39,11 @@ export async function runWorktrees(argv: string[]): Promise<void> {
       return;
     }
     if (sub !== undefined) throw new Error(`unknown subcommand "${sub}"\n\n${WORKTREES_HELP}`);
-    const rows = trees.list(values.all ? ['active', 'kept', 'removed'] : ['active', 'kept']);
+    const rows = await trees.list(values.all ? ['active', 'kept', 'removed'] : ['active', 'kept']);
     if (values.json) return void process.stdout.write(`${JSON.stringify({ worktrees: rows }, null, 2)}\n`);
     process.stdout.write(formatWorktrees(rows, useColour()));
   } finally {
-    cao.close();
+    await store.close();
   }
 }
 

@@ -3,6 +3,7 @@ import { MESSAGE_STATES, OPERATOR, type Caller, type Change, type Flows } from '
 import { CaoError, httpStatusOf, isCaoError } from '../util/errors.js';
 import { snakeCaseKeys } from '../util/case.js';
 import { readJsonBody, sendJson, sendText } from '../util/http.js';
+import { logger } from '../util/log.js';
 import { asset } from './assets.js';
 import { pageHtml } from './page/html.js';
 import { openSse } from './sse.js';
@@ -103,22 +104,22 @@ async function route(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   }
   if (path === '/api/hub' && get) return sendJson(res, 200, deps.hub());
   if (path === '/api/agents' && get) {
-    return sendJson(res, 200, { hub: deps.hub(), agents: agentList(flows, url.searchParams.get('all') === '1') });
+    return sendJson(res, 200, { hub: deps.hub(), agents: await agentList(flows, url.searchParams.get('all') === '1') });
   }
-  if (path === '/api/messages' && get) return sendJson(res, 200, { messages: listMessageViews(flows, url.searchParams) });
+  if (path === '/api/messages' && get) return sendJson(res, 200, { messages: await listMessageViews(flows, url.searchParams) });
   if (path === '/api/events' && get) return eventStream(deps, req, res);
   // The runs of the journal, in the shape `cao-mcp runs --json` and `cao-mcp trace --json` print (snake_case).
   if (path === '/api/runs' && get) {
-    return sendJson(res, 200, { runs: snakeCaseKeys(flows.runs({ limit: clampInt(url.searchParams.get('limit'), 1, 1000, 20) })) });
+    return sendJson(res, 200, { runs: snakeCaseKeys(await flows.runs({ limit: clampInt(url.searchParams.get('limit'), 1, 1000, 20) })) });
   }
   const run = /^\/api\/runs\/([A-Za-z0-9._:@-]{1,64})$/.exec(path);
-  if (run && get) return sendJson(res, 200, snakeCaseKeys(flows.readTrace(OPERATOR, run[1])));
+  if (run && get) return sendJson(res, 200, snakeCaseKeys(await flows.readTrace(OPERATOR, run[1])));
 
   const m = /^\/api\/agents\/([A-Za-z0-9._:@-]{1,64})(?:\/(screen|answer|input|resize))?$/.exec(path);
   if (!m) return sendJson(res, 404, { error: `no route ${method} ${path}` });
   const [, id, action] = m;
   if (!action && get) {
-    const agent = flows.agent(id);
+    const agent = await flows.agent(id);
     if (!agent) return sendJson(res, 404, { error: `no agent with terminal id "${id}"` });
     return sendJson(res, 200, { hub: deps.hub(), agent: shownAgent(agent) });
   }
@@ -137,38 +138,36 @@ async function route(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   if (action === 'input') {
     // Keys from a person watching (dashboard with typing switched on, `attach --write`), as they are.
     if (typeof body.data !== 'string') throw new CaoError('bad_request', 'data must be a non-empty string');
-    const r = flows.typeKeys(OPERATOR, id, body.data);
+    const r = await flows.typeKeys(OPERATOR, id, body.data);
     return sendJson(res, 200, { ok: true, status: r.status });
   }
   if (action === 'resize') {
-    const r = flows.resize(OPERATOR, id, Number(body.cols), Number(body.rows));
+    const r = await flows.resize(OPERATOR, id, Number(body.cols), Number(body.rows));
     return sendJson(res, 200, { ok: true, ...r });
   }
   sendJson(res, 404, { error: `no route ${method} ${path}` });
 }
 
-function agentList(flows: Flows, all: boolean): AgentView[] {
-  return (all ? flows.agents({ includeEnded: true }) : flows.agents({ endedSince: Date.now() - ENDED_KEEP_MS })).map(shownAgent);
+async function agentList(flows: Flows, all: boolean): Promise<AgentView[]> {
+  return (await (all ? flows.agents({ includeEnded: true }) : flows.agents({ endedSince: Date.now() - ENDED_KEEP_MS }))).map(shownAgent);
 }
 
-function listMessageViews(flows: Flows, q: URLSearchParams): MessageView[] {
+async function listMessageViews(flows: Flows, q: URLSearchParams): Promise<MessageView[]> {
   const limit = clampInt(q.get('limit'), 1, 1000, TIMELINE);
   const after = q.get('after');
   const state = q.get('state');
   const states = MESSAGE_STATES;
   if (state && !states.includes(state as (typeof states)[number])) throw new CaoError('bad_request', `state must be one of ${states.join(', ')}`);
   // Newest `limit`, shown oldest first (a timeline reads downwards).
-  return flows
-    .messages({
-      receiverId: q.get('receiver') || undefined,
-      senderId: q.get('sender') || undefined,
-      status: (state || undefined) as (typeof states)[number] | undefined,
-      afterId: after ? clampInt(after, 0, Number.MAX_SAFE_INTEGER, 0) : undefined,
-      order: 'desc',
-      limit,
-    })
-    .reverse()
-    .map(messageView);
+  const rows = await flows.messages({
+    receiverId: q.get('receiver') || undefined,
+    senderId: q.get('sender') || undefined,
+    status: (state || undefined) as (typeof states)[number] | undefined,
+    afterId: after ? clampInt(after, 0, Number.MAX_SAFE_INTEGER, 0) : undefined,
+    order: 'desc',
+    limit,
+  });
+  return rows.reverse().map(messageView);
 }
 
 /** The page's live feed: a full picture first, then changed agents and messages (coalesced briefly). */
@@ -179,21 +178,27 @@ function eventStream(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   const msgs = new Set<number>();
   const runs = new Set<string>();
   let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+  // What the stream sends, in order: the hello first, then each batch of changes once the one before it was sent.
+  let sending: Promise<void> = Promise.resolve();
+  const send = (work: () => Promise<void>) => {
+    sending = sending.then(work).catch((err: Error) => logger('dashboard').debug({ error: err.message }, 'a dashboard update could not be read'));
+  };
   const flush = () => {
     timer = null;
-    for (const id of agents) {
-      const a = flows.agent(id);
-      if (a) sse.send('agent', shownAgent(a));
-    }
-    for (const id of [...msgs].sort((a, b) => a - b)) {
-      const m = flows.message(id);
-      if (m) sse.send('message', messageView(m));
-    }
-    // After the agents, so the page knows their state when it reads the runs again.
-    if (runs.size) sse.send('runs', { terminals: [...runs] });
+    const changed = { agents: [...agents], msgs: [...msgs].sort((a, b) => a - b), runs: [...runs] };
     agents.clear();
     msgs.clear();
     runs.clear();
+    send(async () => {
+      const views = await Promise.all(changed.agents.map((id) => flows.agent(id)));
+      const messages = await Promise.all(changed.msgs.map((id) => flows.message(id)));
+      if (closed) return;
+      for (const a of views) if (a) sse.send('agent', shownAgent(a));
+      for (const m of messages) if (m) sse.send('message', messageView(m));
+      // After the agents, so the page knows their state when it reads the runs again.
+      if (changed.runs.length) sse.send('runs', { terminals: changed.runs });
+    });
   };
   const off = flows.onChange((c: Change) => {
     if ('agent' in c) agents.add(c.agent);
@@ -205,15 +210,18 @@ function eventStream(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
     timer ??= setTimeout(flush, COALESCE_MS);
   });
   sse.onClose(() => {
+    closed = true;
     if (timer) clearTimeout(timer);
     off();
   });
-  const hello: DashboardHello = {
-    hub: deps.hub(),
-    agents: agentList(flows, false),
-    messages: listMessageViews(flows, new URLSearchParams()),
-  };
-  sse.send('hello', hello);
+  send(async () => {
+    const hello: DashboardHello = {
+      hub: deps.hub(),
+      agents: await agentList(flows, false),
+      messages: await listMessageViews(flows, new URLSearchParams()),
+    };
+    if (!closed) sse.send('hello', hello);
+  });
 }
 
 function clampInt(v: string | null, min: number, max: number, dflt: number): number {

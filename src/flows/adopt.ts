@@ -6,11 +6,12 @@ import { PROVIDER_IDS, type ProviderId } from '../providers/types.js';
 import type { PtyHostClient } from '../ptyhost/client.js';
 import type { HostTerminalInfo } from '../ptyhost/protocol.js';
 import { RemotePty } from '../ptyhost/remote-pty.js';
+import { hubStillRunning } from '../registry/ids.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
 import { messageOf } from '../util/errors.js';
 import { groupAlive, killGroup } from '../util/process.js';
 import { messageTag } from './messaging.js';
-import { hubStillRunning, type WorkerMeta, type WorkerPool } from './workers.js';
+import type { WorkerMeta, WorkerPool } from './workers.js';
 import { logger } from '../util/log.js';
 
 export interface AdoptDeps {
@@ -43,7 +44,7 @@ export async function adoptWorkers(d: AdoptDeps): Promise<AdoptResult> {
   const result: AdoptResult = { adopted: [], ended: [], inFlight: { delivered: 0, finished: 0, requeued: 0 }, ms: 0 };
   const claimed = new Set<string>();
   const live: { row: TerminalRow; info: HostTerminalInfo; token: string }[] = [];
-  for (const row of d.registry.listTerminals({ kind: 'worker' })) {
+  for (const row of await d.registry.listTerminals({ kind: 'worker' })) {
     if (row.hubId === d.pool.hubId || (row.hubId !== null && hubStillRunning(row.hubId))) continue; // ours already, or a live hub's
     const info = inHost.get(row.id);
     claimed.add(row.id);
@@ -59,8 +60,8 @@ export async function adoptWorkers(d: AdoptDeps): Promise<AdoptResult> {
         ? 'warm spare of a previous hub'
         : 'hub restarted';
     if (info?.alive) await d.host.request('terminate', { tid: row.id, graceMs: 500 }).catch(() => undefined);
-    d.registry.endTerminal(row.id, 'exited', why);
-    d.inbox.failInFlight(row.id, `receiver ${row.id} ${why}; a message being typed into it may have been partly typed`);
+    await d.registry.endTerminal(row.id, 'exited', why);
+    await d.inbox.failInFlight(row.id, `receiver ${row.id} ${why}; a message being typed into it may have been partly typed`);
     if (info) await d.host.forget(row.id).catch(() => undefined);
     // a worker of a hub that ran its ptys itself: leftovers of its group must not outlive it
     else if (row.pid && row.pid > 1 && groupAlive(row.pid)) killGroup(row.pid, 'SIGKILL');
@@ -75,7 +76,7 @@ export async function adoptWorkers(d: AdoptDeps): Promise<AdoptResult> {
         await settleInFlight(d, t, result.inFlight);
       } catch (e) {
         logger('hub').warn({ terminalId: row.id, error: messageOf(e) }, 'could not adopt a worker; ended');
-        d.registry.endTerminal(row.id, 'exited', `could not be adopted: ${messageOf(e)}`);
+        await d.registry.endTerminal(row.id, 'exited', `could not be adopted: ${messageOf(e)}`).catch(() => null);
         result.ended.push(row.id);
       }
     }),
@@ -83,7 +84,7 @@ export async function adoptWorkers(d: AdoptDeps): Promise<AdoptResult> {
   // Terminals the host runs that no live row owns (their hub's row ended meanwhile): nobody can reach them.
   for (const info of inHost.values()) {
     if (claimed.has(info.tid) || !info.alive) continue;
-    const row = d.registry.getTerminal(info.tid);
+    const row = await d.registry.getTerminal(info.tid);
     if (row && row.endedAt === null) continue;
     await d.host.request('terminate', { tid: info.tid, graceMs: 500 }).catch(() => undefined);
     await d.host.forget(info.tid).catch(() => undefined);
@@ -118,7 +119,7 @@ async function attach(d: AdoptDeps, row: TerminalRow, info: HostTerminalInfo, to
   terminal = t;
   await (t.pty as RemotePty).ready;
   if (t.pid !== info.pid) throw new Error(`the pty host reports pid ${t.pid}, the row ${info.pid}`);
-  d.pool.take(t, token);
+  await d.pool.take(t, token);
   // Once the image is parsed, detections become statuses (its startup dialogs were dealt with long ago).
   await new Promise<void>((resolve) => t.feed.screen.term.write('', resolve));
   t.monitor.markStarted();
@@ -127,21 +128,21 @@ async function attach(d: AdoptDeps, row: TerminalRow, info: HostTerminalInfo, to
 
 /** Settles each message the previous hub was typing into `t`, by the tags the pty host recorded. */
 async function settleInFlight(d: AdoptDeps, t: Terminal, counts: AdoptResult['inFlight']): Promise<void> {
-  const messages = d.inbox.inFlightFor(t.id);
+  const messages = await d.inbox.inFlightFor(t.id);
   if (!messages.length) return;
   const tags = new Set((await d.host.lastTags(t.id)).map((x) => x.tag));
   for (const m of messages) {
     const tag = messageTag(m.id);
     if (tags.has(`${tag}:enter`)) {
-      d.inbox.markDelivered(m.id);
+      await d.inbox.markDelivered(m.id);
       counts.delivered++;
     } else if (tags.has(`${tag}:paste`)) {
       // pasted, never submitted: its text waits in the input box; submit it as the typing would have
       t.write(t.provider.input.submitKey, 'keys', `${tag}:enter`);
-      d.inbox.markDelivered(m.id);
+      await d.inbox.markDelivered(m.id);
       counts.finished++;
     } else {
-      d.inbox.requeue(m.id);
+      await d.inbox.requeue(m.id);
       counts.requeued++;
     }
   }

@@ -5,6 +5,7 @@ import { notify, type MessagingDeps } from './messaging.js';
 import type { AssignRequest, AssignResult, Caller } from './types.js';
 import { worktreeInfo } from './worktree-view.js';
 import { delegationStarted } from './delegation.js';
+import { logger } from '../util/log.js';
 
 /**
  * assign: start a worker and return at once. The task goes through the inbox like any message (durable, typed
@@ -22,30 +23,33 @@ export async function assign(d: MessagingDeps, caller: Caller, req: AssignReques
   const ended = watchAssigned(d, caller.id, t.id);
   announce(d.bus, 'assign:started', delegationStarted(caller, worker, message));
   try {
-    d.inbox.enqueue(caller.id, t.id, task, 'task');
+    await d.inbox.enqueue(caller.id, t.id, task, 'task');
   } catch (e) {
     ended.outcome = 'not_queued';
     await pool.stop(t.id, 'task could not be queued');
     throw new CaoError('task_not_queued', `worker ${t.id} was started but its task could not be queued (${messageOf(e)}); the worker was stopped`);
   }
-  void pool.startup(t).then(
-    // the next assign of this spec finds a warm spare (never for a worktree: each is new)
-    () => {
-      ended.up = true;
-      if (!worktree) pool.replenish(spec);
-    },
-    async (e: Error) => {
-      ended.outcome = 'startup_failed';
-      await pool.stop(t.id, 'startup failed');
-      notify(
-        d,
-        caller.id,
-        t.id,
-        `Worker ${t.id} (${profile.name}, ${t.provider.id}) failed to start, so it never received the task you assigned:\n${e.message}`,
-      );
-    },
-  );
-  return { terminalId: t.id, provider: t.provider.id, profile: profile.name, warm, worktree: worktreeInfo(pool.worktreeOf(t.id)) };
+  void pool
+    .startup(t)
+    .then(
+      // the next assign of this spec finds a warm spare (never for a worktree: each is new)
+      () => {
+        ended.up = true;
+        if (!worktree) pool.replenish(spec);
+      },
+      async (e: Error) => {
+        ended.outcome = 'startup_failed';
+        await pool.stop(t.id, 'startup failed');
+        await notify(
+          d,
+          caller.id,
+          t.id,
+          `Worker ${t.id} (${profile.name}, ${t.provider.id}) failed to start, so it never received the task you assigned:\n${e.message}`,
+        );
+      },
+    )
+    .catch((e: Error) => logger('flows').warn({ terminalId: t.id, error: e.message }, 'could not stop a worker that failed to start'));
+  return { terminalId: t.id, provider: t.provider.id, profile: profile.name, warm, worktree: worktreeInfo(await pool.worktreeOf(t.id)) };
 }
 
 /**
@@ -84,17 +88,20 @@ export function watchAssigned(
  * unsubscribe function.
  */
 export function reportFailedTasks(d: MessagingDeps): () => void {
-  const onState = (e: BusEvents['message:state']) => {
-    if (e.state !== 'failed' || d.pool.closing || !d.pool.has(e.receiverId)) return;
-    const m = d.inbox.getMessage(e.messageId);
+  const report = async (e: BusEvents['message:state']) => {
+    const m = await d.inbox.getMessage(e.messageId);
     if (m?.kind !== 'task') return;
-    const profile = d.registry.getTerminal(e.receiverId)?.profile ?? 'worker';
-    notify(
+    const profile = (await d.registry.getTerminal(e.receiverId))?.profile ?? 'worker';
+    await notify(
       d,
       m.senderId,
       e.receiverId,
       `Worker ${e.receiverId} (${profile}) never took the task you assigned: ${e.error ?? 'delivery failed'}. It was left running; stop it with stop_agent("${e.receiverId}").`,
     );
+  };
+  const onState = (e: BusEvents['message:state']) => {
+    if (e.state !== 'failed' || d.pool.closing || !d.pool.has(e.receiverId)) return;
+    report(e).catch((err: Error) => logger('flows').warn({ receiverId: e.receiverId, error: err.message }, 'could not report a failed task'));
   };
   d.bus.on('message:state', onState);
   return () => d.bus.off('message:state', onState);

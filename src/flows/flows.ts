@@ -90,7 +90,7 @@ export class Flows {
   }
 
   /** Workers only, as list_agents shows them. */
-  listAgents(opts: { includeEnded?: boolean } = {}): AgentView[] {
+  listAgents(opts: { includeEnded?: boolean } = {}): Promise<AgentView[]> {
     return inspect.listAgents(this.d, { includeEnded: opts.includeEnded ?? false, kind: 'worker' });
   }
 
@@ -115,10 +115,10 @@ export class Flows {
    * (its last run); no id: the caller's own run (a worker's), or the last one it started. Only a run the caller is in:
    * the supervisor (or operator) that started it, or one of its agents.
    */
-  readTrace(caller: Caller, id?: string): Trace {
+  async readTrace(caller: Caller, id?: string): Promise<Trace> {
     const ref = id?.trim() || caller.id;
-    this.d.journal?.flush();
-    const trace = readTrace(this.d.registry.db, ref);
+    await this.d.journal?.flush();
+    const trace = await readTrace(this.d.registry.store, ref);
     const inRun = trace && (caller.kind === 'operator' || trace.run.callerId === caller.id || agentsOf(trace).includes(caller.id));
     if (!trace || !inRun)
       throw new CaoError('not_found', `no run of yours is named by "${ref}" (a run id, a terminal id of a run you are in, or a supervisor)`);
@@ -126,53 +126,53 @@ export class Flows {
   }
 
   /** The most recent runs of the journal, newest first (what `cao-mcp runs` lists). */
-  runs(opts: { limit?: number } = {}): RunSummary[] {
-    this.d.journal?.flush();
-    return listRuns(this.d.registry.db, opts);
+  async runs(opts: { limit?: number } = {}): Promise<RunSummary[]> {
+    await this.d.journal?.flush();
+    return listRuns(this.d.registry.store, opts);
   }
 
   /** Makes sure an external supervisor has its row (and so an inbox). */
-  registerSupervisor(name: string): void {
-    this.d.registry.ensureExternal(name);
+  async registerSupervisor(name: string): Promise<void> {
+    await this.d.registry.ensureExternal(name);
   }
 
   /** Count of pending messages a receiver has. */
-  countPending(receiverId: string): number {
+  countPending(receiverId: string): Promise<number> {
     return this.d.inbox.countPending(receiverId);
   }
 
   // --------------------------------------------------- the dashboard's query port (read-only, plus a person's keys)
 
   /** Every agent (supervisors too); ended ones only when they ended after `endedSince`, or all with `includeEnded`. */
-  agents(opts: { includeEnded?: boolean; endedSince?: number } = {}): AgentView[] {
+  agents(opts: { includeEnded?: boolean; endedSince?: number } = {}): Promise<AgentView[]> {
     return inspect.listAgents(this.d, opts);
   }
 
-  agent(id: string): AgentView | undefined {
-    const row = this.d.registry.getTerminal(id);
+  async agent(id: string): Promise<AgentView | undefined> {
+    const row = await this.d.registry.getTerminal(id);
     return row ? inspect.agentView(this.d, row) : undefined;
   }
 
-  messages(q: ListMessagesOptions): InboxMessage[] {
-    return this.d.inbox.listMessages(q).map(inboxMessage);
+  async messages(q: ListMessagesOptions): Promise<InboxMessage[]> {
+    return (await this.d.inbox.listMessages(q)).map(inboxMessage);
   }
 
-  message(id: number): InboxMessage | undefined {
-    const row = this.d.inbox.getMessage(id);
+  async message(id: number): Promise<InboxMessage | undefined> {
+    const row = await this.d.inbox.getMessage(id);
     return row ? inboxMessage(row) : undefined;
   }
 
   /** A worker's live screen into the sink `open` makes (only once the worker is known to run here), until it ends or the sink closes. */
-  watchScreen(id: string, open: () => ScreenSink, opts: { scrollback: number }): void {
-    const t = inspect.liveTerminal(this.d, id);
+  async watchScreen(id: string, open: () => ScreenSink, opts: { scrollback: number }): Promise<void> {
+    const t = await inspect.liveTerminal(this.d, id);
     watchScreen(open(), this.d.bus, t, opts);
   }
 
-  typeKeys(caller: Caller, id: string, data: string): { status: AgentView['status'] } {
+  typeKeys(caller: Caller, id: string, data: string): Promise<{ status: AgentView['status'] }> {
     return inspect.typeKeys(this.d, caller, id, data);
   }
 
-  resize(caller: Caller, id: string, cols: number, rows: number): { cols: number; rows: number } {
+  resize(caller: Caller, id: string, cols: number, rows: number): Promise<{ cols: number; rows: number }> {
     return inspect.resize(this.d, caller, id, cols, rows);
   }
 

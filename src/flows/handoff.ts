@@ -49,7 +49,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
   const typed = markTaskPending(t);
   let submittedAt = 0;
   let finishedAt = 0;
-  const result = (success: boolean, msg: string, output = '', status?: AgentStatus): HandoffResult => ({
+  const result = async (success: boolean, msg: string, output = '', status?: AgentStatus): Promise<HandoffResult> => ({
     success,
     output,
     terminalId: t.id,
@@ -59,7 +59,7 @@ export async function handoff(pool: WorkerPool, caller: Caller, req: HandoffRequ
     status,
     warm,
     timings: timingsOf(t, started, submittedAt, finishedAt),
-    worktree: worktreeInfo(pool.worktreeOf(t.id)),
+    worktree: worktreeInfo(await pool.worktreeOf(t.id)),
   });
   // The worker goes when its answer is in; without a worktree to settle, the answer does not wait for its exit.
   const finish = async (reason: string) => {

@@ -22,7 +22,7 @@ export interface InspectDeps {
 }
 
 /** One agent as every listing shows it (raw text: each front marks invisible characters its own way). */
-export function agentView(d: InspectDeps, row: TerminalRow): AgentView {
+export async function agentView(d: InspectDeps, row: TerminalRow): Promise<AgentView> {
   const live = d.pool.get(row.id);
   const status = live?.status ?? row.status;
   let question: string | null = null;
@@ -44,32 +44,35 @@ export function agentView(d: InspectDeps, row: TerminalRow): AgentView {
     createdAt: row.createdAt,
     endedAt: row.endedAt,
     ageSeconds: Math.max(0, Math.round(((row.endedAt ?? Date.now()) - row.createdAt) / 1000)),
-    pending: d.inbox.countPending(row.id),
+    pending: await d.inbox.countPending(row.id),
     question,
     lastError: row.lastError,
     live: !!live,
     cols: live ? live.feed.screen.cols : null,
     rows: live ? live.feed.screen.rows : null,
     warm: !!live && d.pool.warm.isSpare(row.id),
-    worktree: worktreeInfo(d.pool.worktreeOf(row.id)),
+    worktree: worktreeInfo(await d.pool.worktreeOf(row.id)),
   };
 }
 
 /** Agents in registry order. `endedSince`: ended ones only if they ended after it (default: none; `includeEnded`: all). */
-export function listAgents(d: InspectDeps, opts: { includeEnded?: boolean; endedSince?: number; kind?: 'worker' | 'external' } = {}): AgentView[] {
+export async function listAgents(
+  d: InspectDeps,
+  opts: { includeEnded?: boolean; endedSince?: number; kind?: 'worker' | 'external' } = {},
+): Promise<AgentView[]> {
   const all = opts.includeEnded || opts.endedSince !== undefined;
-  return d.registry
-    .listTerminals({ includeEnded: all, kind: opts.kind })
-    .filter((r) => r.endedAt === null || opts.includeEnded || (opts.endedSince !== undefined && r.endedAt >= opts.endedSince))
-    .map((r) => agentView(d, r));
+  const rows = (await d.registry.listTerminals({ includeEnded: all, kind: opts.kind })).filter(
+    (r) => r.endedAt === null || opts.includeEnded || (opts.endedSince !== undefined && r.endedAt >= opts.endedSince),
+  );
+  return Promise.all(rows.map((r) => agentView(d, r)));
 }
 
 /** A worker running in this hub, or a refusal saying why not (unknown, ended, or another hub's). */
-export function liveTerminal(d: InspectDeps, id: string): Terminal {
+export async function liveTerminal(d: InspectDeps, id: string): Promise<Terminal> {
   const tid = requireText(id, 'terminal_id');
   const t = d.pool.get(tid);
   if (t) return t;
-  const row = d.registry.getTerminal(tid);
+  const row = await d.registry.getTerminal(tid);
   if (!row) throw new CaoError('not_found', `no agent with terminal id "${tid}"`);
   if (row.endedAt !== null) throw new CaoError('ended', `agent ${tid} has ended (${row.status}${row.lastError ? `: ${row.lastError}` : ''})`);
   throw new CaoError('not_here', `agent ${tid} runs in another hub (${row.hubId ?? 'unknown'}); open that hub's dashboard`);
@@ -77,8 +80,8 @@ export function liveTerminal(d: InspectDeps, id: string): Terminal {
 
 /** read_output: its last answer, screen or all it kept; with `waitSeconds`, first until its turn ends or it asks. */
 export async function readOutput(d: InspectDeps, caller: Caller, req: OutputRequest, signal?: AbortSignal): Promise<OutputResult> {
-  const t = liveTerminal(d, req.terminalId);
-  assertOwns(d.registry, caller, t.id, 'read the output of');
+  const t = await liveTerminal(d, req.terminalId);
+  await assertOwns(d.registry, caller, t.id, 'read the output of');
   const waitSec = waitSeconds(req.waitSeconds);
   if (waitSec > 0) {
     // A worker a handoff started but has not given its task yet: its ready screen is not the answer; wait for the task first.
@@ -96,30 +99,37 @@ export async function readOutput(d: InspectDeps, caller: Caller, req: OutputRequ
  * type into it (a task assigned but not typed yet is still to be answered). At most `ms`; never throws.
  */
 function untilAnswered(d: InspectDeps, t: Terminal, ms: number, signal?: AbortSignal): Promise<void> {
-  const done = () =>
-    t.status === 'waiting_user_answer' || t.status === 'exited' || t.status === 'error' || (isReady(t.status) && !d.inbox.countUndelivered(t.id));
-  if (done()) return Promise.resolve();
+  const done = async () =>
+    t.status === 'waiting_user_answer' ||
+    t.status === 'exited' ||
+    t.status === 'error' ||
+    (isReady(t.status) && !(await d.inbox.countUndelivered(t.id)) && isReady(t.status));
   return new Promise((resolve) => {
+    let over = false;
     const finish = () => {
+      if (over) return;
+      over = true;
       clearTimeout(timer);
       offStatus();
       d.pool.bus.off('message:state', onMail);
       signal?.removeEventListener('abort', finish);
       resolve();
     };
-    const check = () => done() && finish();
+    // a store that cannot be read any more (the hub is stopping) ends the wait
+    const check = () => void done().then((yes) => yes && finish(), finish);
     const onMail = (e: { receiverId: string }) => e.receiverId === t.id && check();
     const offStatus = t.onStatus(check);
     const timer = setTimeout(finish, ms);
     d.pool.bus.on('message:state', onMail);
     signal?.addEventListener('abort', finish, { once: true });
+    check();
   });
 }
 
 /** answer_question: a number picks that option of the dialog, other text is typed (one line) and submitted. */
 export async function answerQuestion(d: InspectDeps, caller: Caller, terminalId: string, rawAnswer: string): Promise<AnswerResult> {
-  const t = liveTerminal(d, terminalId);
-  assertOwns(d.registry, caller, t.id, 'answer');
+  const t = await liveTerminal(d, terminalId);
+  await assertOwns(d.registry, caller, t.id, 'answer');
   const raw = requireText(rawAnswer, 'answer');
   if (raw.length > 4000) throw new CaoError('bad_request', `answer is ${raw.length} characters; the limit is 4000`);
   // Typed like a message: no control characters or escape sequences, and one line (a dialog's field takes one).
@@ -147,8 +157,8 @@ export async function answerQuestion(d: InspectDeps, caller: Caller, terminalId:
 
 /** stop_agent. */
 export async function stopAgent(d: InspectDeps, caller: Caller, terminalId: string): Promise<StopResult> {
-  const t = liveTerminal(d, terminalId);
-  assertOwns(d.registry, caller, t.id, 'stop');
+  const t = await liveTerminal(d, terminalId);
+  await assertOwns(d.registry, caller, t.id, 'stop');
   await d.pool.stop(t.id, `stopped by ${caller.id}`);
   return { terminalId: t.id, stopped: true };
 }
@@ -159,18 +169,24 @@ export function listProfiles(d: InspectDeps, caller: Caller, workingDirectory?: 
 }
 
 /** Keys from a person watching (dashboard with typing on, `attach --write`), typed as they are. */
-export function typeKeys(d: InspectDeps, caller: Caller, terminalId: string, data: string): { status: AgentView['status'] } {
-  const t = liveTerminal(d, terminalId);
-  assertOwns(d.registry, caller, t.id, 'type into');
+export async function typeKeys(d: InspectDeps, caller: Caller, terminalId: string, data: string): Promise<{ status: AgentView['status'] }> {
+  const t = await liveTerminal(d, terminalId);
+  await assertOwns(d.registry, caller, t.id, 'type into');
   if (!data) throw new CaoError('bad_request', 'data must be a non-empty string');
   t.write(data, 'user');
   return { status: t.status };
 }
 
 /** Resizes a worker's pty and screen together (attach --write follows the person's terminal). */
-export function resize(d: InspectDeps, caller: Caller, terminalId: string, cols: number, rows: number): { cols: number; rows: number } {
-  const t = liveTerminal(d, terminalId);
-  assertOwns(d.registry, caller, t.id, 'type into');
+export async function resize(
+  d: InspectDeps,
+  caller: Caller,
+  terminalId: string,
+  cols: number,
+  rows: number,
+): Promise<{ cols: number; rows: number }> {
+  const t = await liveTerminal(d, terminalId);
+  await assertOwns(d.registry, caller, t.id, 'type into');
   if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 20 || cols > 500 || rows < 5 || rows > 300)
     throw new CaoError('bad_request', `cols must be 20–500 and rows 5–300 (got ${String(cols)}×${String(rows)})`);
   t.resize(cols, rows);

@@ -21,7 +21,7 @@ export interface MessagingDeps {
 export async function sendMessage(d: MessagingDeps, caller: Caller, req: SendRequest): Promise<SendResult> {
   let receiver = req.receiverId?.trim();
   if (!receiver) {
-    receiver = d.registry.getTerminal(caller.id)?.creatorId ?? undefined;
+    receiver = (await d.registry.getTerminal(caller.id))?.creatorId ?? undefined;
     if (!receiver)
       throw new CaoError(
         'bad_request',
@@ -39,8 +39,8 @@ export async function sendMessage(d: MessagingDeps, caller: Caller, req: SendReq
 export async function readInbox(d: MessagingDeps, caller: Caller, req: InboxRequest, signal?: AbortSignal): Promise<InboxMessage[]> {
   const limit = Math.min(Math.max(1, req.limit ?? 20), 200);
   const waitSec = waitSeconds(req.waitSeconds);
-  if (caller.kind === 'worker') return d.inbox.listMessages({ receiverId: caller.id, order: 'desc', limit }).map(inboxMessage);
-  const rows = d.inbox.takeForExternal(caller.id, limit);
+  if (caller.kind === 'worker') return (await d.inbox.listMessages({ receiverId: caller.id, order: 'desc', limit })).map(inboxMessage);
+  const rows = await d.inbox.takeForExternal(caller.id, limit);
   if (rows.length || waitSec === 0) return rows.map(inboxMessage);
   await new Promise<void>((resolveWait) => {
     const timer = setTimeout(done, waitSec * 1000);
@@ -56,23 +56,23 @@ export async function readInbox(d: MessagingDeps, caller: Caller, req: InboxRequ
     d.bus.on('message:queued', onQueued);
     signal?.addEventListener('abort', done, { once: true });
   });
-  return d.inbox.takeForExternal(caller.id, limit).map(inboxMessage);
+  return (await d.inbox.takeForExternal(caller.id, limit)).map(inboxMessage);
 }
 
 /** A notice from cao-mcp itself about `aboutId` into someone's inbox (kind `notice`); never throws. */
-export function notify(d: MessagingDeps, receiverId: string, aboutId: string, text: string): void {
+export async function notify(d: MessagingDeps, receiverId: string, aboutId: string, text: string): Promise<void> {
   try {
-    d.inbox.enqueue(aboutId, receiverId, text, 'notice');
+    await d.inbox.enqueue(aboutId, receiverId, text, 'notice');
   } catch (e) {
     logger('flows').warn({ receiverId, aboutId, error: (e as Error).message }, 'could not queue a notice');
   }
 }
 
 /** How a queued message looks when it is typed into a worker. */
-export function formatForTyping(registry: TerminalRegistry, m: MessageRow): string {
+export async function formatForTyping(registry: TerminalRegistry, m: MessageRow): Promise<string> {
   if (m.kind === 'task') return m.body;
   if (m.kind === 'notice') return `[cao-mcp notice about terminal ${m.senderId}]\n${m.body}`;
-  const from = registry.getTerminal(m.senderId);
+  const from = await registry.getTerminal(m.senderId);
   const who = from?.kind === 'worker' ? `terminal ${m.senderId} (${from.profile})` : `supervisor ${m.senderId}`;
   return `[Message from ${who}]\n${m.body}\n\n[To reply, use the send_message tool with receiver_id "${m.senderId}".]`;
 }
@@ -83,7 +83,9 @@ export async function typeMessage(d: MessagingDeps, terminalId: string, m: Messa
   if (!t) throw new Error(`terminal ${terminalId} is not running in this hub`);
   if (!isReady(t.status)) throw new Error(`terminal ${terminalId} is ${t.status}`);
   // Tagged with the message id: a hub that dies while typing it leaves in the pty host how far the typing got.
-  return submitTurn(t, formatForTyping(d.registry, m), { tag: messageTag(m.id) });
+  const text = await formatForTyping(d.registry, m);
+  if (!isReady(t.status)) throw new Error(`terminal ${terminalId} is ${t.status}`);
+  return submitTurn(t, text, { tag: messageTag(m.id) });
 }
 
 /** The label of a message's writes into a pty (`m42:paste`, `m42:enter`). */

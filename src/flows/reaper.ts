@@ -1,6 +1,7 @@
 import type { BusEvents } from '../bus/bus.js';
 import { isReady } from '../status/types.js';
 import { notify, type MessagingDeps } from './messaging.js';
+import { logger } from '../util/log.js';
 
 /**
  * The idle reaper: a worker that has sat ready (idle or completed), with no mail left to type into it and nobody
@@ -16,26 +17,40 @@ export function startReaper(d: MessagingDeps, idleMs: number): () => void {
   d.bus.on('status', onStatus);
   d.bus.on('input', onInput);
   d.bus.on('message:state', onMail);
-  const sweep = () => {
-    const now = Date.now();
+  const idle = (t: { id: string; createdAt: number; status: Parameters<typeof isReady>[0] }, now: number) =>
+    isReady(t.status) && now - (lastActive.get(t.id) ?? t.createdAt) >= idleMs;
+  let sweeping = false;
+  const sweep = async () => {
     for (const t of d.pool.live()) {
-      const since = lastActive.get(t.id) ?? t.createdAt;
-      if (!isReady(t.status) || now - since < idleMs || d.inbox.countUndelivered(t.id)) continue;
+      if (!idle(t, Date.now())) continue;
+      const undelivered = await d.inbox.countUndelivered(t.id);
+      // looked at again after the read: it may have been given work (or stopped) meanwhile
+      if (undelivered || !d.pool.has(t.id) || !idle(t, Date.now())) continue;
       lastActive.delete(t.id);
       const secs = Math.round(idleMs / 1000);
-      void d.pool.stop(t.id, `idle for ${secs} s (CAO_WORKER_IDLE_SECONDS)`).then(() => {
-        if (t.creatorId)
-          notify(
-            d,
-            t.creatorId,
-            t.id,
-            `Worker ${t.id} (${t.profileName}) was stopped after ${secs} s with nothing to do (CAO_WORKER_IDLE_SECONDS); read_output and send_message can no longer reach it.`,
-          );
-      });
+      void d.pool
+        .stop(t.id, `idle for ${secs} s (CAO_WORKER_IDLE_SECONDS)`)
+        .then(async () => {
+          if (t.creatorId)
+            await notify(
+              d,
+              t.creatorId,
+              t.id,
+              `Worker ${t.id} (${t.profileName}) was stopped after ${secs} s with nothing to do (CAO_WORKER_IDLE_SECONDS); read_output and send_message can no longer reach it.`,
+            );
+        })
+        .catch((e: Error) => logger('flows').warn({ terminalId: t.id, error: e.message }, 'could not stop an idle worker'));
     }
     for (const id of lastActive.keys()) if (!d.pool.has(id)) lastActive.delete(id);
   };
-  const timer = setInterval(sweep, Math.min(60_000, Math.max(250, idleMs / 4)));
+  const tick = () => {
+    if (sweeping) return;
+    sweeping = true;
+    sweep()
+      .catch((e: Error) => logger('flows').warn({ error: e.message }, 'the idle sweep failed'))
+      .finally(() => (sweeping = false));
+  };
+  const timer = setInterval(tick, Math.min(60_000, Math.max(250, idleMs / 4)));
   timer.unref();
   return () => {
     clearInterval(timer);

@@ -1,6 +1,5 @@
 import { announce } from '../bus/bus.js';
-import type { CaoDrizzle } from '../db/db.js';
-import { openDelegations } from '../journal/queries.js';
+import { openDelegations, type JournalStore } from '../journal/queries.js';
 import { watchAssigned } from './assign.js';
 import type { MessagingDeps } from './messaging.js';
 
@@ -12,15 +11,15 @@ import type { MessagingDeps } from './messaging.js';
  * - a handoff's call went with the hub that served it: `detached` when its worker runs on here, else `failed`.
  * Returns how many were resumed and ended.
  */
-export function resumeDelegations(
+export async function resumeDelegations(
   d: MessagingDeps,
-  db: CaoDrizzle,
+  store: JournalStore,
   workers: { adopted: readonly string[]; ended: readonly string[] },
   now = Date.now(),
-): { resumed: number; ended: number } {
+): Promise<{ resumed: number; ended: number }> {
   const adopted = new Set(workers.adopted);
   const out = { resumed: 0, ended: 0 };
-  for (const o of openDelegations(db, [...workers.adopted, ...workers.ended])) {
+  for (const o of await openDelegations(store, [...workers.adopted, ...workers.ended])) {
     const live = adopted.has(o.terminalId);
     const durationMs = now - o.at;
     if (o.via === 'handoff') {
@@ -28,7 +27,7 @@ export function resumeDelegations(
       out.ended++;
       continue;
     }
-    const reported = d.inbox.listMessages({ senderId: o.terminalId, receiverId: o.callerId, limit: 1 }).length > 0;
+    const reported = (await d.inbox.listMessages({ senderId: o.terminalId, receiverId: o.callerId, limit: 1 })).length > 0;
     if (live) {
       watchAssigned(d, o.callerId, o.terminalId, { startedAt: o.at, reported });
       out.resumed++;

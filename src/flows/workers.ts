@@ -2,7 +2,7 @@ import type { Bus, BusEvents } from '../bus/bus.js';
 import { Terminal } from '../agents/terminal.js';
 import { RemotePty } from '../ptyhost/remote-pty.js';
 import type { PtyHostClient } from '../ptyhost/client.js';
-import { newWorkerId } from '../registry/ids.js';
+import { hubStillRunning, newWorkerId } from '../registry/ids.js';
 import { depthOf, type Caller } from '../registry/ownership.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
 import type { AgentProfile } from '../profiles/profile.js';
@@ -10,12 +10,13 @@ import { getProvider } from '../providers/registry.js';
 import { describeCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
-import { groupAlive, killGroup, pidAlive } from '../util/process.js';
+import { groupAlive, killGroup } from '../util/process.js';
 import type { Worktrees, CreatedWorktree } from '../worktrees/worktrees.js';
 import { checkCaps, DEFAULT_LIMITS, type Limits } from './limits.js';
 import { toolsListedBy } from './tools-listed.js';
 import { WarmSpares, warmSettingsFromEnv, type WarmSettings, type WorkerSpec } from './warm.js';
 import { prepareLaunch, removeRuntimeDir } from './worker-env.js';
+import { RowWrites } from './row-writes.js';
 import { directoryFrom, resolveRequest } from './worker-spec.js';
 import type { WorkerRequest } from './types.js';
 import { logger } from '../util/log.js';
@@ -80,13 +81,15 @@ export class WorkerPool {
   /** Workers being stopped in the background (release), and those stops. */
   private readonly releasing = new Set<string>();
   private readonly stopping = new Set<Promise<void>>();
+  /** Statuses and ends of workers being recorded, in order per worker (shutdown waits for them). */
+  private readonly writes = new RowWrites();
   readonly warm: WarmSpares;
 
   constructor(private readonly opts: WorkerPoolOptions) {
     this.limits = opts.limits ?? DEFAULT_LIMITS;
     this.warm = new WarmSpares(
       {
-        startSpare: (spec) => this.spawn(null, spec, this.uniqueId()),
+        startSpare: async (spec) => this.spawn(null, spec, await this.uniqueId()),
         startup: (t) => this.startup(t),
         stop: (id, reason) => this.stop(id, reason),
         // a spare never takes the last places: a caller's worker must not wait for one to be stopped
@@ -120,8 +123,8 @@ export class WorkerPool {
   }
 
   /** Cleans up after a previous hub that died (kill -9): ends its workers, fails their mail, kills leftovers. */
-  recover(): { endedTerminals: string[]; failedMessages: number } {
-    const r = this.opts.registry.recoverAfterCrash(this.opts.hubId, hubStillRunning);
+  async recover(): Promise<{ endedTerminals: string[]; failedMessages: number }> {
+    const r = await this.opts.registry.recoverAfterCrash(this.opts.hubId, hubStillRunning);
     for (const pid of r.pids) if (pid > 1 && groupAlive(pid)) killGroup(pid, 'SIGKILL');
     return { endedTerminals: r.endedTerminals, failedMessages: r.failedMessages };
   }
@@ -134,18 +137,19 @@ export class WorkerPool {
     if (this.shuttingDown) throw new CaoError('shutting_down', 'the hub is shutting down');
     const { spec, worktree: wish } = resolveRequest(this.baseDirOf(caller), req);
     if (wish && !this.opts.worktrees) throw new CaoError('bad_request', 'this hub cannot make worktrees');
-    this.checkCaps(caller);
+    // The depth is read first: from the caps' check to the spare taken or the start counted, nothing is awaited.
+    this.checkCaps(caller, await depthOf(this.opts.registry, caller));
     const spare = !wish && opts.spare !== false ? this.warm.take(spec) : undefined;
     if (spare) {
       spare.creatorId = caller.id;
-      this.opts.registry.setCreator(spare.id, caller.id);
+      await this.opts.registry.setCreator(spare.id, caller.id);
       return { terminal: spare, profile: spec.profile, spec, warm: true, worktree: null };
     }
     this.starting.set(caller.id, (this.starting.get(caller.id) ?? 0) + 1);
     try {
       // spares give way: the cap counts callers' workers only
       if (this.terminals.size + this.startingTotal() > this.limits.maxWorkers) await this.warm.evictOne();
-      const id = this.uniqueId();
+      const id = await this.uniqueId();
       let tree: CreatedWorktree | null = null;
       if (wish) {
         tree = await this.opts.worktrees!.create(id, spec.cwd, `cao/${spec.profile.name}-${id}`, wish);
@@ -177,7 +181,7 @@ export class WorkerPool {
   }
 
   /** Refuses a new worker beyond the delegation depth or the worker caps (spares and workers being stopped do not count). */
-  private checkCaps(caller: Caller): void {
+  private checkCaps(caller: Caller, depth: number): void {
     const counts = (t: Terminal) => !this.warm.isSpare(t.id) && !this.releasing.has(t.id);
     let workers = this.startingTotal();
     let mine = this.starting.get(caller.id) ?? 0;
@@ -186,7 +190,7 @@ export class WorkerPool {
         workers++;
         if (t.creatorId === caller.id) mine++;
       }
-    checkCaps(this.limits, caller, depthOf(this.opts.registry, caller) + 1, workers, mine);
+    checkCaps(this.limits, caller, depth + 1, workers, mine);
   }
 
   /** Starts the CLI of `spec` in a pty, as `id`, for `creatorId` (null: a warm spare), and registers it. */
@@ -219,7 +223,7 @@ export class WorkerPool {
     }
     // Registered with its process group, so a later hub can clean up after a crash of this one.
     try {
-      this.opts.registry.registerTerminal({
+      await this.opts.registry.registerTerminal({
         id,
         kind: 'worker',
         provider: provider.id,
@@ -242,21 +246,21 @@ export class WorkerPool {
   }
 
   /** A worker that a previous hub started and the pty host kept, taken over by this one (flows/adopt.ts). */
-  take(terminal: Terminal, token: string): void {
+  async take(terminal: Terminal, token: string): Promise<void> {
     this.opts.authorize(token, terminal.id);
     this.tokens.set(terminal.id, token);
     this.terminals.set(terminal.id, terminal);
-    this.opts.registry.adoptTerminal(terminal.id, this.opts.hubId);
+    await this.opts.registry.adoptTerminal(terminal.id, this.opts.hubId);
   }
 
   get hubId(): string {
     return this.opts.hubId;
   }
 
-  private uniqueId(): string {
+  private async uniqueId(): Promise<string> {
     for (;;) {
       const id = newWorkerId();
-      if (!this.terminals.has(id) && !this.opts.registry.getTerminal(id)) return id;
+      if (!this.terminals.has(id) && !(await this.opts.registry.getTerminal(id))) return id;
     }
   }
 
@@ -277,28 +281,32 @@ export class WorkerPool {
       // A worker whose pty host went away: its group may still run (a CLI deaf to SIGHUP); it is ended here.
       const lost = t.pty instanceof RemotePty && t.pty.hostLost;
       if (lost && t.pid > 1 && groupAlive(t.pid)) killGroup(t.pid, 'SIGKILL');
-      this.forget(t.id, 'exited', lost ? 'the pty host went away' : describeCause(e.cause));
+      void this.forget(t.id, 'exited', lost ? 'the pty host went away' : describeCause(e.cause));
       return;
     }
-    this.opts.registry.updateTerminalStatus(t.id, e.status, e.status === 'error' ? describeCause(e.cause) : undefined);
+    const error = e.status === 'error' ? describeCause(e.cause) : undefined;
+    void this.writes.record(t.id, 'a status', () => this.opts.registry.updateTerminalStatus(t.id, e.status, error));
   }
 
   /** Drops a worker from the live set: its row ended (which fails its pending mail), its token revoked. */
-  private forget(id: string, status: AgentStatus, reason?: string): void {
+  private forget(id: string, status: AgentStatus, reason?: string): Promise<void> {
     const t = this.terminals.get(id);
     this.terminals.delete(id);
     this.toolsListed.delete(id);
     this.startups.delete(id);
     this.warm.forget(id);
     this.dropToken(id);
-    this.opts.registry.endTerminal(id, status, reason);
+    const ended = this.writes.record(id, 'the end of a worker', () => this.opts.registry.endTerminal(id, status, reason));
     if (t) setTimeout(() => t.dispose(), 100);
     // The files given to the worker CLI (its MCP config…) are of no use once it has ended.
     removeRuntimeDir(id);
-    // Its worktree: what it changed is recorded; nothing changed, and it goes.
-    void this.opts.worktrees
-      ?.settle(id)
-      .catch((e: Error) => logger('worktrees').warn({ terminalId: id, error: e.message }, 'could not settle the worktree of an ended worker'));
+    // Its worktree: what it changed is recorded; nothing changed, and it goes (once its row says it ended).
+    void ended.then(() =>
+      this.opts.worktrees
+        ?.settle(id)
+        .catch((e: Error) => logger('worktrees').warn({ terminalId: id, error: e.message }, 'could not settle the worktree of an ended worker')),
+    );
+    return ended;
   }
 
   private dropToken(id: string): void {
@@ -325,7 +333,7 @@ export class WorkerPool {
     const t = this.terminals.get(id);
     if (!t) return;
     await t.stop();
-    this.forget(id, 'exited', reason);
+    await this.forget(id, 'exited', reason);
     await this.opts.worktrees?.settle(id).catch(() => undefined);
   }
 
@@ -346,7 +354,7 @@ export class WorkerPool {
 
   /** Worktree of a worker (as recorded: after `stop`, with what it changed). */
   worktreeOf(id: string) {
-    return this.opts.worktrees?.get(id);
+    return this.opts.worktrees?.get(id) ?? Promise.resolve(undefined);
   }
 
   /** Workers that are not warm spares (the hub daemon idles when there are none). */
@@ -381,15 +389,11 @@ export class WorkerPool {
     await Promise.all(
       [...this.terminals.values()].map(async (t) => {
         await t.kill();
-        this.forget(t.id, 'exited', 'hub shut down');
+        await this.forget(t.id, 'exited', 'hub shut down');
       }),
     );
+    // ends and statuses recorded for status events (a worker that exited on its own) are written before the store closes
+    await this.writes.idle();
     await this.opts.worktrees?.idle();
   }
-}
-
-/** Hub ids are `<pid>.<random>`: a hub whose process still runs keeps its workers (two hubs may share a database). */
-export function hubStillRunning(hubId: string): boolean {
-  const pid = Number(hubId.split('.')[0]);
-  return Number.isInteger(pid) && pid > 1 && pid !== process.pid && pidAlive(pid);
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { announce, createBus, type Bus } from '../bus/bus.js';
 import { dashboardBanner } from '../dashboard/banner.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
-import { openDatabase, type CaoDb } from '../db/db.js';
 import { adoptWorkers, type AdoptResult } from '../flows/adopt.js';
 import { Flows } from '../flows/flows.js';
 import { limitsFromEnv, type Limits } from '../flows/limits.js';
@@ -17,6 +16,8 @@ import { TokenRegistry } from '../mcp/http/auth.js';
 import { HubHttpServer } from '../mcp/http/server.js';
 import { PtyHostClient } from '../ptyhost/client.js';
 import { TerminalRegistry } from '../registry/terminals.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 import { startTelemetry, type Telemetry } from '../telemetry/index.js';
 import { messageOf } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
@@ -54,7 +55,7 @@ export class Hub {
   /** `<pid>.<random>`: another hub sharing the database can tell whether this one still runs. */
   readonly id = `${process.pid}.${randomBytes(4).toString('hex')}`;
   readonly bus: Bus = createBus();
-  readonly db: CaoDb;
+  readonly store: Store;
   readonly journal: Journal;
   readonly registry: TerminalRegistry;
   readonly inbox: MessageQueue;
@@ -77,12 +78,12 @@ export class Hub {
     this.limits = opts.limits ?? limitsFromEnv();
     this.clientToken = opts.clientToken ?? newToken();
     this.tokens = new TokenRegistry(this.clientToken);
-    this.db = openDatabase(opts.dbFile);
+    this.store = openStore({ dbFile: opts.dbFile });
     // The run journal listens first: what it records of one event comes before what the others make of it.
-    this.journal = new Journal(this.db, this.bus);
-    this.registry = new TerminalRegistry(this.db, this.bus);
+    this.journal = new Journal(this.store, this.bus);
+    this.registry = new TerminalRegistry(this.store, this.bus);
     this.inbox = new MessageQueue(this.registry);
-    this.worktrees = new Worktrees(this.db.db);
+    this.worktrees = new Worktrees(this.store);
     this.pool = new WorkerPool({
       bus: this.bus,
       registry: this.registry,
@@ -151,12 +152,13 @@ export class Hub {
   }
 
   async start(): Promise<this> {
-    this.telemetry = await startTelemetry(this.bus, (id) => this.registry.getTerminal(id));
+    // Its consumer reads rows on the bus, in the tick of the event: the registry's rows as it last wrote or read them.
+    this.telemetry = await startTelemetry(this.bus, (id) => this.registry.cached(id));
     announce(this.bus, 'hub:started', { hubId: this.id, pid: process.pid, mode: this.opts.mode, version: VERSION });
     if (this.opts.durable) {
       const r = await adoptWorkers({ registry: this.registry, inbox: this.inbox, pool: this.pool, host: await this.ptyHost() });
       this.adoption = r;
-      this.resume({ adopted: r.adopted, ended: r.ended });
+      await this.resume({ adopted: r.adopted, ended: r.ended });
       if (r.adopted.length || r.ended.length) {
         announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: r.adopted.length, ended: r.ended.length, failedMessages: 0 });
         logger('hub').info(
@@ -165,8 +167,8 @@ export class Hub {
         );
       }
     } else {
-      const rec = this.pool.recover();
-      this.resume({ adopted: [], ended: rec.endedTerminals });
+      const rec = await this.pool.recover();
+      await this.resume({ adopted: [], ended: rec.endedTerminals });
       if (rec.endedTerminals.length) {
         announce(this.bus, 'hub:recovered', { hubId: this.id, adopted: 0, ended: rec.endedTerminals.length, failedMessages: rec.failedMessages });
         logger('hub').info(
@@ -176,10 +178,10 @@ export class Hub {
       }
     }
     // Journal retention (by age and by size, never a live run's rows): now, after the recovery ended what it ended, and hourly.
-    this.journal.startRetention(retentionFromEnv());
+    await this.journal.startRetention(retentionFromEnv());
     // Worktrees of workers that ended while no hub ran (a crash): settled now, as their workers' end would have.
     void this.worktrees
-      .settleOrphans((id) => this.registry.getTerminal(id)?.endedAt === null)
+      .settleOrphans(async (id) => (await this.registry.getTerminal(id))?.endedAt === null)
       .catch((e: Error) => logger('worktrees').warn({ error: e.message }, 'could not settle the worktrees of ended workers'));
     await this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
     this.delivery.start();
@@ -199,9 +201,9 @@ export class Hub {
   }
 
   /** Closes or resumes, as the journal tells, the handoffs and assigns of workers a previous hub ran. */
-  private resume(workers: { adopted: string[]; ended: string[] }): void {
+  private async resume(workers: { adopted: string[]; ended: string[] }): Promise<void> {
     try {
-      resumeDelegations({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool }, this.db.db, workers);
+      await resumeDelegations({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool }, this.store, workers);
     } catch (e) {
       logger('hub').error({ error: messageOf(e) }, 'could not resume the delegations of a previous hub');
     }
@@ -221,10 +223,11 @@ export class Hub {
       if (keepWorkers) this.pool.detachAll();
       await this.pool.shutdown();
       await this.http.close();
-      this.inbox.flush(); // messages still waiting for their group commit are stored (and answered) first
-      this.journal.close(); // and the journal's last batch
+      await this.inbox.flush(); // messages still waiting for their group commit are stored (and answered) first
+      await this.worktrees.idle();
+      await this.journal.close(); // and the journal's last batch
       await this.telemetry?.shutdown(opts.keepWorkers && this.opts.durable ? 'hub stopped; workers left running' : undefined);
-      this.db.close();
+      await this.store.close();
       if (this.host) (await this.host.catch(() => null))?.close();
       logger('hub').info({ keepWorkers: Boolean(opts.keepWorkers) }, 'hub stopped');
       await flushLog();

@@ -66,6 +66,8 @@ export class DeliveryService {
    */
   private readonly lastTurn = new Map<string, { turn: DeliveredTurn; at: number }>();
   private readonly loops = new Set<Promise<void>>();
+  /** A sweep's read is under way (the next one waits for its turn). */
+  private sweeping = false;
 
   private readonly onQueued = (e: BusEvents['message:queued']) => this.kick(e.receiverId);
   private readonly onStatus = (e: BusEvents['status']) => {
@@ -140,15 +142,20 @@ export class DeliveryService {
 
   /** One indexed query: every worker with pending mail gets a kick. */
   sweep(): void {
-    if (!this.active) return;
-    let receivers: string[];
-    try {
-      receivers = this.store.pendingReceivers({ kind: 'worker' });
-    } catch (err) {
-      this.onError(err, '*');
-      return;
-    }
-    for (const id of receivers) this.kick(id);
+    if (!this.active || this.sweeping) return;
+    this.sweeping = true;
+    this.store
+      .pendingReceivers({ kind: 'worker' })
+      .then(
+        (receivers) => {
+          for (const id of receivers) this.kick(id);
+        },
+        (err: unknown) => {
+          // a store closed under a stopping hub is no error
+          if (this.active) this.onError(err, '*');
+        },
+      )
+      .finally(() => (this.sweeping = false));
   }
 
   private async drain(receiverId: string): Promise<void> {
@@ -169,22 +176,24 @@ export class DeliveryService {
 
   /** At most one message: a receiver that was typed into is busy until it is ready again. */
   private async deliverOne(receiverId: string): Promise<void> {
-    const row = this.store.registry.getTerminal(receiverId);
+    const row = await this.store.registry.getTerminal(receiverId);
+    if (!this.active) return;
     if (!row) {
-      this.store.failPendingFor(receiverId, `receiver ${receiverId} does not exist`);
+      await this.store.failPendingFor(receiverId, `receiver ${receiverId} does not exist`);
       return;
     }
     if (row.kind === 'external') return; // read with takeForExternal, never typed
     if (row.endedAt !== null) {
       const why = row.lastError ? `: ${row.lastError}` : '';
-      this.store.failPendingFor(receiverId, `receiver ${receiverId} has ended (${row.status})${why}`);
+      await this.store.failPendingFor(receiverId, `receiver ${receiverId} has ended (${row.status})${why}`);
       return;
     }
+    // From here to the claim, nothing is awaited: the status read and the claim go together.
     const status = this.port.status(receiverId);
     if (status === undefined) return; // owned by another hub (or not started yet): not ours to type into
     if (status === 'exited' || status === 'error') {
       const why = row.lastError ? `: ${row.lastError}` : '';
-      this.store.failPendingFor(receiverId, `receiver ${receiverId} is ${status}${why}`);
+      await this.store.failPendingFor(receiverId, `receiver ${receiverId} is ${status}${why}`);
       return;
     }
     // Never when waiting_user_answer: the keystrokes would answer the dialog.
@@ -195,7 +204,7 @@ export class DeliveryService {
       this.lastTurn.delete(receiverId);
     }
 
-    const message = this.store.claimNext(receiverId);
+    const message = await this.store.claimNext(receiverId);
     if (!message) return; // nothing pending, or one in flight (another hub on the same file)
 
     let turn: DeliveredTurn;
@@ -215,10 +224,10 @@ export class DeliveryService {
  * Recording the outcome must not be lost to a briefly locked database (another process holding the
  * write lock past busy_timeout): a message left `delivering` would block its receiver until restart.
  */
-async function persist(write: () => unknown, tries = 5): Promise<void> {
+async function persist(write: () => Promise<unknown>, tries = 5): Promise<void> {
   for (let i = 1; ; i++) {
     try {
-      write();
+      await write();
       return;
     } catch (err) {
       if (i >= tries) throw err;

@@ -1,27 +1,15 @@
-import { and, asc, count, desc, eq, gt, inArray, notExists, sql, type SQL } from 'drizzle-orm';
-import { announce, type Bus, type BusEvents, type MessageState } from '../bus/bus.js';
-import type { CaoDrizzle } from '../db/db.js';
-import { messages, terminals, type MessageKind, type MessageRow, type TerminalKind } from '../db/schema.js';
-import type { CaoTx, MailOfEnded, TerminalRegistry } from '../registry/terminals.js';
+import { announce, type Bus, type BusEvents } from '../bus/bus.js';
+import type { MessageKind, MessageRow, TerminalKind } from '../db/schema.js';
+import type { TerminalRegistry } from '../registry/terminals.js';
+import type { FailedMail, ListMessagesOptions, MessageRows, NewMessage } from '../store/types.js';
 import { CaoError } from '../util/errors.js';
+
+export type { ListMessagesOptions } from '../store/types.js';
 
 /** Largest message body accepted, in UTF-8 bytes (64 KiB). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
-export interface ListMessagesOptions {
-  receiverId?: string;
-  senderId?: string;
-  status?: MessageState | MessageState[];
-  /** Only messages with an id greater than this (paging). */
-  afterId?: number;
-  /** Default 100. */
-  limit?: number;
-  /** By id; default 'asc' (oldest first). */
-  order?: 'asc' | 'desc';
-}
-
 type StateEvent = BusEvents['message:state'];
-type NewMessage = { senderId: string; receiverId: string; body: string; kind: MessageKind };
 
 /** What every message must be, whatever its receiver: refused here, before anything is written. */
 function checkMessage(senderId: string, receiverId: string, body: string): void {
@@ -47,35 +35,21 @@ export function checkBody(body: string, what = 'message body'): void {
 
 /**
  * The durable inbox: every message is written (pending) before anything else happens, then claimed by one
- * conditional UPDATE (delivering) before it is typed, and ends delivered or failed. Synchronous
- * (better-sqlite3); every state change is announced on the bus after it committed. Safe to use from several
- * processes on one file. Receivers are the registry's terminals: a message to an unknown or ended one is refused.
+ * conditional UPDATE (delivering) before it is typed, and ends delivered or failed. Over the store (async); every
+ * state change is announced on the bus after it committed. Safe to use from several processes on one database.
+ * Receivers are the registry's terminals: a message to an unknown or ended one is refused.
  */
-export class MessageQueue implements MailOfEnded {
-  readonly db: CaoDrizzle;
+export class MessageQueue {
+  private readonly rows: MessageRows;
   private readonly bus: Bus | undefined;
-  /** Hot-path statements, compiled once (building a drizzle query costs far more than running it). */
-  private readonly q: ReturnType<typeof prepareStatements>;
-  private readonly insertBatch: (batch: NewMessage[]) => (MessageRow | CaoError)[];
   /** Messages waiting for the next group commit (see enqueueSoon). */
   private batch: { m: NewMessage; resolve: (row: MessageRow) => void; reject: (e: Error) => void }[] = [];
+  /** The group commits under way, in order (flush() waits for them). */
+  private committing: Promise<void> = Promise.resolve();
 
   constructor(readonly registry: TerminalRegistry) {
-    this.db = registry.db;
+    this.rows = registry.store.messages;
     this.bus = registry.bus;
-    this.q = prepareStatements(this.db);
-    // Check each receiver and insert under one write lock: an ended receiver cannot slip in between. A refused
-    // message (checked before it writes anything) refuses only itself, not the rest of its batch.
-    const insert = registry.cao.sqlite.transaction((batch: NewMessage[]) =>
-      batch.map((m) => {
-        const receiver = registry.getTerminal(m.receiverId);
-        if (!receiver) return new CaoError('receiver_not_found', `receiver ${m.receiverId} does not exist`);
-        if (receiver.endedAt !== null) return new CaoError('receiver_ended', `receiver ${m.receiverId} has ended (${receiver.status})`);
-        return this.q.insertMessage.get({ ...m, now: Date.now() })!;
-      }),
-    );
-    this.insertBatch = (batch) => insert.immediate(batch);
-    registry.attachMail(this);
   }
 
   // ----------------------------------------------------------------- messages
@@ -84,9 +58,9 @@ export class MessageQueue implements MailOfEnded {
    * Stores a message for `receiverId` (state `pending`). Refuses, writing nothing: an empty sender,
    * sending to oneself, an empty body, a body over MAX_MESSAGE_BYTES, an unknown or ended receiver.
    */
-  enqueue(senderId: string, receiverId: string, body: string, kind: MessageKind = 'message'): MessageRow {
+  async enqueue(senderId: string, receiverId: string, body: string, kind: MessageKind = 'message'): Promise<MessageRow> {
     checkMessage(senderId, receiverId, body);
-    const [row] = this.insertBatch([{ senderId, receiverId, body, kind }]);
+    const [row] = await this.rows.insertBatch([{ senderId, receiverId, body, kind }], Date.now());
     if (row instanceof CaoError) throw row;
     this.announceQueued([row!]);
     return row!;
@@ -104,18 +78,31 @@ export class MessageQueue implements MailOfEnded {
       return Promise.reject(e as Error);
     }
     return new Promise((resolve, reject) => {
-      if (this.batch.push({ m: { senderId, receiverId, body, kind }, resolve, reject }) === 1) setImmediate(() => this.flush());
+      if (this.batch.push({ m: { senderId, receiverId, body, kind }, resolve, reject }) === 1) setImmediate(() => void this.flush());
     });
   }
 
-  /** Commits the messages waiting for a group commit (the hub calls this before it closes the database). */
-  flush(): void {
+  /**
+   * Commits the messages waiting for a group commit; resolves once they (and every group commit before them) are
+   * committed and answered. The hub awaits this before it closes the store. Never rejects (a failed batch rejects
+   * its messages' promises).
+   */
+  flush(): Promise<void> {
     const batch = this.batch;
-    if (!batch.length) return;
-    this.batch = [];
+    if (batch.length) {
+      this.batch = [];
+      this.committing = this.committing.then(() => this.commit(batch));
+    }
+    return this.committing;
+  }
+
+  private async commit(batch: { m: NewMessage; resolve: (row: MessageRow) => void; reject: (e: Error) => void }[]): Promise<void> {
     let results: (MessageRow | CaoError)[];
     try {
-      results = this.insertBatch(batch.map((b) => b.m));
+      results = await this.rows.insertBatch(
+        batch.map((b) => b.m),
+        Date.now(),
+      );
     } catch (e) {
       for (const b of batch) b.reject(e as Error);
       return;
@@ -136,98 +123,71 @@ export class MessageQueue implements MailOfEnded {
    * messages is already in flight: per-receiver order, one at a time. One conditional UPDATE, so two
    * callers (or two processes) can never claim the same message.
    */
-  claimNext(receiverId: string): MessageRow | null {
-    const row = this.q.claimNext.get({ receiverId });
+  async claimNext(receiverId: string): Promise<MessageRow | null> {
+    const row = await this.rows.claimNext(receiverId);
     if (!row) return null;
     this.emitStates([{ messageId: row.id, receiverId, state: 'delivering' }]);
     return row;
   }
 
   /** delivering → delivered. Null if the message was not in flight (e.g. failed meanwhile). */
-  markDelivered(id: number): MessageRow | null {
-    const row = this.q.markDelivered.get({ id, now: Date.now() });
+  async markDelivered(id: number): Promise<MessageRow | null> {
+    const row = await this.rows.markDelivered(id, Date.now());
     if (row) this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'delivered' }]);
-    return row ?? null;
+    return row;
   }
 
   /**
    * Typing failed: delivering → pending again with attempts+1, or → failed once `maxAttempts`
    * attempts have failed. Null if the message was not in flight.
    */
-  releaseForRetry(id: number, error: string, maxAttempts = 3): MessageRow | null {
-    const row = this.q.releaseForRetry.get({ id, error, maxAttempts });
+  async releaseForRetry(id: number, error: string, maxAttempts = 3): Promise<MessageRow | null> {
+    const row = await this.rows.releaseForRetry(id, error, maxAttempts);
     if (row) {
       const requeued = row.status === 'pending' ? ('retry' as const) : undefined;
       this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: row.status, error: row.error ?? undefined, requeued }]);
     }
-    return row ?? null;
+    return row;
   }
 
   /**
    * delivering → pending, with no attempt counted: the hub that was typing it died before any of it reached the
    * pty (re-adoption found no write of it). Null if it was not in flight.
    */
-  requeue(id: number): MessageRow | null {
-    const row = this.db
-      .update(messages)
-      .set({ status: 'pending' })
-      .where(and(eq(messages.id, id), eq(messages.status, 'delivering')))
-      .returning()
-      .get();
+  async requeue(id: number): Promise<MessageRow | null> {
+    const row = await this.rows.requeue(id);
     if (row) this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'pending', requeued: 'adoption' }]);
-    return row ?? null;
+    return row;
   }
 
   /** Messages being typed (claimed, not yet marked): what a hub that died left in flight, per receiver. */
-  inFlightFor(receiverId: string): MessageRow[] {
+  inFlightFor(receiverId: string): Promise<MessageRow[]> {
     return this.listMessages({ receiverId, status: 'delivering' });
   }
 
   /** pending | delivering → failed with the reason. Null if it was already delivered or failed. */
-  fail(id: number, reason: string): MessageRow | null {
-    const row = this.q.fail.get({ id, reason });
+  async fail(id: number, reason: string): Promise<MessageRow | null> {
+    const row = await this.rows.fail(id, reason);
     if (row) this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'failed', error: reason }]);
-    return row ?? null;
+    return row;
   }
 
   /** Fails the messages being typed into a receiver that is gone (they may have been partly typed). Returns how many. */
-  failInFlight(receiverId: string, reason: string): number {
-    const failed = this.failWhere(this.db, eq(messages.receiverId, receiverId), ['delivering'], reason);
-    this.emitStates(failed);
-    return failed.length;
+  async failInFlight(receiverId: string, reason: string): Promise<number> {
+    return this.failed(await this.rows.failFor(receiverId, ['delivering'], reason));
   }
 
   /** Fails every pending message of a receiver (it can no longer take input). Returns how many. */
-  failPendingFor(receiverId: string, reason: string): number {
-    const failed = this.failWhere(this.db, eq(messages.receiverId, receiverId), ['pending'], reason);
-    this.emitStates(failed);
-    return failed.length;
+  async failPendingFor(receiverId: string, reason: string): Promise<number> {
+    return this.failed(await this.rows.failFor(receiverId, ['pending'], reason));
   }
 
   /**
    * How an external supervisor reads its inbox: up to `limit` pending messages, oldest first, are
-   * handed over and marked delivered in the same statement (read once).
+   * handed over and marked delivered in the same transaction (read once).
    */
-  takeForExternal(receiverId: string, limit = 50): MessageRow[] {
-    const n = Math.max(1, Math.floor(limit));
-    const rows = this.db.transaction(
-      (tx) => {
-        const receiver = this.registry.getTerminal(receiverId);
-        if (!receiver) throw new CaoError('receiver_not_found', `receiver ${receiverId} does not exist`);
-        if (receiver.kind !== 'external') {
-          throw new CaoError('not_external', `${receiverId} is a worker terminal: its messages are typed into it, not read from the inbox`);
-        }
-        const oldest = tx
-          .select({ id: messages.id })
-          .from(messages)
-          .where(and(eq(messages.receiverId, receiverId), eq(messages.status, 'pending')))
-          .orderBy(asc(messages.id))
-          .limit(n);
-        return tx.update(messages).set({ status: 'delivered', deliveredAt: Date.now() }).where(inArray(messages.id, oldest)).returning().all();
-      },
-      { behavior: 'immediate' },
-    );
-    rows.sort((a, b) => a.id - b.id);
+  async takeForExternal(receiverId: string, limit = 50): Promise<MessageRow[]> {
+    const rows = await this.rows.takeForExternal(receiverId, Math.max(1, Math.floor(limit)), Date.now());
     this.emitStates(rows.map((r) => ({ messageId: r.id, receiverId, state: 'delivered' as const })));
     return rows;
   }
@@ -236,122 +196,35 @@ export class MessageQueue implements MailOfEnded {
    * Receivers with at least one pending message (one scan of a small partial index). With `kind`,
    * only receivers of that kind.
    */
-  pendingReceivers(opts: { kind?: TerminalKind } = {}): string[] {
-    const rows = opts.kind ? this.q.pendingReceiversOfKind.all({ kind: opts.kind }) : this.q.pendingReceivers.all();
-    return rows.map((r) => r.id);
+  pendingReceivers(opts: { kind?: TerminalKind } = {}): Promise<string[]> {
+    return this.rows.pendingReceivers(opts.kind);
   }
 
-  getMessage(id: number): MessageRow | undefined {
-    return this.db.select().from(messages).where(eq(messages.id, id)).get();
+  getMessage(id: number): Promise<MessageRow | undefined> {
+    return this.rows.get(id);
   }
 
-  listMessages(opts: ListMessagesOptions = {}): MessageRow[] {
-    const where: SQL[] = [];
-    if (opts.receiverId !== undefined) where.push(eq(messages.receiverId, opts.receiverId));
-    if (opts.senderId !== undefined) where.push(eq(messages.senderId, opts.senderId));
-    if (opts.status !== undefined) {
-      where.push(Array.isArray(opts.status) ? inArray(messages.status, opts.status) : eq(messages.status, opts.status));
-    }
-    if (opts.afterId !== undefined) where.push(gt(messages.id, opts.afterId));
-    return this.db
-      .select()
-      .from(messages)
-      .where(and(...where))
-      .orderBy(opts.order === 'desc' ? desc(messages.id) : asc(messages.id))
-      .limit(Math.max(1, Math.floor(opts.limit ?? 100)))
-      .all();
+  listMessages(opts: ListMessagesOptions = {}): Promise<MessageRow[]> {
+    return this.rows.list(opts);
   }
 
-  countPending(receiverId: string): number {
-    return this.q.countPending.get({ receiverId })?.n ?? 0;
+  countPending(receiverId: string): Promise<number> {
+    return this.rows.countPending(receiverId);
   }
 
   /** Messages of a receiver not typed yet: pending, or being typed now. */
-  countUndelivered(receiverId: string): number {
-    return this.q.countUndelivered.get({ receiverId })?.n ?? 0;
+  countUndelivered(receiverId: string): Promise<number> {
+    return this.rows.countUndelivered(receiverId);
   }
 
   // ------------------------------------------------------------------ helpers
 
-  /** MailOfEnded: a terminal is ending (registry transaction); its pending (and, after a crash, in-flight) mail fails. */
-  failInTx(tx: CaoTx, receiverId: string, inFlightToo: boolean, reason: string): { failed: number; announce: () => void } {
-    const failed = this.failWhere(tx, eq(messages.receiverId, receiverId), inFlightToo ? ['pending', 'delivering'] : ['pending'], reason);
-    return { failed: failed.length, announce: () => this.emitStates(failed) };
-  }
-
-  private failWhere(tx: Pick<CaoDrizzle, 'update'>, where: SQL, from: MessageState[], reason: string): StateEvent[] {
-    return tx
-      .update(messages)
-      .set({ status: 'failed', error: reason })
-      .where(and(where, inArray(messages.status, from)))
-      .returning({ id: messages.id, receiverId: messages.receiverId })
-      .all()
-      .sort((a, b) => a.id - b.id)
-      .map((r) => ({ messageId: r.id, receiverId: r.receiverId, state: 'failed' as const, error: reason }));
+  private failed(failed: FailedMail[]): number {
+    this.emitStates(failed.map((f) => ({ messageId: f.messageId, receiverId: f.receiverId, state: 'failed' as const, error: f.error })));
+    return failed.length;
   }
 
   private emitStates(events: StateEvent[]): void {
     for (const e of events) announce(this.bus, 'message:state', e);
   }
-}
-
-const p = sql.placeholder;
-
-function prepareStatements(db: CaoDrizzle) {
-  const byReceiver = (status: MessageState) => and(eq(messages.receiverId, p('receiverId')), eq(messages.status, status));
-  const oldestPending = db.select({ id: messages.id }).from(messages).where(byReceiver('pending')).orderBy(asc(messages.id)).limit(1);
-  const inFlight = db
-    .select({ one: sql`1` })
-    .from(messages)
-    .where(byReceiver('delivering'));
-  const giveUp = sql`${messages.attempts} + 1 >= ${p('maxAttempts')}`;
-  return {
-    insertMessage: db
-      .insert(messages)
-      .values({ senderId: p('senderId'), receiverId: p('receiverId'), body: p('body'), kind: p('kind'), status: 'pending', createdAt: p('now') })
-      .returning()
-      .prepare(),
-    /** The claim: one statement, conditional on "still pending" and "nothing of this receiver in flight". */
-    claimNext: db
-      .update(messages)
-      .set({ status: 'delivering' })
-      .where(and(sql`${messages.id} = (${oldestPending})`, eq(messages.status, 'pending'), notExists(inFlight)))
-      .returning()
-      .prepare(),
-    markDelivered: db
-      .update(messages)
-      .set({ status: 'delivered', deliveredAt: sql`${p('now')}`, error: null })
-      .where(and(eq(messages.id, p('id')), eq(messages.status, 'delivering')))
-      .returning()
-      .prepare(),
-    releaseForRetry: db
-      .update(messages)
-      .set({
-        attempts: sql`${messages.attempts} + 1`,
-        status: sql`case when ${giveUp} then 'failed' else 'pending' end`,
-        error: sql`case when ${giveUp} then 'gave up after ' || (${messages.attempts} + 1) || ' attempts: ' || ${p('error')} else ${p('error')} end`,
-      })
-      .where(and(eq(messages.id, p('id')), eq(messages.status, 'delivering')))
-      .returning()
-      .prepare(),
-    fail: db
-      .update(messages)
-      .set({ status: 'failed', error: sql`${p('reason')}` })
-      .where(and(eq(messages.id, p('id')), inArray(messages.status, ['pending', 'delivering'])))
-      .returning()
-      .prepare(),
-    pendingReceivers: db.selectDistinct({ id: messages.receiverId }).from(messages).where(eq(messages.status, 'pending')).prepare(),
-    pendingReceiversOfKind: db
-      .selectDistinct({ id: messages.receiverId })
-      .from(messages)
-      .innerJoin(terminals, eq(terminals.id, messages.receiverId))
-      .where(and(eq(messages.status, 'pending'), eq(terminals.kind, p('kind'))))
-      .prepare(),
-    countPending: db.select({ n: count() }).from(messages).where(byReceiver('pending')).prepare(),
-    countUndelivered: db
-      .select({ n: count() })
-      .from(messages)
-      .where(and(eq(messages.receiverId, p('receiverId')), inArray(messages.status, ['pending', 'delivering'])))
-      .prepare(),
-  };
 }

@@ -1,9 +1,7 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Bus, BusEvents } from '../bus/bus.js';
-import type { CaoDb } from '../db/db.js';
-import { journal, messages, terminals, type NewJournalRow } from '../db/schema.js';
+import type { NewJournalRow, TerminalRow } from '../db/schema.js';
+import type { RetentionSettings, Store } from '../store/types.js';
 import type { JournalDetail, JournalEventType } from './events.js';
-import { applyRetention, type RetentionSettings } from './retention.js';
 import { logger } from '../util/log.js';
 
 export interface JournalOptions {
@@ -31,6 +29,8 @@ interface Pending {
   detail: Record<string, unknown>;
   /** Known already (a new terminal's, read when it was announced); else looked up at write time. */
   runId?: string | null;
+  /** A terminal registered or taken: its row as read when it was announced (the row says which of the two). */
+  created?: Promise<TerminalRow | undefined>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -56,11 +56,13 @@ export class Journal {
   private readonly flushMs: number;
   private readonly maxBatch: number;
   private readonly maxBuffered: number;
-  private closed = false;
+  private closed: Promise<void> | null = null;
   private failures = 0;
+  /** The batches being written, in order: a flush waits for the ones before it. */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly cao: CaoDb,
+    private readonly store: Store,
     private readonly bus: Bus,
     opts: JournalOptions = {},
   ) {
@@ -144,29 +146,29 @@ export class Journal {
 
   /**
    * A terminal was registered, or a warm spare taken: its row is read now (one read by key, once per terminal), since
-   * a spare's row changes when it is taken.
+   * a spare's row changes when it is taken; what it says is looked at when its batch is written, in order.
    */
   private created(id: string): void {
     if (this.closed) return;
-    const t = this.terminal(id);
+    const row = this.store.terminals.get(id).catch(() => undefined);
+    this.add('terminal.created', id, null, {}, Date.now(), undefined, row);
+  }
+
+  /** The row of a `created` event: terminal.created, or terminal.taken for a spare taken by a caller. */
+  private async createdRow(p: Pending, t: TerminalRow | undefined): Promise<NewJournalRow> {
+    const id = p.terminalId!;
     this.runs.set(id, t?.runId ?? null);
     const provider = t?.provider ?? null;
     const profile = t?.profile ?? null;
+    const runId = t?.runId ?? null;
     if (this.spares.delete(id)) {
-      this.add(
-        'terminal.taken',
-        id,
-        t?.creatorId ?? null,
-        { provider, profile } satisfies JournalDetail<'terminal.taken'>,
-        Date.now(),
-        t?.runId ?? null,
-      );
-      return;
+      const detail = { provider, profile } satisfies JournalDetail<'terminal.taken'>;
+      return { at: p.at, type: 'terminal.taken', runId, terminalId: id, callerId: t?.creatorId ?? null, detail: JSON.stringify(detail) };
     }
     const spare = t?.kind === 'worker' && t.creatorId === null;
     if (spare) this.spares.add(id);
     const detail: JournalDetail<'terminal.created'> = { kind: t?.kind ?? null, provider, profile, spare };
-    this.add('terminal.created', id, t?.creatorId ?? null, detail, Date.now(), t?.runId ?? null);
+    return { at: p.at, type: 'terminal.created', runId, terminalId: id, callerId: t?.creatorId ?? null, detail: JSON.stringify(detail) };
   }
 
   /** Buffers one event; the batch is written later (see the class). */
@@ -177,49 +179,50 @@ export class Journal {
     detail: Record<string, unknown>,
     at = Date.now(),
     runId?: string | null,
+    created?: Promise<TerminalRow | undefined>,
   ): void {
     if (this.closed) return;
     if (this.buffer.length >= this.maxBuffered) {
       this.buffer.shift();
       this.stats.dropped++;
     }
-    this.buffer.push({ at, type, terminalId, callerId, detail, runId });
+    this.buffer.push({ at, type, terminalId, callerId, detail, runId, created });
     if (this.buffer.length >= this.maxBatch) {
-      this.immediate ??= setImmediate(() => this.flush());
+      this.immediate ??= setImmediate(() => void this.flush());
     } else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer = setTimeout(() => void this.flush(), this.flushMs);
       this.timer.unref();
     }
   }
 
-  /** Writes everything buffered, one transaction per batch of `maxBatch`. Never throws (a failed batch is dropped and logged). */
-  flush(): void {
+  /**
+   * Writes everything buffered, one transaction per batch of `maxBatch`, after the batches of earlier flushes.
+   * Never rejects (a failed batch is dropped and logged); once the store is closed, what is left is dropped.
+   */
+  flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
-    if (!this.cao.sqlite.open) {
-      this.stats.dropped += this.buffer.length;
+    const pending = this.buffer;
+    if (pending.length) {
       this.buffer = [];
-      return;
+      this.writing = this.writing.then(() => this.write(pending));
     }
-    while (this.buffer.length) {
-      const batch = this.buffer.splice(0, this.maxBatch);
+    return this.writing;
+  }
+
+  private async write(pending: Pending[]): Promise<void> {
+    for (let i = 0; i < pending.length; i += this.maxBatch) {
+      const batch = pending.slice(i, i + this.maxBatch);
+      if (!this.store.isOpen()) {
+        this.stats.dropped += pending.length - i;
+        break;
+      }
       try {
-        this.cao.db.transaction(
-          (tx) => {
-            const rows = batch.map((p) => this.row(p));
-            tx.insert(journal).values(rows).run();
-            // a warm spare's start-up, journalled before anyone took it, joins the run of the caller that took it
-            for (const r of rows)
-              if (r.type === 'terminal.taken' && r.runId && r.terminalId)
-                tx.update(journal)
-                  .set({ runId: r.runId })
-                  .where(and(eq(journal.terminalId, r.terminalId), isNull(journal.runId)))
-                  .run();
-          },
-          { behavior: 'immediate' },
-        );
+        const rows: NewJournalRow[] = [];
+        for (const p of batch) rows.push(await this.row(p));
+        await this.store.journal.append(rows);
         this.stats.batches++;
         this.stats.rows += batch.length;
       } catch (err) {
@@ -232,66 +235,67 @@ export class Journal {
     if (this.senders.size > CACHE_MAX) this.senders.clear();
   }
 
-  /** Applies the retention now and then every hour (until close). */
-  startRetention(settings: RetentionSettings): void {
-    const run = () => {
+  /** Applies the retention now and then every hour (until close). Resolves once the first one is done (never rejects). */
+  startRetention(settings: RetentionSettings): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const run = async () => {
       try {
-        this.flush();
-        applyRetention(this.cao.db, settings);
+        await this.flush();
+        if (this.closed || !this.store.isOpen()) return;
+        await this.store.journal.applyRetention(settings, Date.now());
       } catch (err) {
         logger('journal').error({ err }, 'journal retention failed');
       }
     };
-    run();
-    this.retention = setInterval(run, HOUR_MS);
+    this.retention = setInterval(() => void run(), HOUR_MS);
     this.retention.unref();
+    return run();
   }
 
-  /** Stops listening and writes what is buffered (the hub calls this before it closes the database). */
-  close(): void {
-    if (this.closed) return;
-    for (const off of this.offs) off();
-    if (this.retention) clearInterval(this.retention);
-    this.flush();
-    this.closed = true;
+  /** Stops listening and writes what is buffered; resolves once the last batch is written (the hub awaits this before it closes the store). */
+  close(): Promise<void> {
+    if (!this.closed) {
+      for (const off of this.offs) off();
+      if (this.retention) clearInterval(this.retention);
+      const last = this.flush();
+      this.closed = last;
+    }
+    return this.closed;
   }
 
   /** The row of a buffered event, its run (and what a terminal's or message's row says) looked up now. */
-  private row(p: Pending): NewJournalRow {
+  private async row(p: Pending): Promise<NewJournalRow> {
+    if (p.created) return this.createdRow(p, await p.created);
     const { type, terminalId } = p;
     let { callerId, detail } = p;
     if (p.runId !== undefined) return { at: p.at, type, runId: p.runId, terminalId, callerId, detail: JSON.stringify(detail) };
     if (type === 'terminal.ended' && terminalId) {
-      const t = this.terminal(terminalId);
+      const t = await this.terminal(terminalId);
       this.spares.delete(terminalId);
       detail = { status: t?.status ?? null, reason: t?.lastError ?? null } satisfies JournalDetail<'terminal.ended'>;
     }
-    let runId = terminalId ? this.runOf(terminalId) : null;
+    let runId = terminalId ? await this.runOf(terminalId) : null;
     if (type.startsWith('message.')) {
       const id = detail.messageId as number;
       if (type === 'message.queued') {
-        const m = this.cao.db
-          .select({ kind: messages.kind, bytes: sql<number>`length(cast(${messages.body} as blob))` })
-          .from(messages)
-          .where(eq(messages.id, id))
-          .get();
+        const m = await this.store.journal.messageFacts(id);
         detail = { messageId: id, kind: m?.kind ?? null, bytes: m?.bytes ?? null } satisfies JournalDetail<'message.queued'>;
         if (callerId) this.senders.set(id, callerId);
       } else {
-        callerId = this.senders.get(id) ?? this.cao.db.select({ s: messages.senderId }).from(messages).where(eq(messages.id, id)).get()?.s ?? null;
+        callerId = this.senders.get(id) ?? (await this.store.journal.messageFacts(id))?.senderId ?? null;
         if (type !== 'message.claimed') this.senders.delete(id);
       }
-      runId = (callerId ? this.runOf(callerId) : null) ?? runId;
+      runId = (callerId ? await this.runOf(callerId) : null) ?? runId;
     }
     return { at: p.at, type, runId, terminalId, callerId, detail: JSON.stringify(detail) };
   }
 
-  private terminal(id: string) {
-    return this.cao.db.select().from(terminals).where(eq(terminals.id, id)).get();
+  private terminal(id: string): Promise<TerminalRow | undefined> {
+    return this.store.terminals.get(id);
   }
 
-  private runOf(terminalId: string): string | null {
-    if (!this.runs.has(terminalId)) this.runs.set(terminalId, this.terminal(terminalId)?.runId ?? null);
+  private async runOf(terminalId: string): Promise<string | null> {
+    if (!this.runs.has(terminalId)) this.runs.set(terminalId, (await this.terminal(terminalId))?.runId ?? null);
     return this.runs.get(terminalId) ?? null;
   }
 }

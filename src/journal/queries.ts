@@ -1,7 +1,9 @@
-import { and, asc, desc, eq, inArray, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
-import type { CaoDrizzle } from '../db/db.js';
-import { journal, terminals, type JournalRow } from '../db/schema.js';
+import type { JournalRow } from '../db/schema.js';
+import type { Store } from '../store/types.js';
 import type { JournalEntry } from './events.js';
+
+/** What the journal's queries read: the journal and the terminals of the store. */
+export type JournalStore = Pick<Store, 'journal' | 'terminals'>;
 
 /** A run as `cao-mcp runs` lists it: its root task, how many agents, how it ended, how long it took. */
 export interface RunSummary {
@@ -62,29 +64,18 @@ export function toEntry(r: JournalRow): JournalEntry {
 }
 
 /** The most recent runs, newest first. */
-export function listRuns(db: CaoDrizzle, opts: { limit?: number; now?: number } = {}): RunSummary[] {
+export async function listRuns(store: JournalStore, opts: { limit?: number; now?: number } = {}): Promise<RunSummary[]> {
   const limit = Math.min(Math.max(1, opts.limit ?? 20), 1000);
-  const runs = db
-    .select({ runId: journal.runId, first: sql<number>`min(${journal.id})` })
-    .from(journal)
-    .where(isNotNull(journal.runId))
-    .groupBy(journal.runId)
-    .orderBy(desc(sql`min(${journal.id})`))
-    .limit(limit)
-    .all();
-  return runs.map((r) => summarise(db, r.runId!, lifecycleOf(db, r.runId!), opts.now));
+  const runs = await store.journal.recentRuns(limit);
+  const out: RunSummary[] = [];
+  for (const runId of runs) out.push(await summarise(store, runId, await lifecycleOf(store, runId), opts.now));
+  return out;
 }
 
 const LIFECYCLE = ['terminal.created', 'terminal.taken', 'handoff.started', 'assign.started', 'handoff.ended', 'assign.ended', 'terminal.ended'];
 
-function lifecycleOf(db: CaoDrizzle, runId: string): JournalEntry[] {
-  return db
-    .select()
-    .from(journal)
-    .where(and(eq(journal.runId, runId), inArray(journal.type, LIFECYCLE)))
-    .orderBy(asc(journal.id))
-    .all()
-    .map(toEntry);
+async function lifecycleOf(store: JournalStore, runId: string): Promise<JournalEntry[]> {
+  return (await store.journal.rowsOfRun(runId, { types: LIFECYCLE })).map(toEntry);
 }
 
 interface Member {
@@ -96,7 +87,7 @@ interface Member {
 }
 
 /** The agents of a run, in the order they were started: from the journal, and from the terminals table for rows the journal lost. */
-function membersOf(db: CaoDrizzle, runId: string, entries: JournalEntry[]): Member[] {
+async function membersOf(store: JournalStore, runId: string, entries: JournalEntry[]): Promise<Member[]> {
   const members = new Map<string, Member>();
   for (const e of entries) {
     if ((e.type !== 'terminal.created' && e.type !== 'terminal.taken') || !e.terminalId) continue;
@@ -112,31 +103,22 @@ function membersOf(db: CaoDrizzle, runId: string, entries: JournalEntry[]): Memb
       createdAt: e.at,
     });
   }
-  for (const t of db.select().from(terminals).where(eq(terminals.runId, runId)).orderBy(asc(terminals.createdAt)).all())
+  for (const t of await store.journal.terminalsOfRun(runId))
     if (!members.has(t.id))
       members.set(t.id, { terminalId: t.id, createdBy: t.creatorId, profile: t.profile, provider: t.provider, createdAt: t.createdAt });
   return [...members.values()];
 }
 
-function summarise(db: CaoDrizzle, runId: string, entries: JournalEntry[], now = Date.now()): RunSummary {
-  const members = membersOf(db, runId, entries);
+async function summarise(store: JournalStore, runId: string, entries: JournalEntry[], now = Date.now()): Promise<RunSummary> {
+  const members = await membersOf(store, runId, entries);
   const ids = new Set(members.map((m) => m.terminalId));
   const root = members.find((m) => !m.createdBy || !ids.has(m.createdBy)) ?? members[0];
   const start = entries.find((e) => (e.type === 'handoff.started' || e.type === 'assign.started') && e.terminalId === root?.terminalId);
   const end = entries.find((e) => (e.type === 'handoff.ended' || e.type === 'assign.ended') && e.terminalId === root?.terminalId);
-  const live = !!db
-    .select({ id: terminals.id })
-    .from(terminals)
-    .where(and(eq(terminals.runId, runId), isNull(terminals.endedAt)))
-    .limit(1)
-    .get();
-  const span = db
-    .select({ first: sql<number>`min(${journal.at})`, last: sql<number>`max(${journal.at})`, n: sql<number>`count(*)` })
-    .from(journal)
-    .where(eq(journal.runId, runId))
-    .get();
-  const startedAt = span?.first ?? root?.createdAt ?? now;
-  const endedAt = live ? null : (span?.last ?? startedAt);
+  const live = await store.journal.runLive(runId);
+  const span = await store.journal.runSpan(runId);
+  const startedAt = span.first ?? root?.createdAt ?? now;
+  const endedAt = live ? null : (span.last ?? startedAt);
   return {
     runId,
     rootTerminalId: root?.terminalId ?? null,
@@ -150,7 +132,7 @@ function summarise(db: CaoDrizzle, runId: string, entries: JournalEntry[], now =
     startedAt,
     endedAt,
     durationMs: (endedAt ?? now) - startedAt,
-    events: span?.n ?? 0,
+    events: span.n,
   };
 }
 
@@ -158,44 +140,25 @@ function summarise(db: CaoDrizzle, runId: string, entries: JournalEntry[], now =
  * The run an id names: a run id, a terminal (the run it belongs to), or a supervisor (the last run it started).
  * Null when it names none.
  */
-export function resolveRun(db: CaoDrizzle, id: string): string | null {
-  if (db.select({ id: journal.id }).from(journal).where(eq(journal.runId, id)).limit(1).get()) return id;
-  if (db.select({ id: terminals.id }).from(terminals).where(eq(terminals.runId, id)).limit(1).get()) return id;
-  const t = db.select({ runId: terminals.runId }).from(terminals).where(eq(terminals.id, id)).get();
-  if (t?.runId) return t.runId;
-  const latest = (where: SQL) =>
-    db
-      .select({ runId: journal.runId })
-      .from(journal)
-      .where(and(where, isNotNull(journal.runId)))
-      .orderBy(desc(journal.id))
-      .limit(1)
-      .get()?.runId ?? null;
-  // a supervisor: the last run it started; else the last run the terminal was seen in (its row gone)
-  return latest(and(eq(journal.callerId, id), inArray(journal.type, ['handoff.started', 'assign.started']))!) ?? latest(eq(journal.terminalId, id));
+export function resolveRun(store: JournalStore, id: string): Promise<string | null> {
+  return store.journal.resolveRun(id);
 }
 
 /** The tree of a run (who started whom, each with its timeline), or null when `id` names no run the journal holds rows of. */
-export function readTrace(db: CaoDrizzle, id: string, now = Date.now()): Trace | null {
-  const runId = resolveRun(db, id);
+export async function readTrace(store: JournalStore, id: string, now = Date.now()): Promise<Trace | null> {
+  const runId = await resolveRun(store, id);
   if (!runId) return null;
-  const rows = db
-    .select()
-    .from(journal)
-    .where(eq(journal.runId, runId))
-    .orderBy(asc(journal.id))
-    .limit(TRACE_MAX_ROWS + 1)
-    .all();
+  const rows = await store.journal.rowsOfRun(runId, { limit: TRACE_MAX_ROWS + 1 });
   if (!rows.length) return null; // its rows are gone (retention): nothing to show
   const truncated = rows.length > TRACE_MAX_ROWS;
   const entries = rows.slice(0, TRACE_MAX_ROWS).map(toEntry);
-  const run = summarise(
-    db,
+  const run = await summarise(
+    store,
     runId,
     entries.filter((e) => LIFECYCLE.includes(e.type)),
     now,
   );
-  const members = membersOf(db, runId, entries);
+  const members = await membersOf(store, runId, entries);
   const nodes = new Map<string, TraceNode>();
   for (const m of members) {
     const mine = entries.filter((e) => e.terminalId === m.terminalId);
@@ -247,19 +210,9 @@ export interface OpenDelegation {
  * The delegations of these terminals that began and never ended in the journal: what a hub that died (or stopped,
  * leaving its workers to the next) was still waiting on. The next hub ends or resumes them (flows/resume.ts).
  */
-export function openDelegations(db: CaoDrizzle, terminalIds: readonly string[]): OpenDelegation[] {
+export async function openDelegations(store: JournalStore, terminalIds: readonly string[]): Promise<OpenDelegation[]> {
   if (!terminalIds.length) return [];
-  const rows = db
-    .select({ type: journal.type, terminalId: journal.terminalId, callerId: journal.callerId, at: journal.at })
-    .from(journal)
-    .where(
-      and(
-        inArray(journal.terminalId, [...terminalIds]),
-        inArray(journal.type, ['handoff.started', 'assign.started', 'handoff.ended', 'assign.ended']),
-      ),
-    )
-    .orderBy(asc(journal.id))
-    .all();
+  const rows = await store.journal.delegationRows(terminalIds);
   const open = new Map<string, OpenDelegation>();
   for (const r of rows) {
     if (!r.terminalId) continue;

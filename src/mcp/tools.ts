@@ -124,7 +124,8 @@ export function createMcpServer(flows: Flows, caller: Caller, tasks: HandoffTask
         'Lists worker agents with id, profile, provider, status, creator, age and pending messages (and the question of any that waits for an answer).',
       inputSchema: { include_ended: z.boolean().optional() },
     },
-    async (args) => run(async () => structured({ agents: flows.listAgents({ includeEnded: args.include_ended }).map((a) => agentWire(a, caller)) })),
+    async (args) =>
+      run(async () => structured({ agents: (await flows.listAgents({ includeEnded: args.include_ended })).map((a) => agentWire(a, caller)) })),
   );
 
   server.registerTool(
@@ -194,7 +195,7 @@ export function createMcpServer(flows: Flows, caller: Caller, tasks: HandoffTask
         'The journal of one run (a tree of delegations: your handoff or assign, what that worker started, and so on): each agent with who started it, how (handoff or assign), how that ended, and its timeline of events (created, ready, status changes with their cause, input kinds and sizes, messages queued/claimed/delivered/failed, questions, ended). Never message or task text. run_or_terminal_id: a run id, a terminal id of the run, or a supervisor name (its last run); default: your own run (a worker), or the last run you started. Only runs you are in.',
       inputSchema: { run_or_terminal_id: z.string().optional() },
     },
-    async (args) => run(async () => structured(snakeCaseKeys(flows.readTrace(caller, args.run_or_terminal_id)) as Record<string, unknown>)),
+    async (args) => run(async () => structured(snakeCaseKeys(await flows.readTrace(caller, args.run_or_terminal_id)) as Record<string, unknown>)),
   );
 
   // An external supervisor has no terminal to type into: tell it when mail arrives.

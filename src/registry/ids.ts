@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { pidAlive } from '../util/process.js';
 
 const WORKER_ID = /^[0-9a-f]{8}$/;
 // Letters, digits and a few separators; must not look like a worker id (they share one id space).
@@ -21,4 +22,10 @@ export function isExternalName(name: string): boolean {
 /** A fresh run id (journal): `run-` and 8 lowercase hex chars. */
 export function newRunId(): string {
   return `run-${randomBytes(4).toString('hex')}`;
+}
+
+/** Hub ids are `<pid>.<random>`: a hub whose process still runs keeps its workers (two hubs may share a database). */
+export function hubStillRunning(hubId: string): boolean {
+  const pid = Number(hubId.split('.')[0]);
+  return Number.isInteger(pid) && pid > 1 && pid !== process.pid && pidAlive(pid);
 }

@@ -24,17 +24,17 @@ const MAX_CHAIN = 64;
  * a worker on its own descendants, a supervisor on its own tree, the operator on everything. An agent is
  * not its own owner (a worker cannot answer its own permission prompt).
  */
-export function owns(registry: TerminalRegistry, caller: Caller, targetId: string): boolean {
+export async function owns(registry: TerminalRegistry, caller: Caller, targetId: string): Promise<boolean> {
   if (caller.kind === 'operator') return true;
-  return creatorChain(registry, targetId).includes(caller.id);
+  return (await creatorChain(registry, targetId)).includes(caller.id);
 }
 
 export type AgentAction = 'answer' | 'type into' | 'stop' | 'read the output of';
 
 /** Throws `forbidden` unless `owns()`; the message says who may. */
-export function assertOwns(registry: TerminalRegistry, caller: Caller, targetId: string, action: AgentAction): void {
-  if (owns(registry, caller, targetId)) return;
-  const creator = registry.getTerminal(targetId)?.creatorId ?? 'unknown';
+export async function assertOwns(registry: TerminalRegistry, caller: Caller, targetId: string, action: AgentAction): Promise<void> {
+  if (await owns(registry, caller, targetId)) return;
+  const creator = (await registry.getTerminal(targetId))?.creatorId ?? 'unknown';
   throw new CaoError(
     'forbidden',
     `you (${caller.id}) may not ${action} agent ${targetId}: an agent can be acted on only by the agent that created it (${creator}) or one above it`,
@@ -42,18 +42,18 @@ export function assertOwns(registry: TerminalRegistry, caller: Caller, targetId:
 }
 
 /** The creators above a terminal, nearest first (its creator, that one's creator, … up to a supervisor). */
-export function creatorChain(registry: TerminalRegistry, id: string): string[] {
+export async function creatorChain(registry: TerminalRegistry, id: string): Promise<string[]> {
   const chain: string[] = [];
-  let cur = registry.getTerminal(id)?.creatorId ?? null;
+  let cur = (await registry.getTerminal(id))?.creatorId ?? null;
   while (cur && chain.length < MAX_CHAIN && !chain.includes(cur)) {
     chain.push(cur);
-    cur = registry.getTerminal(cur)?.creatorId ?? null;
+    cur = (await registry.getTerminal(cur))?.creatorId ?? null;
   }
   return chain;
 }
 
 /** Delegation depth of a caller: 0 for a supervisor, 1 for a worker a supervisor started, and so on. */
-export function depthOf(registry: TerminalRegistry, caller: Caller): number {
+export async function depthOf(registry: TerminalRegistry, caller: Caller): Promise<number> {
   if (caller.kind !== 'worker') return 0;
-  return creatorChain(registry, caller.id).length;
+  return (await creatorChain(registry, caller.id)).length;
 }

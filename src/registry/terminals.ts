@@ -1,8 +1,7 @@
-import { and, asc, eq, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { announce, type Bus } from '../bus/bus.js';
-import type { CaoDb, CaoDrizzle } from '../db/db.js';
-import { terminals, type TerminalKind, type TerminalRow } from '../db/schema.js';
+import type { TerminalKind, TerminalRow } from '../db/schema.js';
 import type { AgentStatus } from '../status/types.js';
+import type { FailedMail, Store } from '../store/types.js';
 import { CaoError } from '../util/errors.js';
 import { isExternalName, isWorkerId, newRunId } from './ids.js';
 
@@ -31,46 +30,48 @@ export interface RecoveryResult {
   failedMessages: number;
 }
 
-/** A drizzle transaction (or the db itself) on the cao database. */
-export type CaoTx = Pick<CaoDrizzle, 'select' | 'update' | 'insert'>;
-
-/**
- * What must happen to a terminal's mail when it ends, inside the same transaction (the inbox attaches itself:
- * see MessageQueue). Returns the number of messages failed and what to announce once the transaction committed.
- */
-export interface MailOfEnded {
-  failInTx(tx: CaoTx, receiverId: string, inFlightToo: boolean, reason: string): { failed: number; announce: () => void };
-}
-
 const NOT_EXTERNAL_NAME = 'must be 1-64 characters of [A-Za-z0-9._:@-] and not look like a worker id';
+
+/** Rows kept for synchronous readers (cached()) at most; beyond, the cache starts over. */
+const CACHE_MAX = 10_000;
 
 /**
  * The terminal registry: one row per worker cao-mcp started and per external supervisor, with its owner
- * (creator), its hub and its last status. Synchronous (better-sqlite3); every change is announced on the bus
- * after it committed.
+ * (creator), its hub and its last status. Over the store (async); every change is announced on the bus after it
+ * committed. The mail of a terminal that ends is failed by the store in the same transaction, and announced here.
  */
 export class TerminalRegistry {
-  readonly cao: CaoDb;
-  readonly db: CaoDrizzle;
-  private readonly q: ReturnType<typeof prepareStatements>;
-  private mail: MailOfEnded | null = null;
+  /** The last rows this registry wrote or read, by id, for readers that cannot wait (telemetry on the bus). */
+  private readonly rows = new Map<string, TerminalRow>();
 
   constructor(
-    cao: CaoDb,
+    readonly store: Store,
     readonly bus?: Bus,
-  ) {
-    this.cao = cao;
-    this.db = cao.db;
-    this.q = prepareStatements(this.db);
+  ) {}
+
+  /**
+   * The row as this registry last wrote or read it (no database read): for consumers of the bus that must answer in
+   * the same tick. A terminal announced by this registry is always there.
+   */
+  cached(id: string): TerminalRow | undefined {
+    return this.rows.get(id);
   }
 
-  /** The inbox, so that a terminal's pending mail is failed in the transaction that ends it. */
-  attachMail(mail: MailOfEnded): void {
-    this.mail = mail;
+  private remember<T extends TerminalRow | undefined | null>(row: T): T {
+    if (row) {
+      if (this.rows.size >= CACHE_MAX && !this.rows.has(row.id)) this.rows.clear();
+      this.rows.set(row.id, row);
+    }
+    return row;
+  }
+
+  private patch(id: string, fields: Partial<TerminalRow>): void {
+    const row = this.rows.get(id);
+    if (row) this.rows.set(id, { ...row, ...fields });
   }
 
   /** Inserts a terminal row. Worker ids must be 8 lowercase hex chars. */
-  registerTerminal(input: RegisterTerminalInput): TerminalRow {
+  async registerTerminal(input: RegisterTerminalInput): Promise<TerminalRow> {
     const kind = input.kind ?? 'worker';
     if (kind === 'worker' ? !isWorkerId(input.id) : !isExternalName(input.id)) {
       throw new CaoError(
@@ -80,25 +81,22 @@ export class TerminalRegistry {
           : `external supervisor name "${input.id}" ${NOT_EXTERNAL_NAME}`,
       );
     }
-    const row = this.db
-      .insert(terminals)
-      .values({
-        id: input.id,
-        kind,
-        provider: input.provider ?? null,
-        profile: input.profile ?? null,
-        creatorId: kind === 'external' ? null : (input.creatorId ?? null),
-        workingDirectory: input.workingDirectory ?? null,
-        pid: input.pid ?? null,
-        hubId: input.hubId ?? null,
-        status: input.status ?? (kind === 'external' ? 'idle' : 'starting'),
-        createdAt: input.createdAt ?? Date.now(),
-        runId: input.runId !== undefined ? input.runId : kind === 'external' ? null : this.runFor(input.creatorId ?? null),
-      })
-      .onConflictDoNothing()
-      .returning()
-      .get();
+    const runId = input.runId !== undefined ? input.runId : kind === 'external' ? null : await this.runFor(input.creatorId ?? null);
+    const row = await this.store.terminals.insert({
+      id: input.id,
+      kind,
+      provider: input.provider ?? null,
+      profile: input.profile ?? null,
+      creatorId: kind === 'external' ? null : (input.creatorId ?? null),
+      workingDirectory: input.workingDirectory ?? null,
+      pid: input.pid ?? null,
+      hubId: input.hubId ?? null,
+      status: input.status ?? (kind === 'external' ? 'idle' : 'starting'),
+      createdAt: input.createdAt ?? Date.now(),
+      runId,
+    });
     if (!row) throw new CaoError('terminal_exists', `a terminal with id "${input.id}" already exists`);
+    this.remember(row);
     announce(this.bus, 'terminal:created', { terminalId: row.id });
     return row;
   }
@@ -107,85 +105,50 @@ export class TerminalRegistry {
    * The row of an external supervisor (an agent cao-mcp did not start), created on first use.
    * Idempotent; an ended external row is opened again (its mail stayed readable meanwhile).
    */
-  ensureExternal(name: string): TerminalRow {
+  async ensureExternal(name: string): Promise<TerminalRow> {
     if (!isExternalName(name)) throw new CaoError('invalid_terminal_id', `external supervisor name "${name}" ${NOT_EXTERNAL_NAME}`);
-    const { row, created } = this.db.transaction(
-      (tx) => {
-        const existing = tx.select().from(terminals).where(eq(terminals.id, name)).get();
-        if (existing && existing.kind !== 'external') {
-          throw new CaoError('name_taken', `"${name}" is a worker terminal id, not an external supervisor`);
-        }
-        if (existing && existing.endedAt === null) return { row: existing, created: false };
-        if (existing) {
-          const reopened = tx
-            .update(terminals)
-            .set({ endedAt: null, status: 'idle', lastError: null })
-            .where(eq(terminals.id, name))
-            .returning()
-            .get()!;
-          return { row: reopened, created: true };
-        }
-        const inserted = tx.insert(terminals).values({ id: name, kind: 'external', status: 'idle', createdAt: Date.now() }).returning().get();
-        return { row: inserted, created: true };
-      },
-      { behavior: 'immediate' },
-    );
+    const { row, created } = await this.store.terminals.ensureExternal(name, Date.now());
+    this.remember(row);
     if (created) announce(this.bus, 'terminal:created', { terminalId: row.id });
     return row;
   }
 
   /** Records a live status (and optionally the last error). Ended rows are left alone. */
-  updateTerminalStatus(id: string, status: AgentStatus, error?: string): boolean {
-    const r = error === undefined ? this.q.setStatus.run({ id, status }) : this.q.setStatusError.run({ id, status, error });
-    return r.changes > 0;
+  async updateTerminalStatus(id: string, status: AgentStatus, error?: string): Promise<boolean> {
+    const ok = await this.store.terminals.setStatus(id, status, error);
+    if (ok) this.patch(id, error === undefined ? { status } : { status, lastError: error });
+    return ok;
   }
 
   /**
-   * Marks a terminal ended. For a worker, its pending mail can never be typed any more: it is failed
+   * Marks a terminal ended. For a worker, its pending mail can never be typed any more: the store fails it
    * in the same transaction. A message being typed right now is left to its delivery loop.
    * Returns the ended row, or null when it did not exist or had already ended.
    */
-  endTerminal(id: string, status: AgentStatus = 'exited', reason?: string): TerminalRow | null {
-    const result = this.db.transaction(
-      (tx) => {
-        const row = tx
-          .update(terminals)
-          .set({ endedAt: Date.now(), status, ...(reason !== undefined ? { lastError: reason } : {}) })
-          .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
-          .returning()
-          .get();
-        if (!row) return null;
-        const mail = row.kind === 'worker' ? this.mail?.failInTx(tx, id, false, endedReason(id, status, reason)) : undefined;
-        return { row, mail };
-      },
-      { behavior: 'immediate' },
-    );
+  async endTerminal(id: string, status: AgentStatus = 'exited', reason?: string): Promise<TerminalRow | null> {
+    const result = await this.store.terminals.end(id, status, Date.now(), reason, endedReason(id, status, reason));
     if (!result) return null;
+    this.remember(result.row);
     announce(this.bus, 'terminal:removed', { terminalId: id });
-    result.mail?.announce();
+    this.announceFailed(result.failed);
     return result.row;
   }
 
   /** A live worker of a hub that died is taken over by this one (re-adoption from the pty host). */
-  adoptTerminal(id: string, hubId: string): boolean {
-    return (
-      this.db
-        .update(terminals)
-        .set({ hubId })
-        .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
-        .run().changes > 0
-    );
+  async adoptTerminal(id: string, hubId: string): Promise<boolean> {
+    const ok = await this.store.terminals.adopt(id, hubId);
+    if (ok) this.patch(id, { hubId });
+    return ok;
   }
 
   /** A warm spare (created by nobody) is taken by a caller: from now on it is that caller's worker. */
-  setCreator(id: string, creatorId: string): boolean {
-    const ok =
-      this.db
-        .update(terminals)
-        .set({ creatorId, runId: this.runFor(creatorId) })
-        .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
-        .run().changes > 0;
-    if (ok) announce(this.bus, 'terminal:created', { terminalId: id });
+  async setCreator(id: string, creatorId: string): Promise<boolean> {
+    const runId = await this.runFor(creatorId);
+    const ok = await this.store.terminals.setCreator(id, creatorId, runId);
+    if (ok) {
+      this.patch(id, { creatorId, runId });
+      announce(this.bus, 'terminal:created', { terminalId: id });
+    }
     return ok;
   }
 
@@ -193,27 +156,21 @@ export class TerminalRegistry {
    * The run a worker created by `creatorId` belongs to: its creator's, when that is a worker in a run (a worker's
    * handoff that leads to an assign that leads to a handoff is one tree); a new one for a supervisor or the operator.
    */
-  private runFor(creatorId: string | null): string | null {
+  private async runFor(creatorId: string | null): Promise<string | null> {
     if (creatorId === null) return null;
-    const creator = this.getTerminal(creatorId);
+    const creator = await this.getTerminal(creatorId);
     return creator?.kind === 'worker' && creator.runId ? creator.runId : newRunId();
   }
 
-  getTerminal(id: string): TerminalRow | undefined {
-    return this.q.terminalById.get({ id });
+  async getTerminal(id: string): Promise<TerminalRow | undefined> {
+    const row = await this.store.terminals.get(id);
+    return this.remember(row);
   }
 
-  listTerminals(opts: { includeEnded?: boolean; kind?: TerminalKind; hubId?: string } = {}): TerminalRow[] {
-    const where: SQL[] = [];
-    if (!opts.includeEnded) where.push(isNull(terminals.endedAt));
-    if (opts.kind) where.push(eq(terminals.kind, opts.kind));
-    if (opts.hubId !== undefined) where.push(eq(terminals.hubId, opts.hubId));
-    return this.db
-      .select()
-      .from(terminals)
-      .where(and(...where))
-      .orderBy(asc(terminals.createdAt), asc(terminals.id))
-      .all();
+  async listTerminals(opts: { includeEnded?: boolean; kind?: TerminalKind; hubId?: string } = {}): Promise<TerminalRow[]> {
+    const rows = await this.store.terminals.list(opts);
+    for (const r of rows) this.remember(r);
+    return rows;
   }
 
   /**
@@ -223,63 +180,26 @@ export class TerminalRegistry {
    * `isHubAlive` lets a hub spare workers of another hub that is still running on the same file;
    * without it every other hub id counts as dead.
    */
-  recoverAfterCrash(currentHubId: string, isHubAlive?: (hubId: string) => boolean): RecoveryResult {
-    const now = Date.now();
-    const { ended, failed, later } = this.db.transaction(
-      (tx) => {
-        const stale = tx
-          .select({ id: terminals.id, pid: terminals.pid, hubId: terminals.hubId })
-          .from(terminals)
-          .where(and(eq(terminals.kind, 'worker'), isNull(terminals.endedAt), or(isNull(terminals.hubId), ne(terminals.hubId, currentHubId))))
-          .all()
-          .filter((t) => !(t.hubId !== null && isHubAlive?.(t.hubId)));
-        let failed = 0;
-        const later: (() => void)[] = [];
-        for (const t of stale) {
-          tx.update(terminals).set({ endedAt: now, status: 'exited', lastError: 'hub restarted' }).where(eq(terminals.id, t.id)).run();
-          const mail = this.mail?.failInTx(tx, t.id, true, `receiver ${t.id} died with the previous hub`);
-          if (mail) {
-            failed += mail.failed;
-            later.push(mail.announce);
-          }
-        }
-        return { ended: stale, failed, later };
-      },
-      { behavior: 'immediate' },
-    );
-    for (const t of ended) announce(this.bus, 'terminal:removed', { terminalId: t.id });
-    for (const f of later) f();
+  async recoverAfterCrash(currentHubId: string, isHubAlive?: (hubId: string) => boolean): Promise<RecoveryResult> {
+    const { ended, failed } = await this.store.terminals.recover(currentHubId, Date.now(), isHubAlive);
+    for (const t of ended) {
+      this.rows.delete(t.id);
+      announce(this.bus, 'terminal:removed', { terminalId: t.id });
+    }
+    this.announceFailed(failed);
     return {
       endedTerminals: ended.map((t) => t.id),
       pids: ended.flatMap((t) => (t.pid === null ? [] : [t.pid])),
-      failedMessages: failed,
+      failedMessages: failed.length,
     };
+  }
+
+  private announceFailed(failed: FailedMail[]): void {
+    for (const f of failed)
+      announce(this.bus, 'message:state', { messageId: f.messageId, receiverId: f.receiverId, state: 'failed', error: f.error });
   }
 }
 
 function endedReason(id: string, status: AgentStatus, reason?: string): string {
   return `receiver ${id} ended (${status})${reason ? `: ${reason}` : ''}`;
-}
-
-const p = sql.placeholder;
-
-function prepareStatements(db: CaoDrizzle) {
-  return {
-    terminalById: db
-      .select()
-      .from(terminals)
-      .where(eq(terminals.id, p('id')))
-      .prepare(),
-    // status changes come with every turn of every agent
-    setStatus: db
-      .update(terminals)
-      .set({ status: sql`${p('status')}` })
-      .where(and(eq(terminals.id, p('id')), isNull(terminals.endedAt)))
-      .prepare(),
-    setStatusError: db
-      .update(terminals)
-      .set({ status: sql`${p('status')}`, lastError: sql`${p('error')}` })
-      .where(and(eq(terminals.id, p('id')), isNull(terminals.endedAt)))
-      .prepare(),
-  };
 }

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { desc, eq, inArray } from 'drizzle-orm';
-import type { CaoDrizzle } from '../db/db.js';
-import { worktrees, type WorktreeRow, type WorktreeState } from '../db/schema.js';
+import type { WorktreeRow, WorktreeState } from '../db/schema.js';
+import type { Store, WorktreeRows } from '../store/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { caoHome } from '../util/paths.js';
 import { createWorktree, type CreatedWorktree, type WorktreeWish } from './create.js';
@@ -26,46 +25,53 @@ export class Worktrees {
   /** Settlements in progress, by terminal (a worker that ends twice is settled once; shutdown waits for them). */
   private readonly settling = new Map<string, Promise<WorktreeRow | undefined>>();
 
-  constructor(private readonly db: CaoDrizzle) {}
+  private readonly rows: WorktreeRows;
+
+  constructor(store: Pick<Store, 'worktrees'>) {
+    this.rows = store.worktrees;
+  }
 
   async create(terminalId: string, callerDir: string, defaultBranch: string, wish: WorktreeWish): Promise<CreatedWorktree> {
     const w = await createWorktree(callerDir, terminalId, defaultBranch, wish, worktreesRoot());
-    this.db
-      .insert(worktrees)
-      .values({ terminalId, repoRoot: w.repoRoot, path: w.path, branch: w.branch, baseCommit: w.baseCommit, createdAt: Date.now() })
-      .run();
+    await this.rows.insert({ terminalId, repoRoot: w.repoRoot, path: w.path, branch: w.branch, baseCommit: w.baseCommit, createdAt: Date.now() });
     return w;
   }
 
-  get(terminalId: string): WorktreeRow | undefined {
-    return this.db.select().from(worktrees).where(eq(worktrees.terminalId, terminalId)).get();
+  get(terminalId: string): Promise<WorktreeRow | undefined> {
+    return this.rows.get(terminalId);
   }
 
   /** Rows by state (newest first); kept ones whose folder is gone are marked removed first. */
-  list(states: WorktreeState[] = ['active', 'kept']): WorktreeRow[] {
-    const rows = this.db.select().from(worktrees).where(inArray(worktrees.state, states)).orderBy(desc(worktrees.createdAt)).all();
-    return rows.filter((r) => {
-      if (r.state !== 'kept' || existsSync(r.path)) return true;
-      this.setState(r.terminalId, 'removed');
-      return states.includes('removed');
-    });
+  async list(states: WorktreeState[] = ['active', 'kept']): Promise<WorktreeRow[]> {
+    const rows = await this.rows.list(states);
+    const out: WorktreeRow[] = [];
+    for (const r of rows) {
+      if (r.state !== 'kept' || existsSync(r.path)) out.push(r);
+      else {
+        await this.setState(r.terminalId, 'removed');
+        if (states.includes('removed')) out.push(r);
+      }
+    }
+    return out;
   }
 
   /** The worker of `terminalId` ended: records what it changed, then removes the worktree if that is nothing. */
   settle(terminalId: string): Promise<WorktreeRow | undefined> {
-    const row = this.get(terminalId);
-    if (!row || row.state !== 'active') return Promise.resolve(row);
     let p = this.settling.get(terminalId);
     if (!p) {
-      p = this.settleNow(row).finally(() => this.settling.delete(terminalId));
+      // registered before the read: a second settle of the same worker while the first reads joins it
+      p = this.rows
+        .get(terminalId)
+        .then((row) => (!row || row.state !== 'active' ? row : this.settleNow(row)))
+        .finally(() => this.settling.delete(terminalId));
       this.settling.set(terminalId, p);
     }
     return p;
   }
 
   /** Settles every active worktree whose worker is not among `live` (a hub that died left them). */
-  async settleOrphans(live: (terminalId: string) => boolean): Promise<void> {
-    for (const r of this.list(['active'])) if (!live(r.terminalId)) await this.settle(r.terminalId);
+  async settleOrphans(live: (terminalId: string) => boolean | Promise<boolean>): Promise<void> {
+    for (const r of await this.list(['active'])) if (!(await live(r.terminalId))) await this.settle(r.terminalId);
   }
 
   /** Waits for the settlements in progress. */
@@ -80,7 +86,7 @@ export class Worktrees {
     } catch (e) {
       // It cannot be read: keep it, the user decides.
       logger('worktrees').warn({ terminalId: row.terminalId, path: row.path, error: messageOf(e) }, 'could not take the diff of a worktree; kept');
-      this.db.update(worktrees).set({ state: 'kept', endedAt: Date.now() }).where(eq(worktrees.terminalId, row.terminalId)).run();
+      await this.rows.update(row.terminalId, { state: 'kept', endedAt: Date.now() });
       return this.get(row.terminalId);
     }
     let changed = d !== null && (d.commits > 0 || d.uncommittedFiles > 0);
@@ -92,11 +98,7 @@ export class Worktrees {
         changed = true;
       }
     }
-    this.db
-      .update(worktrees)
-      .set({ state: changed ? 'kept' : 'removed', endedAt: Date.now(), ...(d ?? {}) })
-      .where(eq(worktrees.terminalId, row.terminalId))
-      .run();
+    await this.rows.update(row.terminalId, { state: changed ? 'kept' : 'removed', endedAt: Date.now(), ...(d ?? {}) });
     return this.get(row.terminalId);
   }
 
@@ -105,7 +107,7 @@ export class Worktrees {
    * the commits). Uncommitted changes are refused unless `force`.
    */
   async remove(ref: string, force = false): Promise<WorktreeRow> {
-    const row = this.list(['active', 'kept']).find((r) => r.terminalId === ref || r.branch === ref || r.path === ref);
+    const row = (await this.list(['active', 'kept'])).find((r) => r.terminalId === ref || r.branch === ref || r.path === ref);
     if (!row) throw new CaoError('not_found', `no kept worktree "${ref}" (give its terminal id, branch or path; cao-mcp worktrees lists them)`);
     if (row.state === 'active')
       throw new CaoError('bad_request', `worktree ${row.path} is in use by worker ${row.terminalId}; stop the worker first`);
@@ -116,12 +118,12 @@ export class Worktrees {
         `worktree ${row.path} has ${d.uncommittedFiles} uncommitted file${d.uncommittedFiles > 1 ? 's' : ''}; commit them on branch ${row.branch} first, or remove it with --force to lose them`,
       );
     await removeCheckout(row, d !== null && d.commits === 0 && d.uncommittedFiles === 0);
-    this.setState(row.terminalId, 'removed');
-    return this.get(row.terminalId)!;
+    await this.setState(row.terminalId, 'removed');
+    return (await this.get(row.terminalId))!;
   }
 
-  private setState(terminalId: string, state: WorktreeState): void {
-    this.db.update(worktrees).set({ state }).where(eq(worktrees.terminalId, terminalId)).run();
+  private setState(terminalId: string, state: WorktreeState): Promise<void> {
+    return this.rows.update(terminalId, { state });
   }
 }
 

@@ -136,10 +136,11 @@ export class HubHttpServer {
     // Without a session id only an initialize POST is taken; anything else is refused before anything is built.
     if (req.method !== 'POST' || !isInitializeRequest(body))
       return rpcError(res, 400, -32000, 'no MCP session: start one with an initialize POST (then send its mcp-session-id header)');
+    // read before the count of sessions: from the count to the new session nothing is awaited
+    if (caller.kind === 'external') await this.flows.registerSupervisor(caller.id);
     if (this.sessions.size >= this.limits.maxSessions) this.closeIdleSessions();
     if (this.sessions.size >= this.limits.maxSessions)
       return rpcError(res, 503, -32000, `too many open MCP sessions (${this.limits.maxSessions}, CAO_MAX_SESSIONS); close one or try again later`);
-    if (caller.kind === 'external') this.flows.registerSupervisor(caller.id);
     const { server, dispose, callInline, requestLost } = createMcpServer(this.flows, caller);
     const session: Session = {
       transport: null as unknown as StreamableHTTPServerTransport,
