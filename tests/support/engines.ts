@@ -1,6 +1,11 @@
-// The store engines the contract suite (tests/store-contract.test.ts) runs against, one factory each. PostgreSQL for
-// now: a real server started on first use, a fresh database per open(). SQLite joins this list when its engine lands.
+// The store engines the contract suite (tests/store-contract.test.ts) runs against, one factory each: SQLite (a fresh
+// file per open(); openAgain opens the same file again, as a second hub on one machine does) and PostgreSQL (a real
+// server started on first use, a fresh database per open()).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openPgStore } from '../../src/store/pg/index.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { Store } from '../../src/store/types.js';
 import { startPostgres, type PgServer } from './postgres.js';
 
@@ -42,4 +47,32 @@ function postgresEngine(): EngineFactory {
   };
 }
 
-export const ENGINES: EngineFactory[] = [postgresEngine()];
+function sqliteEngine(): EngineFactory {
+  const files = new Map<Store, string>();
+  const dirs: string[] = [];
+  const track = (store: Store, file: string) => {
+    files.set(store, file);
+    return store;
+  };
+  return {
+    name: 'sqlite',
+    open() {
+      const dir = mkdtempSync(join(tmpdir(), 'cao-contract-'));
+      dirs.push(dir);
+      const file = join(dir, 'cao.db');
+      return Promise.resolve(track(openSqliteStore(file), file));
+    },
+    openAgain(store) {
+      const file = files.get(store);
+      if (!file) throw new Error('openAgain: not a store of this factory');
+      return Promise.resolve(track(openSqliteStore(file), file));
+    },
+    async cleanup() {
+      for (const s of files.keys()) await s.close().catch(() => undefined);
+      files.clear();
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
+export const ENGINES: EngineFactory[] = [sqliteEngine(), postgresEngine()];

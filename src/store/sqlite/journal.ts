@@ -19,6 +19,9 @@ function prepare(db: CaoDrizzle) {
 }
 
 /** The run journal on SQLite. */
+/** Rows per INSERT statement. */
+const INSERT_CHUNK = 2000;
+
 export class SqliteJournal implements JournalRows {
   private readonly db: CaoDrizzle;
   private readonly q: ReturnType<typeof prepare>;
@@ -32,7 +35,11 @@ export class SqliteJournal implements JournalRows {
     if (!rows.length) return;
     this.db.transaction(
       (tx) => {
-        tx.insert(journal).values(rows).run();
+        // one statement per chunk: SQLite takes at most 32,766 bound variables in one (7 a row)
+        for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+          tx.insert(journal)
+            .values(rows.slice(i, i + INSERT_CHUNK))
+            .run();
         // a warm spare's start-up, journalled before anyone took it, joins the run of the caller that took it
         for (const r of rows)
           if (r.type === 'terminal.taken' && r.runId && r.terminalId)
