@@ -28,7 +28,7 @@ const worker = (id: string) => ({ id, kind: 'worker' as const, status: 'idle' as
 
 describe('the SQLite store', () => {
   it('openStore opens the SQLite file; close is idempotent and every call after it rejects', async () => {
-    const s = openStore({ dbFile: path.join(dir, 'other.db') });
+    const s = await openStore({ dbFile: path.join(dir, 'other.db'), env: {} });
     expect(s.engine).toBe('sqlite');
     expect(s.where).toBe(path.join(dir, 'other.db'));
     expect(s.isOpen()).toBe(true);

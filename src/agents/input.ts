@@ -49,6 +49,7 @@ export async function submitInput(
 
   for (let attempt = 1; attempt <= tries; attempt++) {
     const before = visibleKey(t);
+    t.assertMayType();
     t.monitor.noteSubmitting(turn);
     t.write(t.provider.input.submitKey, 'keys', opts.tag && `${opts.tag}:enter`);
     // Submitted = the screen moved on and (where the provider can tell) the input box is empty again.
@@ -62,6 +63,7 @@ export async function submitInput(
 /** Writes keys one by one, with a short pause between them (menus need each key to land). */
 export async function sendKeys(t: Terminal, keys: string[], gapMs = 80): Promise<void> {
   for (const k of keys) {
+    t.assertMayType();
     t.write(k, 'keys');
     await sleep(gapMs);
   }

@@ -27,6 +27,12 @@ export interface TerminalInit {
   clock?: Clock;
   /** Makes its pty (default: a local `PtyProcess`; the pty host's `RemotePty` keeps it alive across hub restarts). */
   ptyFactory?: PtyFactory;
+  /**
+   * Why this hub may not type into its workers now, or null when it may (many hosts: its lease on the shared database
+   * is not certainly held, so what it typed could not be recorded). Checked before every input a turn, an answer or a
+   * person types.
+   */
+  typingGate?: () => string | null;
 }
 
 const localPty: PtyFactory = (opts, onData) => new PtyProcess(opts, onData);
@@ -54,8 +60,11 @@ export class Terminal implements TurnHost {
   /** The clock its monitor, its startup and the turns submitted to it run on. */
   readonly clock: Clock;
 
+  private readonly typingGate: (() => string | null) | undefined;
+
   constructor(init: TerminalInit) {
     this.id = init.id;
+    this.typingGate = init.typingGate;
     this.bus = init.bus;
     this.clock = init.clock ?? realClock;
     this.provider = init.provider;
@@ -115,8 +124,16 @@ export class Terminal implements TurnHost {
   /** When a person last typed into this terminal (0 = never). */
   lastUserInputAt = 0;
 
+  /** Refuses (CaoError lease_lost) when this hub may not type now: see TerminalInit.typingGate. */
+  assertMayType(): void {
+    const why = this.typingGate?.();
+    if (why) throw new CaoError('lease_lost', `terminal ${this.id}: nothing is typed while ${why}`);
+  }
+
   /** `tag`: a label the pty host records with these bytes (how a restarted hub learns what a message's typing reached). */
   write(data: string, kind: 'paste' | 'keys' | 'user', tag?: string): void {
+    // a turn's paste and a person's keys are gated here; a turn's Enter and an answer's keys by their callers (input.ts)
+    if (kind !== 'keys') this.assertMayType();
     if (kind === 'user') this.lastUserInputAt = Date.now();
     this.pty.write(data, tag);
     this.bus.emit('input', { terminalId: this.id, bytes: Buffer.byteLength(data), kind });

@@ -54,6 +54,8 @@ export type BusEvents = {
   'mcp:tools-listed': { terminalId: string };
   /** Inbox: a message was stored, or changed state. */
   'message:queued': { messageId: number; senderId: string; receiverId: string };
+  /** Another hub stored mail for this receiver (many hosts: a NOTIFY from the shared database). */
+  'mail:arrived': { receiverId: string };
   /** `requeued`, with state `pending`: back in the queue after a failed attempt (`retry`) or a hub's death before any of it was typed (`adoption`). */
   'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string; requeued?: 'retry' | 'adoption' };
   /** The flows: a handoff / an assign started its worker, and how it ended. */

@@ -63,7 +63,7 @@ async function startOnKnownPort(): Promise<Hub> {
   }
   // Probed first: a hub that fails to listen after it adopted the workers would end them as it stops.
   if (port && !(await portFree(port))) port = 0;
-  const hub = await new Hub({ mode: 'daemon', port, durable: true }).start();
+  const hub = await (await Hub.open({ mode: 'daemon', port, durable: true })).start();
   writeFileSync(file, `${hub.http.port}\n`, { mode: 0o600 });
   return hub;
 }

@@ -39,7 +39,7 @@ export async function runLaunch(argv: string[]): Promise<void> {
   const say = (s: string) => stderr.write(`cao-mcp: ${s}\n`);
 
   say('starting hub…');
-  const hub = new Hub({ mode: 'launch' });
+  const hub = await Hub.open({ mode: 'launch' });
   await hub.start(); // prints the dashboard link
   let t: Terminal;
   try {

@@ -25,7 +25,7 @@ export async function runRuns(argv: string[]): Promise<void> {
   if (positionals.length) throw new Error(`cao-mcp runs takes no argument\n\n${RUNS_HELP}`);
   const limit = values.limit === undefined ? 20 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive whole number (got "${values.limit}")`);
-  const store = openStore();
+  const store = await openStore();
   try {
     const runs = await listRuns(store, { limit });
     if (values.json) return void process.stdout.write(`${JSON.stringify({ runs: snakeCaseKeys(runs) }, null, 2)}\n`);

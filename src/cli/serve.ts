@@ -33,17 +33,32 @@ export function serveToken(file = join(caoHome(), 'serve-token')): string {
 export async function runServe(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string', default: process.env.CAO_PORT ?? '9889' }, host: { type: 'string', default: '127.0.0.1' } },
+    options: {
+      port: { type: 'string', default: process.env.CAO_PORT ?? '9889' },
+      host: { type: 'string', default: '127.0.0.1' },
+      // many machines (CAO_DATABASE_URL): this one's name, how many workers it takes, its labels
+      'host-name': { type: 'string' },
+      capacity: { type: 'string' },
+      labels: { type: 'string' },
+    },
     strict: true,
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0–65535 (got "${values.port}")`);
   if (!['127.0.0.1', 'localhost', '::1'].includes(values.host!))
     throw new Error(`--host must be a loopback address (127.0.0.1, localhost or ::1); cao-mcp never listens on a network`);
-  const hub = await new Hub({ mode: 'serve', port, host: values.host, clientToken: serveToken() }).start();
+  const hub = await (
+    await Hub.open({
+      mode: 'serve',
+      port,
+      host: values.host,
+      clientToken: serveToken(),
+      hostFlags: { name: values['host-name'], capacity: values.capacity, labels: values.labels },
+    })
+  ).start();
   process.stderr.write(
     [
-      `cao-mcp hub listening on ${hub.url} (pid ${process.pid})`,
+      `cao-mcp hub listening on ${hub.url} (pid ${process.pid})${hub.hostName ? `, host ${hub.hostName} of the shared database` : ''}`,
       `MCP endpoint: ${hub.url}/mcp   token: ${hub.clientToken}`,
       `Register with Claude Code:`,
       `  claude mcp add --transport http cao ${hub.url}/mcp --header "Authorization: Bearer ${hub.clientToken}"`,

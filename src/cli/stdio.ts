@@ -11,7 +11,7 @@ import { flushLog, logger } from '../util/log.js';
  */
 export async function runStdioHub(): Promise<void> {
   if (process.env.CAO_DURABLE !== '0') return runStdioFront();
-  const hub = await new Hub({ mode: 'stdio' }).start();
+  const hub = await (await Hub.open({ mode: 'stdio' })).start();
   const name = process.env.CAO_SUPERVISOR_ID || 'supervisor';
   await hub.flows.registerSupervisor(name);
   await serveStdio(hub.flows, { id: name, kind: 'external' }, async (why) => {

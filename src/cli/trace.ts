@@ -26,7 +26,7 @@ export async function runTrace(argv: string[]): Promise<void> {
   if (values.help) return void process.stdout.write(`${TRACE_HELP}\n`);
   const [id, ...extra] = positionals;
   if (!id || extra.length) throw new Error(`cao-mcp trace takes one run id, terminal id or supervisor name\n\n${TRACE_HELP}`);
-  const store = openStore();
+  const store = await openStore();
   try {
     const trace = await readTrace(store, id);
     if (!trace) throw new Error(`no run in the journal is named by "${id}" (a run id, a terminal id, or a supervisor that started one)`);

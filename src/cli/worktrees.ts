@@ -28,7 +28,7 @@ export async function runWorktrees(argv: string[]): Promise<void> {
     strict: true,
   });
   if (values.help) return void process.stdout.write(`${WORKTREES_HELP}\n`);
-  const store = openStore();
+  const store = await openStore();
   try {
     const trees = new Worktrees(store);
     const [sub, ref, ...extra] = positionals;

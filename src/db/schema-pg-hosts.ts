@@ -35,6 +35,11 @@ export const hosts = pgTable(
     leaseUntil: ms('lease_until').notNull(),
     /** Why it is stopped or dead (its hub stopped; its lease expired at …). */
     reason: text('reason'),
+    /**
+     * Once dead, how long the others hold its workers (their mail pending) for its hub to come back and adopt them
+     * before they end them: its own setting (CAO_HOST_GRACE_MS), since it knows how it goes away (a laptop that sleeps).
+     */
+    graceMs: integer('grace_ms').notNull().default(30_000),
   },
   (t) => [check('hosts_state_check', sql`${t.state} in ('live', 'stopped', 'dead')`), check('hosts_capacity_check', sql`${t.capacity} >= 0`)],
 );

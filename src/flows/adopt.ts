@@ -6,7 +6,6 @@ import { PROVIDER_IDS, type ProviderId } from '../providers/types.js';
 import type { PtyHostClient } from '../ptyhost/client.js';
 import type { HostTerminalInfo } from '../ptyhost/protocol.js';
 import { RemotePty } from '../ptyhost/remote-pty.js';
-import { hubStillRunning } from '../registry/ids.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
 import { messageOf } from '../util/errors.js';
 import { groupAlive, killGroup } from '../util/process.js';
@@ -45,7 +44,7 @@ export async function adoptWorkers(d: AdoptDeps): Promise<AdoptResult> {
   const claimed = new Set<string>();
   const live: { row: TerminalRow; info: HostTerminalInfo; token: string }[] = [];
   for (const row of await d.registry.listTerminals({ kind: 'worker' })) {
-    if (row.hubId === d.pool.hubId || (row.hubId !== null && hubStillRunning(row.hubId))) continue; // ours already, or a live hub's
+    if (row.hubId === d.pool.hubId || !d.pool.isPreviousHub(row.hubId)) continue; // ours already, or a live hub's (or another host's)
     const info = inHost.get(row.id);
     claimed.add(row.id);
     const token = (info?.meta as Partial<WorkerMeta> | null)?.token;
@@ -106,6 +105,7 @@ async function attach(d: AdoptDeps, row: TerminalRow, info: HostTerminalInfo, to
     workingDirectory: cwd,
     launch: { command: '', args: [], env: {}, cwd },
     logMaxBytes: d.pool.limits.logMaxBytes,
+    typingGate: d.pool.typingGate,
     ptyFactory: (_opts, onData) =>
       RemotePty.attach(d.host, row.id, onData, {
         onImage: (img) => {

@@ -5,6 +5,8 @@ import type { ListMessagesOptions, MessageQueue } from '../inbox/messages.js';
 import type { Journal } from '../journal/journal.js';
 import { agentsOf, listRuns, readTrace, type RunSummary, type Trace } from '../journal/queries.js';
 import type { TerminalRegistry } from '../registry/terminals.js';
+import type { Cluster, RemoteKind } from '../hosts/cluster.js';
+import { loadProfile } from '../profiles/profile.js';
 import { CaoError } from '../util/errors.js';
 import { assign, reportFailedTasks } from './assign.js';
 import { startReaper } from './reaper.js';
@@ -29,6 +31,8 @@ import type {
   SendRequest,
   SendResult,
   StopResult,
+  HostView,
+  WorkerRequest,
 } from './types.js';
 import type { WorkerPool } from './workers.js';
 
@@ -43,7 +47,15 @@ export interface FlowsDeps {
   /** The run journal: flushed before a trace is read, so that it shows what just happened. */
   journal?: Journal;
   progressEveryMs?: number;
+  /** Many hosts: the host a hub id runs on (what listings show); set with the cluster. */
+  hostOf?: (hubId: string | null) => string | null;
 }
+
+const noHosts = () =>
+  new CaoError(
+    'bad_request',
+    'host is for many machines: this hub runs on one (its store is the SQLite file; set CAO_DATABASE_URL=postgres://… on every host)',
+  );
 
 /**
  * A change the dashboard's live feed shows: an agent's row or a message changed, or a run did (one of its agents
@@ -58,6 +70,8 @@ export type Change = { agent: string } | { message: number; receiver: string } |
 export class Flows {
   private readonly stopReaper: () => void;
 
+  private cluster: Cluster | null = null;
+
   constructor(private readonly d: FlowsDeps) {
     reportFailedTasks(d);
     this.stopReaper = startReaper(d, d.pool.limits.workerIdleMs);
@@ -68,17 +82,135 @@ export class Flows {
     this.stopReaper();
   }
 
-  /** `signal`: a cancellation (the worker is stopped); `detach`: the caller went away (the worker is left running). */
-  handoff(
+  /** Many hosts: placement, and calls about another host's workers carried out by their hub (hub.ts sets it). */
+  useCluster(c: Cluster): void {
+    this.cluster = c;
+    this.d.hostOf = (hubId) => c.node.knownHostOf(hubId);
+  }
+
+  /**
+   * `signal`: a cancellation (the worker is stopped); `detach`: the caller went away (the worker is left running).
+   * Many hosts: on the host asked for (`host`), or the one placement picks; another host's handoff is carried out by
+   * its hub, and answers as it would here (its progress is not relayed).
+   */
+  async handoff(
     caller: Caller,
     req: HandoffRequest,
     opts: { progress?: ProgressFn; signal?: AbortSignal; detach?: AbortSignal } = {},
   ): Promise<HandoffResult> {
-    return handoff(this.d.pool, caller, req, { ...opts, progressEveryMs: this.d.progressEveryMs });
+    const c = this.cluster;
+    if (!c) {
+      if (req.host !== undefined) throw noHosts();
+      return handoff(this.d.pool, caller, req, { ...opts, progressEveryMs: this.d.progressEveryMs });
+    }
+    const slot = await c.place(req.host, this.labelsFor(caller, req));
+    if (!slot.local) {
+      const waitMs = (req.timeoutSec ?? 600) * 1000 + 60_000;
+      return c.on<HandoffResult>(slot.host, 'handoff', caller, { ...req, host: slot.host, slotHeld: true }, waitMs);
+    }
+    return this.handoffHere(caller, req, opts);
   }
 
-  assign(caller: Caller, req: AssignRequest): Promise<AssignResult> {
-    return assign(this.d, caller, req);
+  /** A handoff on this host, its placement slot given back once its worker started (or failed to). */
+  private async handoffHere(caller: Caller, req: HandoffRequest, opts: { progress?: ProgressFn; signal?: AbortSignal; detach?: AbortSignal } = {}) {
+    const c = this.cluster!;
+    let held = true;
+    const release = (started: boolean) => {
+      if (!held) return;
+      held = false;
+      void c.release(c.host, started).catch(() => undefined);
+    };
+    const progress: ProgressFn = (p) => {
+      release(true); // the first progress comes once its worker runs
+      opts.progress?.(p);
+    };
+    try {
+      const r = await handoff(this.d.pool, caller, req, { ...opts, progress, progressEveryMs: this.d.progressEveryMs });
+      return { ...r, host: c.host };
+    } finally {
+      release(false);
+    }
+  }
+
+  async assign(caller: Caller, req: AssignRequest): Promise<AssignResult> {
+    const c = this.cluster;
+    if (!c) {
+      if (req.host !== undefined) throw noHosts();
+      return assign(this.d, caller, req);
+    }
+    const slot = await c.place(req.host, this.labelsFor(caller, req));
+    if (!slot.local) return c.on<AssignResult>(slot.host, 'assign', caller, { ...req, host: slot.host, slotHeld: true }, 120_000);
+    return this.assignHere(caller, req);
+  }
+
+  private async assignHere(caller: Caller, req: AssignRequest): Promise<AssignResult> {
+    const c = this.cluster!;
+    let started = false;
+    try {
+      const r = await assign(this.d, caller, req);
+      started = true;
+      return { ...r, host: c.host };
+    } finally {
+      await c.release(c.host, started).catch(() => undefined);
+    }
+  }
+
+  /** The labels the profile prefers hosts by (`host_labels`), when this host knows the profile. */
+  private labelsFor(caller: Caller, req: WorkerRequest): string[] | undefined {
+    try {
+      return loadProfile(req.agentProfile, this.d.pool.workingDirectoryOf(caller, req.workingDirectory)).hostLabels;
+    } catch {
+      return undefined; // not here: the host it runs on reads it (and refuses it if it has none)
+    }
+  }
+
+  /** The local call, or, for a worker another host's hub owns, the same call carried out there. */
+  private async routed<T>(
+    terminalId: string,
+    caller: Caller,
+    kind: RemoteKind,
+    args: Record<string, unknown>,
+    local: () => Promise<T>,
+    timeoutMs?: number,
+  ): Promise<T> {
+    try {
+      return await local();
+    } catch (e) {
+      if (!(e instanceof CaoError && e.code === 'not_here') || !this.cluster) throw e;
+      return this.cluster.about<T>(terminalId, kind, caller, args, timeoutMs);
+    }
+  }
+
+  /** What another host asks of this one (its call about one of this hub's workers, or a worker placed here). */
+  async run(kind: RemoteKind, caller: Caller, args: Record<string, unknown>): Promise<unknown> {
+    switch (kind) {
+      case 'handoff':
+        return this.handoffHere(caller, args as unknown as HandoffRequest);
+      case 'assign':
+        return this.assignHere(caller, args as unknown as AssignRequest);
+      case 'read_output':
+        return inspect.readOutput(this.d, caller, args as unknown as OutputRequest);
+      case 'answer_question':
+        return inspect.answerQuestion(this.d, caller, String(args.terminalId), String(args.answer));
+      case 'stop_agent':
+        return inspect.stopAgent(this.d, caller, String(args.terminalId));
+    }
+  }
+
+  /** Every host sharing the database (many hosts), or null on one machine. */
+  async hosts(): Promise<HostView[] | null> {
+    if (!this.cluster) return null;
+    return (await this.cluster.node.list()).map((h) => ({
+      name: h.name,
+      state: h.state === 'live' && h.leaseLeftMs < 0 ? 'unanswered' : h.state,
+      capacity: h.capacity,
+      workers: h.workers,
+      reserved: h.reserved,
+      labels: h.labels,
+      heartbeatAt: h.heartbeatAt,
+      reason: h.reason,
+      self: h.name === this.cluster!.host,
+    }));
   }
 
   sendMessage(caller: Caller, req: SendRequest): Promise<SendResult> {
@@ -95,15 +227,18 @@ export class Flows {
   }
 
   readOutput(caller: Caller, req: OutputRequest, signal?: AbortSignal): Promise<OutputResult> {
-    return inspect.readOutput(this.d, caller, req, signal);
+    const waitMs = (req.waitSeconds ?? 0) * 1000 + 30_000;
+    return this.routed(req.terminalId, caller, 'read_output', { ...req }, () => inspect.readOutput(this.d, caller, req, signal), waitMs);
   }
 
   answerQuestion(caller: Caller, terminalId: string, answer: string): Promise<AnswerResult> {
-    return inspect.answerQuestion(this.d, caller, terminalId, answer);
+    return this.routed(terminalId, caller, 'answer_question', { terminalId, answer }, () =>
+      inspect.answerQuestion(this.d, caller, terminalId, answer),
+    );
   }
 
   stopAgent(caller: Caller, terminalId: string): Promise<StopResult> {
-    return inspect.stopAgent(this.d, caller, terminalId);
+    return this.routed(terminalId, caller, 'stop_agent', { terminalId }, () => inspect.stopAgent(this.d, caller, terminalId));
   }
 
   listProfiles(caller: Caller, workingDirectory?: string): ProfileSummary[] {
@@ -203,12 +338,20 @@ export class Flows {
   }
 
   /** Calls `fn` when a message is queued for `receiverId` (an external supervisor's MCP session tells its client). */
-  onMailFor(receiverId: string, fn: (m: { messageId: number; senderId: string }) => void): () => void {
+  onMailFor(receiverId: string, fn: (m: { messageId: number | null; senderId: string | null }) => void): () => void {
     const on = (e: BusEvents['message:queued']) => {
       if (e.receiverId === receiverId) fn({ messageId: e.messageId, senderId: e.senderId });
     };
+    // mail another hub stored (many hosts): its id and sender are in the inbox, not in the wake-up
+    const arrived = (e: BusEvents['mail:arrived']) => {
+      if (e.receiverId === receiverId) fn({ messageId: null, senderId: null });
+    };
     this.d.bus.on('message:queued', on);
-    return () => this.d.bus.off('message:queued', on);
+    this.d.bus.on('mail:arrived', arrived);
+    return () => {
+      this.d.bus.off('message:queued', on);
+      this.d.bus.off('mail:arrived', arrived);
+    };
   }
 
   /** A worker's CLI asked for the tool list: its MCP tools are about to be usable (some CLIs wait for this). */

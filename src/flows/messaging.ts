@@ -1,4 +1,4 @@
-import type { Bus, BusEvents } from '../bus/bus.js';
+import type { Bus } from '../bus/bus.js';
 import { submitTurn, type Turn } from '../agents/turn.js';
 import type { MessageRow } from '../db/schema.js';
 import type { MessageQueue } from '../inbox/messages.js';
@@ -47,13 +47,16 @@ export async function readInbox(d: MessagingDeps, caller: Caller, req: InboxRequ
     function done() {
       clearTimeout(timer);
       d.bus.off('message:queued', onQueued);
+      d.bus.off('mail:arrived', onQueued);
       signal?.removeEventListener('abort', done);
       resolveWait();
     }
-    const onQueued = (e: BusEvents['message:queued']) => {
+    // stored here, or by another hub on the same PostgreSQL (a wake-up from the database)
+    const onQueued = (e: { receiverId: string }) => {
       if (e.receiverId === caller.id) done();
     };
     d.bus.on('message:queued', onQueued);
+    d.bus.on('mail:arrived', onQueued);
     signal?.addEventListener('abort', done, { once: true });
   });
   return (await d.inbox.takeForExternal(caller.id, limit)).map(inboxMessage);

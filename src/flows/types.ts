@@ -15,6 +15,8 @@ export interface WorkerRequest {
   worktree?: boolean | string;
   /** The commit the worktree starts from (default the caller's HEAD, refused when its checkout has uncommitted changes). */
   worktreeBase?: string;
+  /** Many hosts: the host to run it on (default: placement picks a live host with room, the profile's labels first). */
+  host?: string;
 }
 
 /** A worker's git worktree, and once the worker has ended, what it changed there against its base. */
@@ -65,6 +67,8 @@ export interface HandoffResult {
   warm: boolean;
   timings: HandoffTimings;
   worktree: WorktreeInfo | null;
+  /** Many hosts: the host it ran on. */
+  host?: string;
 }
 
 export interface AssignRequest extends WorkerRequest {
@@ -77,6 +81,23 @@ export interface AssignResult {
   profile: string;
   warm: boolean;
   worktree: WorktreeInfo | null;
+  /** Many hosts: the host it runs on. */
+  host?: string;
+}
+
+/** A host sharing the database (many hosts): list_hosts, `cao-mcp ls`, the dashboard. */
+export interface HostView {
+  name: string;
+  /** `unanswered`: live by its row, but its lease ran out and nobody has declared it dead yet. */
+  state: 'live' | 'stopped' | 'dead' | 'unanswered';
+  capacity: number;
+  workers: number;
+  reserved: number;
+  labels: string[];
+  heartbeatAt: number;
+  reason: string | null;
+  /** The host of the hub answering. */
+  self: boolean;
 }
 
 export interface SendRequest {
@@ -158,6 +179,8 @@ export interface AgentView {
   /** A warm spare: started ahead of need, owned by nobody until a handoff or assign takes it. */
   warm: boolean;
   worktree: WorktreeInfo | null;
+  /** Many hosts: the host whose hub runs it (null on one machine, and for supervisors). */
+  host: string | null;
 }
 
 /** A handoff's progress; every one (the first included) names the worker's terminal. */

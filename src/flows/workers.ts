@@ -51,6 +51,14 @@ export interface WorkerPoolOptions {
   worktrees?: Worktrees;
   /** The warm pool's settings (default: from CAO_WARM_POOL, CAO_WARM_MAX, CAO_WARM_IDLE_SECONDS). */
   warm?: WarmSettings;
+  /** Why nothing may be typed into the workers now, or null (see TerminalInit.typingGate). */
+  typingGate?: () => string | null;
+  /**
+   * Whether a worker row under `hubId` was this machine's previous hub's, whose live workers are this hub's to adopt
+   * or end. Default (one machine): every hub id whose process no longer runs here. Many hosts: only the hub that held
+   * this host's row before (another machine's hubs are not this one's to judge).
+   */
+  previousHub?: (hubId: string | null) => boolean;
 }
 
 /** A worker as `start` hands it out. */
@@ -118,13 +126,22 @@ export class WorkerPool {
     return this.terminals.has(id);
   }
 
+  /** See WorkerPoolOptions.previousHub. */
+  isPreviousHub(hubId: string | null): boolean {
+    if (hubId === this.opts.hubId) return false;
+    return this.opts.previousHub ? this.opts.previousHub(hubId) : hubId === null || !hubStillRunning(hubId);
+  }
+
+  /** Why nothing may be typed now, or null (the hub's lease; see TerminalInit.typingGate). */
+  readonly typingGate = (): string | null => this.opts.typingGate?.() ?? null;
+
   live(): Terminal[] {
     return [...this.terminals.values()];
   }
 
   /** Cleans up after a previous hub that died (kill -9): ends its workers, fails their mail, kills leftovers. */
   async recover(): Promise<{ endedTerminals: string[]; failedMessages: number }> {
-    const r = await this.opts.registry.recoverAfterCrash(this.opts.hubId, hubStillRunning);
+    const r = await this.opts.registry.recoverAfterCrash(this.opts.hubId, (h) => !this.isPreviousHub(h));
     for (const pid of r.pids) if (pid > 1 && groupAlive(pid)) killGroup(pid, 'SIGKILL');
     return { endedTerminals: r.endedTerminals, failedMessages: r.failedMessages };
   }
@@ -212,6 +229,7 @@ export class WorkerPool {
         workingDirectory: cwd,
         launch,
         logMaxBytes: this.limits.logMaxBytes,
+        typingGate: this.typingGate,
         // The token rides with the terminal in the host (never in argv): a hub that adopts it admits it again.
         ptyFactory: host ? (o, onData) => RemotePty.start(host, id, o, onData, { token } satisfies WorkerMeta) : undefined,
       });

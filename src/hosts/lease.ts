@@ -13,6 +13,8 @@ export interface HostLeaseOptions {
   ttlMs?: number;
   /** How often it is renewed (default a fifth of the lease). */
   renewMs?: number;
+  /** Once dead, how long the others hold its workers before ending them (default 30 s). */
+  graceMs?: number;
   /** Workers it runs now, written with each renewal (what placement counts). */
   workers?: () => number;
   /** The lease is gone: another hub declared this host dead, or the database could not be reached for a whole lease. */
@@ -73,6 +75,7 @@ export class HostLease {
       labels,
       workers: 0,
       reserved: 0,
+      graceMs: this.opts.graceMs ?? 30_000,
       startedAt: dbNow,
       heartbeatAt: dbNow,
       leaseUntil: sql`${dbNow} + ${this.ttlMs}`,

@@ -22,8 +22,8 @@ export interface HostNodeOptions {
   /** The lease (default 5 s): a host silent for longer is dead to the others. */
   ttlMs?: number;
   /**
-   * How long a dead host's workers are held (their mail pending) before the others end them and fail their mail
-   * (default 30 s): time for its hub to come back and adopt them again from its pty host, if that is still alive.
+   * Once this host is dead, how long the others hold its workers (their mail pending) before they end them and fail
+   * their mail (default 30 s; written in its row): time for its hub to come back and adopt them from its pty host.
    */
   graceMs?: number;
   /** How often the others' leases are looked at (default ttl / 2). */
@@ -56,7 +56,6 @@ export class HostNode {
   /** The hub that held this host's row before this one (its workers are this hub's to recover or adopt). */
   previousHubId: string | null = null;
   private readonly hubHosts = new Map<string, string>();
-  private readonly graceMs: number;
 
   constructor(private readonly opts: HostNodeOptions) {
     // A cut link does not error, it goes silent: connections and queries give up well within a lease, so that a
@@ -79,6 +78,7 @@ export class HostNode {
       capacity: opts.capacity,
       labels: opts.labels,
       ttlMs: opts.ttlMs,
+      graceMs: opts.graceMs,
       workers: opts.workers,
       onLost: (why) => {
         logger('hosts').error({ host: opts.name, why }, `lost the lease of host ${opts.name}: this hub stops acting`);
@@ -86,7 +86,6 @@ export class HostNode {
       },
     });
     this.name = this.lease.name;
-    this.graceMs = opts.graceMs ?? 30_000;
   }
 
   /** Takes this host's row (refused while another live hub holds the name), then serves and watches. */
@@ -119,8 +118,16 @@ export class HostNode {
     return reserveSlot(this.h, req);
   }
 
-  release(host: string, started: boolean): Promise<void> {
-    return releaseSlot(this.h, host, started);
+  /**
+   * Gives a slot back. This host's own: with the count of workers it runs now in the same statement (counting the
+   * started one, which a heartbeat may already have counted: adding one would count it twice).
+   */
+  async release(host: string, started: boolean): Promise<void> {
+    if (host !== this.name) return releaseSlot(this.h, host, started);
+    await this.h.db
+      .update(hosts)
+      .set({ reserved: sql`greatest(${hosts.reserved} - 1, 0)`, workers: this.opts.workers() })
+      .where(and(eq(hosts.name, host), eq(hosts.hubId, this.opts.hubId)));
   }
 
   /** Every host the database knows, by name. */
@@ -142,6 +149,13 @@ export class HostNode {
     return r?.name ?? null;
   }
 
+  /** hostOfHub as last seen (every sweep reads the hosts), for listings that cannot wait. */
+  knownHostOf(hubId: string | null): string | null {
+    if (hubId === null) return null;
+    if (hubId === this.opts.hubId) return this.name;
+    return this.hubHosts.get(hubId) ?? null;
+  }
+
   /** Declares the hosts whose lease ran out dead, and ends the workers of those dead for longer than the grace. */
   sweep(): Promise<void> {
     this.sweeping ??= this.sweepOnce().finally(() => (this.sweeping = null));
@@ -149,6 +163,13 @@ export class HostNode {
   }
 
   private async sweepOnce(): Promise<void> {
+    try {
+      const all = await this.h.db.select({ name: hosts.name, hubId: hosts.hubId }).from(hosts);
+      this.hubHosts.clear();
+      for (const r of all) this.hubHosts.set(r.hubId, r.name);
+    } catch {
+      /* the database is not answering: the lease tells what that means */
+    }
     if (!this.lease.valid()) {
       // a hub cut off acts on nobody; once the database answers again it takes its name back, if nobody else has
       if (this.lease.lostReason !== null) await this.rejoin();
@@ -164,8 +185,8 @@ export class HostNode {
         .where(
           and(
             eq(hosts.state, 'dead'),
-            lt(hosts.leaseUntil, sql`${dbNow} - ${this.graceMs}`),
-            gt(hosts.leaseUntil, sql`${dbNow} - ${this.graceMs + 3_600_000}`),
+            lt(hosts.leaseUntil, sql`${dbNow} - ${hosts.graceMs}`),
+            gt(hosts.leaseUntil, sql`${dbNow} - ${hosts.graceMs} - 3600000`),
           ),
         );
       for (const g of gone) {

@@ -17,9 +17,13 @@ import { HubHttpServer } from '../mcp/http/server.js';
 import { PtyHostClient } from '../ptyhost/client.js';
 import { TerminalRegistry } from '../registry/terminals.js';
 import { openStore } from '../store/open.js';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { Cluster } from '../hosts/cluster.js';
+import { hostConfig, type HostConfig } from '../hosts/config.js';
+import { HostNode } from '../hosts/node.js';
 import type { Store } from '../store/types.js';
 import { startTelemetry, type Telemetry } from '../telemetry/index.js';
-import { messageOf } from '../util/errors.js';
+import { CaoError, messageOf } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import { Worktrees } from '../worktrees/worktrees.js';
 import { removeHubRecord, writeHubRecord, type HubRecord } from './hub-record.js';
@@ -44,6 +48,13 @@ export interface HubOptions {
    * process; at start this hub adopts the workers a previous one left (flows/adopt.ts).
    */
   durable?: boolean;
+  /** The store (Hub.open opens it: PostgreSQL when CAO_DATABASE_URL is set); default the SQLite file `dbFile`. */
+  store?: Store;
+  /**
+   * Many hosts (a PostgreSQL store): this machine's name, capacity and labels (Hub.open reads them from the flags
+   * given and CAO_HOST_*), and the database URL its host lease uses.
+   */
+  cluster?: { config: HostConfig; databaseUrl: string };
 }
 
 /**
@@ -73,12 +84,16 @@ export class Hub {
   private telemetry: Telemetry | null = null;
   /** What re-adoption did at start (durable mode). */
   adoption: AdoptResult | null = null;
+  /** Many hosts (a PostgreSQL store): this machine's lease and calls, and the hub's part in placement. */
+  private node: HostNode | null = null;
+  private cluster: Cluster | null = null;
+  private stopWatch: (() => Promise<void>) | null = null;
 
   constructor(private readonly opts: HubOptions) {
     this.limits = opts.limits ?? limitsFromEnv();
     this.clientToken = opts.clientToken ?? newToken();
     this.tokens = new TokenRegistry(this.clientToken);
-    this.store = openStore({ dbFile: opts.dbFile });
+    this.store = opts.store ?? openSqliteStore(opts.dbFile);
     // The run journal listens first: what it records of one event comes before what the others make of it.
     this.journal = new Journal(this.store, this.bus);
     this.registry = new TerminalRegistry(this.store, this.bus);
@@ -98,6 +113,10 @@ export class Hub {
       limits: this.limits,
       ptyHost: opts.durable ? () => this.ptyHost() : undefined,
       worktrees: this.worktrees,
+      // many hosts: nothing is typed without a valid lease (it could not be recorded), and only this host's previous
+      // hub's workers are this one's to adopt or end
+      typingGate: () => (this.node && !this.node.canAct() ? `host ${this.node.name} holds no valid lease on the database` : null),
+      previousHub: opts.cluster ? (h) => h !== null && h === this.node?.previousHubId : undefined,
     });
     this.flows = new Flows({ bus: this.bus, registry: this.registry, inbox: this.inbox, pool: this.pool, journal: this.journal });
     this.http = new HubHttpServer(this.flows, this.tokens, this.limits);
@@ -124,6 +143,8 @@ export class Hub {
         // A person typing into the agent (launch, attach --write, dashboard) holds deliveries off; the sweep retries.
         status: (id) => {
           const t = this.pool.get(id);
+          // without a valid lease this hub claims nothing (another may be failing this worker's mail)
+          if (t && this.pool.typingGate()) return 'processing';
           return t?.userTypedWithin(USER_TYPING_HOLD_MS) ? 'processing' : t?.status;
         },
         submit: (id, m) => this.flows.typeMessage(id, m),
@@ -134,6 +155,74 @@ export class Hub {
 
   get url(): string {
     return this.http.url();
+  }
+
+  /**
+   * A hub on the store the environment names: PostgreSQL when CAO_DATABASE_URL is set (then one host among many, its
+   * settings from `host` and CAO_HOST_*), else the SQLite file. Bad settings and an unreachable database are refused
+   * here, before anything is started.
+   */
+  static async open(opts: HubOptions & { hostFlags?: { name?: string; capacity?: string; labels?: string } }, env = process.env): Promise<Hub> {
+    const url = env.CAO_DATABASE_URL?.trim();
+    if (!url) {
+      if (opts.hostFlags && Object.values(opts.hostFlags).some((v) => v !== undefined))
+        throw new CaoError(
+          'bad_request',
+          '--host-name, --capacity and --labels need CAO_DATABASE_URL=postgres://… (the hosts share one PostgreSQL database)',
+        );
+      return new Hub(opts);
+    }
+    const config = hostConfig((opts.limits ?? limitsFromEnv()).maxWorkers, opts.hostFlags, env);
+    const store = opts.store ?? (await openStore({ env }));
+    return new Hub({ ...opts, store, cluster: { config, databaseUrl: url } });
+  }
+
+  /** This machine among many (a PostgreSQL store), once started. */
+  get hostName(): string | null {
+    return this.node?.name ?? null;
+  }
+
+  /** Joins the hosts sharing the database: takes this host's name (its lease), serves the others' calls, watches them. */
+  private async joinHosts(c: NonNullable<HubOptions['cluster']>): Promise<void> {
+    const node = new HostNode({
+      url: c.databaseUrl,
+      name: c.config.name,
+      hubId: this.id,
+      capacity: c.config.capacity,
+      labels: c.config.labels,
+      ttlMs: c.config.ttlMs,
+      graceMs: c.config.graceMs,
+      workers: () => this.pool.live().length,
+      handler: (kind, payload) => this.cluster!.handler(kind, payload),
+      endWorkersOf: (hubId, reason) => this.endWorkersOf(hubId, reason),
+      onRejoined: () => void this.afterRejoin(),
+    });
+    this.node = node;
+    this.cluster = new Cluster({ node, hubOf: async (id) => (await this.registry.getTerminal(id))?.hubId });
+    this.cluster.serve(this.flows);
+    this.flows.useCluster(this.cluster);
+    await node.start();
+  }
+
+  /** A dead host's workers (rows of its last hub): ended, their mail failed with the reason, what was being typed too. */
+  private async endWorkersOf(hubId: string, reason: string): Promise<number> {
+    let n = 0;
+    for (const row of await this.registry.listTerminals({ kind: 'worker', hubId })) {
+      if (!(await this.registry.endTerminal(row.id, 'exited', reason))) continue;
+      await this.inbox.failInFlight(row.id, `receiver ${row.id} ended (exited): ${reason}; a message being typed into it may have been partly typed`);
+      n++;
+    }
+    return n;
+  }
+
+  /** Back on the database after a cut: workers the others ended meanwhile (past the grace) are stopped here too. */
+  private async afterRejoin(): Promise<void> {
+    for (const t of this.pool.live()) {
+      const row = await this.registry.getTerminal(t.id).catch(() => undefined);
+      if (row && row.endedAt !== null)
+        await this.pool.stop(t.id, `ended by the other hosts while this one was cut off: ${row.lastError ?? ''}`).catch(() => undefined);
+    }
+    this.delivery.sweep();
   }
 
   /** The pty host (durable mode), connected (and started) on first use, and again after it went away. */
@@ -154,6 +243,8 @@ export class Hub {
   async start(): Promise<this> {
     // Its consumer reads rows on the bus, in the tick of the event: the registry's rows as it last wrote or read them.
     this.telemetry = await startTelemetry(this.bus, (id) => this.registry.cached(id));
+    // many hosts: this host's name first (refused while another live hub holds it); it says whose workers are ours
+    if (this.opts.cluster) await this.joinHosts(this.opts.cluster);
     announce(this.bus, 'hub:started', { hubId: this.id, pid: process.pid, mode: this.opts.mode, version: VERSION });
     if (this.opts.durable) {
       const r = await adoptWorkers({ registry: this.registry, inbox: this.inbox, pool: this.pool, host: await this.ptyHost() });
@@ -185,6 +276,12 @@ export class Hub {
       .catch((e: Error) => logger('worktrees').warn({ error: e.message }, 'could not settle the worktrees of ended workers'));
     await this.http.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
     this.delivery.start();
+    // mail other hubs stored for this one's workers and supervisors: a wake-up instead of the next sweep
+    if (this.store.watchMail)
+      this.stopWatch = await this.store.watchMail((receiverId) => {
+        this.delivery.kick(receiverId);
+        announce(this.bus, 'mail:arrived', { receiverId });
+      });
     writeHubRecord({
       hubId: this.id,
       pid: process.pid,
@@ -219,6 +316,7 @@ export class Hub {
       const keepWorkers = Boolean(opts.keepWorkers && this.opts.durable);
       announce(this.bus, 'hub:stopped', { hubId: this.id, keepWorkers, workers: this.pool.live().length });
       this.flows.close();
+      await this.stopWatch?.().catch(() => undefined);
       await this.delivery.stop();
       if (keepWorkers) this.pool.detachAll();
       await this.pool.shutdown();
@@ -227,6 +325,8 @@ export class Hub {
       await this.worktrees.idle();
       await this.journal.close(); // and the journal's last batch
       await this.telemetry?.shutdown(opts.keepWorkers && this.opts.durable ? 'hub stopped; workers left running' : undefined);
+      // a clean stop frees this host's name at once (its workers ended with it, or run on for the next hub to adopt)
+      await this.node?.stop({ release: true, reason: keepWorkers ? 'its hub stopped; its workers run on for the next' : 'its hub stopped' });
       await this.store.close();
       if (this.host) (await this.host.catch(() => null))?.close();
       logger('hub').info({ keepWorkers: Boolean(opts.keepWorkers) }, 'hub stopped');

@@ -44,6 +44,7 @@ const handoffOutput = {
     })
     .describe("Where the time went, ms since the call began (null: not part of this call, e.g. a warm worker's start-up)."),
   worktree: worktreeOutput,
+  host: z.string().optional().describe('Many machines: the host it ran on.'),
 };
 type HandoffArgs = z.infer<z.ZodObject<typeof handoffInput>>;
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;

@@ -77,6 +77,7 @@ export function createMcpServer(flows: Flows, caller: Caller, tasks: HandoffTask
           profile: r.profile,
           warm: r.warm,
           worktree: worktreeWire(r.worktree),
+          ...(r.host !== undefined ? { host: r.host } : {}),
         });
       }),
   );
@@ -126,6 +127,35 @@ export function createMcpServer(flows: Flows, caller: Caller, tasks: HandoffTask
     },
     async (args) =>
       run(async () => structured({ agents: (await flows.listAgents({ includeEnded: args.include_ended })).map((a) => agentWire(a, caller)) })),
+  );
+
+  quickTool(
+    'list_hosts',
+    {
+      title: 'List the hosts (many machines)',
+      description:
+        'When hubs on several machines share one PostgreSQL database: every host with its state (live, stopped, dead), capacity, workers, labels and last heartbeat; `host` on handoff and assign names one. On one machine: an empty list and a note.',
+      inputSchema: {},
+    },
+    async () =>
+      run(async () => {
+        const hosts = await flows.hosts();
+        if (!hosts)
+          return structured({ hosts: [], note: 'one machine: this hub does not share a PostgreSQL database (CAO_DATABASE_URL) with others' });
+        return structured({
+          hosts: hosts.map((h) => ({
+            name: h.name,
+            state: h.state,
+            capacity: h.capacity,
+            workers: h.workers,
+            reserved: h.reserved,
+            labels: h.labels,
+            last_heartbeat: new Date(h.heartbeatAt).toISOString(),
+            ...(h.reason ? { reason: h.reason } : {}),
+            ...(h.self ? { this_host: true } : {}),
+          })),
+        });
+      }),
   );
 
   server.registerTool(
@@ -231,6 +261,7 @@ function agentWire(a: AgentView, caller: Caller): Record<string, unknown> {
     ...(a.status === 'waiting_user_answer' && a.live ? { question: a.question } : {}),
     ...(a.warm ? { warm: true } : {}),
     ...(a.worktree ? { worktree: worktreeWire(a.worktree) } : {}),
+    ...(a.host ? { host: a.host } : {}),
   };
 }
 

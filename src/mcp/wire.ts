@@ -23,6 +23,12 @@ export const workerArgs = {
     .string()
     .optional()
     .describe('Commit the worktree starts from (default your HEAD; needed when your checkout has uncommitted changes).'),
+  host: z
+    .string()
+    .optional()
+    .describe(
+      "Many machines only (hubs sharing one PostgreSQL): the host to run the worker on (see list_hosts). Default: a live host with room, preferring the profile's host_labels, then the least loaded. Its working_directory is a path on that host.",
+    ),
 };
 
 export function workerRequest(args: {
@@ -32,6 +38,7 @@ export function workerRequest(args: {
   model?: string;
   worktree?: boolean | string;
   worktree_base?: string;
+  host?: string;
 }) {
   return {
     agentProfile: args.agent_profile,
@@ -40,6 +47,7 @@ export function workerRequest(args: {
     model: args.model,
     worktree: args.worktree,
     worktreeBase: args.worktree_base,
+    host: args.host,
   };
 }
 
@@ -83,6 +91,7 @@ export function handoffWire(r: HandoffResult): Record<string, unknown> {
       finished_ms: r.timings.finishedMs,
     },
     worktree: worktreeWire(r.worktree),
+    ...(r.host !== undefined ? { host: r.host } : {}),
   };
 }
 

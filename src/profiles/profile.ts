@@ -18,6 +18,11 @@ const FrontMatter = z
     worktree: z.union([z.boolean(), z.string().trim().min(1)]).optional(),
     /** Started, never-used spare workers kept ready after the first use (0 = none; default CAO_WARM_POOL, else 1). */
     pool: z.number().int().min(0).max(8).optional(),
+    /** Many hosts: placement puts its workers on a live host with one of these labels first (`--labels`, CAO_HOST_LABELS). */
+    host_labels: z
+      .array(z.string().regex(/^[A-Za-z0-9._-]{1,40}$/, "1-40 of letters, digits, '.', '_' or '-'"))
+      .max(16)
+      .optional(),
   })
   .strict();
 
@@ -28,6 +33,7 @@ export interface AgentProfile {
   model?: string;
   worktree?: boolean | string;
   pool?: number;
+  hostLabels?: string[];
   /** The Markdown body: the agent's system prompt. */
   systemPrompt: string;
   /** The file it came from. */
@@ -55,7 +61,7 @@ export function parseProfile(file: string, text: string = readFileSync(file, 'ut
     const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.') || '(front matter)';
     const what =
       issue.code === 'unrecognized_keys'
-        ? `unknown field "${field}" (known: name, description, provider, model, worktree, pool)`
+        ? `unknown field "${field}" (known: name, description, provider, model, worktree, pool, host_labels)`
         : `field "${field}": ${issue.message}`;
     throw new CaoError('bad_profile', `${file}: ${what}`);
   }
@@ -67,6 +73,7 @@ export function parseProfile(file: string, text: string = readFileSync(file, 'ut
     model: parsed.data.model,
     worktree: parsed.data.worktree,
     pool: parsed.data.pool,
+    hostLabels: parsed.data.host_labels,
     systemPrompt: m[2].trim(),
     file,
   };

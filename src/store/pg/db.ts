@@ -19,5 +19,5 @@ export function asFailed(rows: { id: number; receiverId: string }[], error: stri
   return rows.sort((a, b) => a.id - b.id).map((r) => ({ messageId: r.id, receiverId: r.receiverId, error }));
 }
 
-/** The channel new mail is NOTIFYed on, the receiver's id as payload (store/pg/watch.ts listens). */
+/** The channel new mail is NOTIFYed on, `<store tag> <receiver id>` as payload (store/pg/watch.ts listens). */
 export const MAIL_CHANNEL = 'cao_mail';

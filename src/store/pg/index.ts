@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -86,18 +87,20 @@ function pgStore(pool: pg.Pool, t: PgTarget): Store {
   const db = drizzle(pool, { schema });
   let closing: Promise<void> | null = null;
   const watchers = new Set<() => Promise<void>>();
+  // the tag of this store's wake-ups (its own watches skip them)
+  const origin = randomBytes(4).toString('hex');
   return {
     engine: 'postgres',
     where: t.where,
     terminals: new PgTerminalRows(db),
-    messages: new PgMessageRows(db),
+    messages: new PgMessageRows(db, origin),
     worktrees: new PgWorktreeRows(db),
     journal: new PgJournalRows(db),
     // the listening connections first: the pool's end waits for every connection it lent
     close: () => (closing ??= Promise.all([...watchers].map((stop) => stop())).then(() => pool.end())),
     isOpen: () => closing === null && !pool.ended,
     watchMail: async (onMail) => {
-      const stop = await watchMail(pool, onMail);
+      const stop = await watchMail(pool, origin, onMail);
       const once = async () => {
         watchers.delete(once);
         await stop();

@@ -15,7 +15,11 @@ import { asFailed, LOCK_CLAIM, MAIL_CHANNEL, type PgDb } from './db.js';
  * - takeForExternal takes its rows FOR UPDATE SKIP LOCKED: two readers never both get a message.
  */
 export class PgMessageRows implements MessageRows {
-  constructor(private readonly db: PgDb) {}
+  /** `origin`: this store's own tag on its wake-ups (its watchMail does not wake itself). */
+  constructor(
+    private readonly db: PgDb,
+    private readonly origin = '',
+  ) {}
 
   insertBatch(batch: NewMessage[], now: number): Promise<(MessageRow | CaoError)[]> {
     if (!batch.length) return Promise.resolve([]);
@@ -57,7 +61,7 @@ export class PgMessageRows implements MessageRows {
         rows.sort((a, b) => a.id - b.id);
         // the receivers' hubs are woken when this commits (LISTEN in watchMail; the sweep covers a missed one)
         const woken = [...new Set(toInsert.map((m) => m.receiverId))];
-        await tx.execute(sql`select pg_notify(${MAIL_CHANNEL}, r) from unnest(${sql.param(woken)}::text[]) as r`);
+        await tx.execute(sql`select pg_notify(${MAIL_CHANNEL}, ${this.origin} || ' ' || r) from unnest(${sql.param(woken)}::text[]) as r`);
         let next = 0;
         for (let i = 0; i < results.length; i++) if (results[i] === null) results[i] = rows[next++]!;
       }

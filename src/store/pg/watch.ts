@@ -4,11 +4,11 @@ import { logger } from '../../util/log.js';
 import { MAIL_CHANNEL } from './db.js';
 
 /**
- * LISTEN for new mail on a connection of its own, taken from the pool and never given back (a connection that
+ * LISTEN for new mail other stores (other hubs) stored, on a connection of its own, taken from the pool and never given back (a connection that
  * listened is not a plain one). A dropped connection is replaced, after a pause that grows to 5 s; meanwhile the
  * delivery sweep finds the mail.
  */
-export async function watchMail(pool: pg.Pool, onMail: (receiverId: string) => void): Promise<() => Promise<void>> {
+export async function watchMail(pool: pg.Pool, origin: string, onMail: (receiverId: string) => void): Promise<() => Promise<void>> {
   let client: pg.PoolClient | null = null;
   let stopped = false;
   let retry: NodeJS.Timeout | null = null;
@@ -17,7 +17,10 @@ export async function watchMail(pool: pg.Pool, onMail: (receiverId: string) => v
     const c = await pool.connect();
     let dropped = false;
     c.on('notification', (n) => {
-      if (n.channel === MAIL_CHANNEL && n.payload) onMail(n.payload);
+      // `<origin> <receiver>`: mail this very store stored is known here already
+      if (n.channel !== MAIL_CHANNEL || !n.payload) return;
+      const space = n.payload.indexOf(' ');
+      if (space > 0 && n.payload.slice(0, space) !== origin) onMail(n.payload.slice(space + 1));
     });
     c.on('error', (err) => {
       if (dropped) return;

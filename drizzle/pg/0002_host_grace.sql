@@ -1,0 +1,1 @@
+ALTER TABLE "hosts" ADD COLUMN "grace_ms" integer DEFAULT 30000 NOT NULL;
