@@ -50,6 +50,7 @@ describe('cao-mcp over stdio: handoff to a mock worker', () => {
     const handoff = tools.find((t) => t.name === 'handoff')!;
     expect(Object.keys(handoff.inputSchema.properties ?? {}).sort()).toEqual([
       'agent_profile',
+      'host',
       'message',
       'model',
       'provider',

@@ -13,7 +13,9 @@ const { Hub } = await import(dist('hub/hub.js'));
 const times = { imported: now(), started: 0 };
 
 const wantDurable = process.env.BENCH_DURABLE === '1';
-const hub = await new Hub({ mode: 'serve', port: 0, host: '127.0.0.1', ...(wantDurable ? { durable: true } : {}) }).start();
+const opts = { mode: 'serve', port: 0, host: '127.0.0.1', ...(wantDurable ? { durable: true } : {}) };
+// Hub.open: the store CAO_DATABASE_URL names (PostgreSQL, one host among many); builds before it take SQLite only
+const hub = await (Hub.open ? await Hub.open(opts) : new Hub(opts)).start();
 // (a build without the pty host has neither `adoption` nor `ptyHost()`)
 times.started = now();
 const durable = wantDurable && typeof hub.ptyHost === 'function';

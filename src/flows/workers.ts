@@ -1,20 +1,18 @@
 import type { Bus, BusEvents } from '../bus/bus.js';
 import { Terminal } from '../agents/terminal.js';
 import { RemotePty } from '../ptyhost/remote-pty.js';
-import type { PtyHostClient } from '../ptyhost/client.js';
 import { hubStillRunning, newWorkerId } from '../registry/ids.js';
 import { depthOf, type Caller } from '../registry/ownership.js';
-import type { TerminalRegistry } from '../registry/terminals.js';
 import type { AgentProfile } from '../profiles/profile.js';
 import { getProvider } from '../providers/registry.js';
 import { describeCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { groupAlive, killGroup } from '../util/process.js';
-import type { Worktrees, CreatedWorktree } from '../worktrees/worktrees.js';
+import type { CreatedWorktree } from '../worktrees/worktrees.js';
 import { checkCaps, DEFAULT_LIMITS, type Limits } from './limits.js';
 import { toolsListedBy } from './tools-listed.js';
-import { WarmSpares, warmSettingsFromEnv, type WarmSettings, type WorkerSpec } from './warm.js';
+import { WarmSpares, warmSettingsFromEnv, type WorkerSpec } from './warm.js';
 import { prepareLaunch, removeRuntimeDir } from './worker-env.js';
 import { RowWrites } from './row-writes.js';
 import { directoryFrom, resolveRequest } from './worker-spec.js';
@@ -29,37 +27,8 @@ export interface WorkerMeta {
   token: string;
 }
 
-export interface WorkerPoolOptions {
-  bus: Bus;
-  registry: TerminalRegistry;
-  hubId: string;
-  /** Loopback URL workers' `cao-mcp` forward their tool calls to. */
-  hubUrl: () => string;
-  /** Registers a worker's token with the hub's HTTP front (and forgets it when the worker ends). */
-  authorize: (token: string, terminalId: string) => void;
-  revoke: (token: string) => void;
-  /** Seconds a worker CLI allows one MCP tool call. */
-  toolTimeoutSec?: number;
-  /** Caps on workers and delegation depth (default DEFAULT_LIMITS). */
-  limits?: Limits;
-  /**
-   * The pty host that keeps the workers' ptys (durable mode): workers then outlive this hub and a later one
-   * adopts them (flows/adopt.ts). Without it, ptys are children of this process and end with it.
-   */
-  ptyHost?: () => Promise<PtyHostClient>;
-  /** The worktrees of workers (handoff/assign with `worktree`); without it such a request is refused. */
-  worktrees?: Worktrees;
-  /** The warm pool's settings (default: from CAO_WARM_POOL, CAO_WARM_MAX, CAO_WARM_IDLE_SECONDS). */
-  warm?: WarmSettings;
-  /** Why nothing may be typed into the workers now, or null (see TerminalInit.typingGate). */
-  typingGate?: () => string | null;
-  /**
-   * Whether a worker row under `hubId` was this machine's previous hub's, whose live workers are this hub's to adopt
-   * or end. Default (one machine): every hub id whose process no longer runs here. Many hosts: only the hub that held
-   * this host's row before (another machine's hubs are not this one's to judge).
-   */
-  previousHub?: (hubId: string | null) => boolean;
-}
+import type { WorkerPoolOptions } from './pool-options.js';
+export type { WorkerPoolOptions } from './pool-options.js';
 
 /** A worker as `start` hands it out. */
 export interface StartedWorker {
