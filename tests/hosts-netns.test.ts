@@ -3,15 +3,16 @@
 // PostgreSQL server that listens on the hosts' links only. Where a namespace cannot be made (not root), the three hubs
 // run here with separate CAO_HOMEs and each reaches the database through a TCP proxy a test can cut instead; the
 // first line of the output says which ran.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCao, stopEverything, textOf, type CaoSession } from './support/cao-client.js';
+import { CLI, startCao, stopEverything, textOf, type CaoSession } from './support/cao-client.js';
 import { makeHosts, netnsUnavailable, type NetHosts } from './support/netns.js';
 import { startPostgres, type PgServer } from './support/postgres.js';
-import { pidAlive, waitFor } from './support/procs.js';
+import { pidAlive, pidsWithEnv, waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';
 import { tcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
@@ -161,6 +162,21 @@ describe(`many hosts on one PostgreSQL (${mode})`, () => {
       expect(typed.filter((t) => t.startsWith('hello '))).toHaveLength(1);
       for (const other of HOSTS.filter((n) => n !== p.host)) expect(received(host(other), p.terminal_id)).toEqual([]);
     }
+    // `cao-mcp ls` on another host (inside its namespace) shows every host and each worker's host
+    const [cmd, argv] = net ? net.hosts[1]!.exec(process.execPath, [CLI, 'ls', '--json']) : [process.execPath, [CLI, 'ls', '--json']];
+    const ls = JSON.parse(execFileSync(cmd, argv, { env: { ...process.env, CAO_HOME: host('h2').home }, encoding: 'utf8' })) as {
+      hosts: { name: string; state: string; self: boolean }[];
+      agents: { id: string; host: string | null }[];
+    };
+    expect(ls.hosts.map((x) => [x.name, x.state, x.self])).toEqual(HOSTS.map((n) => [n, 'live', n === 'h2']));
+    for (const p of placed) expect(ls.agents.find((x) => x.id === p.terminal_id)?.host).toBe(p.host);
+    // the database's URL reached no worker and no pty host (only the hubs hold it)
+    for (const p of placed) {
+      const pids = [...pidsWithEnv('CAO_TERMINAL_ID', p.terminal_id), ptyHostPid(host(p.host as HostName))];
+      expect(pids.length).toBeGreaterThan(1);
+      for (const pid of pids) expect(readFileSync(`/proc/${pid}/environ`, 'latin1')).not.toContain('CAO_DATABASE_URL');
+    }
+    expect(readFileSync(`/proc/${daemonPid(host('h1'))}/environ`, 'latin1')).toContain('CAO_DATABASE_URL'); // (the check can tell)
     for (const p of placed) sc(await a.call('stop_agent', { terminal_id: p.terminal_id }));
     const after = sc<{ agents: AgentRow[] }>(await a.call('list_agents', {})).agents;
     for (const p of placed) expect(after.find((x) => x.id === p.terminal_id)).toBeUndefined();

@@ -1,5 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
 import { listHubRecords, type HubRecord } from '../hub/hub-record.js';
+import type { HostView } from '../flows/index.js';
 import type { AgentView, MessageView } from '../dashboard/views.js';
 import type { HubInfo } from '../dashboard/routes.js';
 
@@ -35,7 +36,7 @@ export class HubClient {
     return this.call<T>('POST', path, body);
   }
 
-  agents(opts: { all?: boolean } = {}): Promise<{ hub: HubInfo; agents: AgentView[] }> {
+  agents(opts: { all?: boolean } = {}): Promise<{ hub: HubInfo; agents: AgentView[]; hosts?: HostView[] | null }> {
     return this.get(`/api/agents${opts.all ? '?all=1' : ''}`);
   }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AgentView } from '../dashboard/views.js';
 import type { HubInfo } from '../dashboard/routes.js';
+import type { HostView } from '../flows/index.js';
 import { findHubs, HubClient, HubError, NO_HUB } from './hub-client.js';
 import { ago, paint, table, useColour } from './table.js';
 
@@ -8,7 +9,8 @@ export const LS_HELP = `Usage: cao-mcp ls [--all] [--json] [--hub <url|port|pid>
 
 Lists the agents of the running hub(s): id, profile, provider, status, creator (or "warm spare"),
 age, the messages waiting for them, and the branch of any in a git worktree (kept ones: see
-cao-mcp worktrees). Agents stuck on a question are flagged, with the question.
+cao-mcp worktrees). Agents stuck on a question are flagged, with the question. With hubs on many
+machines sharing one PostgreSQL (CAO_DATABASE_URL): every host, and each agent's HOST.
   --all     include agents that have ended
   --json    {"hubs": [...], "agents": [...]} for scripts
   --hub     only this hub (when several run)`;
@@ -24,6 +26,7 @@ export async function runLs(argv: string[]): Promise<void> {
   if (!records.length) throw new HubError(NO_HUB, 0);
   const hubs: HubInfo[] = [];
   const byId = new Map<string, LsAgent>();
+  let hosts: HostView[] | null = null;
   for (const r of records) {
     let res;
     try {
@@ -33,6 +36,7 @@ export async function runLs(argv: string[]): Promise<void> {
       continue;
     }
     hubs.push(res.hub);
+    hosts ??= res.hosts ?? null;
     for (const a of res.agents) {
       if (a.kind !== 'worker' || (a.endedAt && !values.all)) continue;
       // Hubs under one CAO_HOME share the database; the one that owns the pty knows the live status.
@@ -42,17 +46,25 @@ export async function runLs(argv: string[]): Promise<void> {
   }
   if (!hubs.length) throw new HubError('no running hub answered', 0);
   const agents = [...byId.values()].sort((x, y) => x.createdAt - y.createdAt || x.id.localeCompare(y.id));
-  if (values.json) return void process.stdout.write(`${JSON.stringify({ hubs, agents }, null, 2)}\n`);
-  process.stdout.write(formatAgents(hubs, agents, useColour()));
+  if (values.json) return void process.stdout.write(`${JSON.stringify({ hubs, ...(hosts ? { hosts } : {}), agents }, null, 2)}\n`);
+  process.stdout.write(formatAgents(hubs, agents, useColour(), hosts));
+}
+
+function hostLine(h: HostView, p: ReturnType<typeof paint>): string {
+  const state = h.state === 'live' ? p.green(h.state) : h.state === 'stopped' ? p.dim(h.state) : p.red(h.state);
+  const labels = h.labels.length ? `  labels ${h.labels.join(',')}` : '';
+  return `host ${h.name}${h.self ? ' (this one)' : ''}  ${state}  ${h.workers}/${h.capacity} workers${labels}${h.reason ? `  ${p.dim(h.reason)}` : ''}`;
 }
 
 /** An agent as `ls` reports it: plus the hub that runs it (null when it has ended). */
 export type LsAgent = AgentView & { hub: string | null };
 
 /** The `ls` table, with every waiting agent's question spelled out under it. */
-export function formatAgents(hubs: HubInfo[], agents: LsAgent[], colour: boolean): string {
+export function formatAgents(hubs: HubInfo[], agents: LsAgent[], colour: boolean, hosts: HostView[] | null = null): string {
   const p = paint(colour);
   let out = hubs.map((h) => p.dim(`hub ${h.url}  (${h.mode}, pid ${h.pid})`)).join('\n') + '\n';
+  // many hosts: every host sharing the database, then a HOST column
+  if (hosts) out += hosts.map((h) => hostLine(h, p)).join('\n') + '\n';
   if (!agents.length) return out + 'no agents\n';
   const multi = hubs.length > 1;
   const trees = agents.some((a) => a.worktree);
@@ -63,9 +75,21 @@ export function formatAgents(hubs: HubInfo[], agents: LsAgent[], colour: boolean
     const row = [a.id, a.profile ?? '', a.provider ?? '', status, a.warm ? p.dim('warm spare') : (a.creator ?? ''), ago(a.ageSeconds), pending];
     if (trees) row.push(a.worktree ? `${a.worktree.branch}${a.worktree.state === 'active' ? '' : ` (${a.worktree.state})`}` : '');
     if (multi) row.push(a.hub ? new URL(a.hub).port : '');
+    if (hosts) row.push(a.host ?? '');
     return row;
   });
-  const header = ['ID', 'PROFILE', 'PROVIDER', 'STATUS', 'CREATOR', 'AGE', 'PENDING', ...(trees ? ['WORKTREE'] : []), ...(multi ? ['HUB'] : [])];
+  const header = [
+    'ID',
+    'PROFILE',
+    'PROVIDER',
+    'STATUS',
+    'CREATOR',
+    'AGE',
+    'PENDING',
+    ...(trees ? ['WORKTREE'] : []),
+    ...(multi ? ['HUB'] : []),
+    ...(hosts ? ['HOST'] : []),
+  ];
   out += table(header, rows, p);
   const waiting = agents.filter((a) => a.status === 'waiting_user_answer' && !a.endedAt);
   for (const a of waiting) {

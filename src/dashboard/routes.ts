@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MESSAGE_STATES, OPERATOR, type Caller, type Change, type Flows } from '../flows/index.js';
+import { MESSAGE_STATES, OPERATOR, type Caller, type Change, type Flows, type HostView } from '../flows/index.js';
 import { CaoError, httpStatusOf, isCaoError } from '../util/errors.js';
 import { snakeCaseKeys } from '../util/case.js';
 import { readJsonBody, sendJson, sendText } from '../util/http.js';
@@ -38,6 +38,8 @@ export interface DashboardHello {
   hub: HubInfo;
   agents: AgentView[];
   messages: MessageView[];
+  /** Many hosts: every host sharing the database; null on one machine. */
+  hosts: HostView[] | null;
 }
 
 const COALESCE_MS = 40;
@@ -50,7 +52,7 @@ const TIMELINE = 200;
  *
  *   GET  /                              the page
  *   GET  /dashboard/{app.js,app.css,xterm.js,xterm.css}
- *   GET  /api/hub | /api/agents[?all=1] | /api/agents/:id | /api/messages[?limit&after&receiver&sender&state]
+ *   GET  /api/hub | /api/agents[?all=1] | /api/agents/:id | /api/messages[?limit&after&receiver&sender&state] | /api/hosts
  *   GET  /api/runs[?limit=N]            the journal's recent runs, newest first (`cao-mcp runs --json`)
  *   GET  /api/runs/:id                  one run's trace, by run id, terminal id or supervisor (`cao-mcp trace --json`)
  *   GET  /api/events                    SSE: hello, agent, message, runs (a run changed: read /api/runs again)
@@ -104,8 +106,9 @@ async function route(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
   }
   if (path === '/api/hub' && get) return sendJson(res, 200, deps.hub());
   if (path === '/api/agents' && get) {
-    return sendJson(res, 200, { hub: deps.hub(), agents: await agentList(flows, url.searchParams.get('all') === '1') });
+    return sendJson(res, 200, { hub: deps.hub(), agents: await agentList(flows, url.searchParams.get('all') === '1'), hosts: await flows.hosts() });
   }
+  if (path === '/api/hosts' && get) return sendJson(res, 200, { hosts: await flows.hosts() });
   if (path === '/api/messages' && get) return sendJson(res, 200, { messages: await listMessageViews(flows, url.searchParams) });
   if (path === '/api/events' && get) return eventStream(deps, req, res);
   // The runs of the journal, in the shape `cao-mcp runs --json` and `cao-mcp trace --json` print (snake_case).
@@ -219,6 +222,7 @@ function eventStream(deps: DashboardDeps, req: IncomingMessage, res: ServerRespo
       hub: deps.hub(),
       agents: await agentList(flows, false),
       messages: await listMessageViews(flows, new URLSearchParams()),
+      hosts: await flows.hosts(),
     };
     if (!closed) sse.send('hello', hello);
   });

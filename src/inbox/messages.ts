@@ -46,6 +46,8 @@ export class MessageQueue {
   private batch: { m: NewMessage; resolve: (row: MessageRow) => void; reject: (e: Error) => void }[] = [];
   /** The group commits under way, in order (flush() waits for them). */
   private committing: Promise<void> = Promise.resolve();
+  /** A commit of what `batch` holds is queued behind the one under way. */
+  private cutWaiting = false;
 
   constructor(readonly registry: TerminalRegistry) {
     this.rows = registry.store.messages;
@@ -88,10 +90,16 @@ export class MessageQueue {
    * its messages' promises).
    */
   flush(): Promise<void> {
-    const batch = this.batch;
-    if (batch.length) {
-      this.batch = [];
-      this.committing = this.committing.then(() => this.commit(batch));
+    // The batch is cut when the commit before it has finished, not now: everything handed in meanwhile goes into one
+    // transaction (on PostgreSQL a commit is a few round trips and a WAL flush; one per message would cap the intake).
+    if (this.batch.length && !this.cutWaiting) {
+      this.cutWaiting = true;
+      this.committing = this.committing.then(() => {
+        this.cutWaiting = false;
+        const batch = this.batch;
+        this.batch = [];
+        return batch.length ? this.commit(batch) : undefined;
+      });
     }
     return this.committing;
   }

@@ -68,6 +68,7 @@ export const PAGE_JS = String.raw`
       d.agents.forEach(function (a) { state.agents.set(a.id, a); });
       state.messages.clear();
       d.messages.forEach(function (m) { state.messages.set(m.id, m); });
+      renderHosts(d.hosts);
       setConn('live', 'live');
       renderHub();
       renderAll();
@@ -125,7 +126,7 @@ export const PAGE_JS = String.raw`
       var dot = el('td'); dot.appendChild(el('span', 'sdot st-' + a.status)); tr.appendChild(dot);
       tr.appendChild(el('td', 'mono', a.id));
       tr.appendChild(el('td', '', a.profile || ''));
-      tr.appendChild(el('td', '', a.provider || ''));
+      tr.appendChild(el('td', '', (a.provider || '') + (a.host ? ' @ ' + a.host : '')));
       var st = el('td'); st.appendChild(el('span', 'badge st-' + a.status, statusLabel(a.status))); tr.appendChild(st);
       tr.appendChild(el('td', 'mono', a.warm ? 'warm spare' : a.creator || ''));
       tr.appendChild(el('td', 'age', age(ageOf(a))));
@@ -138,6 +139,18 @@ export const PAGE_JS = String.raw`
     var live = list.filter(function (a) { return !a.endedAt; }).length;
     $('agent-count').textContent = list.length ? live + ' running' + (list.length > live ? ', ' + (list.length - live) + ' ended' : '') : '';
     $('agents-empty').hidden = list.length > 0;
+  }
+  // many hosts: every host sharing the database, refreshed every 5 s (null on one machine: the line stays hidden)
+  function renderHosts(hosts) {
+    var line = $('hosts-line');
+    line.hidden = !hosts;
+    if (!hosts) return;
+    line.textContent = 'hosts: ' + hosts.map(function (h) {
+      return h.name + (h.self ? ' (this one)' : '') + ' ' + h.state + ' ' + h.workers + '/' + h.capacity;
+    }).join(' · ');
+    if (!state.hostsTimer) state.hostsTimer = setInterval(function () {
+      fetch(api('/api/hosts')).then(function (r) { return r.json(); }).then(function (d) { renderHosts(d.hosts); }).catch(function () {});
+    }, 5000);
   }
   function autoSelect() {
     var list = sortedAgents().filter(function (a) { return a.live && !a.endedAt; });

@@ -32,6 +32,7 @@ export function pageHtml(token: string): string {
     <div class="view" id="view-agents">
       <section class="panel agents">
         <h2>Agents <span class="count" id="agent-count"></span></h2>
+        <p class="hosts" id="hosts-line" hidden></p>
         <table id="agents-table">
           <thead><tr><th></th><th>id</th><th>profile</th><th>provider</th><th>status</th><th>creator</th><th>age</th><th title="messages waiting to be delivered">inbox</th></tr></thead>
           <tbody id="agents-body"></tbody>
