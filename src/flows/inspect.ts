@@ -71,6 +71,11 @@ export async function listAgents(
 }
 
 /** A worker running in this hub, or a refusal saying why not (unknown, ended, or another hub's). */
+/** The terminal is still this hub's live one after an await (the ownership check): else nothing is typed into it. */
+function stillLive(d: InspectDeps, t: Terminal): void {
+  if (d.pool.get(t.id) !== t) throw new CaoError('ended', `agent ${t.id} has ended (${t.status}); nothing was typed`);
+}
+
 export async function liveTerminal(d: InspectDeps, id: string): Promise<Terminal> {
   const tid = requireText(id, 'terminal_id');
   const t = d.pool.get(tid);
@@ -147,6 +152,7 @@ export async function answerQuestion(d: InspectDeps, caller: Caller, terminalId:
       'bad_answer',
       `"${answer}" is not one of the options of agent ${t.id}'s question; nothing was typed.\n${t.pendingQuestion() ?? ''}`,
     );
+  stillLive(d, t);
   await sendKeys(t, keys);
   announce(d.pool.bus, 'question:answered', {
     terminalId: t.id,
@@ -176,6 +182,7 @@ export async function typeKeys(d: InspectDeps, caller: Caller, terminalId: strin
   const t = await liveTerminal(d, terminalId);
   await assertOwns(d.registry, caller, t.id, 'type into');
   if (!data) throw new CaoError('bad_request', 'data must be a non-empty string');
+  stillLive(d, t);
   t.write(data, 'user');
   return { status: t.status };
 }
@@ -192,6 +199,7 @@ export async function resize(
   await assertOwns(d.registry, caller, t.id, 'type into');
   if (!Number.isInteger(cols) || !Number.isInteger(rows) || cols < 20 || cols > 500 || rows < 5 || rows > 300)
     throw new CaoError('bad_request', `cols must be 20–500 and rows 5–300 (got ${String(cols)}×${String(rows)})`);
+  stillLive(d, t);
   t.resize(cols, rows);
   return { cols, rows };
 }

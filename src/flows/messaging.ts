@@ -75,7 +75,8 @@ export async function notify(d: MessagingDeps, receiverId: string, aboutId: stri
 export async function formatForTyping(registry: TerminalRegistry, m: MessageRow): Promise<string> {
   if (m.kind === 'task') return m.body;
   if (m.kind === 'notice') return `[cao-mcp notice about terminal ${m.senderId}]\n${m.body}`;
-  const from = await registry.getTerminal(m.senderId);
+  // a terminal's kind and profile never change: the row this hub last saw will do (no read between claim and paste)
+  const from = registry.cached(m.senderId) ?? (await registry.getTerminal(m.senderId));
   const who = from?.kind === 'worker' ? `terminal ${m.senderId} (${from.profile})` : `supervisor ${m.senderId}`;
   return `[Message from ${who}]\n${m.body}\n\n[To reply, use the send_message tool with receiver_id "${m.senderId}".]`;
 }
