@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Hub } from '../hub/hub.js';
@@ -73,9 +73,13 @@ export async function ensureHubDaemon(): Promise<HubAddress> {
   const found = await liveDaemon();
   if (found) return found;
   // The daemon logs to hub.log itself; its stdio (a crash's stack, Node's own warnings) goes beside it.
-  const log = openSync(join(logsDir(), 'hub.stderr.log'), 'a', 0o600);
+  const logFile = join(logsDir(), 'hub.stderr.log');
+  const log = openSync(logFile, 'a', 0o600);
+  const from = fstatSync(log).size;
+  let exited = false;
   try {
     const child = spawn(process.execPath, [distFile('cli/main.js'), 'hub'], { detached: true, stdio: ['ignore', log, log], env: process.env });
+    child.once('exit', () => (exited = true));
     child.unref();
   } finally {
     closeSync(log);
@@ -85,8 +89,25 @@ export async function ensureHubDaemon(): Promise<HubAddress> {
     await new Promise((r) => setTimeout(r, 100));
     const up = await liveDaemon();
     if (up) return up;
+    // it gave up (bad settings, a database it cannot reach, a host name another hub holds): say why, now
+    if (exited && !(await liveDaemon())) throw new Error(`the cao-mcp hub could not start: ${whyItEnded(logFile, from)}`);
   }
   throw new Error(`the cao-mcp hub did not start within ${START_TIMEOUT_MS / 1000} s; see ${join(logsDir(), 'hub.log')} and hub.stderr.log`);
+}
+
+/** The daemon's own last words (`cao-mcp: …` on its stderr) since `from`, or where to look. */
+function whyItEnded(file: string, from: number): string {
+  try {
+    const text = readFileSync(file, 'utf8').slice(from);
+    const said = text
+      .split('\n')
+      .filter((l) => l.startsWith('cao-mcp: '))
+      .pop();
+    if (said) return said.slice('cao-mcp: '.length);
+  } catch {
+    /* no log */
+  }
+  return `it exited; see ${join(logsDir(), 'hub.log')} and ${file}`;
 }
 
 function portFree(port: number): Promise<boolean> {
