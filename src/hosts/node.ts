@@ -3,7 +3,8 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { hosts, type HostRow } from '../db/schema-pg-hosts.js';
 import { logger } from '../util/log.js';
-import { messageOf } from '../util/errors.js';
+import { CaoError, messageOf } from '../util/errors.js';
+import { hubStillRunning } from '../registry/ids.js';
 import { HostCalls, type CallHandler } from './calls.js';
 import { dbNow, type HostsDb } from './db.js';
 import { expireHosts } from './expiry.js';
@@ -92,7 +93,7 @@ export class HostNode {
   async start(): Promise<this> {
     const [before] = await this.h.db.select({ hubId: hosts.hubId }).from(hosts).where(eq(hosts.name, this.name));
     this.previousHubId = before && before.hubId !== this.opts.hubId ? before.hubId : null;
-    await this.lease.acquire();
+    await this.acquire(before?.hubId);
     this.lease.start();
     this.calls = await new HostCalls(this.h, { host: this.name, handler: this.opts.handler, canAct: () => this.lease.valid() }).start();
     const every = this.opts.sweepMs ?? Math.max(100, Math.floor(this.lease.ttlMs / 2));
@@ -100,6 +101,24 @@ export class HostNode {
     this.sweeper.unref();
     void this.sweep();
     return this;
+  }
+
+  /**
+   * Takes the name. Held by a hub of this machine that is gone (its process no longer runs: a crash, and this hub its
+   * successor), it is taken once that hub's lease has run out, within one lease; held by a live one, refused.
+   */
+  private async acquire(holder: string | undefined): Promise<void> {
+    const deadline = Date.now() + this.lease.ttlMs + 1_000;
+    for (;;) {
+      try {
+        await this.lease.acquire();
+        return;
+      } catch (e) {
+        const gone = holder !== undefined && !hubStillRunning(holder);
+        if (!(e instanceof CaoError && e.code === 'host_name_taken') || !gone || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   /** Whether this hub may act (type, claim, start workers) as its host now. */
