@@ -262,7 +262,7 @@ describe('enqueue validation', () => {
     const m = await store.enqueue('boss', 'aaaaaaaa', body);
     expect(m).toMatchObject({ senderId: 'boss', receiverId: 'aaaaaaaa', body, status: 'pending', attempts: 0, error: null, deliveredAt: null });
     expect(events).toEqual([
-      { type: 'message:queued', e: { messageId: m.id, senderId: 'boss', receiverId: 'aaaaaaaa' } },
+      { type: 'message:queued', e: { messageId: m.id, senderId: 'boss', receiverId: 'aaaaaaaa', kind: 'message', bytes: Buffer.byteLength(body) } },
       { type: 'message:state', e: { messageId: m.id, receiverId: 'aaaaaaaa', state: 'pending' } },
     ]);
   });
@@ -314,7 +314,7 @@ describe('enqueueSoon (group commit)', () => {
     expect(commits()).toBeGreaterThan(framesForBatch * 10);
     // Announced like enqueue(): queued, then pending, per message, after the commit.
     expect(events.slice(0, 2)).toEqual([
-      { type: 'message:queued', e: { messageId: rows[0]!.id, senderId: 'boss', receiverId: 'aaaaaaaa' } },
+      { type: 'message:queued', e: { messageId: rows[0]!.id, senderId: 'boss', receiverId: 'aaaaaaaa', kind: 'message', bytes: 2 } },
       { type: 'message:state', e: { messageId: rows[0]!.id, receiverId: 'aaaaaaaa', state: 'pending' } },
     ]);
   });

@@ -495,26 +495,11 @@ describe.each(ENGINES)('Store contract: $name', (engine) => {
       });
       expect(await s.worktrees.get('nope')).toBeUndefined();
       expect((await s.worktrees.list(['active'])).map((w) => w.terminalId)).toEqual(['bbbb0003', 'aaaa0003']);
-      await s.worktrees.update('aaaa0003', {
-        state: 'kept',
-        endedAt: T0 + 9,
-        filesChanged: 2,
-        insertions: 10,
-        deletions: 1,
-        commits: 1,
-        uncommittedFiles: 0,
-      });
+      const kept = { state: 'kept', endedAt: T0 + 9, filesChanged: 2, insertions: 10, deletions: 1, commits: 1, uncommittedFiles: 0 } as const;
+      await s.worktrees.update('aaaa0003', kept);
       await s.worktrees.update('bbbb0003', { state: 'removed' });
       await s.worktrees.update('bbbb0003', {});
-      expect(await s.worktrees.get('aaaa0003')).toMatchObject({
-        state: 'kept',
-        endedAt: T0 + 9,
-        filesChanged: 2,
-        insertions: 10,
-        deletions: 1,
-        commits: 1,
-        uncommittedFiles: 0,
-      });
+      expect(await s.worktrees.get('aaaa0003')).toMatchObject(kept);
       expect((await s.worktrees.list(['active', 'kept'])).map((w) => w.terminalId)).toEqual(['aaaa0003']);
       expect((await s.worktrees.list(['removed']))[0]).toMatchObject({ terminalId: 'bbbb0003', endedAt: null });
       expect(await s.worktrees.list([])).toEqual([]);

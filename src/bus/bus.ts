@@ -53,7 +53,7 @@ export type BusEvents = {
   /** A worker CLI asked its cao MCP server for the tool list (its tools are about to be usable). */
   'mcp:tools-listed': { terminalId: string };
   /** Inbox: a message was stored, or changed state. */
-  'message:queued': { messageId: number; senderId: string; receiverId: string };
+  'message:queued': { messageId: number; senderId: string; receiverId: string; kind?: 'message' | 'task' | 'notice'; bytes?: number };
   /** Another hub stored mail for this receiver (many hosts: a NOTIFY from the shared database). */
   'mail:arrived': { receiverId: string };
   /** `requeued`, with state `pending`: back in the queue after a failed attempt (`retry`) or a hub's death before any of it was typed (`adoption`). */

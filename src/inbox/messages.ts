@@ -121,7 +121,14 @@ export class MessageQueue {
 
   private announceQueued(rows: MessageRow[]): void {
     for (const row of rows) {
-      announce(this.bus, 'message:queued', { messageId: row.id, senderId: row.senderId, receiverId: row.receiverId });
+      // what the journal records of it goes with the event (no read of it back, on PostgreSQL a round trip each)
+      announce(this.bus, 'message:queued', {
+        messageId: row.id,
+        senderId: row.senderId,
+        receiverId: row.receiverId,
+        kind: row.kind,
+        bytes: Buffer.byteLength(row.body, 'utf8'),
+      });
       this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'pending' }]);
     }
   }

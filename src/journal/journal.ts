@@ -115,7 +115,9 @@ export class Journal {
       }
       this.add('input.submitted', e.terminalId, null, { kind: e.kind, bytes: e.bytes, writes: 1 } satisfies JournalDetail<'input.submitted'>);
     });
-    this.on('message:queued', (e) => this.add('message.queued', e.receiverId, e.senderId, { messageId: e.messageId }));
+    this.on('message:queued', (e) =>
+      this.add('message.queued', e.receiverId, e.senderId, { messageId: e.messageId, ...(e.kind ? { kind: e.kind, bytes: e.bytes ?? null } : {}) }),
+    );
     this.on('message:state', (e) => {
       if (e.state === 'pending') {
         // a new message's `pending` is said by message.queued; only a return to the queue is an event of its own
@@ -278,8 +280,8 @@ export class Journal {
     if (type.startsWith('message.')) {
       const id = detail.messageId as number;
       if (type === 'message.queued') {
-        const m = await this.store.journal.messageFacts(id);
-        detail = { messageId: id, kind: m?.kind ?? null, bytes: m?.bytes ?? null } satisfies JournalDetail<'message.queued'>;
+        const m = detail.kind ? null : await this.store.journal.messageFacts(id);
+        if (m !== null) detail = { messageId: id, kind: m?.kind ?? null, bytes: m?.bytes ?? null } satisfies JournalDetail<'message.queued'>;
         if (callerId) this.senders.set(id, callerId);
       } else {
         callerId = this.senders.get(id) ?? (await this.store.journal.messageFacts(id))?.senderId ?? null;

@@ -62,7 +62,18 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     await pool.end().catch(() => undefined);
     throw err;
   }
-  return pgStore(pool, t);
+  // Statuses and the journal's batches commit without waiting for the WAL's flush: a database crash may lose their
+  // last few hundred ms (as SQLite's synchronous=NORMAL may lose them to an OS crash); mail, claims and ends never.
+  const relaxed = new pg.Pool({
+    connectionString: t.url,
+    max: 3,
+    application_name: `${opts.applicationName ?? 'cao-mcp'} (statuses)`,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    keepAlive: true,
+    options: '-c synchronous_commit=off',
+  });
+  relaxed.on('error', (err) => logger('store').warn({ error: scrub(messageOf(err), t.secrets), where: t.where }, 'a PostgreSQL connection was lost'));
+  return pgStore(pool, relaxed, t);
 }
 
 async function migrateLocked(client: pg.PoolClient, t: PgTarget): Promise<void> {
@@ -83,8 +94,9 @@ async function migrateLocked(client: pg.PoolClient, t: PgTarget): Promise<void> 
   }
 }
 
-function pgStore(pool: pg.Pool, t: PgTarget): Store {
+function pgStore(pool: pg.Pool, relaxedPool: pg.Pool, t: PgTarget): Store {
   const db = drizzle(pool, { schema });
+  const relaxed = drizzle(relaxedPool, { schema });
   let closing: Promise<void> | null = null;
   const watchers = new Set<() => Promise<void>>();
   // the tag of this store's wake-ups (its own watches skip them)
@@ -92,12 +104,13 @@ function pgStore(pool: pg.Pool, t: PgTarget): Store {
   return {
     engine: 'postgres',
     where: t.where,
-    terminals: new PgTerminalRows(db),
+    terminals: new PgTerminalRows(db, relaxed),
     messages: new PgMessageRows(db, origin),
     worktrees: new PgWorktreeRows(db),
-    journal: new PgJournalRows(db),
+    journal: new PgJournalRows(db, relaxed),
     // the listening connections first: the pool's end waits for every connection it lent
-    close: () => (closing ??= Promise.all([...watchers].map((stop) => stop())).then(() => pool.end())),
+    close: () =>
+      (closing ??= Promise.all([...watchers].map((stop) => stop())).then(() => Promise.all([pool.end(), relaxedPool.end()]).then(() => undefined))),
     isOpen: () => closing === null && !pool.ended,
     watchMail: async (onMail) => {
       const stop = await watchMail(pool, origin, onMail);

@@ -11,11 +11,15 @@ const DELEGATION_TYPES = ['handoff.started', 'assign.started', 'handoff.ended', 
 
 /** The run journal's rows on PostgreSQL (the journal's logic is above, in journal/). */
 export class PgJournalRows implements JournalRows {
-  constructor(private readonly db: PgDb) {}
+  /** `relaxed`: the pool whose commits do not wait for the WAL's flush (appends: see pg/index.ts). */
+  constructor(
+    private readonly db: PgDb,
+    private readonly relaxed: PgDb = db,
+  ) {}
 
   async append(rows: NewJournalRow[]): Promise<void> {
     if (!rows.length) return;
-    await this.db.transaction(async (tx) => {
+    await this.relaxed.transaction(async (tx) => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) await tx.insert(journal).values(rows.slice(i, i + INSERT_CHUNK));
       // a warm spare's start-up, journalled before anyone took it, joins the run of the caller that took it
       for (const r of rows)

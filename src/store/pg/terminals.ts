@@ -12,7 +12,11 @@ import { asFailed, type PgDb } from './db.js';
  * insertBatch holding the receiver FOR SHARE (and it for them), so their fail-pending statement sees its messages.
  */
 export class PgTerminalRows implements TerminalRows {
-  constructor(private readonly db: PgDb) {}
+  /** `relaxed`: the pool whose commits do not wait for the WAL's flush (statuses: see pg/index.ts). */
+  constructor(
+    private readonly db: PgDb,
+    private readonly relaxed: PgDb = db,
+  ) {}
 
   async insert(row: NewTerminalRow): Promise<TerminalRow | null> {
     const [inserted] = await this.db.insert(terminals).values(row).onConflictDoNothing().returning();
@@ -41,7 +45,7 @@ export class PgTerminalRows implements TerminalRows {
   }
 
   async setStatus(id: string, status: AgentStatus, error?: string): Promise<boolean> {
-    const rows = await this.db
+    const rows = await this.relaxed
       .update(terminals)
       .set(error === undefined ? { status } : { status, lastError: error })
       .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
