@@ -3,9 +3,10 @@
 // PostgreSQL server that listens on the hosts' links only. Where a namespace cannot be made (not root), the three hubs
 // run here with separate CAO_HOMEs and each reaches the database through a TCP proxy a test can cut instead; the
 // first line of the output says which ran.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { pidAlive, pidsWithEnv, waitFor } from './support/procs.js';
 import { readRecord } from './support/record.js';
 import { tcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
+const execFileAsync = promisify(execFile);
 const HOSTS = ['h1', 'h2', 'h3'] as const;
 type HostName = (typeof HOSTS)[number];
 const SCRIPT = { rules: [{ match: 'slow task', answer: 'SLOW-DONE', delayMs: 1500 }], default: { answer: 'ok: {{input}}' } };
@@ -164,7 +166,8 @@ describe(`many hosts on one PostgreSQL (${mode})`, () => {
     }
     // `cao-mcp ls` on another host (inside its namespace) shows every host and each worker's host
     const [cmd, argv] = net ? net.hosts[1]!.exec(process.execPath, [CLI, 'ls', '--json']) : [process.execPath, [CLI, 'ls', '--json']];
-    const ls = JSON.parse(execFileSync(cmd, argv, { env: { ...process.env, CAO_HOME: host('h2').home }, encoding: 'utf8' })) as {
+    // (not execFileSync: where the hosts reach the database through this process's proxies, it must keep running)
+    const ls = JSON.parse((await execFileAsync(cmd, argv, { env: { ...process.env, CAO_HOME: host('h2').home }, encoding: 'utf8' })).stdout) as {
       hosts: { name: string; state: string; self: boolean }[];
       agents: { id: string; host: string | null }[];
     };
