@@ -1,3 +1,4 @@
+import { chunks } from '../retention-pick.js';
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, max, min, sql, type SQL } from 'drizzle-orm';
 import { journal, messages, terminals } from '../../db/schema-pg.js';
 import type { JournalRow, MessageKind, NewJournalRow, TerminalRow } from '../../db/schema.js';
@@ -20,7 +21,7 @@ export class PgJournalRows implements JournalRows {
   async append(rows: NewJournalRow[]): Promise<void> {
     if (!rows.length) return;
     await this.relaxed.transaction(async (tx) => {
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await tx.insert(journal).values(rows.slice(i, i + INSERT_CHUNK));
+      for (const part of chunks(rows, INSERT_CHUNK)) await tx.insert(journal).values(part);
       // a warm spare's start-up, journalled before anyone took it, joins the run of the caller that took it
       for (const r of rows)
         if (r.type === 'terminal.taken' && r.runId && r.terminalId)

@@ -1,3 +1,4 @@
+import { chunks, oldestUnits } from '../retention-pick.js';
 import { and, asc, count, eq, inArray, isNotNull, isNull, lt, min, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { journal, terminals } from '../../db/schema-pg.js';
 import type { RetentionResult, RetentionSettings } from '../types.js';
@@ -39,19 +40,9 @@ export function applyRetention(db: PgDb, s: RetentionSettings, now: number): Pro
         .where(deletable)
         .groupBy(unit)
         .orderBy(asc(min(journal.id)));
-      const runs: string[] = [];
-      const rows: number[] = [];
-      let covered = 0;
-      for (const u of units) {
-        if (covered >= total - s.maxRows) break;
-        if (u.runId === null) rows.push(u.first!);
-        else runs.push(u.runId);
-        covered += u.n;
-      }
-      for (let i = 0; i < runs.length; i += CHUNK)
-        bySize += (await tx.delete(journal).where(and(inArray(journal.runId, runs.slice(i, i + CHUNK)), deletable))).rowCount ?? 0;
-      for (let i = 0; i < rows.length; i += CHUNK)
-        bySize += (await tx.delete(journal).where(inArray(journal.id, rows.slice(i, i + CHUNK)))).rowCount ?? 0;
+      const { runs, rows } = oldestUnits(units, total - s.maxRows);
+      for (const part of chunks(runs, CHUNK)) bySize += (await tx.delete(journal).where(and(inArray(journal.runId, part), deletable))).rowCount ?? 0;
+      for (const part of chunks(rows, CHUNK)) bySize += (await tx.delete(journal).where(inArray(journal.id, part))).rowCount ?? 0;
     }
     return { byAge, bySize };
   });

@@ -1,3 +1,4 @@
+import { chunks, oldestUnits } from '../retention-pick.js';
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, min, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { CaoDb, CaoDrizzle } from '../../db/db.js';
 import { journal, messages, terminals, type JournalRow, type MessageKind, type NewJournalRow, type TerminalRow } from '../../db/schema.js';
@@ -36,10 +37,7 @@ export class SqliteJournal implements JournalRows {
     this.db.transaction(
       (tx) => {
         // one statement per chunk: SQLite takes at most 32,766 bound variables in one (7 a row)
-        for (let i = 0; i < rows.length; i += INSERT_CHUNK)
-          tx.insert(journal)
-            .values(rows.slice(i, i + INSERT_CHUNK))
-            .run();
+        for (const part of chunks(rows, INSERT_CHUNK)) tx.insert(journal).values(part).run();
         // a warm spare's start-up, journalled before anyone took it, joins the run of the caller that took it
         for (const r of rows)
           if (r.type === 'terminal.taken' && r.runId && r.terminalId)
@@ -166,25 +164,13 @@ export class SqliteJournal implements JournalRows {
             .groupBy(unit)
             .orderBy(asc(min(journal.id)))
             .all();
-          const runs: string[] = [];
-          const rows: number[] = [];
-          let covered = 0;
-          for (const u of units) {
-            if (covered >= total - s.maxRows) break;
-            if (u.runId === null) rows.push(u.first!);
-            else runs.push(u.runId);
-            covered += u.n;
-          }
-          for (let i = 0; i < runs.length; i += CHUNK)
+          const { runs, rows } = oldestUnits(units, total - s.maxRows);
+          for (const part of chunks(runs, CHUNK))
             bySize += tx
               .delete(journal)
-              .where(and(inArray(journal.runId, runs.slice(i, i + CHUNK)), deletable))
+              .where(and(inArray(journal.runId, part), deletable))
               .run().changes;
-          for (let i = 0; i < rows.length; i += CHUNK)
-            bySize += tx
-              .delete(journal)
-              .where(inArray(journal.id, rows.slice(i, i + CHUNK)))
-              .run().changes;
+          for (const part of chunks(rows, CHUNK)) bySize += tx.delete(journal).where(inArray(journal.id, part)).run().changes;
         }
         return { byAge, bySize };
       },
