@@ -1,3 +1,4 @@
+import { assertExternalInbox, mailRefusal } from '../refusals.js';
 import { and, asc, count, desc, eq, gt, inArray, notExists, sql, type SQL } from 'drizzle-orm';
 import type { MessageState } from '../../bus/bus.js';
 import { messages, terminals } from '../../db/schema-pg.js';
@@ -36,12 +37,7 @@ export class PgMessageRows implements MessageRows {
             .for('share')
         ).map((r) => [r.id, r]),
       );
-      const results: (MessageRow | CaoError | null)[] = batch.map((m) => {
-        const receiver = receivers.get(m.receiverId);
-        if (!receiver) return new CaoError('receiver_not_found', `receiver ${m.receiverId} does not exist`);
-        if (receiver.endedAt !== null) return new CaoError('receiver_ended', `receiver ${m.receiverId} has ended (${receiver.status})`);
-        return null;
-      });
+      const results: (MessageRow | CaoError | null)[] = batch.map((m) => mailRefusal(m.receiverId, receivers.get(m.receiverId)));
       const toInsert = batch.filter((_, i) => results[i] === null);
       if (toInsert.length) {
         const rows = await tx
@@ -142,9 +138,7 @@ export class PgMessageRows implements MessageRows {
     const n = Math.max(1, Math.floor(limit));
     return this.db.transaction(async (tx) => {
       const [receiver] = await tx.select({ kind: terminals.kind }).from(terminals).where(eq(terminals.id, receiverId));
-      if (!receiver) throw new CaoError('receiver_not_found', `receiver ${receiverId} does not exist`);
-      if (receiver.kind !== 'external')
-        throw new CaoError('not_external', `${receiverId} is a worker terminal: its messages are typed into it, not read from the inbox`);
+      assertExternalInbox(receiverId, receiver);
       const oldest = tx
         .select({ id: messages.id })
         .from(messages)

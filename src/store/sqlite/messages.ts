@@ -1,3 +1,4 @@
+import { assertExternalInbox, mailRefusal } from '../refusals.js';
 import { and, asc, count, desc, eq, gt, inArray, notExists, sql, type SQL } from 'drizzle-orm';
 import type { MessageState } from '../../bus/bus.js';
 import type { CaoDb, CaoDrizzle } from '../../db/db.js';
@@ -93,8 +94,8 @@ export class SqliteMessages implements MessageRows {
     const insert = cao.sqlite.transaction((batch: NewMessage[], now: number) =>
       batch.map((m) => {
         const receiver = terminalRows.getSync(m.receiverId);
-        if (!receiver) return new CaoError('receiver_not_found', `receiver ${m.receiverId} does not exist`);
-        if (receiver.endedAt !== null) return new CaoError('receiver_ended', `receiver ${m.receiverId} has ended (${receiver.status})`);
+        const refused = mailRefusal(m.receiverId, receiver);
+        if (refused) return refused;
         return this.q.insertMessage.get({ ...m, now })!;
       }),
     );
@@ -134,10 +135,7 @@ export class SqliteMessages implements MessageRows {
     const rows = this.db.transaction(
       (tx) => {
         const receiver = tx.select({ kind: terminals.kind }).from(terminals).where(eq(terminals.id, receiverId)).get();
-        if (!receiver) throw new CaoError('receiver_not_found', `receiver ${receiverId} does not exist`);
-        if (receiver.kind !== 'external') {
-          throw new CaoError('not_external', `${receiverId} is a worker terminal: its messages are typed into it, not read from the inbox`);
-        }
+        assertExternalInbox(receiverId, receiver);
         const oldest = tx
           .select({ id: messages.id })
           .from(messages)
