@@ -210,7 +210,14 @@ describe(`many hosts on one PostgreSQL (${mode})`, () => {
       await a.call('handoff', { agent_profile: 'developer', provider: 'mock', message: 'slow task please', host: 'h2' }),
     );
     expect(r).toMatchObject({ success: true, output: 'SLOW-DONE', host: 'h2' });
-    expect(received(host('h2'), r.terminal_id)).toEqual(['slow task please']);
+    // typed into h2's worker only: its task, then (the handoff answered) the stop that ends it
+    expect(
+      await until(
+        () => received(host('h2'), r.terminal_id),
+        (t) => t.length >= 2,
+        20_000,
+      ),
+    ).toEqual(['slow task please', '/exit']);
     expect(received(host('h1'), r.terminal_id)).toEqual([]);
 
     const w = sc<Assigned>(await a.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'slow task two', host: 'h3' }));
