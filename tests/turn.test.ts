@@ -8,6 +8,7 @@ import { READY_QUIET_MS, READY_STABLE_MS, ReadyRule, quietInMs } from '../src/ag
 import { createBus, type BusEvents } from '../src/bus/bus.js';
 import { onTerminal } from '../src/bus/by-terminal.js';
 import { mockProvider } from '../src/providers/mock.js';
+import type { Provider } from '../src/providers/types.js';
 import { ScreenFeed } from '../src/screen/screen-feed.js';
 import { describeCause, type StatusCause } from '../src/status/cause.js';
 import { StatusMonitor } from '../src/agents/monitor.js';
@@ -82,11 +83,11 @@ function frame(staticLines: string[], live: string[], up: number): string {
  * A monitor on a fake clock over a real screen feed. The feed settles on real timers (40 ms of quiet): `settle()`
  * waits for that; the guard's time is only the fake clock's.
  */
-function monitorRig() {
+function monitorRig(provider: Provider = mockProvider) {
   const clock = new FakeClock();
   const bus = createBus();
   const feed = new ScreenFeed(bus, 't1', { cols: 80, rows: 24, reply: () => undefined });
-  const monitor = new StatusMonitor(bus, 't1', feed, mockProvider, { readyWithoutBusyMs: 2000, clock });
+  const monitor = new StatusMonitor(bus, 't1', feed, provider, { readyWithoutBusyMs: 2000, clock });
   const statuses: BusEvents['status'][] = [];
   bus.on('status', (e) => statuses.push(e));
   cleanups.push(() => {
@@ -106,8 +107,8 @@ function monitorRig() {
 }
 
 /** Draws a completed first turn and gets the monitor to `completed`. */
-async function afterFirstTurn() {
-  const r = monitorRig();
+async function afterFirstTurn(provider?: Provider) {
+  const r = monitorRig(provider);
   r.out(frame(['❯ first', '', '● first answer', '', '✻ Worked for 1s'], idleLive([]), 0));
   await r.settle();
   r.monitor.markStarted();
@@ -170,6 +171,22 @@ describe('StatusMonitor input guard (fake clock)', () => {
     await r.clock.advance(5000);
     expect(r.monitor.status).toBe('processing');
     expect(r.statuses.filter((s) => s.status === 'completed')).toHaveLength(1); // the first turn only
+  });
+
+  it('text left in the input box after the Enter holds the turn open past the fallback, until the box empties', async () => {
+    // a provider that can see its input box (the last prompt row): text after its glyph is input not yet submitted
+    const r = await afterFirstTurn({ ...mockProvider, inputPending: (s) => /^❯ \S/.test(s.lines.findLast((l) => l.startsWith('❯')) ?? '') });
+    r.monitor.noteSubmitting(1);
+    // the Enter became a newline: the box grows a row, the text stays in it
+    r.out(frame([], ['', RULE, '❯ second', '', RULE, '  ? for shortcuts'], 4));
+    await r.settle();
+    await r.clock.advance(10_000);
+    expect(r.monitor.status).toBe('processing');
+    // the Enter sent again is taken: the box empties and the answer comes
+    r.out(frame(['❯ second', '', '● second answer', '', '✻ Worked for 1s'], idleLive([]), 5));
+    await r.settle();
+    await r.clock.advance(2000);
+    expect(r.monitor.status).toBe('completed');
   });
 
   it('a submit that did not take drops the guard: the ready screen is believed again', async () => {

@@ -53,8 +53,13 @@ export async function submitInput(
     t.monitor.noteSubmitting(turn);
     t.write(t.provider.input.submitKey, 'keys', opts.tag && `${opts.tag}:enter`);
     // Submitted = the screen moved on and (where the provider can tell) the input box is empty again.
-    const taken = () => !t.alive || (visibleKey(t) !== before && !t.provider.inputPending?.(t.monitor.detectSnapshot()));
-    if (await waitUntil(taken, confirmMs)) return;
+    const taken = () => !t.alive || (visibleKey(t) !== before && !pending?.(t.monitor.detectSnapshot()));
+    if (!(await waitUntil(taken, confirmMs))) continue;
+    if (!pending || !t.alive) return;
+    // A frame caught mid-redraw shows no input box, so nothing pending: look again once the screen is quiet. Seen on
+    // Gemini CLI under load: an Enter taken as a newline, confirmed on such a frame, left the task in the box for good.
+    await waitUntil(() => Date.now() - screen.lastWrite >= 50 && !screen.busy, 500);
+    if (!t.alive || !pending(t.monitor.detectSnapshot())) return;
   }
   t.monitor.cancelSubmitting();
   throw new CaoError('input_not_taken', `${t.provider.label} did not react to Enter after ${tries} tries (terminal ${t.id})`);

@@ -133,6 +133,10 @@ export class StatusMonitor {
     if (d === 'idle' || d === 'completed') {
       if (!quiet) return; // never call a streaming screen done
       if (this.guard) {
+        // The text still sits in the input box (an Enter the CLI took as a newline, or lost while it was busy):
+        // the turn has not started, whatever else moved on screen. submitInput sends Enter again or gives up
+        // (cancelSubmitting); seen on Gemini CLI under load, where the fallback below called such a turn done.
+        if (!this.guard.sawBusy && this.provider.inputPending?.(snap)) return;
         const verdict = this.guard.judgeReady(screenKey(snap), this.clock.now());
         if (!verdict.over) {
           if (verdict.recheckInMs !== null) this.recheckLater(verdict.recheckInMs);
