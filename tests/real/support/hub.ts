@@ -207,12 +207,15 @@ export async function withRealHub(
   };
 
   const saveScreens = async () => {
+    const saved: Record<string, string> = {};
     for (const [id, text] of Object.entries(await screens())) {
       const name = `${providers.get(id) || 'worker'}-${id}`;
+      saved[name] = text;
       writeFileSync(path.join(outDir, `${name}.screen.txt`), text);
       // the raw bytes too: a detector bug is found by replaying them
       copyFileSync(path.join(logsDir, `${id}.log`), path.join(outDir, `${name}.raw.log`));
     }
+    return saved;
   };
 
   let failure: unknown;
@@ -222,8 +225,10 @@ export async function withRealHub(
   } catch (e) {
     failure = e;
   }
-  await saveScreens();
+  const saved = await saveScreens();
   writeFileSync(path.join(outDir, 'model-log.json'), JSON.stringify(fm.log, null, 1));
+  // CI keeps only the console: a failure carries what the workers showed and the hub's last log lines with it
+  if (failure instanceof Error) failure.message += `\n${failureContext(saved, path.join(logsDir, 'hub.log'))}`;
   // the raw requests only for a failure: they are large (system prompts, tool schemas)
   if (failure !== undefined) writeFileSync(path.join(outDir, 'model-requests.json'), JSON.stringify(fm.requests, null, 1));
   await client.close().catch(() => undefined);
@@ -244,6 +249,19 @@ export async function withRealHub(
   else writeFileSync(path.join(outDir, 'failure.txt'), `${(failure as Error)?.stack ?? String(failure)}\n\ntmp dir kept: ${tmp}\n`);
   if (failure !== undefined) throw failure;
   if (left.length) throw new Error(`${tag}: processes left after cao-mcp closed: ${left.join(', ')}`);
+}
+
+/** The last rows of each worker's screen and of the hub's log, for a failure's message. */
+function failureContext(screens: Record<string, string>, hubLog: string): string {
+  const tail = (text: string, n: number) =>
+    text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-n)
+      .join('\n');
+  const parts = Object.entries(screens).map(([name, text]) => `--- ${name}: last rows of its screen\n${tail(text, 30)}`);
+  if (existsSync(hubLog)) parts.push(`--- hub.log: last lines\n${tail(readFileSync(hubLog, 'utf8'), 25)}`);
+  return parts.join('\n');
 }
 
 export function versionOf(cli: AnyCli): string {
