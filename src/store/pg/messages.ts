@@ -2,7 +2,7 @@ import { assertExternalInbox, mailRefusal } from '../refusals.js';
 import { and, asc, count, desc, eq, gt, inArray, notExists, sql, type SQL } from 'drizzle-orm';
 import type { MessageState } from '../../bus/bus.js';
 import { messages, terminals } from '../../db/schema-pg.js';
-import type { MessageRow, TerminalKind } from '../../db/schema.js';
+import type { MessageRow, TerminalKind, TerminalRow } from '../../db/schema.js';
 import { CaoError } from '../../util/errors.js';
 import type { FailedMail, ListMessagesOptions, MessageRows, NewMessage } from '../types.js';
 import { asFailed, LOCK_CLAIM, MAIL_CHANNEL, type PgDb } from './db.js';
@@ -15,6 +15,13 @@ import { asFailed, LOCK_CLAIM, MAIL_CHANNEL, type PgDb } from './db.js';
  *   each one's conditional UPDATE sees the one before it committed.
  * - takeForExternal takes its rows FOR UPDATE SKIP LOCKED: two readers never both get a message.
  */
+/** A receiver's row as insertBatch reads it (JSON from the statement). */
+interface Receiver {
+  id: string;
+  endedAt: number | null;
+  status: TerminalRow['status'];
+}
+
 export class PgMessageRows implements MessageRows {
   /** `origin`: this store's own tag on its wake-ups (its watchMail does not wake itself). */
   constructor(
@@ -22,47 +29,43 @@ export class PgMessageRows implements MessageRows {
     private readonly origin = '',
   ) {}
 
-  insertBatch(batch: NewMessage[], now: number): Promise<(MessageRow | CaoError)[]> {
-    if (!batch.length) return Promise.resolve([]);
-    return this.db.transaction(async (tx) => {
-      // in one order of ids, so that two batches to the same receivers never wait for each other in a circle
-      const ids = [...new Set(batch.map((m) => m.receiverId))].sort();
-      const receivers = new Map(
-        (
-          await tx
-            .select({ id: terminals.id, endedAt: terminals.endedAt, status: terminals.status })
-            .from(terminals)
-            .where(inArray(terminals.id, ids))
-            .orderBy(asc(terminals.id))
-            .for('share')
-        ).map((r) => [r.id, r]),
-      );
-      const results: (MessageRow | CaoError | null)[] = batch.map((m) => mailRefusal(m.receiverId, receivers.get(m.receiverId)));
-      const toInsert = batch.filter((_, i) => results[i] === null);
-      if (toInsert.length) {
-        const rows = await tx
-          .insert(messages)
-          .values(
-            toInsert.map((m) => ({
-              senderId: m.senderId,
-              receiverId: m.receiverId,
-              body: m.body,
-              kind: m.kind,
-              status: 'pending' as const,
-              createdAt: now,
-            })),
-          )
-          .returning();
-        // identities are given in the order of the VALUES list
-        rows.sort((a, b) => a.id - b.id);
-        // the receivers' hubs are woken when this commits (LISTEN in watchMail; the sweep covers a missed one)
-        const woken = [...new Set(toInsert.map((m) => m.receiverId))];
-        await tx.execute(sql`select pg_notify(${MAIL_CHANNEL}, ${this.origin} || ' ' || r) from unnest(${sql.param(woken)}::text[]) as r`);
-        let next = 0;
-        for (let i = 0; i < results.length; i++) if (results[i] === null) results[i] = rows[next++]!;
-      }
-      return results as (MessageRow | CaoError)[];
-    });
+  /**
+   * One statement, so one round trip and its own commit (a group commit of many sends was five: BEGIN, the receivers,
+   * the INSERT, the NOTIFY, COMMIT; that capped the intake): the receivers read FOR SHARE, the rows of the live ones
+   * inserted in the batch's order, their hubs woken (pg_notify, sent at the commit), and what was read handed back.
+   */
+  async insertBatch(batch: NewMessage[], now: number): Promise<(MessageRow | CaoError)[]> {
+    if (!batch.length) return [];
+    // in one order of ids, so that two batches to the same receivers never wait for each other in a circle
+    const ids = [...new Set(batch.map((m) => m.receiverId))].sort();
+    const col = (f: (m: NewMessage) => string) => sql.param(batch.map(f));
+    const result = await this.db.execute<{ receivers: Receiver[]; rows: MessageRow[] | null; woken: number }>(sql`
+      with v as (
+        select * from unnest(${col((m) => m.senderId)}::text[], ${col((m) => m.receiverId)}::text[], ${col((m) => m.body)}::text[],
+          ${col((m) => m.kind)}::text[]) with ordinality as v(sender_id, receiver_id, body, kind, ord)
+      ), r as (
+        select id, ended_at, status from ${terminals} where id = any(${sql.param(ids)}::text[]) order by id for share
+      ), ins as (
+        insert into ${messages} (sender_id, receiver_id, body, kind, status, created_at)
+        select v.sender_id, v.receiver_id, v.body, v.kind, 'pending', ${now}::bigint
+        from v join r on r.id = v.receiver_id and r.ended_at is null
+        order by v.ord
+        returning *
+      ), woken as (
+        select pg_notify(${MAIL_CHANNEL}, ${this.origin} || ' ' || x.receiver_id) from (select distinct receiver_id from ins) x
+      )
+      select
+        (select coalesce(json_agg(json_build_object('id', id, 'endedAt', ended_at, 'status', status)), '[]') from r) as receivers,
+        (select json_agg(json_build_object('id', id, 'senderId', sender_id, 'receiverId', receiver_id, 'body', body, 'kind', kind,
+          'status', status, 'attempts', attempts, 'error', error, 'createdAt', created_at, 'deliveredAt', delivered_at) order by id)
+          from ins) as rows,
+        (select count(*) from woken)::int as woken`);
+    const [{ receivers, rows }] = result.rows;
+    const byId = new Map(receivers.map((r) => [r.id, r]));
+    // identities are given in the order of the batch (ORDER BY ord); the refusals are the same check both engines make
+    const inserted = rows ?? [];
+    let next = 0;
+    return batch.map((m) => mailRefusal(m.receiverId, byId.get(m.receiverId)) ?? inserted[next++]!);
   }
 
   claimNext(receiverId: string): Promise<MessageRow | null> {
