@@ -279,6 +279,19 @@ describe.each(ENGINES)('Store contract: $name', (engine) => {
       expect(await s.messages.claimNext('nobody00')).toBeNull();
     });
 
+    it("claimNext of a receiver whose id holds quotes and backslashes claims its own mail and nobody else's", async () => {
+      const s = await fresh();
+      const odd = await worker(s, { id: `o'dd\\' or '1'='1` });
+      const other = await worker(s);
+      const [o1] = await send(s, odd.id, 1);
+      await send(s, other.id, 1);
+      const claimed = await s.messages.claimNext(odd.id);
+      expect(claimed).toMatchObject({ id: o1, receiverId: odd.id, body: 'm0', status: 'delivering' });
+      expect(claimed).toEqual(await s.messages.get(o1!)); // the same row, field for field, as the engine's reads give it
+      expect(await s.messages.claimNext(`x' or '1'='1`)).toBeNull();
+      expect((await s.messages.list()).filter((m) => m.status === 'delivering').map((m) => m.id)).toEqual([o1]);
+    });
+
     it('markDelivered, requeue, fail move only from the states they name', async () => {
       const s = await fresh();
       const w = await worker(s);

@@ -272,7 +272,8 @@ export class WorkerPool {
       return;
     }
     const error = e.status === 'error' ? describeCause(e.cause) : undefined;
-    void this.writes.record(t.id, 'a status', () => this.opts.registry.updateTerminalStatus(t.id, e.status, error));
+    // a plain status may replace one still waiting; an error's (it carries the reason) is always written
+    void this.writes.record(t.id, 'a status', () => this.opts.registry.updateTerminalStatus(t.id, e.status, error), error ? undefined : 'status');
   }
 
   /** Drops a worker from the live set: its row ended (which fails its pending mail), its token revoked. */

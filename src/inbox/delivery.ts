@@ -176,7 +176,13 @@ export class DeliveryService {
 
   /** At most one message: a receiver that was typed into is busy until it is ready again. */
   private async deliverOne(receiverId: string): Promise<void> {
-    const row = await this.store.registry.getTerminal(receiverId);
+    // A worker of this hub that is at work (or asking something) takes nothing now: no read of its row (on PostgreSQL a
+    // round trip per status change). Only a ready one, an ended one or one not ours goes on to the checks below.
+    const early = this.port.status(receiverId);
+    if (early !== undefined && early !== 'exited' && early !== 'error' && !isReady(early)) return;
+    // A live worker of this hub: its row is the one this hub wrote (the registry keeps it); any other is read.
+    const row =
+      (early !== undefined && isReady(early) && this.store.registry.cached(receiverId)) || (await this.store.registry.getTerminal(receiverId));
     if (!this.active) return;
     if (!row) {
       await this.store.failPendingFor(receiverId, `receiver ${receiverId} does not exist`);

@@ -1,9 +1,10 @@
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { Pool } from 'pg';
 import type { FailedMail } from '../types.js';
 import * as schema from '../../db/schema-pg.js';
 
 /** The drizzle instance of the store's pool (schema-aware). */
-export type PgDb = NodePgDatabase<typeof schema>;
+export type PgDb = NodePgDatabase<typeof schema> & { $client: Pool };
 /** A transaction on it (or the db itself): what a statement that may run inside one is given. */
 export type PgTx = Pick<PgDb, 'select' | 'update' | 'insert' | 'delete' | 'execute'>;
 

@@ -1,5 +1,6 @@
+import pg, { type QueryResult } from 'pg';
 import { assertExternalInbox, mailRefusal } from '../refusals.js';
-import { and, asc, count, desc, eq, gt, inArray, notExists, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { MessageState } from '../../bus/bus.js';
 import { messages, terminals } from '../../db/schema-pg.js';
 import type { MessageRow, TerminalKind, TerminalRow } from '../../db/schema.js';
@@ -15,6 +16,10 @@ import { asFailed, LOCK_CLAIM, MAIL_CHANNEL, type PgDb } from './db.js';
  *   each one's conditional UPDATE sees the one before it committed.
  * - takeForExternal takes its rows FOR UPDATE SKIP LOCKED: two readers never both get a message.
  */
+/** A message row as JSON with MessageRow's keys, built in SQL by the statements that do not go through drizzle's mapping. */
+const MESSAGE_JSON = `json_build_object('id', id, 'senderId', sender_id, 'receiverId', receiver_id, 'body', body, 'kind', kind,
+  'status', status, 'attempts', attempts, 'error', error, 'createdAt', created_at, 'deliveredAt', delivered_at)`;
+
 /** A receiver's row as insertBatch reads it (JSON from the statement). */
 interface Receiver {
   id: string;
@@ -56,9 +61,7 @@ export class PgMessageRows implements MessageRows {
       )
       select
         (select coalesce(json_agg(json_build_object('id', id, 'endedAt', ended_at, 'status', status)), '[]') from r) as receivers,
-        (select json_agg(json_build_object('id', id, 'senderId', sender_id, 'receiverId', receiver_id, 'body', body, 'kind', kind,
-          'status', status, 'attempts', attempts, 'error', error, 'createdAt', created_at, 'deliveredAt', delivered_at) order by id)
-          from ins) as rows,
+        (select json_agg(${sql.raw(MESSAGE_JSON)} order by id) from ins) as rows,
         (select count(*) from woken)::int as woken`);
     const [{ receivers, rows }] = result.rows;
     const byId = new Map(receivers.map((r) => [r.id, r]));
@@ -68,22 +71,21 @@ export class PgMessageRows implements MessageRows {
     return batch.map((m) => mailRefusal(m.receiverId, byId.get(m.receiverId)) ?? inserted[next++]!);
   }
 
-  claimNext(receiverId: string): Promise<MessageRow | null> {
-    const byReceiver = (status: MessageState) => and(eq(messages.receiverId, receiverId), eq(messages.status, status));
-    return this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_CLAIM}, hashtext(${receiverId}))`);
-      const oldestPending = tx.select({ id: messages.id }).from(messages).where(byReceiver('pending')).orderBy(asc(messages.id)).limit(1);
-      const inFlight = tx
-        .select({ one: sql`1` })
-        .from(messages)
-        .where(byReceiver('delivering'));
-      const [row] = await tx
-        .update(messages)
-        .set({ status: 'delivering' })
-        .where(and(sql`${messages.id} = (${oldestPending})`, eq(messages.status, 'pending'), notExists(inFlight)))
-        .returning();
-      return row ?? null;
-    });
+  /**
+   * The receiver's claim lock, then the claim: two statements sent as one simple query, so one round trip (four as
+   * BEGIN, lock, UPDATE, COMMIT). They run as one implicit transaction that holds the lock to its end, and the UPDATE,
+   * a statement of its own under READ COMMITTED, sees every claim committed before the lock was granted. The simple
+   * protocol carries no parameters: the id goes in as a quoted literal (pg's own escaping).
+   */
+  async claimNext(receiverId: string): Promise<MessageRow | null> {
+    const id = pg.escapeLiteral(receiverId);
+    const results = (await this.db.$client.query(`select pg_advisory_xact_lock(${LOCK_CLAIM}, hashtext(${id}));
+      update messages set status = 'delivering'
+      where id = (select id from messages where receiver_id = ${id} and status = 'pending' order by id limit 1)
+        and status = 'pending'
+        and not exists (select 1 from messages where receiver_id = ${id} and status = 'delivering')
+      returning ${MESSAGE_JSON} as row`)) as unknown as QueryResult<{ row: MessageRow }>[];
+    return results[1]?.rows[0]?.row ?? null;
   }
 
   async markDelivered(id: number, now: number): Promise<MessageRow | null> {
