@@ -20,7 +20,13 @@ import { tcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 const execFileAsync = promisify(execFile);
 const HOSTS = ['h1', 'h2', 'h3'] as const;
 type HostName = (typeof HOSTS)[number];
-const SCRIPT = { rules: [{ match: 'slow task', answer: 'SLOW-DONE', delayMs: 1500 }], default: { answer: 'ok: {{input}}' } };
+const SCRIPT = {
+  rules: [
+    { match: 'slow task', answer: 'SLOW-DONE', delayMs: 1500 },
+    { match: 'long task', answer: 'LONG-DONE', delayMs: 6000 },
+  ],
+  default: { answer: 'ok: {{input}}' },
+};
 const LEASE_MS = 1500;
 
 interface Host {
@@ -219,6 +225,20 @@ describe(`many hosts on one PostgreSQL (${mode})`, () => {
       ),
     ).toEqual(['slow task please', '/exit']);
     expect(received(host('h1'), r.terminal_id)).toEqual([]);
+
+    // a handoff carried out on another host sends progress all the same: its worker's status there, with its id
+    const notes: string[] = [];
+    const long = sc<{ output: string; terminal_id: string }>(
+      await a.call(
+        'handoff',
+        { agent_profile: 'developer', provider: 'mock', message: 'long task please', host: 'h3' },
+        { timeout: 60_000, onprogress: (p) => notes.push(p.message ?? '') },
+      ),
+    );
+    expect(long.output).toBe('LONG-DONE');
+    expect(notes.length).toBeGreaterThan(0);
+    expect(notes.every((n) => n.includes(`terminal ${long.terminal_id} on host h3`))).toBe(true);
+    expect(notes.some((n) => /: processing$/.test(n))).toBe(true);
 
     const w = sc<Assigned>(await a.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'slow task two', host: 'h3' }));
     const out = sc<{ output: string }>(await a.call('read_output', { terminal_id: w.terminal_id, wait_seconds: 30 }, { timeout: 60_000 }));

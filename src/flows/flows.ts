@@ -11,6 +11,7 @@ import { CaoError } from '../util/errors.js';
 import { assign, reportFailedTasks } from './assign.js';
 import { startReaper } from './reaper.js';
 import { handoff } from './handoff.js';
+import { relayRemoteProgress } from './remote-progress.js';
 import * as inspect from './inspect.js';
 import { inboxMessage, readInbox, sendMessage, typeMessage } from './messaging.js';
 import { watchScreen, type ScreenSink } from './screen-watch.js';
@@ -91,7 +92,7 @@ export class Flows {
   /**
    * `signal`: a cancellation (the worker is stopped); `detach`: the caller went away (the worker is left running).
    * Many hosts: on the host asked for (`host`), or the one placement picks; another host's handoff is carried out by
-   * its hub, and answers as it would here (its progress is not relayed).
+   * its hub, and answers as it would here; meanwhile its worker's status, read from the shared registry, is the progress.
    */
   async handoff(
     caller: Caller,
@@ -105,8 +106,16 @@ export class Flows {
     }
     const slot = await c.place(req.host, this.labelsFor(caller, req));
     if (!slot.local) {
-      const waitMs = (req.timeoutSec ?? 600) * 1000 + 60_000;
-      return c.on<HandoffResult>(slot.host, 'handoff', caller, { ...req, host: slot.host, slotHeld: true }, waitMs);
+      const totalMs = (req.timeoutSec ?? 600) * 1000;
+      const hostOf = (hubId: string | null) => c.node.knownHostOf(hubId);
+      const stop = opts.progress
+        ? relayRemoteProgress({ registry: this.d.registry, hostOf }, caller, slot.host, totalMs, opts.progress, this.d.progressEveryMs ?? 5000)
+        : () => undefined;
+      try {
+        return await c.on<HandoffResult>(slot.host, 'handoff', caller, { ...req, host: slot.host, slotHeld: true }, totalMs + 60_000);
+      } finally {
+        stop();
+      }
     }
     return this.handoffHere(caller, req, opts);
   }
