@@ -149,7 +149,10 @@ export async function connect(url, token, name) {
 export async function readRecord(file) {
   const { readFileSync, existsSync } = await import('node:fs');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
+  // read while the agents append: a last line without its newline is still being written, and is left for next time
+  const text = readFileSync(file, 'utf8');
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
