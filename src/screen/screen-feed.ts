@@ -26,6 +26,9 @@ export interface ScreenFeedOptions {
  */
 const FRAME_START = /\x1b\[\?2026h|\x1b\[[02]?J|(?:\x1b\[2K\x1b\[1?A)+/g;
 
+/** How long a synchronized update may stay open before its screen is looked at anyway (terminals time out too). */
+const SYNC_UPDATE_MAX_MS = 1000;
+
 /** Splits a chunk of output before each frame start (pieces concatenate back to the chunk). */
 export function splitFrames(data: string): string[] {
   const out: string[] = [];
@@ -156,6 +159,9 @@ export class ScreenFeed {
       if (this.disposed) return;
       const idleFor = Date.now() - this.lastParsedAt;
       if (idleFor < this.quietMs || this.screen.busy) return this.arm(Math.max(1, this.quietMs - idleFor));
+      // Half a frame is not a quiet screen: seen under load, a pause inside Copilot CLI's synchronized update showed an
+      // answer cut short ("SECOND-copil") and it was taken as the turn's end. A frame left open too long counts anyway.
+      if (this.screen.inSyncUpdate && idleFor < SYNC_UPDATE_MAX_MS) return this.arm(this.quietMs);
       this.settle(true);
     }, ms);
   }

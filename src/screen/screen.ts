@@ -68,6 +68,14 @@ export class Screen {
     return this.lastWriteAt;
   }
 
+  /**
+   * The application is inside a synchronized update (DECSET 2026): the frame it draws is not finished, and a terminal
+   * would not show it yet (Copilot CLI draws every frame that way).
+   */
+  get inSyncUpdate(): boolean {
+    return this.term.modes.synchronizedOutputMode;
+  }
+
   /** The application enabled bracketed paste (DECSET 2004). */
   get bracketedPaste(): boolean {
     return this.term.modes.bracketedPasteMode;
