@@ -1,12 +1,27 @@
 import pg, { type QueryResult } from 'pg';
 import { assertExternalInbox, mailRefusal } from '../refusals.js';
-import { and, asc, count, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { MessageState } from '../../bus/bus.js';
 import { messages, terminals } from '../../db/schema-pg.js';
 import type { MessageRow, TerminalKind, TerminalRow } from '../../db/schema.js';
 import { CaoError } from '../../util/errors.js';
 import type { FailedMail, ListMessagesOptions, MessageRows, NewMessage } from '../types.js';
 import { asFailed, LOCK_CLAIM, MAIL_CHANNEL, type PgDb } from './db.js';
+
+/**
+ * A message row as JSON with MessageRow's keys, for the statements that do not go through drizzle's mapping: built
+ * from the table's own columns, so it follows the schema.
+ */
+const MESSAGE_JSON = `json_build_object(${Object.entries(getTableColumns(messages))
+  .map(([key, column]) => `'${key}', ${column.name}`)
+  .join(', ')})`;
+
+/** A receiver's row as insertBatch reads it (JSON from the statement). */
+interface Receiver {
+  id: string;
+  endedAt: number | null;
+  status: TerminalRow['status'];
+}
 
 /**
  * Message rows on PostgreSQL, with SQLite's single-writer guarantees kept under READ COMMITTED and many hubs:
@@ -16,17 +31,6 @@ import { asFailed, LOCK_CLAIM, MAIL_CHANNEL, type PgDb } from './db.js';
  *   each one's conditional UPDATE sees the one before it committed.
  * - takeForExternal takes its rows FOR UPDATE SKIP LOCKED: two readers never both get a message.
  */
-/** A message row as JSON with MessageRow's keys, built in SQL by the statements that do not go through drizzle's mapping. */
-const MESSAGE_JSON = `json_build_object('id', id, 'senderId', sender_id, 'receiverId', receiver_id, 'body', body, 'kind', kind,
-  'status', status, 'attempts', attempts, 'error', error, 'createdAt', created_at, 'deliveredAt', delivered_at)`;
-
-/** A receiver's row as insertBatch reads it (JSON from the statement). */
-interface Receiver {
-  id: string;
-  endedAt: number | null;
-  status: TerminalRow['status'];
-}
-
 export class PgMessageRows implements MessageRows {
   /** `origin`: this store's own tag on its wake-ups (its watchMail does not wake itself). */
   constructor(
@@ -62,6 +66,7 @@ export class PgMessageRows implements MessageRows {
       select
         (select coalesce(json_agg(json_build_object('id', id, 'endedAt', ended_at, 'status', status)), '[]') from r) as receivers,
         (select json_agg(${sql.raw(MESSAGE_JSON)} order by id) from ins) as rows,
+        -- counted so that it runs: PostgreSQL never evaluates a CTE without data changes that nothing reads
         (select count(*) from woken)::int as woken`);
     const [{ receivers, rows }] = result.rows;
     const byId = new Map(receivers.map((r) => [r.id, r]));
