@@ -24,6 +24,12 @@ const SCRIPT = {
   rules: [
     { match: 'slow task', answer: 'SLOW-DONE', delayMs: 1500 },
     { match: 'long task', answer: 'LONG-DONE', delayMs: 6000 },
+    {
+      match: 'ask first',
+      answer: 'no answer',
+      delayMs: 200,
+      question: { text: 'Allow write to out.txt?', options: ['Yes', 'No'], answers: { '1': 'WROTE-IT', '2': 'LEFT-IT' } },
+    },
   ],
   default: { answer: 'ok: {{input}}' },
 };
@@ -246,6 +252,48 @@ describe(`many hosts on one PostgreSQL (${mode})`, () => {
     sc(await a.call('stop_agent', { terminal_id: w.terminal_id }));
   }, 120_000);
 
+  it('a question on host B: the handoff from A says so; A sees it, answers it (B types the choice); mail sent meanwhile waits', async () => {
+    const a = host('h1').session;
+    const b = host('h2');
+    // a handoff that ends in a question is an error result (the task is not done), with the worker left running
+    const res = await a.call('handoff', { agent_profile: 'developer', provider: 'mock', message: 'ask first', host: 'h2' }, { timeout: 60_000 });
+    expect(res.isError).toBe(true);
+    const r = res.structuredContent as { success: boolean; status: string; message: string; terminal_id: string; host: string };
+    expect(r).toMatchObject({ success: false, status: 'waiting_user_answer', host: 'h2' });
+    expect(r.message).toMatch(/Allow write to out\.txt\?/);
+    const id = r.terminal_id;
+    // the listing on A shows the question B's worker asks
+    const seen = sc<{ agents: (AgentRow & { question?: string })[] }>(await a.call('list_agents', {})).agents.find((x) => x.id === id);
+    expect(seen).toMatchObject({ host: 'h2', status: 'waiting_user_answer' });
+    expect(seen?.question).toMatch(/Allow write to out\.txt\?/);
+    // a message from a third host is held while the dialog is up (its keys would answer it)
+    sc(await host('h3').session.call('send_message', { receiver_id: id, message: 'after the dialog' }));
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(received(b, id).filter((t) => t.includes('after the dialog'))).toEqual([]);
+    expect(sc<{ terminal_id: string }>(await a.call('answer_question', { terminal_id: id, answer: '1' })).terminal_id).toBe(id);
+    const choices = await until(
+      () => readRecord(b.record).filter((x) => x.event === 'choice' && x.terminal === id),
+      (c) => c.length > 0,
+      20_000,
+    );
+    expect(choices).toHaveLength(1);
+    expect(choices[0]).toMatchObject({ choice: 1 });
+    // answered once: a second answer is refused by B's hub, its error carried back to A
+    const again = await a.call('answer_question', { terminal_id: id, answer: '2' });
+    expect(again.isError).toBe(true);
+    expect(textOf(again)).toMatch(/is not waiting for an answer/);
+    // then the held message is typed, once
+    await until(
+      () => received(b, id).filter((t) => t.includes('after the dialog')),
+      (t) => t.length === 1,
+      20_000,
+    );
+    const out = sc<{ output: string; status: string }>(await a.call('read_output', { terminal_id: id, wait_seconds: 30 }, { timeout: 60_000 }));
+    expect(out.output).toMatch(/WROTE-IT|ok: /);
+    expect(received(host('h1'), id)).toEqual([]);
+    sc(await a.call('stop_agent', { terminal_id: id }));
+  }, 120_000);
+
   it('send_message across hosts: in order per sender and exactly once', async () => {
     const a = host('h1').session;
     const w = sc<Assigned>(await a.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'ready?', host: 'h2' }));
@@ -337,6 +385,69 @@ describe(`many hosts on one PostgreSQL (${mode})`, () => {
     const back = sc<{ hosts: { name: string; state: string }[] }>(await host('h2').session.call('list_hosts', {}));
     expect(back.hosts.find((x) => x.name === 'h2')?.state).toBe('live');
   }, 300_000);
+
+  it('kill -9 of host B’s hub alone: its pty host keeps the workers; a new hub within the grace re-adopts them and types the mail held meanwhile, once', async () => {
+    // h2 gets a long grace here: its workers are held while it has no hub
+    const old = host('h2');
+    await old.session.close();
+    stopEverything(old.home);
+    hosts.set('h2', await startHost('h2', 1, { CAO_HOST_GRACE_MS: '120000' }));
+    const b = host('h2');
+    const a = host('h1').session;
+    const w = sc<Assigned>(await a.call('assign', { agent_profile: 'developer', provider: 'mock', message: 'adopt ready', host: 'h2' }));
+    await until(
+      () => received(b, w.terminal_id),
+      (r) => r.length === 1,
+      20_000,
+    );
+    const [worker] = pidsWithEnv('CAO_TERMINAL_ID', w.terminal_id);
+    expect(worker).toBeDefined();
+    const [hub, pty] = [daemonPid(b), ptyHostPid(b)];
+    process.kill(hub, 'SIGKILL');
+    await until(
+      () => pidAlive(hub),
+      (v) => !v,
+      10_000,
+    );
+    // B is dead to the others; what is sent to its worker meanwhile is stored and held, not failed
+    await until(
+      async () => sc<{ hosts: { name: string; state: string }[] }>(await a.call('list_hosts', {})).hosts.find((x) => x.name === 'h2')?.state,
+      (s) => s === 'dead',
+      LEASE_MS * 6,
+    );
+    const kept: number[] = [];
+    for (let k = 0; k < 5; k++)
+      kept.push(sc<{ message_id: number }>(await a.call('send_message', { receiver_id: w.terminal_id, message: `kept-${k}` })).message_id);
+    await new Promise((r) => setTimeout(r, 2 * LEASE_MS));
+    const held = (await mailOf(w.terminal_id)).filter((m) => kept.includes(m.id));
+    expect(held.map((m) => m.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
+    expect(sc<{ agents: AgentRow[] }>(await a.call('list_agents', {})).agents.find((x) => x.id === w.terminal_id)).toBeDefined();
+    // B's front starts a new hub at its next call: it takes the name back and re-adopts the worker from the live pty host
+    const back = await until(
+      () =>
+        b.session
+          .call('list_hosts', {})
+          .then((r) => (r.isError ? null : (r.structuredContent as { hosts: { name: string; state: string }[] })))
+          .catch(() => null),
+      (r) => r?.hosts.find((x) => x.name === 'h2')?.state === 'live',
+      30_000,
+    );
+    expect(back?.hosts.find((x) => x.name === 'h2')?.state).toBe('live');
+    expect(daemonPid(b)).not.toBe(hub);
+    expect(ptyHostPid(b)).toBe(pty);
+    expect(pidsWithEnv('CAO_TERMINAL_ID', w.terminal_id)).toContain(worker);
+    const got = await until(
+      () => tagged(b, w.terminal_id, 'kept'),
+      (r) => r.length >= 5,
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // anything typed twice would show by now
+    expect(tagged(b, w.terminal_id, 'kept')).toEqual(got);
+    expect(got).toEqual(Array.from({ length: 5 }, (_, k) => `kept-${k}`));
+    // all of its mail delivered: the held messages, and its task (in flight when the hub died: the new hub found it typed)
+    expect((await mailOf(w.terminal_id)).map((m) => m.status)).toEqual(Array(6).fill('delivered'));
+    sc(await a.call('stop_agent', { terminal_id: w.terminal_id }));
+  }, 240_000);
 
   it('a cut link (ip link down) stops that hub typing; healed within the grace, its held mail is delivered exactly once', async () => {
     // h3 gets a long grace here: its workers are held while its link is down

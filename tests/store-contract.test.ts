@@ -111,6 +111,19 @@ describe.each(ENGINES)('Store contract: $name', (engine) => {
       expect((await s.terminals.get(w.id))!.status).toBe('exited');
     });
 
+    it('setStatus stores the question a worker waits on; the next status clears it', async () => {
+      const s = await fresh();
+      const w = await worker(s);
+      expect(await s.terminals.get(w.id)).toMatchObject({ question: null });
+      await s.terminals.setStatus(w.id, 'waiting_user_answer', undefined, 'Allow write?\n1. Yes\n2. No');
+      expect(await s.terminals.get(w.id)).toMatchObject({ status: 'waiting_user_answer', question: 'Allow write?\n1. Yes\n2. No' });
+      await s.terminals.setStatus(w.id, 'processing');
+      expect(await s.terminals.get(w.id)).toMatchObject({ status: 'processing', question: null });
+      await s.terminals.setStatus(w.id, 'waiting_user_answer', undefined, 'Again?');
+      await s.terminals.setStatus(w.id, 'error', 'it broke');
+      expect(await s.terminals.get(w.id)).toMatchObject({ status: 'error', lastError: 'it broke', question: null });
+    });
+
     it('end: a live worker ends and its pending mail fails with mailReason (a message being typed is left), once', async () => {
       const s = await fresh();
       const w = await worker(s);

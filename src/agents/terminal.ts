@@ -35,6 +35,8 @@ export interface TerminalInit {
   typingGate?: () => string | null;
 }
 
+/** A question longer than this is cut where it is stored and listed (a screen's worth). */
+const MAX_QUESTION_CHARS = 4000;
 const localPty: PtyFactory = (opts, onData) => new PtyProcess(opts, onData);
 
 /**
@@ -159,6 +161,15 @@ export class Terminal implements TurnHost {
 
   pendingQuestion(): string | null {
     return this.provider.pendingQuestion(this.monitor.detectSnapshot());
+  }
+
+  /** The question on its screen now, or null (none, or the provider could not read it: a listing never fails on it). */
+  questionNow(): string | null {
+    try {
+      return this.pendingQuestion()?.slice(0, MAX_QUESTION_CHARS) ?? null;
+    } catch {
+      return null;
+    }
   }
 
   /** Resolves with the first status (current or later) that `pred` accepts; rejects on timeout/abort. */

@@ -35,6 +35,7 @@ export const terminals = pgTable(
     createdAt: ms('created_at').notNull(),
     endedAt: ms('ended_at'),
     lastError: text('last_error'),
+    question: text('question'),
     runId: text('run_id'),
   },
   (t) => [

@@ -38,6 +38,8 @@ export const terminals = sqliteTable(
     createdAt: integer('created_at').notNull(),
     endedAt: integer('ended_at'),
     lastError: text('last_error'),
+    /** The question it waits on (status waiting_user_answer), as its hub read it off the screen: for the other hosts. */
+    question: text('question'),
     /**
      * The run it belongs to (journal): a worker started by a supervisor or the operator starts a new run, one started
      * by a worker inherits its creator's. Null for external supervisors, untaken warm spares and rows from before runs.

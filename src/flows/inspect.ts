@@ -27,14 +27,8 @@ export interface InspectDeps {
 export async function agentView(d: InspectDeps, row: TerminalRow): Promise<AgentView> {
   const live = d.pool.get(row.id);
   const status = live?.status ?? row.status;
-  let question: string | null = null;
-  if (live && status === 'waiting_user_answer') {
-    try {
-      question = live.pendingQuestion();
-    } catch {
-      question = null; // a detector hiccup must not take the listing down
-    }
-  }
+  // this hub's worker: off its screen now; another host's: as its hub stored it with the status
+  const question = status !== 'waiting_user_answer' ? null : live ? live.questionNow() : row.question;
   return {
     id: row.id,
     kind: row.kind,

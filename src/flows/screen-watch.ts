@@ -76,15 +76,7 @@ export function watchScreen(sse: ScreenSink, bus: Bus, t: Terminal, opts: { scro
       sse.end();
       return;
     }
-    let question: string | null = null;
-    if (e.status === 'waiting_user_answer') {
-      try {
-        question = t.pendingQuestion();
-      } catch {
-        question = null;
-      }
-    }
-    sse.send('status', { status: e.status, question });
+    sse.send('status', { status: e.status, question: e.status === 'waiting_user_answer' ? t.questionNow() : null });
   };
   const poll = setInterval(() => {
     if (!queue && resized()) sendImage();

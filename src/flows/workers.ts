@@ -272,8 +272,15 @@ export class WorkerPool {
       return;
     }
     const error = e.status === 'error' ? describeCause(e.cause) : undefined;
+    // the question goes into the row with its status: a hub of another host shows it from there
+    const question = e.status === 'waiting_user_answer' ? t.questionNow() : null;
     // a plain status may replace one still waiting; an error's (it carries the reason) is always written
-    void this.writes.record(t.id, 'a status', () => this.opts.registry.updateTerminalStatus(t.id, e.status, error), error ? undefined : 'status');
+    void this.writes.record(
+      t.id,
+      'a status',
+      () => this.opts.registry.updateTerminalStatus(t.id, e.status, error, question),
+      error ? undefined : 'status',
+    );
   }
 
   /** Drops a worker from the live set: its row ended (which fails its pending mail), its token revoked. */

@@ -258,7 +258,7 @@ function agentWire(a: AgentView, caller: Caller): Record<string, unknown> {
     pending_messages: a.pending,
     ended: a.endedAt !== null,
     ...(a.lastError ? { last_error: a.lastError } : {}),
-    ...(a.status === 'waiting_user_answer' && a.live ? { question: a.question } : {}),
+    ...(a.status === 'waiting_user_answer' && a.question !== null ? { question: a.question } : {}),
     ...(a.warm ? { warm: true } : {}),
     ...(a.worktree ? { worktree: worktreeWire(a.worktree) } : {}),
     ...(a.host ? { host: a.host } : {}),

@@ -113,10 +113,10 @@ export class TerminalRegistry {
     return row;
   }
 
-  /** Records a live status (and optionally the last error). Ended rows are left alone. */
-  async updateTerminalStatus(id: string, status: AgentStatus, error?: string): Promise<boolean> {
-    const ok = await this.store.terminals.setStatus(id, status, error);
-    if (ok) this.patch(id, error === undefined ? { status } : { status, lastError: error });
+  /** Records a live status (and optionally the last error), with the question it waits on or null. Ended rows are left alone. */
+  async updateTerminalStatus(id: string, status: AgentStatus, error?: string, question: string | null = null): Promise<boolean> {
+    const ok = await this.store.terminals.setStatus(id, status, error, question);
+    if (ok) this.patch(id, error === undefined ? { status, question } : { status, lastError: error, question });
     return ok;
   }
 

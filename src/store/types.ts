@@ -62,8 +62,11 @@ export interface TerminalRows {
    * last_error null). One transaction. Throws CaoError name_taken when the id is a worker's.
    */
   ensureExternal(name: string, now: number): Promise<{ row: TerminalRow; created: boolean }>;
-  /** A live row's status (and last error when given); false when it is not there or has ended. */
-  setStatus(id: string, status: AgentStatus, error?: string): Promise<boolean>;
+  /**
+   * A live row's status (and last error when given) and the question it waits on (null: none; written with every
+   * status, so it is cleared by the next); false when it is not there or has ended.
+   */
+  setStatus(id: string, status: AgentStatus, error?: string, question?: string | null): Promise<boolean>;
   /**
    * Ends a live row (ended_at, status, last_error when a reason is given) and, in the same transaction when it is a
    * worker, fails its pending mail with `mailReason` (a message being typed is left to its delivery loop). Null

@@ -44,10 +44,10 @@ export class PgTerminalRows implements TerminalRows {
     });
   }
 
-  async setStatus(id: string, status: AgentStatus, error?: string): Promise<boolean> {
+  async setStatus(id: string, status: AgentStatus, error?: string, question: string | null = null): Promise<boolean> {
     const rows = await this.relaxed
       .update(terminals)
-      .set(error === undefined ? { status } : { status, lastError: error })
+      .set(error === undefined ? { status, question } : { status, lastError: error, question })
       .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
       .returning({ id: terminals.id });
     return rows.length > 0;

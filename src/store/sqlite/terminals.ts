@@ -30,12 +30,12 @@ function prepare(db: CaoDrizzle) {
     // status changes come with every turn of every agent
     setStatus: db
       .update(terminals)
-      .set({ status: sql`${p('status')}` })
+      .set({ status: sql`${p('status')}`, question: sql`${p('question')}` })
       .where(and(eq(terminals.id, p('id')), isNull(terminals.endedAt)))
       .prepare(),
     setStatusError: db
       .update(terminals)
-      .set({ status: sql`${p('status')}`, lastError: sql`${p('error')}` })
+      .set({ status: sql`${p('status')}`, lastError: sql`${p('error')}`, question: sql`${p('question')}` })
       .where(and(eq(terminals.id, p('id')), isNull(terminals.endedAt)))
       .prepare(),
   };
@@ -84,8 +84,8 @@ export class SqliteTerminals implements TerminalRows {
     );
   }
 
-  async setStatus(id: string, status: AgentStatus, error?: string): Promise<boolean> {
-    const r = error === undefined ? this.q.setStatus.run({ id, status }) : this.q.setStatusError.run({ id, status, error });
+  async setStatus(id: string, status: AgentStatus, error?: string, question: string | null = null): Promise<boolean> {
+    const r = error === undefined ? this.q.setStatus.run({ id, status, question }) : this.q.setStatusError.run({ id, status, error, question });
     return r.changes > 0;
   }
 
