@@ -140,7 +140,7 @@ export const PAGE_JS = String.raw`
     $('agent-count').textContent = list.length ? live + ' running' + (list.length > live ? ', ' + (list.length - live) + ' ended' : '') : '';
     $('agents-empty').hidden = list.length > 0;
   }
-  // many hosts: every host sharing the database, refreshed every 5 s (null on one machine: the line stays hidden)
+  // many hosts: every host sharing the database, refreshed every 2 s (null on one machine: the line stays hidden)
   function renderHosts(hosts) {
     var line = $('hosts-line');
     line.hidden = !hosts;
@@ -148,9 +148,27 @@ export const PAGE_JS = String.raw`
     line.textContent = 'hosts: ' + hosts.map(function (h) {
       return h.name + (h.self ? ' (this one)' : '') + ' ' + h.state + ' ' + h.workers + '/' + h.capacity;
     }).join(' · ');
-    if (!state.hostsTimer) state.hostsTimer = setInterval(function () {
-      fetch(api('/api/hosts')).then(function (r) { return r.json(); }).then(function (d) { renderHosts(d.hosts); }).catch(function () {});
-    }, 5000);
+    if (!state.hostsTimer) state.hostsTimer = setInterval(refreshHosts, 2000);
+  }
+  // Another host's agents change there, and no event of theirs reaches this hub: their rows are read again with the hosts.
+  function refreshHosts() {
+    fetch(api('/api/agents')).then(function (r) { return r.json(); }).then(function (d) {
+      renderHosts(d.hosts);
+      var remote = function (a) { return a.host && !a.live; };
+      var listed = {};
+      var changed = false;
+      d.agents.forEach(function (a) {
+        listed[a.id] = true;
+        var cur = state.agents.get(a.id);
+        if (!remote(a) || (cur && JSON.stringify(cur) === JSON.stringify(a))) return;
+        state.agents.set(a.id, a);
+        changed = true;
+      });
+      state.agents.forEach(function (a, id) {
+        if (remote(a) && !listed[id]) { state.agents.delete(id); changed = true; }
+      });
+      if (changed) { renderAgents(); renderQuestions(); }
+    }).catch(function () {});
   }
   function autoSelect() {
     var list = sortedAgents().filter(function (a) { return a.live && !a.endedAt; });
@@ -189,7 +207,7 @@ export const PAGE_JS = String.raw`
     card.dataset.id = a.id;
     card.dataset.sig = sig;
     var left = el('div');
-    left.appendChild(el('div', 'who', a.id + ' · ' + (a.profile || '') + ' · ' + (a.provider || '')));
+    left.appendChild(el('div', 'who', a.id + ' · ' + (a.profile || '') + ' · ' + (a.provider || '') + (a.host ? ' @ ' + a.host : '')));
     left.appendChild(el('pre', '', a.question || '(question not readable: open its screen)'));
     card.appendChild(left);
     var form = el('form');
@@ -205,7 +223,8 @@ export const PAGE_JS = String.raw`
         .catch(function (e) { err.textContent = 'Not answered: ' + e.message; buttons.forEach(function (b) { b.disabled = false; }); })
         .then(function () { state.answering.delete(a.id); });
     }
-    if (!a.live) {
+    // another host's worker is answered through its hub (the call is carried there); one of another hub on this file is not
+    if (!a.live && !a.host) {
       form.appendChild(el('span', 'empty', 'runs in another hub'));
     } else {
       optionsOf(a.question).forEach(function (o) {
