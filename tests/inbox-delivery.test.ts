@@ -285,6 +285,62 @@ describe('DeliveryService', () => {
     ]);
   });
 
+  it('an outcome the database refuses for a while (a cut link) is recorded once it answers; the next message follows', async () => {
+    const errors: unknown[] = [];
+    const { bus, store, port, service } = await setup({ readyGraceMs: 0, recordRetryMs: 2, onError: (e) => errors.push(e) });
+    const first = await store.enqueue('boss', 'aaaaaaaa', 'first');
+    const second = await store.enqueue('boss', 'aaaaaaaa', 'second');
+    // the database answers nothing for the first 12 writes of an outcome (more than any fixed count of tries)
+    let refused = 0;
+    const markDelivered = store.markDelivered.bind(store);
+    store.markDelivered = async (id) => {
+      if (refused < 12) {
+        refused++;
+        throw new Error('Connection terminated unexpectedly');
+      }
+      return markDelivered(id);
+    };
+    setStatus(bus, 'aaaaaaaa', 'idle');
+    service.start();
+    await waitFor(() => port.typed.length === 1, 'the first typed');
+    await waitFor(async () => (await store.getMessage(first.id))?.status === 'delivered', 'the first recorded delivered');
+    expect(refused).toBe(12);
+    setStatus(bus, 'aaaaaaaa', 'idle'); // its turn is over
+    await waitFor(async () => (await store.getMessage(second.id))?.status === 'delivered', 'the second delivered');
+    expect(port.typed.map((t) => t.messageId)).toEqual([first.id, second.id]);
+    expect(errors).toEqual([]);
+  });
+
+  it('a claim whose answer was lost (it committed): its message goes back to pending untyped, then is delivered once', async () => {
+    const errors: unknown[] = [];
+    const { bus, store, port, service } = await setup({ readyGraceMs: 0, onError: (e) => errors.push(e) });
+    const states: BusEvents['message:state'][] = [];
+    bus.on('message:state', (e) => states.push(e));
+    const m = await store.enqueue('boss', 'aaaaaaaa', 'claimed once');
+    const claimNext = store.claimNext.bind(store);
+    let lost = false;
+    store.claimNext = async (id) => {
+      const row = await claimNext(id);
+      if (!lost && row) {
+        lost = true;
+        throw new Error('Connection terminated unexpectedly'); // the UPDATE committed; its answer never came
+      }
+      return row;
+    };
+    setStatus(bus, 'aaaaaaaa', 'idle');
+    service.start();
+    await waitFor(async () => (await store.getMessage(m.id))?.status === 'delivered', 'delivered after the lost claim');
+    expect(errors).toHaveLength(1);
+    expect(port.typed.map((t) => t.messageId)).toEqual([m.id]);
+    expect(states.filter((s) => s.messageId === m.id).map((s) => [s.state, s.requeued])).toEqual([
+      ['pending', undefined],
+      ['delivering', undefined],
+      ['pending', 'claim'],
+      ['delivering', undefined],
+      ['delivered', undefined],
+    ]);
+  });
+
   it('fails pending mail of a receiver that exited, errored or ended; leaves external and foreign receivers alone', async () => {
     const { bus, store, port, service } = await setup({ owned: ['aaaaaaaa', 'bbbbbbbb', 'cccccccc'] });
     await store.registry.registerTerminal({ id: 'dddddddd', provider: 'fake', hubId: 'hub-2' }); // another hub's worker

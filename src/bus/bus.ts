@@ -4,6 +4,8 @@ import type { AgentStatus } from '../status/types.js';
 import { logger } from '../util/log.js';
 
 export type MessageState = 'pending' | 'delivering' | 'delivered' | 'failed';
+/** Why a claimed message went back to pending with nothing of it typed (see `message:state`). */
+export type RequeueReason = 'retry' | 'adoption' | 'claim';
 
 /** How a handoff ended (its answer came, or why not). */
 export type HandoffOutcome =
@@ -56,8 +58,11 @@ export type BusEvents = {
   'message:queued': { messageId: number; senderId: string; receiverId: string; kind?: 'message' | 'task' | 'notice'; bytes?: number };
   /** Another hub stored mail for this receiver (many hosts: a NOTIFY from the shared database). */
   'mail:arrived': { receiverId: string };
-  /** `requeued`, with state `pending`: back in the queue after a failed attempt (`retry`) or a hub's death before any of it was typed (`adoption`). */
-  'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string; requeued?: 'retry' | 'adoption' };
+  /**
+   * `requeued`, with state `pending`: back in the queue after a failed attempt (`retry`), a hub's death before any of it
+   * was typed (`adoption`), or a claim whose answer the database connection lost, so nothing of it was typed (`claim`).
+   */
+  'message:state': { messageId: number; receiverId: string; state: MessageState; error?: string; requeued?: RequeueReason };
   /** The flows: a handoff / an assign started its worker, and how it ended. */
   'handoff:started': DelegationStarted;
   'handoff:ended': { terminalId: string; callerId: string; outcome: HandoffOutcome; durationMs: number };

@@ -32,6 +32,11 @@ export interface DeliveryOptions {
    * does (no status event ever says so), a still-ready status is believed after this long. Default 2000 ms.
    */
   readyGraceMs?: number;
+  /**
+   * First pause before recording a delivery's outcome again after the database refused it (it doubles, up to 20 times
+   * this). Default 100 ms.
+   */
+  recordRetryMs?: number;
   /** Time for readyGraceMs and the sweep (default: the real clock). */
   clock?: Clock;
   /** Where unexpected errors go (default: one line on stderr). */
@@ -49,6 +54,7 @@ export class DeliveryService {
   private readonly sweepMs: number;
   private readonly maxAttempts: number;
   private readonly readyGraceMs: number;
+  private readonly recordRetryMs: number;
   private readonly onError: (err: unknown, receiverId: string) => void;
 
   private readonly clock: Clock;
@@ -68,6 +74,11 @@ export class DeliveryService {
   private readonly loops = new Set<Promise<void>>();
   /** A sweep's read is under way (the next one waits for its turn). */
   private sweeping = false;
+  /**
+   * Receivers whose last claim failed without an answer (a connection lost mid-statement): it may have committed.
+   * What of theirs is then left delivering was never typed, and goes back to pending before their next claim.
+   */
+  private readonly claimUnsure = new Set<string>();
 
   private readonly onQueued = (e: BusEvents['message:queued']) => this.kick(e.receiverId);
   private readonly onStatus = (e: BusEvents['status']) => {
@@ -87,6 +98,7 @@ export class DeliveryService {
     this.sweepMs = opts.sweepMs ?? 1000;
     this.maxAttempts = opts.maxAttempts ?? 3;
     this.readyGraceMs = opts.readyGraceMs ?? 2000;
+    this.recordRetryMs = opts.recordRetryMs ?? 100;
     this.clock = opts.clock ?? realClock;
     this.onError = opts.onError ?? ((err, id) => logger('delivery').error({ err, terminalId: id }, 'a delivery failed'));
   }
@@ -149,6 +161,8 @@ export class DeliveryService {
       .then(
         (receivers) => {
           for (const id of receivers) this.kick(id);
+          // their mail may all be left delivering by the claim that failed: no pending row names them
+          for (const id of this.claimUnsure) this.kick(id);
         },
         (err: unknown) => {
           // a store closed under a stopping hub is no error
@@ -210,34 +224,48 @@ export class DeliveryService {
       this.lastTurn.delete(receiverId);
     }
 
-    const message = await this.store.claimNext(receiverId);
+    if (this.claimUnsure.has(receiverId)) {
+      for (const m of await this.store.inFlightFor(receiverId)) await this.store.requeue(m.id, 'claim');
+      this.claimUnsure.delete(receiverId);
+    }
+    let message: MessageRow | null;
+    try {
+      message = await this.store.claimNext(receiverId);
+    } catch (err) {
+      this.claimUnsure.add(receiverId);
+      throw err;
+    }
     if (!message) return; // nothing pending, or one in flight (another hub on the same file)
 
     let turn: DeliveredTurn;
     try {
       turn = await this.port.submit(receiverId, message);
     } catch (err) {
-      await persist(() => this.store.releaseForRetry(message.id, describe(err), this.maxAttempts));
+      await this.persist(receiverId, () => this.store.releaseForRetry(message.id, describe(err), this.maxAttempts));
       return;
     }
     // Busy until that turn is over — unless it already is (its `status` kick is waiting in `again`).
     if (!turn.ended) this.lastTurn.set(receiverId, { turn, at: this.clock.now() });
-    await persist(() => this.store.markDelivered(message.id));
+    await this.persist(receiverId, () => this.store.markDelivered(message.id));
   }
-}
 
-/**
- * Recording the outcome must not be lost to a briefly locked database (another process holding the
- * write lock past busy_timeout): a message left `delivering` would block its receiver until restart.
- */
-async function persist(write: () => Promise<unknown>, tries = 5): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      await write();
-      return;
-    } catch (err) {
-      if (i >= tries) throw err;
-      await new Promise((r) => setTimeout(r, 100 * i)); // a back-off between tries of a locked database, not a turn's timing
+  /**
+   * Records a delivery's outcome, trying again until the database takes it (a lock held past busy_timeout, a link to
+   * PostgreSQL cut for a while) or this service stops: a message left `delivering` would hold back its receiver's mail
+   * until a hub adopted it again. The receiver takes nothing else meanwhile (its claim would refuse it anyway).
+   */
+  private async persist(receiverId: string, write: () => Promise<unknown>): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await write();
+        if (i > 0) logger('delivery').info({ terminalId: receiverId, tries: i + 1 }, 'a delivery outcome was recorded once the database answered');
+        return;
+      } catch (err) {
+        if (!this.active) throw err;
+        if (i === 0) logger('delivery').warn({ err, terminalId: receiverId }, 'could not record a delivery outcome; trying again');
+        // a back-off between tries of an unreachable or locked database, not a turn's timing
+        await new Promise((r) => setTimeout(r, this.recordRetryMs * Math.min(20, 2 ** i)));
+      }
     }
   }
 }

@@ -166,12 +166,13 @@ export class MessageQueue {
   }
 
   /**
-   * delivering → pending, with no attempt counted: the hub that was typing it died before any of it reached the
-   * pty (re-adoption found no write of it). Null if it was not in flight.
+   * delivering → pending, with no attempt counted, when nothing of it reached the pty: the hub that was typing it died
+   * first (re-adoption found no write of it: `adoption`), or the claim's answer was lost (`claim`). Null if it was
+   * not in flight.
    */
-  async requeue(id: number): Promise<MessageRow | null> {
+  async requeue(id: number, why: 'adoption' | 'claim' = 'adoption'): Promise<MessageRow | null> {
     const row = await this.rows.requeue(id);
-    if (row) this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'pending', requeued: 'adoption' }]);
+    if (row) this.emitStates([{ messageId: row.id, receiverId: row.receiverId, state: 'pending', requeued: why }]);
     return row;
   }
 

@@ -1,4 +1,4 @@
-import type { AssignOutcome, HandoffOutcome } from '../bus/bus.js';
+import type { AssignOutcome, HandoffOutcome, RequeueReason } from '../bus/bus.js';
 import type { MessageKind, TerminalKind } from '../db/schema.js';
 import type { StatusCause } from '../status/cause.js';
 import type { AgentStatus } from '../status/types.js';
@@ -42,8 +42,11 @@ export type JournalEvent =
   | { type: 'message.claimed'; detail: { messageId: number } }
   | { type: 'message.delivered'; detail: { messageId: number } }
   | { type: 'message.failed'; detail: { messageId: number; error: string | null } }
-  /** Back in the queue, nothing of it typed: after a failed attempt (`retry`), or a hub's death while it was claimed (`adoption`). */
-  | { type: 'message.requeued'; detail: { messageId: number; why: 'retry' | 'adoption'; error: string | null } }
+  /**
+   * Back in the queue, nothing of it typed: after a failed attempt (`retry`), a hub's death while it was claimed
+   * (`adoption`), or a claim whose answer was lost with the database connection (`claim`).
+   */
+  | { type: 'message.requeued'; detail: { messageId: number; why: RequeueReason; error: string | null } }
   /** A handoff or an assign started this worker (caller: who asked), and how it ended. */
   | { type: 'handoff.started'; detail: DelegationDetail }
   | { type: 'handoff.ended'; detail: { outcome: HandoffOutcome; durationMs: number } }
