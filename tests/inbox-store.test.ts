@@ -102,6 +102,7 @@ describe('openDatabase', () => {
       'ended_at',
       'last_error',
       'run_id',
+      'question',
     ]);
     // CHECK constraints guard the enums even against raw SQL.
     expect(() => cao.sqlite.prepare(`insert into terminals (id, kind, status, created_at) values ('x', 'robot', 'idle', 1)`).run()).toThrow(/CHECK/);

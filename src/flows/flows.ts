@@ -48,8 +48,11 @@ export interface FlowsDeps {
   /** The run journal: flushed before a trace is read, so that it shows what just happened. */
   journal?: Journal;
   progressEveryMs?: number;
-  /** Many hosts: the host a hub id runs on (what listings show); set with the cluster. */
-  hostOf?: (hubId: string | null) => string | null;
+  /**
+   * Many hosts: the host a hub id runs on (what listings show); set with the cluster. `live`: a live worker's, read
+   * from the database when the last sweep had not seen its hub yet (a host that joined since).
+   */
+  hostOf?: (hubId: string | null, live: boolean) => Promise<string | null>;
 }
 
 const noHosts = () =>
@@ -86,7 +89,7 @@ export class Flows {
   /** Many hosts: placement, and calls about another host's workers carried out by their hub (hub.ts sets it). */
   useCluster(c: Cluster): void {
     this.cluster = c;
-    this.d.hostOf = (hubId) => c.node.knownHostOf(hubId);
+    this.d.hostOf = async (hubId, live) => c.node.knownHostOf(hubId) ?? (live && hubId !== null ? c.node.hostOfHub(hubId) : null);
   }
 
   /**

@@ -19,8 +19,8 @@ export interface InspectDeps {
   registry: TerminalRegistry;
   inbox: MessageQueue;
   pool: WorkerPool;
-  /** Many hosts: the host a hub id runs on. */
-  hostOf?: (hubId: string | null) => string | null;
+  /** Many hosts: the host a hub id runs on (`live`: a live worker's, looked up when not known yet). */
+  hostOf?: (hubId: string | null, live: boolean) => Promise<string | null>;
 }
 
 /** One agent as every listing shows it (raw text: each front marks invisible characters its own way). */
@@ -48,7 +48,7 @@ export async function agentView(d: InspectDeps, row: TerminalRow): Promise<Agent
     rows: live ? live.feed.screen.rows : null,
     warm: !!live && d.pool.warm.isSpare(row.id),
     worktree: worktreeInfo(await d.pool.worktreeOf(row.id)),
-    host: row.kind === 'worker' && d.hostOf ? d.hostOf(row.hubId) : null,
+    host: row.kind === 'worker' && d.hostOf ? await d.hostOf(row.hubId, row.endedAt === null) : null,
   };
 }
 
