@@ -32,11 +32,21 @@ interface Receiver {
  * - takeForExternal takes its rows FOR UPDATE SKIP LOCKED: two readers never both get a message.
  */
 export class PgMessageRows implements MessageRows {
+  /** Every delivered message is marked so: built once, prepared once per connection (named). */
+  private readonly markDeliveredQuery;
+
   /** `origin`: this store's own tag on its wake-ups (its watchMail does not wake itself). */
   constructor(
     private readonly db: PgDb,
     private readonly origin = '',
-  ) {}
+  ) {
+    this.markDeliveredQuery = db
+      .update(messages)
+      .set({ status: 'delivered', deliveredAt: sql`${sql.placeholder('now')}`, error: null })
+      .where(and(eq(messages.id, sql.placeholder('id')), eq(messages.status, 'delivering')))
+      .returning()
+      .prepare('cao_mark_delivered');
+  }
 
   /**
    * One statement, so one round trip and its own commit (a group commit of many sends was five: BEGIN, the receivers,
@@ -94,11 +104,7 @@ export class PgMessageRows implements MessageRows {
   }
 
   async markDelivered(id: number, now: number): Promise<MessageRow | null> {
-    const [row] = await this.db
-      .update(messages)
-      .set({ status: 'delivered', deliveredAt: now, error: null })
-      .where(and(eq(messages.id, id), eq(messages.status, 'delivering')))
-      .returning();
+    const [row] = await this.markDeliveredQuery.execute({ id, now });
     return row ?? null;
   }
 

@@ -6,17 +6,45 @@ import { CaoError } from '../../util/errors.js';
 import type { FailedMail, ListTerminalsOptions, TerminalRows } from '../types.js';
 import { asFailed, type PgDb } from './db.js';
 
+const p = sql.placeholder;
+
+/**
+ * Status changes come with every turn of every agent: their statements are built once and prepared once per
+ * connection (named), not built by drizzle and parsed by the server each time.
+ */
+function prepared(relaxed: PgDb) {
+  const live = and(eq(terminals.id, p('id')), isNull(terminals.endedAt));
+  return {
+    setStatus: relaxed
+      .update(terminals)
+      .set({ status: sql`${p('status')}`, question: sql`${p('question')}` })
+      .where(live)
+      .returning({ id: terminals.id })
+      .prepare('cao_set_status'),
+    setStatusError: relaxed
+      .update(terminals)
+      .set({ status: sql`${p('status')}`, lastError: sql`${p('error')}`, question: sql`${p('question')}` })
+      .where(live)
+      .returning({ id: terminals.id })
+      .prepare('cao_set_status_error'),
+  };
+}
+
 /**
  * Terminal rows on PostgreSQL. What must be atomic against other hubs on the same database takes the rows it
  * changes by an UPDATE or SELECT … FOR UPDATE inside its transaction: `end` and `recover` thereby wait for an
  * insertBatch holding the receiver FOR SHARE (and it for them), so their fail-pending statement sees its messages.
  */
 export class PgTerminalRows implements TerminalRows {
+  private readonly q: ReturnType<typeof prepared>;
+
   /** `relaxed`: the pool whose commits do not wait for the WAL's flush (statuses: see pg/index.ts). */
   constructor(
     private readonly db: PgDb,
-    private readonly relaxed: PgDb = db,
-  ) {}
+    relaxed: PgDb = db,
+  ) {
+    this.q = prepared(relaxed);
+  }
 
   async insert(row: NewTerminalRow): Promise<TerminalRow | null> {
     const [inserted] = await this.db.insert(terminals).values(row).onConflictDoNothing().returning();
@@ -45,11 +73,10 @@ export class PgTerminalRows implements TerminalRows {
   }
 
   async setStatus(id: string, status: AgentStatus, error?: string, question: string | null = null): Promise<boolean> {
-    const rows = await this.relaxed
-      .update(terminals)
-      .set(error === undefined ? { status, question } : { status, lastError: error, question })
-      .where(and(eq(terminals.id, id), isNull(terminals.endedAt)))
-      .returning({ id: terminals.id });
+    const rows =
+      error === undefined
+        ? await this.q.setStatus.execute({ id, status, question })
+        : await this.q.setStatusError.execute({ id, status, error, question });
     return rows.length > 0;
   }
 
