@@ -140,6 +140,15 @@ function summaryTable() {
     }
   }
   const m = machine();
+  // each benchmark's figures are from its latest run: where those ran on other machines, the table says which
+  const where = new Map();
+  for (const n of names) {
+    const rm = r[n]?.summary ? r[n].machine : undefined;
+    if (!rm) continue;
+    const key = `${rm.cpus} × ${rm.cpuModel}`;
+    where.set(key, [...(where.get(key) ?? []), n]);
+  }
+  const machines = where.size > 1 ? ` Each benchmark's latest run was on ${[...where].map(([k, ns]) => `${k} (${ns.join(', ')})`).join('; ')}.` : '';
   const when = ALL.map((n) => r[n]?.timestamp)
     .filter(Boolean)
     .sort()
@@ -147,7 +156,7 @@ function summaryTable() {
   const mode = names.some((n) => r[n]?.quick) ? ' (some figures from --quick runs)' : '';
   const real = r['real-handoff']?.timestamp ? ` The real-CLI rows are from \`npm run bench:real\`, ${r['real-handoff'].timestamp}.` : '';
   return [
-    `Figures from \`npm run bench\` on ${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemMB / 1024)} GB, Node ${m.node}, ${when ?? 'never'}${mode}.${real}`,
+    `Figures from \`npm run bench\` on ${where.size > 1 ? 'more than one machine (below)' : `${m.cpus} × ${m.cpuModel}`}, ${Math.round(m.totalMemMB / 1024)} GB, Node ${m.node}, ${when ?? 'never'}${mode}.${real}${machines}`,
     "Ratio = our cost / the baseline's, both measured in the same run (lower is better; for latencies, figure / floor).",
     '',
     '| Measure | cao-mcp | Baseline, same run | Ratio | Target | Reference designs |',
