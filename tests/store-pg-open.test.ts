@@ -152,6 +152,37 @@ describe('openPgStore', () => {
     expect((await s.terminals.list()).map((t) => t.id)).toEqual(['sup-0', 'sup-1', 'sup-2']);
   });
 
+  it('outlives its connection being terminated inside a transaction (that call fails; no crash; the next call works)', async () => {
+    const url = await aliceDb();
+    const s = await openPgStore(url, { applicationName: 'cao-tx-terminated', poolSize: 3 });
+    opened.push(s);
+    await s.terminals.ensureExternal('sup-x', 1);
+    // another session holds the row, so the store's transaction waits inside it (SELECT … FOR UPDATE)
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      await holder.query(`begin; select * from terminals where id = 'sup-x' for update`);
+      const call = s.terminals.ensureExternal('sup-x', 2).then(
+        () => null,
+        (e: Error) => e,
+      );
+      const waiting = `select pid from pg_stat_activity where application_name = 'cao-tx-terminated' and wait_event_type = 'Lock'`;
+      for (let t = Date.now(); (await admin.query(waiting)).rowCount === 0 && Date.now() - t < 5000;) await new Promise((r) => setTimeout(r, 20));
+      const killed = await admin.query(`select pg_terminate_backend(pid) from (${waiting}) w`);
+      expect(killed.rowCount).toBe(1);
+      expect(await call).toBeInstanceOf(Error);
+      await holder.query('rollback');
+    } finally {
+      await holder.end();
+      await admin.end();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.isOpen()).toBe(true);
+    expect((await s.terminals.list()).map((t) => t.id)).toEqual(['sup-x']);
+  });
+
   it('hubs opening a fresh database at once all migrate it, once', async () => {
     const url = await aliceDb();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openPgStore(url, { poolSize: 2 })));

@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { hosts, type HostRow } from '../db/schema-pg-hosts.js';
 import { logger } from '../util/log.js';
+import { guardPool } from '../util/pg-pool.js';
 import { CaoError, messageOf } from '../util/errors.js';
 import { hubStillRunning } from '../registry/ids.js';
 import { HostCalls, type CallHandler } from './calls.js';
@@ -70,8 +71,8 @@ export class HostNode {
       query_timeout: Math.max(1_000, ttl),
       keepAlive: true,
     });
-    // a dropped idle connection (the database restarted, a cut link) is not a crash: the next query reconnects
-    pool.on('error', (err) => logger('hosts').warn({ err: messageOf(err) }, 'a database connection of the hosts layer dropped'));
+    // a dropped connection (the database restarted, a cut link) is not a crash: the next query reconnects
+    guardPool(pool, (err) => logger('hosts').warn({ err: messageOf(err) }, 'a database connection of the hosts layer dropped'));
     this.h = { db: drizzle(pool), pool };
     this.lease = new HostLease(this.h, {
       name: opts.name,

@@ -7,6 +7,7 @@ import * as schema from '../../db/schema-pg.js';
 import { messageOf } from '../../util/errors.js';
 import { logger } from '../../util/log.js';
 import { packageRoot } from '../../util/paths.js';
+import { guardPool } from '../../util/pg-pool.js';
 import type { Store } from '../types.js';
 import { PgJournalRows } from './journal.js';
 import { PgMessageRows } from './messages.js';
@@ -48,8 +49,9 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     // a link that went silent (cut, not closed) is found out by the kernel instead of never
     keepAlive: true,
   });
-  // an idle client the server terminated (restart, admin) must not crash the process; the next query reconnects
-  pool.on('error', (err) => logger('store').warn({ error: scrub(messageOf(err), t.secrets), where: t.where }, 'a PostgreSQL connection was lost'));
+  const lost = (err: Error) => logger('store').warn({ error: scrub(messageOf(err), t.secrets), where: t.where }, 'a PostgreSQL connection was lost');
+  // a connection the server terminated (restart, admin) or a cut link took must not crash the process
+  guardPool(pool, lost);
   try {
     let client: pg.PoolClient;
     try {
@@ -72,7 +74,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     keepAlive: true,
     options: '-c synchronous_commit=off',
   });
-  relaxed.on('error', (err) => logger('store').warn({ error: scrub(messageOf(err), t.secrets), where: t.where }, 'a PostgreSQL connection was lost'));
+  guardPool(relaxed, lost);
   return pgStore(pool, relaxed, t);
 }
 
