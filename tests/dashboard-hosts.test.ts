@@ -93,6 +93,9 @@ describe('dashboard across hosts, in Chromium', () => {
     expect(await card.locator('pre').innerText()).toMatch(/Allow write to src\/parser\.ts\?/);
     expect(await card.locator('.who').innerText()).toContain('@ beta');
     expect(await card.locator('button.opt').allInnerTexts()).toEqual(['1. Yes', '2. No']);
+    // its screen is rendered on beta: selecting it here says where
+    await row.click();
+    expect(await page.locator('#screen-note').innerText()).toBe('This agent runs on host beta: its screen is on that host’s dashboard.');
     // beta's heartbeat counts its worker
     await page.waitForFunction(() => /beta live 1\/2/.test(document.getElementById('hosts-line')!.textContent ?? ''), undefined, { timeout: 10_000 });
 

@@ -358,7 +358,11 @@ export const PAGE_JS = String.raw`
     term.reset();
     var a = state.agents.get(id);
     if (!a || !a.live || a.endedAt) {
-      note(a && a.endedAt ? 'This agent has ended.' : 'This agent runs in another hub.', false);
+      // another host's screen stays on that host (its hub renders it): its own dashboard shows it
+      note(
+        a && a.endedAt ? 'This agent has ended.' : a && a.host ? 'This agent runs on host ' + a.host + ': its screen is on that host’s dashboard.' : 'This agent runs in another hub.',
+        false,
+      );
       return;
     }
     note('', false);
