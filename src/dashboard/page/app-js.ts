@@ -1,3 +1,4 @@
+import { HOSTS_JS } from './hosts-js.js';
 import { RUNS_JS } from './runs-js.js';
 
 /**
@@ -140,36 +141,7 @@ export const PAGE_JS = String.raw`
     $('agent-count').textContent = list.length ? live + ' running' + (list.length > live ? ', ' + (list.length - live) + ' ended' : '') : '';
     $('agents-empty').hidden = list.length > 0;
   }
-  // many hosts: every host sharing the database, refreshed every 2 s (null on one machine: the line stays hidden)
-  function renderHosts(hosts) {
-    var line = $('hosts-line');
-    line.hidden = !hosts;
-    if (!hosts) return;
-    line.textContent = 'hosts: ' + hosts.map(function (h) {
-      return h.name + (h.self ? ' (this one)' : '') + ' ' + h.state + ' ' + h.workers + '/' + h.capacity;
-    }).join(' · ');
-    if (!state.hostsTimer) state.hostsTimer = setInterval(refreshHosts, 2000);
-  }
-  // Another host's agents change there, and no event of theirs reaches this hub: their rows are read again with the hosts.
-  function refreshHosts() {
-    fetch(api('/api/agents')).then(function (r) { return r.json(); }).then(function (d) {
-      renderHosts(d.hosts);
-      var remote = function (a) { return a.host && !a.live; };
-      var listed = {};
-      var changed = false;
-      d.agents.forEach(function (a) {
-        listed[a.id] = true;
-        var cur = state.agents.get(a.id);
-        if (!remote(a) || (cur && JSON.stringify(cur) === JSON.stringify(a))) return;
-        state.agents.set(a.id, a);
-        changed = true;
-      });
-      state.agents.forEach(function (a, id) {
-        if (remote(a) && !listed[id]) { state.agents.delete(id); changed = true; }
-      });
-      if (changed) { renderAgents(); renderQuestions(); }
-    }).catch(function () {});
-  }
+${HOSTS_JS}
   function autoSelect() {
     var list = sortedAgents().filter(function (a) { return a.live && !a.endedAt; });
     if (list.length) select(list[0].id);
