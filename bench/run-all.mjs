@@ -156,7 +156,7 @@ function summaryTable() {
   const mode = names.some((n) => r[n]?.quick) ? ' (some figures from --quick runs)' : '';
   const real = r['real-handoff']?.timestamp ? ` The real-CLI rows are from \`npm run bench:real\`, ${r['real-handoff'].timestamp}.` : '';
   return [
-    `Figures from \`npm run bench\` on ${where.size > 1 ? 'more than one machine (below)' : `${m.cpus} × ${m.cpuModel}`}, ${Math.round(m.totalMemMB / 1024)} GB, Node ${m.node}, ${when ?? 'never'}${mode}.${real}${machines}`,
+    `Figures from \`npm run bench\` on ${where.size > 1 ? 'more than one machine (below)' : `${m.cpus} × ${m.cpuModel}, ${Math.round(m.totalMemMB / 1024)} GB`}, Node ${m.node}, ${when ?? 'never'}${mode}.${real}${machines}`,
     "Ratio = our cost / the baseline's, both measured in the same run (lower is better; for latencies, figure / floor).",
     '',
     '| Measure | cao-mcp | Baseline, same run | Ratio | Target | Reference designs |',
